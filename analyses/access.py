@@ -1,0 +1,92 @@
+"""Walk minutes from every home to the nearest facility of every kind.
+
+One multi-source Dijkstra per kind over the street graph, in metres: a kind's facilities are the
+sources, each starting at its own door (its ``access_m``). Minutes follow from metres at the
+kind's walker speed (general or elderly), so the same search serves both speeds exactly. A home's
+minutes are ``(home access_m + network metres + facility access_m) / speed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from shequ.analyses.shortest_paths import Nearest, nearest_source
+from shequ.geo.network import WalkNetwork
+from shequ.profile import FacilityKind, Profile
+
+NO_STREET = "no walkable street within {limit:g} m"
+NO_FACILITY = "no {kind} facility in the study area"
+NOT_CONNECTED = "no walking route to any {kind} facility"
+
+
+@dataclass
+class KindAccess:
+    """Access to one kind: node distances and, per home, minutes, nearest facility and reason."""
+
+    kind: FacilityKind
+    speed_mps: float
+    node_distance_m: np.ndarray  # nearest facility of the kind from every node (incl. its access)
+    walk_min: np.ndarray  # per home, NaN when unreachable
+    nearest_facility: np.ndarray  # facility_id per home, -1 when unreachable
+    reason: np.ndarray  # per home, None or why unreachable
+
+
+def kind_access(
+    net: WalkNetwork,
+    kind: FacilityKind,
+    speed_mps: float,
+    fac_node: np.ndarray,
+    fac_access_m: np.ndarray,
+    fac_ids: np.ndarray,
+    home_node: np.ndarray,
+    home_access_m: np.ndarray,
+    max_access_m: float,
+) -> KindAccess:
+    """Minutes from each home to the nearest facility among ``fac_*`` (already of this kind)."""
+    near: Nearest = nearest_source(net.csr, fac_node, fac_access_m)
+    n_homes = len(home_node)
+    attached = home_node >= 0
+    metres = np.full(n_homes, np.inf)
+    metres[attached] = home_access_m[attached] + near.distance_m[home_node[attached]]
+    walk_min = np.where(np.isfinite(metres), metres / speed_mps / 60.0, np.nan)
+    nearest = np.full(n_homes, -1, dtype=np.int64)
+    src = near.source[home_node[attached]]
+    if len(fac_ids):
+        nearest[attached] = np.where(src >= 0, fac_ids[np.maximum(src, 0)], -1)
+    reason = np.full(n_homes, None, dtype=object)
+    reason[~attached] = NO_STREET.format(limit=max_access_m)
+    if len(fac_node) == 0:
+        reason[attached] = NO_FACILITY.format(kind=kind.id)
+    else:
+        reason[attached & ~np.isfinite(metres)] = NOT_CONNECTED.format(kind=kind.id)
+    return KindAccess(kind, speed_mps, near.distance_m, walk_min, nearest, reason)
+
+
+def all_access(
+    net: WalkNetwork,
+    profile: Profile,
+    kinds: list[FacilityKind],
+    facilities: pd.DataFrame,
+    homes: pd.DataFrame,
+) -> dict[str, KindAccess]:
+    """Access for every kind. ``facilities``/``homes`` carry node_id and access_m columns;
+    facilities with node_id -1 (not attached) are not sources."""
+    out = {}
+    usable = facilities[facilities["node_id"] >= 0]
+    for kind in kinds:
+        fac = usable[usable["kind"] == kind.id]
+        out[kind.id] = kind_access(
+            net,
+            kind,
+            profile.speed(kind),
+            fac["node_id"].to_numpy(dtype=np.int64),
+            fac["access_m"].to_numpy(dtype=float),
+            fac["facility_id"].to_numpy(dtype=np.int64),
+            homes["node_id"].to_numpy(dtype=np.int64),
+            homes["access_m"].to_numpy(dtype=float),
+            profile.max_access_m,
+        )
+    return out

@@ -1,0 +1,5 @@
+import sys
+
+from shequ.cli import main
+
+sys.exit(main())

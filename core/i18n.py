@@ -1,0 +1,52 @@
+"""Messages in Chinese and English (``--lang zh|en``).
+
+Library code raises and logs in English; what the CLI prints to a user goes through :func:`t`.
+"""
+
+from __future__ import annotations
+
+import os
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # key: (en, zh)
+    "step.load": ("Reading OSM file", "读取 OSM 文件"),
+    "step.network": ("Building walk network", "构建步行路网"),
+    "step.demand": ("Homes and facilities", "住宅与设施"),
+    "step.attach": ("Attaching to streets", "接入街道"),
+    "step.access": ("Walk times", "步行时间"),
+    "step.isochrones": ("Isochrones", "等时圈"),
+    "step.outputs": ("Writing outputs", "写出结果"),
+    "done": ("Done: outputs in {out}", "完成：结果已写入 {out}"),
+    "error": ("error: {msg}", "错误：{msg}"),
+    "warn.outside": (
+        "warning: {n} of {total} points in {file} lie more than {km:g} km outside the study area{cause}",
+        "警告：{file} 中 {total} 个点有 {n} 个位于研究区外 {km:g} 公里以上{cause}",
+    ),
+    "cause.swapped": (" — latitude and longitude look swapped", "——经纬度疑似颠倒"),
+    "cause.gcj": (
+        " — the file looks like GCJ-02/BD-09 coordinates: pass --crs gcj02 or --crs bd09",
+        "——坐标疑似为 GCJ-02/BD-09，请使用 --crs gcj02 或 --crs bd09",
+    ),
+    "warn.offset": (
+        "warning: points in {file} lie a median {now:.0f} m from the nearest street; converted from "
+        "{crs} they would lie {then:.0f} m away: the file is probably {crs} (pass --crs {crs})",
+        "警告：{file} 中的点距最近街道的中位距离为 {now:.0f} 米；若按 {crs} 转换则为 {then:.0f} 米，"
+        "文件很可能是 {crs} 坐标（请使用 --crs {crs}）",
+    ),
+    "note": ("note: {msg}", "提示：{msg}"),
+    "summary.line": (
+        "{kind}: {share:.0%} of households within {minutes:g} min ({walker}, {speed:g} m/s)",
+        "{kind}：{minutes:g} 分钟内覆盖 {share:.0%} 的住户（{walker}，{speed:g} 米/秒）",
+    ),
+}
+
+
+def default_lang() -> str:
+    """zh when the environment's locale is Chinese, else en."""
+    env = os.environ.get("SHEQU_LANG") or os.environ.get("LANG", "")
+    return "zh" if env.lower().startswith("zh") else "en"
+
+
+def t(key: str, lang: str, **params: object) -> str:
+    en, zh = MESSAGES[key]
+    return (zh if lang == "zh" else en).format(**params)

@@ -1,0 +1,126 @@
+"""Facilities of each kind, from OSM tags (profile filters) and from user files.
+
+A profile kind lists OSM tag alternatives and a name pattern (many Chinese facilities are mapped
+only by name: 社区食堂, 托育中心). A feature matching several kinds counts for each of them, as
+one building often houses a service station and a day-care centre.
+"""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+
+from shequ.errors import InputError
+from shequ.geo.osm_file import OsmData
+from shequ.geo.points_file import PointLayer
+from shequ.profile import FacilityKind, Profile
+from shequ.rejects import Rejects
+
+FACILITY_COLUMNS = ["facility_id", "kind", "name", "source", "source_ref"]
+
+
+def matches_kind(tags: dict[str, str], kind: FacilityKind) -> bool:
+    """True when the tags satisfy one of the kind's OSM alternatives or its name pattern."""
+    for alternative in kind.osm:
+        if all(_tag_ok(tags.get(key), want) for key, want in alternative.items()):
+            return True
+    if kind.name_regex:
+        name = " ".join(v for k, v in tags.items() if k == "name" or k.startswith("name:"))
+        if name and re.search(kind.name_regex, name):
+            return True
+    return False
+
+
+def _tag_ok(value: str | None, want: object) -> bool:
+    if value is None:
+        return False
+    if want == "*":
+        return True
+    if isinstance(want, list):
+        return value in [str(w) for w in want]
+    return value == str(want)
+
+
+def facilities_from_osm(
+    osm: OsmData, crs: pyproj.CRS, kinds: list[FacilityKind]
+) -> gpd.GeoDataFrame:
+    """One row per (feature, kind) match, located at the feature's representative point."""
+    feats = osm.features
+    rows = []
+    for kind in kinds:
+        hit = feats["tags"].map(lambda t, k=kind: matches_kind(t, k)).to_numpy(dtype=bool)
+        if hit.any():
+            sub = feats.loc[hit]
+            rows.append(
+                gpd.GeoDataFrame(
+                    {
+                        "kind": kind.id,
+                        "name": sub["name"].to_numpy(),
+                        "source": "osm",
+                        "source_ref": [
+                            f"{t}/{i}" for t, i in zip(sub["osm_type"], sub["osm_id"], strict=True)
+                        ],
+                    },
+                    geometry=sub.geometry.to_crs(crs).representative_point().to_numpy(),
+                    crs=crs,
+                )
+            )
+    return _concat(rows, crs)
+
+
+def facilities_from_layer(
+    layer: PointLayer,
+    crs: pyproj.CRS,
+    profile: Profile,
+    rejects: Rejects,
+    *,
+    kind: str | None,
+) -> gpd.GeoDataFrame:
+    """Facilities from a user file: ``--kind`` for the whole file, else a ``kind`` column."""
+    frame = layer.frame
+    if kind is not None:
+        profile.kind(kind)  # raises for an unknown kind
+        kinds = pd.Series([kind] * len(frame))
+    elif "kind" in frame.columns:
+        kinds = frame["kind"].astype(str).str.strip()
+    else:
+        raise InputError(
+            "facility file has no 'kind' column; pass --kind with one of: "
+            + ", ".join(profile.kinds),
+            path=layer.source,
+        )
+    known = kinds.isin(list(profile.kinds)).to_numpy()
+    for i in np.flatnonzero(~known):
+        rejects.add(layer.source, "facilities", int(frame["row"].iloc[i]), None,
+                    f"unknown kind {kinds.iloc[i]!r}")
+    name = frame["name"] if "name" in frame.columns else pd.Series([None] * len(frame))
+    out = gpd.GeoDataFrame(
+        {
+            "kind": kinds.to_numpy()[known],
+            "name": name.to_numpy()[known],
+            "source": layer.source,
+            "source_ref": [f"row {r}" for r in frame["row"].to_numpy()[known]],
+        },
+        geometry=frame.geometry.to_crs(crs).to_numpy()[known],
+        crs=crs,
+    )
+    return out
+
+
+def _concat(parts: list[gpd.GeoDataFrame], crs: pyproj.CRS) -> gpd.GeoDataFrame:
+    if not parts:
+        return gpd.GeoDataFrame(
+            {c: [] for c in FACILITY_COLUMNS[1:]}, geometry=gpd.GeoSeries([], crs=crs), crs=crs
+        )
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=crs)
+
+
+def combine_facilities(parts: list[gpd.GeoDataFrame], crs: pyproj.CRS) -> gpd.GeoDataFrame:
+    """All facilities in one frame with a running ``facility_id``."""
+    out = _concat([p for p in parts if len(p)], crs)
+    out.insert(0, "facility_id", np.arange(len(out), dtype=np.int64))
+    return out

@@ -1,0 +1,233 @@
+"""Read a local OpenStreetMap file (.osm, .osm.gz, .osm.bz2, .osm.pbf) into plain arrays.
+
+One reader for every format: pyosmium (libosmium) parses XML, compressed XML and PBF alike and,
+unlike ``osmnx.graph_from_xml``, keeps going when an extract was clipped: a way whose nodes are
+missing from the file is cut into the runs of nodes that *are* present, and the number of cut ways
+is reported instead of failing the whole load. Multipolygon relations and closed ways become
+areas through libosmium's area assembler (buildings, residential compounds, facility grounds).
+
+Everything here stays in WGS-84 lon/lat; projection happens when the network is built.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import shapely
+from shequ.errors import InputError
+
+log = logging.getLogger(__name__)
+
+OSM_SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".osm.pbf", ".pbf", ".osm.xml", ".xml")
+
+# Keys kept on nodes and areas: enough to recognise homes, compounds and every facility kind.
+FEATURE_KEYS = (
+    "building",
+    "landuse",
+    "amenity",
+    "social_facility",
+    "healthcare",
+    "office",
+    "shop",
+    "leisure",
+    "name",
+)
+
+
+@dataclass
+class HighwayWay:
+    """One highway way (or one piece of a clipped way): node ids and lon/lat in order."""
+
+    way_id: int
+    tags: dict[str, str]
+    node_ids: np.ndarray  # int64, shape (k,)
+    lonlat: np.ndarray  # float64, shape (k, 2)
+
+
+@dataclass
+class OsmData:
+    """What shequ needs from an OSM file, still in WGS-84."""
+
+    source: str
+    highways: list[HighwayWay]
+    features: gpd.GeoDataFrame  # nodes and areas with tags: osm_type, osm_id, name, tags, geometry
+    ways_cut: int = 0  # highway ways cut because some of their nodes are missing
+    ways_dropped: int = 0  # highway ways with fewer than two nodes present
+    areas_failed: int = 0  # areas libosmium could not assemble (clipped multipolygons)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """lon/lat bounds of the highway nodes (the walkable area), else of the features."""
+        if self.highways:
+            xy = np.concatenate([w.lonlat for w in self.highways])
+            return (*xy.min(axis=0), *xy.max(axis=0))
+        if len(self.features):
+            return tuple(self.features.total_bounds)
+        raise InputError("the file holds no streets and no features", path=self.source)
+
+
+def _check_path(path: Path) -> None:
+    if not path.exists():
+        raise InputError("file not found", path=path)
+    if not path.is_file():
+        raise InputError("not a file", path=path)
+    name = path.name.lower()
+    if not name.endswith(OSM_SUFFIXES):
+        raise InputError(
+            "not an OSM file: expected .osm, .osm.gz, .osm.bz2 or .osm.pbf", path=path
+        )
+    if path.stat().st_size == 0:
+        raise InputError("the file is empty", path=path)
+
+
+def _split_valid_runs(node_ids: np.ndarray, lonlat: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Runs of consecutive nodes whose location is known (clipped extracts miss some)."""
+    valid = np.isfinite(lonlat).all(axis=1)
+    if valid.all():
+        return [(node_ids, lonlat)]
+    runs = []
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], valid.astype(np.int8), [0]])))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        if stop - start >= 2:
+            runs.append((node_ids[start:stop], lonlat[start:stop]))
+    return runs
+
+
+def read_osm(path: str | Path) -> OsmData:
+    """Parse an OSM file: highway ways (cut where clipped) and tagged nodes/areas.
+
+    Raises :class:`InputError` for a missing, empty or unreadable file.
+    """
+    path = Path(path)
+    _check_path(path)
+    notes: list[str] = []
+    try:
+        parsed = _parse(path)
+    except RuntimeError as exc:
+        if "out of order" not in str(exc):
+            raise InputError(f"cannot read OSM data ({exc})", path=path) from exc
+        # libosmium's area assembler needs ids sorted; hand-edited exports often are not.
+        with tempfile.TemporaryDirectory(prefix="shequ-osm-") as tmp:
+            sorted_path = _sorted_copy(path, Path(tmp) / "sorted.osm.pbf")
+            parsed = _parse(sorted_path)
+        notes.append("objects were not sorted by id; read through a sorted copy")
+    highways, rows, ways_cut, ways_dropped, areas_failed = parsed
+    features = _features_frame(rows)
+    if not highways and features.empty:
+        raise InputError("the file holds no OSM ways or tagged features (empty area?)", path=path)
+    data = OsmData(str(path), highways, features, ways_cut, ways_dropped, areas_failed, notes)
+    if ways_cut or ways_dropped:
+        notes.append(
+            f"{ways_cut} highway ways cut where the extract was clipped "
+            f"({ways_dropped} dropped: fewer than two nodes present)"
+        )
+    if areas_failed:
+        notes.append(f"{areas_failed} areas could not be assembled (clipped multipolygons)")
+    log.info("read %s: %d highway ways, %d features", path.name, len(highways), len(features))
+    return data
+
+
+_Parsed = tuple[list[HighwayWay], list[tuple[str, int, dict[str, str], bytes]], int, int, int]
+
+
+def _parse(path: Path) -> _Parsed:
+    wkb = osmium.geom.WKBFactory()
+    highways: list[HighwayWay] = []
+    rows: list[tuple[str, int, dict[str, str], bytes]] = []
+    ways_cut = ways_dropped = areas_failed = 0
+    processor = (
+        osmium.FileProcessor(str(path))
+        .with_locations()
+        .with_areas()
+        .with_filter(osmium.filter.KeyFilter("highway", *FEATURE_KEYS))
+    )
+    for obj in processor:
+        if obj.is_way():
+            if "highway" not in obj.tags:
+                continue
+            cut, dropped = _collect_highway(obj, highways)
+            ways_cut += cut
+            ways_dropped += dropped
+        elif obj.is_node():
+            tags = dict(obj.tags)
+            if any(k in tags for k in FEATURE_KEYS):
+                loc = obj.location
+                point = shapely.to_wkb(shapely.points(loc.lon, loc.lat))
+                rows.append(("node", obj.id, tags, point))
+        elif obj.is_area():
+            tags = dict(obj.tags)
+            if not any(k in tags for k in FEATURE_KEYS):
+                continue
+            try:
+                geom = wkb.create_multipolygon(obj)
+            except RuntimeError:
+                areas_failed += 1
+                continue
+            osm_type = "way" if obj.from_way() else "relation"
+            rows.append((osm_type, obj.orig_id(), tags, bytes.fromhex(geom)))
+    return highways, rows, ways_cut, ways_dropped, areas_failed
+
+
+def _sorted_copy(path: Path, out: Path) -> Path:
+    """Write the file's objects sorted by type and id (what libosmium's area assembler needs)."""
+    mutable = osmium.osm.mutable
+    nodes, ways, rels = [], [], []
+    for o in osmium.FileProcessor(str(path)):
+        if o.is_node():
+            nodes.append(mutable.Node(o, tags=dict(o.tags)))
+        elif o.is_way():
+            ways.append(mutable.Way(o, nodes=[n.ref for n in o.nodes], tags=dict(o.tags)))
+        elif o.is_relation():
+            members = [(m.type, m.ref, m.role) for m in o.members]
+            rels.append(mutable.Relation(o, members=members, tags=dict(o.tags)))
+    writer = osmium.SimpleWriter(str(out))
+    try:
+        for n in sorted(nodes, key=lambda o: o.id):
+            writer.add_node(n)
+        for w in sorted(ways, key=lambda o: o.id):
+            writer.add_way(w)
+        for r in sorted(rels, key=lambda o: o.id):
+            writer.add_relation(r)
+    finally:
+        writer.close()
+    return out
+
+
+def _collect_highway(way: osmium.osm.Way, out: list[HighwayWay]) -> tuple[int, int]:
+    node_ids = np.fromiter((n.ref for n in way.nodes), dtype=np.int64, count=len(way.nodes))
+    lonlat = np.array(
+        [(n.lon, n.lat) if n.location.valid() else (np.nan, np.nan) for n in way.nodes],
+        dtype=np.float64,
+    ).reshape(-1, 2)
+    runs = _split_valid_runs(node_ids, lonlat)
+    tags = dict(way.tags)
+    for ids, xy in runs:
+        out.append(HighwayWay(way.id, tags, ids, xy))
+    complete = len(runs) == 1 and len(runs[0][0]) == len(node_ids)
+    return (0 if complete else 1), (1 if not runs else 0)
+
+
+def _features_frame(rows: list[tuple[str, int, dict[str, str], bytes]]) -> gpd.GeoDataFrame:
+    if not rows:
+        return gpd.GeoDataFrame(
+            {"osm_type": [], "osm_id": [], "name": [], "tags": []},
+            geometry=gpd.GeoSeries([], crs="EPSG:4326"),
+        )
+    osm_type, osm_id, tags, geoms = zip(*rows, strict=True)
+    return gpd.GeoDataFrame(
+        {
+            "osm_type": list(osm_type),
+            "osm_id": np.asarray(osm_id, dtype=np.int64),
+            "name": [t.get("name") for t in tags],
+            "tags": list(tags),
+        },
+        geometry=shapely.from_wkb(list(geoms)),
+        crs="EPSG:4326",
+    )

@@ -1,0 +1,276 @@
+"""The living-circle (15-minute city) access map: build it, write it.
+
+The map only draws what the analysis hands it: per facility kind, homes coloured by walk
+minutes, the facilities, isochrone polygons and blind spots (homes not served), plus a legend,
+a layer control and a title, all in Chinese or English. It must open on an intranet machine
+with no internet, so Leaflet is inlined (:mod:`shequ.maps.assets`); only the optional OSM
+basemap tiles are fetched from the network, and the data layers show without them.
+
+Points are drawn as ``folium.GeoJson`` layers with circle markers and style functions: one
+layer per kind and theme keeps the page small (a few bytes per home) where one folium marker
+object per home would emit a block of JS each.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+from shequ.errors import InputError
+from shequ.maps.assets import make_offline, strip_external_resources
+from shequ.maps.escape import esc, fmt_number
+from shequ.maps.features import (
+    FACILITY_TIP,
+    HOME_TIP,
+    ISOCHRONE_TIP,
+    facility_features,
+    home_features,
+    isochrone_features,
+    to_wgs84,
+)
+from shequ.maps.labels import check_lang, kind_label, label
+from shequ.maps.overlays import HtmlBox, PageStyle, RawHtml, legend_box, title_box, tooltip_js
+from shequ.maps.style import (
+    blind_spot_style,
+    facility_style,
+    home_style,
+    isochrone_style,
+)
+
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
+
+# Panes fix the drawing order whatever order layers are switched on in: areas under homes,
+# blind-spot rings over homes, facilities on top (Leaflet's overlayPane is 400).
+PANE_ISOCHRONES = ("shequ-isochrones", 380)
+PANE_HOMES = ("shequ-homes", 410)
+PANE_BLIND_SPOTS = ("shequ-blind-spots", 420)
+PANE_FACILITIES = ("shequ-facilities", 430)
+
+_DEFAULT_VIEW = ([35.0, 105.0], 4)  # all of China, for a map with no data at all
+_MAX_FIT_ZOOM = 17
+_EXPANDED_CONTROL_KINDS = 3  # five layers per kind: more than this and the list is collapsed
+
+
+def build_access_map(
+    homes: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    isochrones: gpd.GeoDataFrame,
+    kinds: list[dict[str, Any]],
+    *,
+    lang: str = "zh",
+    selected: str | None = None,
+    title: str | None = None,
+) -> folium.Map:
+    """Build the interactive access map of a living-circle audit.
+
+    ``homes`` has ``walk_min_K`` (NaN when unreachable), ``meets_K`` and ``unreachable_K`` for
+    every kind K of ``kinds``; ``facilities`` has ``kind``; ``isochrones`` has ``kind``,
+    ``minutes``, ``scope`` ("facility" | "union") and ``facility_id``. Any frame may be empty.
+    The layers of ``selected`` (default: the first kind) are shown, other kinds' start hidden,
+    and per-facility isochrones always start hidden. Texts are in ``lang`` ("zh" | "en").
+    """
+    check_lang(lang)
+    kinds = _check_kinds(kinds)
+    kind_ids = [kind["id"] for kind in kinds]
+    if selected is None and kind_ids:
+        selected = kind_ids[0]
+    if selected is not None and selected not in kind_ids:
+        raise InputError(f"selected kind {selected!r} is not one of {', '.join(kind_ids)}")
+
+    homes_4326 = to_wgs84(homes, "homes")
+    facilities_4326 = to_wgs84(facilities, "facilities")
+    isochrones_4326 = to_wgs84(isochrones, "isochrones")
+
+    location, zoom = _DEFAULT_VIEW
+    m = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=True)
+    make_offline(m)
+    title_text = esc(title) or esc(label("default_title", lang)) or ""
+    # The <title> goes after the charset <meta> (branca's Figure.title would precede it).
+    m.get_root().header.add_child(RawHtml(f"<title>{title_text}</title>"), name="title", index=1)
+    m.get_root().header.add_child(PageStyle(), name="shequ_page_style")
+    folium.TileLayer(
+        tiles=OSM_TILES,
+        attr=OSM_ATTRIBUTION,
+        name=esc(label("basemap", lang)),
+        max_zoom=19,
+        overlay=True,
+        control=True,
+    ).add_to(m)
+    for pane, z_index in (PANE_ISOCHRONES, PANE_HOMES, PANE_BLIND_SPOTS, PANE_FACILITIES):
+        folium.map.CustomPane(pane, z_index=z_index, pointer_events=True).add_to(m)
+
+    for kind in kinds:
+        _add_kind_layers(
+            m, kind, lang, homes_4326, facilities_4326, isochrones_4326, kind["id"] == selected
+        )
+
+    folium.LayerControl(collapsed=len(kinds) > _EXPANDED_CONTROL_KINDS).add_to(m)
+    title_box(title_text).add_to(m)
+    _legend(kinds, lang).add_to(m)
+    bounds = _bounds([homes_4326, facilities_4326, isochrones_4326])
+    if bounds is not None:
+        m.fit_bounds(bounds, padding=(20, 20), max_zoom=_MAX_FIT_ZOOM)
+    return m
+
+
+def render_html(m: folium.Map) -> str:
+    """The map's complete, self-contained HTML page (no external scripts or stylesheets)."""
+    return strip_external_resources(m.get_root().render())
+
+
+def write_map(m: folium.Map, path: str | Path) -> Path:
+    """Write the map as one self-contained HTML file, atomically.
+
+    The page goes to a temporary file in the target folder and is moved over ``path`` with
+    :func:`os.replace`, so a reader (a web server, a file share) sees the old page or the new
+    one, never half of one. The file keeps the mode of the page it replaces (else 0644).
+    """
+    target = Path(path)
+    page = render_html(m).encode("utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(page)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp_name, mode)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _check_kinds(kinds: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    checked: list[dict[str, Any]] = []
+    for kind in kinds:
+        kind_id = kind.get("id") if isinstance(kind, Mapping) else None
+        if not isinstance(kind_id, str) or not kind_id:
+            raise InputError(f"each kind needs a non-empty string 'id', got {kind!r}")
+        if any(other["id"] == kind_id for other in checked):
+            raise InputError(f"kind {kind_id!r} is listed twice")
+        checked.append(dict(kind))
+    return checked
+
+
+def _layer_name(kind_text: str, theme: str, lang: str) -> str:
+    """Layer-control entry (Leaflet sets it as HTML: both parts escaped)."""
+    return f"{kind_text} — {esc(label(theme, lang))}"
+
+
+def _styler(styles: Sequence[dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Style function for folium keyed on the feature ids that :func:`collection` assigned."""
+    return lambda feature: styles[feature["id"]]
+
+
+def _tooltip(rows: Sequence[tuple[str, str]], lang: str) -> folium.JsCode:
+    return folium.JsCode(tooltip_js([(key, esc(label(name, lang)) or "") for key, name in rows]))
+
+
+def _add_kind_layers(
+    m: folium.Map,
+    kind: Mapping[str, Any],
+    lang: str,
+    homes: gpd.GeoDataFrame | None,
+    facilities: gpd.GeoDataFrame | None,
+    isochrones: gpd.GeoDataFrame | None,
+    show: bool,
+) -> None:
+    """Add one kind's layers, bottom to top: isochrones, homes, blind spots, facilities."""
+    kind_id = kind["id"]
+    kind_text = esc(kind_label(kind, lang)) or esc(kind_id) or ""
+    unreachable_text = esc(label("unreachable", lang)) or ""
+
+    for scope, theme, per_facility in (
+        ("union", "isochrones", False),
+        ("facility", "isochrones_per_facility", True),
+    ):
+        data, minutes = isochrone_features(isochrones, kind_id, kind_text, scope=scope)
+        folium.GeoJson(
+            data,
+            name=_layer_name(kind_text, theme, lang),
+            show=show and not per_facility,
+            style_function=_styler(
+                [isochrone_style(value, per_facility=per_facility) for value in minutes]
+            ),
+            on_each_feature=_tooltip(ISOCHRONE_TIP, lang),
+            pane=PANE_ISOCHRONES[0],
+        ).add_to(m)
+
+    homes_data, bins, blind_data = home_features(homes, kind_id, unreachable_text)
+    # folium's CircleMarker drops a ``pane`` option, but styles are merged into the marker
+    # options before it is created, so the pane travels with the style.
+    on_homes = {"pane": PANE_HOMES[0]}
+    folium.GeoJson(
+        homes_data,
+        name=_layer_name(kind_text, "homes", lang),
+        show=show,
+        marker=folium.CircleMarker(),
+        style_function=_styler([home_style(index) | on_homes for index in bins]),
+        on_each_feature=_tooltip(HOME_TIP, lang),
+    ).add_to(m)
+    folium.GeoJson(
+        blind_data,
+        name=_layer_name(kind_text, "blind_spots", lang),
+        show=show,
+        marker=folium.CircleMarker(),
+        style_function=lambda feature: blind_spot_style() | {"pane": PANE_BLIND_SPOTS[0]},
+        on_each_feature=_tooltip(HOME_TIP, lang),
+    ).add_to(m)
+    folium.GeoJson(
+        facility_features(facilities, kind_id, kind_text),
+        name=_layer_name(kind_text, "facilities", lang),
+        show=show,
+        marker=folium.CircleMarker(),
+        style_function=lambda feature: facility_style() | {"pane": PANE_FACILITIES[0]},
+        on_each_feature=_tooltip(FACILITY_TIP, lang),
+    ).add_to(m)
+
+
+def _legend(kinds: Sequence[Mapping[str, Any]], lang: str) -> HtmlBox:
+    unit = esc(label("min_unit", lang))
+    standards = []
+    for kind in kinds:
+        threshold = fmt_number(kind.get("threshold_min"))
+        if threshold is not None:
+            standards.append(f"{esc(kind_label(kind, lang))} ≤ {threshold} {unit}")
+    return legend_box(
+        heading=esc(label("walk_minutes", lang)) or "",
+        unreachable=esc(label("unreachable", lang)) or "",
+        blind_spots=f"{esc(label('blind_spots', lang))} ({esc(label('blind_spot_note', lang))})",
+        facilities=esc(label("facilities", lang)) or "",
+        isochrones=esc(label("isochrones", lang)) or "",
+        standard=esc(label("standard", lang)) or "",
+        standards=standards,
+    )
+
+
+def _bounds(frames: Sequence[gpd.GeoDataFrame | None]) -> list[list[float]] | None:
+    """[[south, west], [north, east]] around every non-empty geometry, or None if there is none."""
+    boxes = []
+    for frame in frames:
+        if frame is None:
+            continue
+        geoms = frame.geometry[~(frame.geometry.isna() | frame.geometry.is_empty)]
+        if len(geoms):
+            boxes.append(geoms.total_bounds)
+    if not boxes:
+        return None
+    west = min(float(box[0]) for box in boxes)
+    south = min(float(box[1]) for box in boxes)
+    east = max(float(box[2]) for box in boxes)
+    north = max(float(box[3]) for box in boxes)
+    return [[south, west], [north, east]]
+
+
+__all__ = ["build_access_map", "render_html", "write_map"]

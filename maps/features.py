@@ -1,0 +1,195 @@
+"""From the analysis frames to compact, escaped GeoJSON for one layer.
+
+The map embeds its data in the page, so the GeoJSON is built here by hand rather than from
+``GeoDataFrame.__geo_interface__``: only the few properties a tooltip shows are kept, all text
+is escaped (:mod:`shequ.maps.escape`), coordinates are rounded to 6 decimals (about 0.1 m) and
+each feature gets a small integer id that folium's style mapping keys on. Nothing is computed:
+a value missing in the data is shown as missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely.geometry import mapping
+from shequ.errors import InputError
+from shequ.maps.escape import as_float, esc, fmt_number, is_missing
+from shequ.maps.style import minute_bin
+
+COORD_DIGITS = 6
+
+HOME_TIP = (("n", "name"), ("hh", "households"), ("m", "minutes"), ("r", "reason"))
+FACILITY_TIP = (("n", "name"), ("k", "kind"), ("a", "access_m"))
+ISOCHRONE_TIP = (("k", "kind"), ("m", "minutes"), ("f", "facility_id"))
+"""Tooltip rows per layer: (GeoJSON property, label key in :mod:`shequ.maps.labels`)."""
+
+
+def to_wgs84(frame: gpd.GeoDataFrame | None, what: str) -> gpd.GeoDataFrame | None:
+    """``frame`` in EPSG:4326, or None when it has no rows (then it needs no columns or CRS)."""
+    if frame is None or len(frame) == 0:
+        return None
+    try:
+        frame.geometry  # noqa: B018 - raises when no active geometry column is set
+    except AttributeError:
+        raise InputError(f"{what}: expected a GeoDataFrame with a geometry column") from None
+    if frame.crs is None:
+        raise InputError(f"{what}: the GeoDataFrame has no CRS, so it cannot be placed on a map")
+    return frame if frame.crs.equals("EPSG:4326") else frame.to_crs(4326)
+
+
+def require_columns(frame: gpd.GeoDataFrame, columns: Sequence[str], what: str) -> None:
+    """Raise an :class:`InputError` naming the columns of ``columns`` that ``frame`` lacks."""
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise InputError(f"{what}: missing column(s) {', '.join(missing)}")
+
+
+def column(frame: gpd.GeoDataFrame, name: str) -> list[Any]:
+    """Values of an optional display column, all None when the frame lacks it."""
+    if name in frame.columns:
+        return frame[name].tolist()
+    return [None] * len(frame)
+
+
+def geometry_json(geom: Any) -> dict[str, Any] | None:
+    """GeoJSON geometry with rounded coordinates, or None for a missing or empty geometry."""
+    if geom is None or geom.is_empty:
+        return None
+    if geom.geom_type == "Point":
+        return {
+            "type": "Point",
+            "coordinates": [round(geom.x, COORD_DIGITS), round(geom.y, COORD_DIGITS)],
+        }
+    rounded = shapely.transform(geom, lambda xy: np.round(xy, COORD_DIGITS))
+    return mapping(rounded)
+
+
+def collection(features: list[dict[str, Any]]) -> dict[str, Any]:
+    """A FeatureCollection; ids are renumbered 0..n-1 so folium keys styles on them."""
+    for number, feature in enumerate(features):
+        feature["id"] = number
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _feature(geom: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": geom,
+        "properties": {key: value for key, value in props.items() if value is not None},
+    }
+
+
+def _label_or_id(name: Any, ident: Any) -> str | None:
+    text = esc(name)
+    if text is None and not is_missing(ident):
+        text = esc(f"#{ident}")
+    return text
+
+
+def _is_true(value: Any) -> bool:
+    return not is_missing(value) and bool(value)
+
+
+def home_features(
+    homes: gpd.GeoDataFrame | None, kind_id: str, unreachable_text: str
+) -> tuple[dict[str, Any], list[int], dict[str, Any]]:
+    """Homes of one kind: (all homes, their minute-bin indices, blind spots).
+
+    A blind spot is a home whose ``meets_<kind>`` is not true, exactly as the data says.
+    ``unreachable_text`` (already safe) stands in for the minutes of a home with none.
+    """
+    if homes is None:
+        return collection([]), [], collection([])
+    minutes_col, meets_col, reason_col = (
+        f"walk_min_{kind_id}",
+        f"meets_{kind_id}",
+        f"unreachable_{kind_id}",
+    )
+    require_columns(homes, [minutes_col, meets_col], "homes")
+    features: list[dict[str, Any]] = []
+    bins: list[int] = []
+    blind: list[dict[str, Any]] = []
+    rows: Iterator[tuple[Any, ...]] = zip(
+        homes.geometry,
+        column(homes, "home_id"),
+        column(homes, "name"),
+        column(homes, "households"),
+        homes[minutes_col].tolist(),
+        homes[meets_col].tolist(),
+        column(homes, reason_col),
+        strict=True,
+    )
+    for geom, home_id, name, households, minutes, meets, reason in rows:
+        geometry = geometry_json(geom)
+        if geometry is None:
+            continue
+        walk = as_float(minutes)
+        props = {
+            "n": _label_or_id(name, home_id),
+            "hh": fmt_number(households),
+            "m": unreachable_text if walk is None else fmt_number(walk),
+            "r": esc(reason),
+        }
+        features.append(_feature(geometry, props))
+        bins.append(minute_bin(walk))
+        if not _is_true(meets):
+            blind.append(_feature(dict(geometry), dict(props)))
+    return collection(features), bins, collection(blind)
+
+
+def facility_features(
+    facilities: gpd.GeoDataFrame | None, kind_id: str, kind_text: str
+) -> dict[str, Any]:
+    """Facilities of one kind; ``kind_text`` is the kind's display name, already escaped."""
+    if facilities is None:
+        return collection([])
+    require_columns(facilities, ["kind"], "facilities")
+    chosen = facilities[facilities["kind"] == kind_id]
+    features = []
+    rows = zip(
+        chosen.geometry,
+        column(chosen, "facility_id"),
+        column(chosen, "name"),
+        column(chosen, "access_m"),
+        strict=True,
+    )
+    for geom, facility_id, name, access_m in rows:
+        geometry = geometry_json(geom)
+        if geometry is None:
+            continue
+        props = {"n": _label_or_id(name, facility_id), "k": kind_text, "a": fmt_number(access_m)}
+        features.append(_feature(geometry, props))
+    return collection(features)
+
+
+def isochrone_features(
+    isochrones: gpd.GeoDataFrame | None, kind_id: str, kind_text: str, *, scope: str
+) -> tuple[dict[str, Any], list[float | None]]:
+    """Isochrone polygons of one kind and scope, largest minutes first so smaller ones lie on
+    top; returns the collection and each feature's minutes (for styling)."""
+    if isochrones is None:
+        return collection([]), []
+    require_columns(isochrones, ["kind", "minutes", "scope"], "isochrones")
+    chosen = isochrones[(isochrones["kind"] == kind_id) & (isochrones["scope"] == scope)]
+    records = []
+    rows = zip(
+        chosen.geometry, chosen["minutes"].tolist(), column(chosen, "facility_id"), strict=True
+    )
+    for geom, minutes, facility_id in rows:
+        geometry = geometry_json(geom)
+        if geometry is not None:
+            records.append((as_float(minutes), geometry, facility_id))
+    records.sort(key=lambda record: -1.0 if record[0] is None else record[0], reverse=True)
+    features = []
+    for minutes, geometry, facility_id in records:
+        props = {
+            "k": kind_text,
+            "m": fmt_number(minutes),
+            "f": None if scope == "union" else fmt_number(facility_id),
+        }
+        features.append(_feature(geometry, props))
+    return collection(features), [record[0] for record in records]

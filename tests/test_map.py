@@ -1,0 +1,315 @@
+"""The access map without a browser: offline page, escaping, labels, layers, atomic writes.
+
+``sample_inputs`` is also used by ``test_map_browser.py``, which opens the same page in Chromium.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import Point
+from shequ.errors import InputError
+from shequ.maps import build_access_map, render_html, write_map
+from shequ.maps.assets import LEAFLET_VERSION, leaflet_css, strip_external_resources
+from shequ.maps.style import UNREACHABLE, UNREACHABLE_COLOR, minute_bin
+
+XSS_IMG = '<img src=x onerror="window.__xss=1">'
+XSS_SCRIPT = "</script><script>window.__xss=2</script>"
+
+KINDS: list[dict[str, Any]] = [
+    {"id": "canteen", "zh": "老年助餐点", "en": "Elderly meal point", "threshold_min": 15.0},
+    {"id": "clinic", "zh": "社区卫生服务站", "en": "Community clinic", "threshold_min": 15.0},
+]
+LON0, LAT0 = 116.40, 39.91  # Beijing; the frames are given in UTM 50N to exercise reprojection
+UTM = 32650
+
+# What the sample draws, per kind: (homes, blind spots, facilities, union isochrones,
+# per-facility isochrones). The browser test counts SVG paths against these.
+EXPECTED = {"canteen": (5, 2, 1, 3, 1), "clinic": (5, 5, 0, 0, 0)}
+
+
+def sample_inputs() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Five homes (one unreachable, two with hostile names), one canteen, none for clinic."""
+    homes = gpd.GeoDataFrame(
+        {
+            "home_id": [1, 2, 3, 4, 5],
+            "name": ["幸福小区", XSS_IMG, XSS_SCRIPT, None, "北园"],
+            "households": [120.0, 80.0, 45.0, 300.0, 60.0],
+            "population": [300.0, 200.0, 100.0, 800.0, 150.0],
+            "walk_min_canteen": [3.0, 7.5, 12.0, 22.0, np.nan],
+            "meets_canteen": [True, True, True, False, False],
+            "unreachable_canteen": [None, None, None, None, "river <b>no bridge</b>"],
+            "walk_min_clinic": [np.nan] * 5,
+            "meets_clinic": [False] * 5,
+            "unreachable_clinic": ["no clinic"] * 5,
+        },
+        geometry=[Point(LON0 + 0.004 * i, LAT0 + 0.002 * (i % 3)) for i in range(5)],
+        crs=4326,
+    ).to_crs(UTM)
+    facilities = gpd.GeoDataFrame(
+        {
+            "facility_id": [10],
+            "kind": ["canteen"],
+            "name": [XSS_IMG],
+            "node_id": [7],
+            "access_m": [12.3],
+        },
+        geometry=[Point(LON0 + 0.006, LAT0 + 0.001)],
+        crs=4326,
+    ).to_crs(UTM)
+    centre = facilities.geometry.iloc[0]
+    rings = [centre.buffer(radius) for radius in (300.0, 600.0, 900.0)]
+    isochrones = gpd.GeoDataFrame(
+        {
+            "kind": ["canteen"] * 4,
+            "minutes": [5.0, 10.0, 15.0, 15.0],
+            "scope": ["union", "union", "union", "facility"],
+            "facility_id": [-1, -1, -1, 10],
+        },
+        geometry=[*rings, rings[2]],
+        crs=UTM,
+    )
+    return homes, facilities, isochrones
+
+
+def empty_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    homes, facilities, isochrones = sample_inputs()
+    return homes.iloc[:0], facilities.iloc[:0], isochrones.iloc[:0]
+
+
+def build(**kwargs: Any) -> folium.Map:
+    homes, facilities, isochrones = sample_inputs()
+    return build_access_map(homes, facilities, isochrones, KINDS, **kwargs)
+
+
+def geojson_layers(m: folium.Map) -> dict[str, folium.GeoJson]:
+    """The map's GeoJson layers by (unescaped) layer name."""
+    return {
+        html.unescape(child.layer_name): child
+        for child in m._children.values()
+        if isinstance(child, folium.GeoJson)
+    }
+
+
+def in_page(text: str, page: str) -> bool:
+    """``text`` appears as is (HTML) or as folium writes it inside scripts (ASCII JSON with
+    ``<``, ``>``, ``&`` and ``'`` as ``\\u`` escapes)."""
+    as_json = json.dumps(text)[1:-1]
+    script_safe = as_json
+    for char in "<>&'":
+        script_safe = script_safe.replace(char, f"\\u{ord(char):04x}")
+    return any(form in page for form in (text, as_json, script_safe))
+
+
+# --- assets -----------------------------------------------------------------------------------
+
+
+def test_vendored_leaflet_matches_folium() -> None:
+    folium_js = dict(folium.folium._default_js)["leaflet"]
+    assert f"leaflet@{LEAFLET_VERSION}/" in folium_js, "folium moved Leaflet: re-vendor it"
+    vendor = resources.files("shequ.data").joinpath("vendor")
+    js = vendor.joinpath(f"leaflet-{LEAFLET_VERSION}.js").read_text(encoding="utf-8")
+    assert f'version="{LEAFLET_VERSION}"' in js
+    assert "BSD 2-Clause" in vendor.joinpath("LICENSE-leaflet.txt").read_text(encoding="utf-8")
+
+
+def test_leaflet_css_has_no_file_references() -> None:
+    css = leaflet_css()
+    assert "url(images/" not in css
+    assert "url(data:image/png;base64," in css
+
+
+def test_strip_external_resources() -> None:
+    page = (
+        '<head><script src="https://cdn.example/x.js"></script>'
+        "<link rel='stylesheet' href='//cdn.example/x.css'/>"
+        "<script>var tiles = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';</script></head>"
+    )
+    cleaned = strip_external_resources(page)
+    assert "cdn.example" not in cleaned
+    assert "tile.openstreetmap.org" in cleaned
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+def test_page_is_self_contained() -> None:
+    page = render_html(build())
+    assert not re.search(r"<script[^>]*\bsrc\s*=", page, re.IGNORECASE)
+    assert not re.search(r"<link[^>]*\bhref\s*=", page, re.IGNORECASE)
+    for cdn in ("cdn.jsdelivr", "cdnjs", "code.jquery", "bootstrapcdn", "fontawesome"):
+        assert cdn not in page
+    assert f"Leaflet {LEAFLET_VERSION}" in page and "L.version" not in page[:100]
+    assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in page
+    assert in_page("OpenStreetMap</a> contributors", page)
+    # The charset declaration must come within the first 1024 bytes, before any CJK text.
+    assert page.encode("utf-8").find(b"charset=UTF-8") < 1024
+
+
+def test_data_text_is_escaped() -> None:
+    kinds = [{**KINDS[0], "zh": "<b>助餐</b>"}, KINDS[1]]
+    homes, facilities, isochrones = sample_inputs()
+    m = build_access_map(homes, facilities, isochrones, kinds, title="{{ 7*7 }} <i>t</i>")
+    page = render_html(m)
+    for raw in ("<img src=x", "window.__xss=2</script>", "<b>助餐</b>", "<b>no bridge", "<i>t</i>"):
+        assert not in_page(raw, page), raw
+    assert in_page(html.escape(XSS_IMG), page)
+    assert in_page(html.escape(XSS_SCRIPT), page)
+    assert in_page("&lt;b&gt;助餐&lt;/b&gt;", page)
+    assert "<title>{{ 7*7 }} &lt;i&gt;t&lt;/i&gt;</title>" in page  # not run as a template
+    names = [
+        feature["properties"].get("n")
+        for layer in geojson_layers(m).values()
+        for feature in layer.data["features"]
+    ]
+    assert html.escape(XSS_IMG) in names and XSS_IMG not in names
+
+
+@pytest.mark.parametrize(
+    ("lang", "words", "absent"),
+    [
+        (
+            "zh",
+            ["步行分钟", "盲区", "设施", "等时圈", "不可达", "老年助餐点", "15分钟生活圈评估"],
+            "blind spots",
+        ),
+        (
+            "en",
+            ["walk minutes", "blind spots", "facilities", "isochrones", "unreachable",
+             "Elderly meal point", "15-minute living-circle audit"],
+            "盲区",
+        ),
+    ],
+)  # fmt: skip
+def test_labels_follow_language(lang: str, words: list[str], absent: str) -> None:
+    page = render_html(build(lang=lang))
+    for word in words:
+        assert in_page(word, page), word
+    assert not in_page(absent, page)
+
+
+def test_layers_per_kind_and_visibility() -> None:
+    m = build(lang="en", selected="clinic")
+    layers = geojson_layers(m)
+    for kind, label in (("canteen", "Elderly meal point"), ("clinic", "Community clinic")):
+        homes, blind, facilities, unions, per_facility = EXPECTED[kind]
+        counts = {
+            "homes (walk minutes)": homes,
+            "blind spots": blind,
+            "facilities": facilities,
+            "isochrones": unions,
+            "isochrones (per facility)": per_facility,
+        }
+        for theme, count in counts.items():
+            layer = layers[f"{label} — {theme}"]
+            assert len(layer.data["features"]) == count, (kind, theme)
+            assert layer.show == (kind == "clinic" and theme != "isochrones (per facility)")
+    assert any(isinstance(child, folium.LayerControl) for child in m._children.values())
+
+
+def test_default_selection_is_first_kind() -> None:
+    layers = geojson_layers(build(lang="en"))
+    assert layers["Elderly meal point — homes (walk minutes)"].show
+    assert not layers["Community clinic — homes (walk minutes)"].show
+
+
+def test_unreachable_home_is_grey_with_reason() -> None:
+    m = build(lang="en")
+    layer = geojson_layers(m)["Elderly meal point — homes (walk minutes)"]
+    last = layer.data["features"][-1]
+    assert last["properties"]["m"] == "unreachable"
+    assert last["properties"]["r"] == "river &lt;b&gt;no bridge&lt;/b&gt;"
+    assert layer.style_function(last)["fillColor"] == UNREACHABLE_COLOR
+    assert layer.data["features"][0]["properties"] == {"n": "幸福小区", "hh": "120", "m": "3"}
+
+
+def test_reprojects_to_wgs84() -> None:
+    layer = geojson_layers(build(lang="en"))["Elderly meal point — facilities"]
+    lon, lat = layer.data["features"][0]["geometry"]["coordinates"]
+    assert lon == pytest.approx(LON0 + 0.006, abs=1e-6)
+    assert lat == pytest.approx(LAT0 + 0.001, abs=1e-6)
+
+
+def test_isochrones_drawn_largest_first() -> None:
+    layer = geojson_layers(build(lang="en"))["Elderly meal point — isochrones"]
+    assert [feature["properties"]["m"] for feature in layer.data["features"]] == ["15", "10", "5"]
+
+
+def test_empty_frames_still_build() -> None:
+    homes, facilities, isochrones = empty_frames()
+    page = render_html(build_access_map(homes, facilities, isochrones, KINDS))
+    assert in_page("老年助餐点 — 盲区", page)
+    bare = gpd.GeoDataFrame(geometry=[], crs=4326)  # zero rows, not even the columns
+    assert "leaflet" in render_html(build_access_map(bare, bare, bare, KINDS, lang="en"))
+    assert "leaflet" in render_html(build_access_map(bare, bare, bare, []))
+
+
+def test_only_isochrones_empty() -> None:
+    homes, facilities, _ = sample_inputs()
+    _, _, isochrones = empty_frames()
+    layers = geojson_layers(build_access_map(homes, facilities, isochrones, KINDS, lang="en"))
+    assert layers["Elderly meal point — isochrones"].data["features"] == []
+    assert len(layers["Elderly meal point — homes (walk minutes)"].data["features"]) == 5
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"lang": "fr"}, "language"), ({"selected": "park"}, "park")],
+)
+def test_bad_options(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        build(**kwargs)
+
+
+def test_bad_frames() -> None:
+    homes, facilities, isochrones = sample_inputs()
+    with pytest.raises(InputError, match="meets_clinic"):
+        build_access_map(homes.drop(columns="meets_clinic"), facilities, isochrones, KINDS)
+    with pytest.raises(InputError, match="geometry column"):
+        build_access_map(homes, gpd.GeoDataFrame({"kind": ["canteen"]}), isochrones, KINDS)
+    with pytest.raises(InputError, match="no CRS"):
+        build_access_map(homes.set_crs(None, allow_override=True), facilities, isochrones, KINDS)
+
+
+def test_minute_bins() -> None:
+    minutes = (0.0, 5.0, 5.01, 10.0, 15.0, 15.1, 90.0)
+    assert [minute_bin(value) for value in minutes] == [0, 0, 1, 1, 2, 3, 3]
+    assert {minute_bin(v) for v in (None, math.nan, math.inf, -1.0)} == {UNREACHABLE}
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def test_write_map_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "out" / "map.html"
+    assert write_map(build(), target) == target
+    first = target.read_text(encoding="utf-8")
+    assert first.startswith("<!DOCTYPE html>")
+    assert oct(target.stat().st_mode & 0o777) == oct(0o644)
+
+    inode = target.stat().st_ino
+    write_map(build(lang="en"), str(target))
+    assert target.read_text(encoding="utf-8") != first
+    assert target.stat().st_ino != inode  # replaced by a new file, not rewritten in place
+    assert os.listdir(target.parent) == ["map.html"]
+
+    def fail(*args: object) -> None:
+        raise OSError("disk full")
+
+    before = target.read_text(encoding="utf-8")
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        write_map(build(), target)
+    assert target.read_text(encoding="utf-8") == before
+    assert os.listdir(target.parent) == ["map.html"]
