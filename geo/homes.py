@@ -137,12 +137,12 @@ def homes_from_layer(
             continue
         raw = frame[col].astype(str).str.strip()
         num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-        given = raw.ne("") & raw.str.lower().ne("nan") & frame[col].notna()
-        for i in np.flatnonzero(given.to_numpy() & ~(num >= 0)):
+        # An empty cell means "not given" (estimated from the other columns); a value that is
+        # there but NaN, text or negative is an error in the row.
+        given = (raw.ne("") & frame[col].notna() & raw.ne("None")).to_numpy()
+        for i in np.flatnonzero(given & ~(num >= 0)):
             reasons[i] = reasons[i] or f"{col} is {frame[col].iloc[i]!r}: must be a number >= 0"
-        for i in np.flatnonzero(~given.to_numpy()):
-            reasons[i] = reasons[i] or f"{col} is empty"
-        values[col] = num
+        values[col] = np.where(given, num, np.nan)
     ids = _ids(frame, "home_id", reasons)
     metric = frame.to_crs(crs)
     footprint_area = np.full(n, np.nan)
