@@ -124,6 +124,8 @@ def cmd_access(args: argparse.Namespace) -> None:
         bands=_bands(args.bands),
         osm_facilities=not args.no_osm_facilities,
         isochrones=not args.no_isochrones,
+        population_rasters=[Path(r) for r in args.population_raster or []],
+        raster_column=args.raster_column,
     )
     _run_access(opts, Path(args.out), args.lang, args.quiet, not args.no_map)
 
@@ -161,6 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
     acc.add_argument("--bands", help="isochrone minutes, e.g. 5,10,15 (default: each kind's threshold)")
     acc.add_argument("--no-osm-facilities", action="store_true", help="use only --facilities files")
     acc.add_argument("--no-isochrones", action="store_true", help="skip isochrone polygons")
+    acc.add_argument("--population-raster", action="append", metavar="TIF",
+                     help="GeoTIFF of people per pixel (repeatable; same grid, summed)")
+    acc.add_argument("--raster-column", default="population",
+                     choices=("population", "elderly", "children"),
+                     help="which demand column the raster replaces")
     acc.set_defaults(func=cmd_access)
     return parser
 

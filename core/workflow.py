@@ -57,6 +57,8 @@ class AccessOptions:
     bands: list[float] | None = None  # isochrone minutes; default: each kind's threshold
     osm_facilities: bool = True
     isochrones: bool = True
+    population_rasters: list[Path] = field(default_factory=list)  # summed, then spread by floor area
+    raster_column: str = "population"  # or "elderly" / "children"
 
 
 @dataclass
@@ -106,6 +108,8 @@ def compute_access(opts: AccessOptions, progress: Progress = _no_progress) -> Ac
         homes = _assign_compounds(homes, compounds)
     else:
         homes = homes_from_osm(osm, crs, profile, compounds, rejects)
+    if opts.population_rasters:
+        homes = _apply_rasters(homes, opts, profile, osm.bounds, notes)
     step(1)
     parts = [facilities_from_osm(osm, crs, kinds)] if opts.osm_facilities else []
     for path, kind in opts.facilities:
@@ -143,6 +147,27 @@ def compute_access(opts: AccessOptions, progress: Progress = _no_progress) -> Ac
         warnings=warnings,
         notes=notes,
     )
+
+
+def _apply_rasters(homes, opts: AccessOptions, profile: Profile, bounds, notes) -> gpd.GeoDataFrame:
+    """Replace a demand column by the rasters' counts, spread over homes by floor area."""
+    from shequ.errors import InputError
+    from shequ.geo.population_raster import distribute
+
+    if opts.raster_column not in ("population", "elderly", "children"):
+        raise InputError(f"--raster-column must be population, elderly or children, not {opts.raster_column!r}")
+    xy = np.column_stack([homes.geometry.x, homes.geometry.y])
+    area = homes["floor_area_m2"].to_numpy() if "floor_area_m2" in homes else np.ones(len(homes))
+    values, total = distribute(xy, homes.crs, area, opts.population_rasters, bounds)
+    homes = homes.copy()
+    homes[opts.raster_column] = values
+    if opts.raster_column == "population":
+        homes["households"] = values / profile.persons_per_household
+        homes["elderly"] = values * profile.elderly_share
+        homes["children"] = values * profile.children_share
+    notes.append(f"{opts.raster_column}: {total:.0f} people from {len(opts.population_rasters)} "
+                 "raster(s) spread over homes by floor area")
+    return homes
 
 
 def _layer_checks(name: str, frame: gpd.GeoDataFrame, net: WalkNetwork) -> list[Warning_]:

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from shequ.maps import build_access_map, write_map
 from shequ.maps.style import FACILITY_COLOR, MINUTE_BINS, UNREACHABLE_COLOR
-from test_map import EXPECTED, KINDS, XSS_IMG, sample_inputs
+from tests.test_map import EXPECTED, KINDS, XSS_IMG, sample_inputs
 
 pytestmark = pytest.mark.browser
 
