@@ -42,7 +42,7 @@ def summary(
     for kind_id, acc in access.items():
         minutes = np.nan_to_num(acc.walk_min, nan=np.inf)
         tiers = sorted({*tiers_min, acc.kind.max_walk_min})
-        n_fac = int(len(np.unique(acc.nearest_facility[acc.nearest_facility >= 0])))
+        n_fac = len(np.unique(acc.nearest_facility[acc.nearest_facility >= 0]))
         for tier in tiers:
             covered = _covered_totals(homes, minutes <= tier)
             row = {

@@ -33,9 +33,7 @@ class Nearest:
 def _with_virtual_sources(csr: sparse.csr_matrix, nodes: np.ndarray, offsets: np.ndarray):
     n = csr.shape[0]
     m = len(nodes)
-    extra = sparse.csr_matrix(
-        (offsets + SHIFT_M, (np.arange(m), nodes)), shape=(m, n + m)
-    )
+    extra = sparse.csr_matrix((offsets + SHIFT_M, (np.arange(m), nodes)), shape=(m, n + m))
     top = sparse.hstack([csr, sparse.csr_matrix((n, m))], format="csr")
     return sparse.vstack([top, extra], format="csr"), n + np.arange(m)
 

@@ -75,13 +75,19 @@ def _report(result: AccessResult, out: Path, lang: str) -> None:
         print(t(warning.key, lang, **params), file=sys.stderr)
     rows = result.summary[result.summary["is_threshold"]]
     for _, row in rows.iterrows():
-        walker = row["walker"] if lang == "en" else {"general": "一般步行", "elderly": "老年人"}[row["walker"]]
+        walker = (
+            row["walker"]
+            if lang == "en"
+            else {"general": "一般步行", "elderly": "老年人"}[row["walker"]]
+        )
         print(
             t(
                 "summary.line",
                 lang,
                 kind=row["kind_zh"] if lang == "zh" else row["kind_en"],
-                share=row["households_share"] if row["households_share"] == row["households_share"] else 0.0,
+                share=row["households_share"]
+                if row["households_share"] == row["households_share"]
+                else 0.0,
                 minutes=row["tier_min"],
                 walker=walker,
                 speed=row["speed_mps"],
@@ -131,23 +137,31 @@ def cmd_access(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="shequ", description="社区 GIS: living circles, siting, grids, risk.")
+    parser = argparse.ArgumentParser(
+        prog="shequ", description="社区 GIS: living circles, siting, grids, risk."
+    )
     parser.add_argument("--version", action="version", version=f"shequ {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--out", default="shequ-out", help="output folder (default: shequ-out)")
-        p.add_argument("--lang", choices=("zh", "en"), default=default_lang(), help="messages and map labels")
+        p.add_argument(
+            "--lang", choices=("zh", "en"), default=default_lang(), help="messages and map labels"
+        )
         p.add_argument("--quiet", action="store_true", help="no progress bars")
         p.add_argument("--no-map", action="store_true", help="skip map.html")
         p.add_argument("-v", "--verbose", action="store_true", help="log details")
 
-    demo = sub.add_parser("demo", help="run the living-circle audit on the bundled Helsinki extract")
+    demo = sub.add_parser(
+        "demo", help="run the living-circle audit on the bundled Helsinki extract"
+    )
     common(demo)
     demo.add_argument("--bands", action="store_true", help="isochrones at 5, 10 and 15 minutes")
     demo.set_defaults(func=cmd_demo)
 
-    acc = sub.add_parser("access", help="living-circle audit: walk minutes from homes to facilities")
+    acc = sub.add_parser(
+        "access", help="living-circle audit: walk minutes from homes to facilities"
+    )
     common(acc)
     acc.add_argument("--osm", help="local .osm / .osm.gz / .osm.bz2 / .osm.pbf file")
     acc.add_argument("--online", metavar="PLACE", help="download a place by name (needs internet)")
@@ -157,17 +171,32 @@ def build_parser() -> argparse.ArgumentParser:
     acc.add_argument("--kind", help="kind of the --facilities file(s), e.g. kindergarten")
     acc.add_argument("--kinds", help="comma-separated kinds to audit (default: all in the profile)")
     acc.add_argument("--profile", help="YAML profile merged onto the default")
-    acc.add_argument("--crs", help="CRS of user files without one: wgs84, cgcs2000, gcj02, bd09, EPSG:n")
-    acc.add_argument("--metric-crs", choices=("utm", "cgcs2000_gk"), default="utm",
-                     help="metric CRS for distances (UTM zone or CGCS2000 3-degree Gauss-Kruger)")
-    acc.add_argument("--bands", help="isochrone minutes, e.g. 5,10,15 (default: each kind's threshold)")
+    acc.add_argument(
+        "--crs", help="CRS of user files without one: wgs84, cgcs2000, gcj02, bd09, EPSG:n"
+    )
+    acc.add_argument(
+        "--metric-crs",
+        choices=("utm", "cgcs2000_gk"),
+        default="utm",
+        help="metric CRS for distances (UTM zone or CGCS2000 3-degree Gauss-Kruger)",
+    )
+    acc.add_argument(
+        "--bands", help="isochrone minutes, e.g. 5,10,15 (default: each kind's threshold)"
+    )
     acc.add_argument("--no-osm-facilities", action="store_true", help="use only --facilities files")
     acc.add_argument("--no-isochrones", action="store_true", help="skip isochrone polygons")
-    acc.add_argument("--population-raster", action="append", metavar="TIF",
-                     help="GeoTIFF of people per pixel (repeatable; same grid, summed)")
-    acc.add_argument("--raster-column", default="population",
-                     choices=("population", "elderly", "children"),
-                     help="which demand column the raster replaces")
+    acc.add_argument(
+        "--population-raster",
+        action="append",
+        metavar="TIF",
+        help="GeoTIFF of people per pixel (repeatable; same grid, summed)",
+    )
+    acc.add_argument(
+        "--raster-column",
+        default="population",
+        choices=("population", "elderly", "children"),
+        help="which demand column the raster replaces",
+    )
     acc.set_defaults(func=cmd_access)
     return parser
 
@@ -184,7 +213,10 @@ def main(argv: list[str] | None = None) -> int:
         print(t("error", args.lang, msg=exc.one_line()), file=sys.stderr)
         return EXIT_INPUT
     except OSError as exc:  # unwritable output folder, disk full …
-        print(t("error", args.lang, msg=f"{exc.filename or ''}: {exc.strerror or exc}"), file=sys.stderr)
+        print(
+            t("error", args.lang, msg=f"{exc.filename or ''}: {exc.strerror or exc}"),
+            file=sys.stderr,
+        )
         return EXIT_INPUT
     return 0
 

@@ -19,7 +19,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "done": ("Done: outputs in {out}", "完成：结果已写入 {out}"),
     "error": ("error: {msg}", "错误：{msg}"),
     "warn.outside": (
-        "warning: {n} of {total} points in {file} lie more than {km:g} km outside the study area{cause}",
+        "warning: {n} of {total} points in {file} lie more than {km:g} km outside "
+        "the study area{cause}",
         "警告：{file} 中 {total} 个点有 {n} 个位于研究区外 {km:g} 公里以上{cause}",
     ),
     "cause.swapped": (" — latitude and longitude look swapped", "——经纬度疑似颠倒"),
@@ -28,10 +29,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "——坐标疑似为 GCJ-02/BD-09，请使用 --crs gcj02 或 --crs bd09",
     ),
     "warn.offset": (
-        "warning: points in {file} lie a median {now:.0f} m from the nearest street; converted from "
-        "{crs} they would lie {then:.0f} m away: the file is probably {crs} (pass --crs {crs})",
-        "警告：{file} 中的点距最近街道的中位距离为 {now:.0f} 米；若按 {crs} 转换则为 {then:.0f} 米，"
-        "文件很可能是 {crs} 坐标（请使用 --crs {crs}）",
+        "warning: points in {file} lie a median {now:.0f} m from the nearest street; "
+        "converted from {crs} they would lie {then:.0f} m away: "
+        "the file is probably {crs} (pass --crs {crs})",
+        "警告：{file} 中的点距最近街道的中位距离为 {now:.0f} 米；"
+        "若按 {crs} 转换则为 {then:.0f} 米，文件很可能是 {crs} 坐标（请使用 --crs {crs}）",
     ),
     "note": ("note: {msg}", "提示：{msg}"),
     "summary.line": (

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from shequ.errors import InputError
 
 WALKERS = ("general", "elderly")
@@ -120,7 +121,9 @@ def _value(raw: dict[str, Any], dotted: str, source: str, *, positive: bool = Tr
     try:
         number = float(node)
     except (TypeError, ValueError):
-        raise InputError(f"profile value {dotted!r} must be a number, got {node!r}", path=source) from None
+        raise InputError(
+            f"profile value {dotted!r} must be a number, got {node!r}", path=source
+        ) from None
     if positive and not number > 0:
         raise InputError(f"profile value {dotted!r} must be > 0, got {number}", path=source)
     return number
@@ -143,7 +146,9 @@ def _kind(kind_id: str, spec: Any, source: str) -> FacilityKind:
         try:
             re.compile(regex)
         except re.error as exc:
-            raise InputError(f"{where}.name_regex is not a valid regex ({exc})", path=source) from exc
+            raise InputError(
+                f"{where}.name_regex is not a valid regex ({exc})", path=source
+            ) from exc
     threshold = _value({"k": spec}, "k.max_walk_min", source)
     return FacilityKind(
         id=kind_id,

@@ -57,7 +57,9 @@ class AccessOptions:
     bands: list[float] | None = None  # isochrone minutes; default: each kind's threshold
     osm_facilities: bool = True
     isochrones: bool = True
-    population_rasters: list[Path] = field(default_factory=list)  # summed, then spread by floor area
+    population_rasters: list[Path] = field(
+        default_factory=list
+    )  # summed, then spread by floor area
     raster_column: str = "population"  # or "elderly" / "children"
 
 
@@ -155,7 +157,9 @@ def _apply_rasters(homes, opts: AccessOptions, profile: Profile, bounds, notes) 
     from shequ.geo.population_raster import distribute
 
     if opts.raster_column not in ("population", "elderly", "children"):
-        raise InputError(f"--raster-column must be population, elderly or children, not {opts.raster_column!r}")
+        raise InputError(
+            f"--raster-column must be population, elderly or children, not {opts.raster_column!r}"
+        )
     xy = np.column_stack([homes.geometry.x, homes.geometry.y])
     area = homes["floor_area_m2"].to_numpy() if "floor_area_m2" in homes else np.ones(len(homes))
     values, total = distribute(xy, homes.crs, area, opts.population_rasters, bounds)
@@ -165,8 +169,10 @@ def _apply_rasters(homes, opts: AccessOptions, profile: Profile, bounds, notes) 
         homes["households"] = values / profile.persons_per_household
         homes["elderly"] = values * profile.elderly_share
         homes["children"] = values * profile.children_share
-    notes.append(f"{opts.raster_column}: {total:.0f} people from {len(opts.population_rasters)} "
-                 "raster(s) spread over homes by floor area")
+    notes.append(
+        f"{opts.raster_column}: {total:.0f} people from {len(opts.population_rasters)} "
+        "raster(s) spread over homes by floor area"
+    )
     return homes
 
 
@@ -179,7 +185,9 @@ def _layer_checks(name: str, frame: gpd.GeoDataFrame, net: WalkNetwork) -> list[
 def _assign_compounds(homes: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if compounds.empty or homes.empty:
         return homes
-    joined = gpd.sjoin(homes[["geometry"]], compounds[["compound_id", "geometry"]], predicate="within")
+    joined = gpd.sjoin(
+        homes[["geometry"]], compounds[["compound_id", "geometry"]], predicate="within"
+    )
     joined = joined[~joined.index.duplicated()]
     homes = homes.copy()
     homes.loc[joined.index, "compound_id"] = joined["compound_id"].to_numpy()
@@ -302,7 +310,12 @@ def write_access_outputs(
         from shequ.maps import build_access_map, write_map
 
         kinds = [
-            {"id": a.kind.id, "zh": a.kind.zh, "en": a.kind.en, "threshold_min": a.kind.max_walk_min}
+            {
+                "id": a.kind.id,
+                "zh": a.kind.zh,
+                "en": a.kind.en,
+                "threshold_min": a.kind.max_walk_min,
+            }
             for a in result.access.values()
         ]
         fmap = build_access_map(

@@ -34,9 +34,7 @@ def _outside_km(lon, lat, bounds, transformer) -> np.ndarray:
     return np.hypot(dx, dy) / 1000.0
 
 
-def outside_area(
-    name: str, lon: np.ndarray, lat: np.ndarray, net: WalkNetwork
-) -> list[Warning_]:
+def outside_area(name: str, lon: np.ndarray, lat: np.ndarray, net: WalkNetwork) -> list[Warning_]:
     """Warn when points lie more than a few km outside the network's extent, with the cause."""
     if len(lon) == 0:
         return []
@@ -49,7 +47,13 @@ def outside_area(
     swapped_far = _outside_km(lat, lon, bounds, to_metric) > OUTSIDE_KM
     if far.mean() > 0.5 and swapped_far.mean() < 0.5:
         cause = "cause.swapped"
-    params = {"n": int(far.sum()), "total": len(lon), "file": name, "km": OUTSIDE_KM, "cause": cause}
+    params = {
+        "n": int(far.sum()),
+        "total": len(lon),
+        "file": name,
+        "km": OUTSIDE_KM,
+        "cause": cause,
+    }
     return [Warning_("warn.outside", params)]
 
 

@@ -29,6 +29,7 @@ import numpy as np
 import pyproj
 from numpy.typing import ArrayLike, NDArray
 from pyproj.exceptions import CRSError
+
 from shequ.errors import InputError
 
 __all__ = [

@@ -95,8 +95,13 @@ def facilities_from_layer(
         )
     known = kinds.isin(list(profile.kinds)).to_numpy()
     for i in np.flatnonzero(~known):
-        rejects.add(layer.source, "facilities", int(frame["row"].iloc[i]), None,
-                    f"unknown kind {kinds.iloc[i]!r}")
+        rejects.add(
+            layer.source,
+            "facilities",
+            int(frame["row"].iloc[i]),
+            None,
+            f"unknown kind {kinds.iloc[i]!r}",
+        )
     name = frame["name"] if "name" in frame.columns else pd.Series([None] * len(frame))
     out = gpd.GeoDataFrame(
         {

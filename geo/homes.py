@@ -45,13 +45,19 @@ def compounds_from_osm(osm: OsmData, crs: pyproj.CRS) -> gpd.GeoDataFrame:
     return comp
 
 
-def _levels(tags: pd.Series, building: pd.Series, profile: Profile) -> tuple[np.ndarray, np.ndarray]:
+def _levels(
+    tags: pd.Series, building: pd.Series, profile: Profile
+) -> tuple[np.ndarray, np.ndarray]:
     tagged = tags.map(lambda t: _first_number(t.get("building:levels"))).to_numpy(dtype=float)
     height = tags.map(lambda t: _first_number(t.get("height"))).to_numpy(dtype=float)
     defaults = profile.default_levels
     fallback = defaults.get("yes", 1.0)
     default = building.map(lambda b: defaults.get(b, fallback)).to_numpy(dtype=float)
-    levels = np.where(tagged > 0, tagged, np.where(height > 0, np.maximum(1.0, np.round(height / profile.level_height_m)), default))
+    levels = np.where(
+        tagged > 0,
+        tagged,
+        np.where(height > 0, np.maximum(1.0, np.round(height / profile.level_height_m)), default),
+    )
     source = np.where(tagged > 0, "osm", np.where(height > 0, "height", "default"))
     return levels, source
 
@@ -94,9 +100,19 @@ def homes_from_osm(
     area = cand.geometry.area.to_numpy()
     small = area < profile.min_footprint_m2
     for osm_type, osm_id in zip(cand["osm_type"][small], cand["osm_id"][small], strict=True):
-        rejects.add(osm.source, "homes", f"{osm_type}/{osm_id}", None,
-                    f"footprint under {profile.min_footprint_m2:g} m2: not a dwelling")
-    cand, building, in_compound, area = cand.loc[~small], building.loc[~small], in_compound[~small], area[~small]
+        rejects.add(
+            osm.source,
+            "homes",
+            f"{osm_type}/{osm_id}",
+            None,
+            f"footprint under {profile.min_footprint_m2:g} m2: not a dwelling",
+        )
+    cand, building, in_compound, area = (
+        cand.loc[~small],
+        building.loc[~small],
+        in_compound[~small],
+        area[~small],
+    )
     levels, levels_source = _levels(cand["tags"], building, profile)
     demand = estimate_demand(area * levels, profile)
     homes = gpd.GeoDataFrame(
@@ -152,11 +168,17 @@ def homes_from_layer(
     est = estimate_demand(footprint_area * profile.default_levels.get("yes", 1.0), profile)
     households = values.get("households", np.full(n, np.nan))
     population = values.get("population", np.full(n, np.nan))
-    households = np.where(np.isfinite(households), households, population / profile.persons_per_household)
+    households = np.where(
+        np.isfinite(households), households, population / profile.persons_per_household
+    )
     households = np.where(np.isfinite(households), households, est["households"].to_numpy())
-    population = np.where(np.isfinite(population), population, households * profile.persons_per_household)
+    population = np.where(
+        np.isfinite(population), population, households * profile.persons_per_household
+    )
     for i in np.flatnonzero(~np.isfinite(households)):
-        reasons[i] = reasons[i] or "no households or population column, and no footprint to estimate from"
+        reasons[i] = (
+            reasons[i] or "no households or population column, and no footprint to estimate from"
+        )
     elderly = values.get("elderly", population * profile.elderly_share)
     children = values.get("children", population * profile.children_share)
     ok = np.array([r is None for r in reasons])
@@ -192,7 +214,9 @@ def _ids(frame: pd.DataFrame, column: str, reasons: list[str | None]) -> np.ndar
         if ident in ("", "nan", "None"):
             reasons[i] = reasons[i] or f"{column} is empty"
         elif ident in first_row:
-            reasons[i] = reasons[i] or f"duplicate {column} {ident!r} (first at row {first_row[ident]})"
+            reasons[i] = (
+                reasons[i] or f"duplicate {column} {ident!r} (first at row {first_row[ident]})"
+            )
         else:
             first_row[ident] = int(frame["row"].iloc[i])
     return ids

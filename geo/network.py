@@ -12,6 +12,7 @@ in C, orders of magnitude faster than networkx, and the arrays export straight t
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,6 +24,7 @@ import pyproj
 import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
+
 from shequ.errors import InputError
 from shequ.geo.osm_file import OsmData
 from shequ.geo.walk_filter import is_walkable
@@ -77,7 +79,9 @@ class WalkNetwork:
     def edge_geoms(self) -> np.ndarray:
         """Edges as a shapely LineString array (built once, vectorised)."""
         counts = np.diff(self.edge_offsets)
-        return shapely.linestrings(self.edge_coords, indices=np.repeat(np.arange(self.n_edges), counts))
+        return shapely.linestrings(
+            self.edge_coords, indices=np.repeat(np.arange(self.n_edges), counts)
+        )
 
     @cached_property
     def csr(self) -> sparse.csr_matrix:
@@ -151,7 +155,7 @@ def build_walk_network(osm: OsmData, crs: pyproj.CRS) -> WalkNetwork:
         a, b = way_start[i], way_start[i + 1]
         idx = node_index[inverse[a:b]]
         cuts = np.flatnonzero(idx >= 0)
-        for s, e in zip(cuts[:-1], cuts[1:], strict=True):
+        for s, e in itertools.pairwise(cuts):
             eu.append(idx[s])
             ev.append(idx[e])
             pieces.append(all_xy[a + s : a + e + 1])
@@ -199,7 +203,9 @@ def largest_component(net: WalkNetwork) -> WalkNetwork:
         report.nodes_dropped,
         report.length_dropped_m,
     )
-    return subset_edges(net, keep_edge, new_index, net.node_xy[keep_node], net.node_osm_id[keep_node])
+    return subset_edges(
+        net, keep_edge, new_index, net.node_xy[keep_node], net.node_osm_id[keep_node]
+    )
 
 
 def subset_edges(

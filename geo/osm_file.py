@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import osmium
 import shapely
+
 from shequ.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -80,14 +81,14 @@ def _check_path(path: Path) -> None:
         raise InputError("not a file", path=path)
     name = path.name.lower()
     if not name.endswith(OSM_SUFFIXES):
-        raise InputError(
-            "not an OSM file: expected .osm, .osm.gz, .osm.bz2 or .osm.pbf", path=path
-        )
+        raise InputError("not an OSM file: expected .osm, .osm.gz, .osm.bz2 or .osm.pbf", path=path)
     if path.stat().st_size == 0:
         raise InputError("the file is empty", path=path)
 
 
-def _split_valid_runs(node_ids: np.ndarray, lonlat: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+def _split_valid_runs(
+    node_ids: np.ndarray, lonlat: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Runs of consecutive nodes whose location is known (clipped extracts miss some)."""
     valid = np.isfinite(lonlat).all(axis=1)
     if valid.all():

@@ -48,7 +48,9 @@ def place_bbox(place: str) -> tuple[float, float, float, float]:
 
 
 def fetch_osm(
-    *, place: str | None = None, bbox: tuple[float, float, float, float] | None = None,
+    *,
+    place: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
     refresh: bool = False,
 ) -> Path:
     """Download (or reuse from cache) the OSM data of a place name or a (w, s, e, n) bbox."""
@@ -69,7 +71,9 @@ def fetch_osm(
     log.info("downloading OSM data from %s", url)
     try:
         resp = requests.post(
-            url, data={"data": query}, timeout=ox.settings.requests_timeout,
+            url,
+            data={"data": query},
+            timeout=ox.settings.requests_timeout,
             headers={"User-Agent": ox.settings.http_user_agent},
         )
         resp.raise_for_status()

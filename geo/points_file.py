@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+
 from shequ.errors import InputError
 from shequ.geo.coords import normalise_crs_name, to_wgs84
 from shequ.rejects import Rejects
@@ -115,7 +116,9 @@ def read_points_file(
         _check_swapped(path, x[~bad], y[~bad])
         out_of_range = ~bad & ((np.abs(y) > 90) | (np.abs(x) > 180))
         for r in rows[out_of_range]:
-            rejects.add(str(path), layer, int(r), None, "coordinates out of range (lat/lon swapped?)")
+            rejects.add(
+                str(path), layer, int(r), None, "coordinates out of range (lat/lon swapped?)"
+            )
         bad |= out_of_range
     lon, lat = to_wgs84(x[~bad], y[~bad], crs_used)
     kept = attrs.loc[~bad].copy()

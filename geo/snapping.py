@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+
 from shequ.geo.network import MIN_EDGE_M, WalkNetwork
 
 SAME_SPOT_M = 1e-3  # an attachment this close to an edge end reuses that end node

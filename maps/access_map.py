@@ -21,6 +21,7 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+
 from shequ.errors import InputError
 from shequ.maps.assets import make_offline, strip_external_resources
 from shequ.maps.escape import esc, fmt_number

@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from shapely.geometry import mapping
+
 from shequ.errors import InputError
 from shequ.maps.escape import as_float, esc, fmt_number, is_missing
 from shequ.maps.style import minute_bin

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from branca.element import Element, MacroElement
 from folium.template import Template
+
 from shequ.maps.escape import script_json
 from shequ.maps.style import (
     BLIND_SPOT_COLOR,

@@ -89,7 +89,9 @@ def test_home_minutes_are_access_plus_network_over_speed(run):
     attached = homes["node_id"] >= 0
     expected = [
         (a + ref.get(int(n), np.inf)) / speed / 60.0
-        for a, n in zip(homes.loc[attached, "access_m"], homes.loc[attached, "node_id"], strict=True)
+        for a, n in zip(
+            homes.loc[attached, "access_m"], homes.loc[attached, "node_id"], strict=True
+        )
     ]
     got = homes.loc[attached, f"walk_min_{kind_id}"].to_numpy(dtype=float)
     expected = np.asarray(expected)
@@ -129,8 +131,12 @@ def test_isochrones_follow_streets(run):
         # the parts are subsets of edges with an end reached within the radius.
         touched = edges[(dist[edges["u"]] <= radius) | (dist[edges["v"]] <= radius)]
         reach = shapely.union_all(touched.geometry.to_numpy())
-        door = shapely.linestrings([[fac.geometry.x[0], fac.geometry.y[0]],
-                                    list(result.network.node_xy[fac["node_id"][0]])])
+        door = shapely.linestrings(
+            [
+                [fac.geometry.x[0], fac.geometry.y[0]],
+                list(result.network.node_xy[fac["node_id"][0]]),
+            ]
+        )
         gap = shapely.distance(shapely.union(reach, door), node_pts[inside])
         assert (gap <= buffer_m + 0.01).all()
         # not a hull: the polygon is no bigger than the buffered touched edges
@@ -143,4 +149,7 @@ def test_union_covers_every_facility_polygon(run):
     for (kind, minutes), group in iso[iso["scope"] == "facility"].groupby(["kind", "minutes"]):
         union = iso[(iso["scope"] == "union") & (iso["kind"] == kind) & (iso["minutes"] == minutes)]
         assert len(union) == 1
-        assert abs(union.geometry.iloc[0].area - shapely.union_all(group.geometry.to_numpy()).area) < 1.0
+        assert (
+            abs(union.geometry.iloc[0].area - shapely.union_all(group.geometry.to_numpy()).area)
+            < 1.0
+        )

@@ -55,8 +55,17 @@ def test_unknown_kind(capsys, tmp_path):
     csv = tmp_path / "f.csv"
     csv.write_text("name,lon,lat\nA,116.35,40.0\n")
     osm = shared_file(BEIJING)
-    code, err = _run(capsys, "--osm", str(osm), "--facilities", str(csv), "--kind", "spaceport",
-                     "--out", str(tmp_path / "o"))
+    code, err = _run(
+        capsys,
+        "--osm",
+        str(osm),
+        "--facilities",
+        str(csv),
+        "--kind",
+        "spaceport",
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert code == 2
     assert "spaceport" in _error_line(err) and "canteen" in err
 
@@ -66,8 +75,17 @@ def test_latlon_swapped_csv(capsys, tmp_path):
     # Beijing points with the columns exchanged: "lon" holds latitudes, "lat" longitudes
     csv.write_text("name,lon,lat\nA,40.0,116.35\nB,40.001,116.351\nC,39.999,116.349\n")
     osm = shared_file(BEIJING)
-    code, err = _run(capsys, "--osm", str(osm), "--facilities", str(csv), "--kind", "clinic",
-                     "--out", str(tmp_path / "o"))
+    code, err = _run(
+        capsys,
+        "--osm",
+        str(osm),
+        "--facilities",
+        str(csv),
+        "--kind",
+        "clinic",
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert code == 2
     assert "swapped" in _error_line(err) and "swapped.csv" in err
 
@@ -101,8 +119,17 @@ def test_rows_in_equal_rows_kept_plus_rejected(capsys, tmp_path):
         "7,far away,116.5000,40.2000,10,\n"
     )
     out = tmp_path / "o"
-    code, _ = _run(capsys, "--osm", str(osm), "--homes", str(homes), "--kinds", "kindergarten",
-                   "--out", str(out))
+    code, _ = _run(
+        capsys,
+        "--osm",
+        str(osm),
+        "--homes",
+        str(homes),
+        "--kinds",
+        "kindergarten",
+        "--out",
+        str(out),
+    )
     assert code == 0
     kept = gpd.read_file(out / "shequ.gpkg", layer="homes")
     rejects = pd.read_csv(out / "rejects.csv")

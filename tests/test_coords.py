@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pyproj
 import pytest
+
 from shequ.errors import InputError
 from shequ.geo import coords
 

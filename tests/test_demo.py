@@ -8,8 +8,17 @@ import pyogrio
 
 from shequ.cli import main
 
-KINDS = ["canteen", "childcare", "kindergarten", "primary_school", "clinic", "elderly_daycare",
-         "service_station", "ebike_charging", "waste_sorting"]
+KINDS = [
+    "canteen",
+    "childcare",
+    "kindergarten",
+    "primary_school",
+    "clinic",
+    "elderly_daycare",
+    "service_station",
+    "ebike_charging",
+    "waste_sorting",
+]
 
 
 def test_demo_writes_every_output(tmp_path, capsys):
@@ -42,5 +51,5 @@ def test_demo_writes_every_output(tmp_path, capsys):
     speeds = summary.groupby("kind")["speed_mps"].first()
     assert speeds["canteen"] == 0.83 and speeds["kindergarten"] == 1.0
     html = (out / "map.html").read_text(encoding="utf-8")
-    assert "<script src=\"http" not in html
+    assert '<script src="http' not in html
     assert (out / "rejects.csv").exists()

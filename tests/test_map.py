@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 from shapely.geometry import Point
+
 from shequ.errors import InputError
 from shequ.maps import build_access_map, render_html, write_map
 from shequ.maps.assets import LEAFLET_VERSION, leaflet_css, strip_external_resources

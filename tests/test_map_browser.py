@@ -26,6 +26,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
 from shequ.maps import build_access_map, write_map
 from shequ.maps.style import FACILITY_COLOR, MINUTE_BINS, UNREACHABLE_COLOR
 from tests.test_map import EXPECTED, KINDS, XSS_IMG, sample_inputs

@@ -34,8 +34,11 @@ def _homes(n: int, seed: int = 7):
 
 
 def test_total_preserved_over_eight_age_bands():
-    paths = [shared_file(f"raster/wuhan_worldpop_age/pop_{a}_{s}_wuhan.tif")
-             for a in (65, 70, 75, 80) for s in ("f", "m")]
+    paths = [
+        shared_file(f"raster/wuhan_worldpop_age/pop_{a}_{s}_wuhan.tif")
+        for a in (65, 70, 75, 80)
+        for s in ("f", "m")
+    ]
     xy, crs, area = _homes(300)
     values, total = distribute(xy, crs, area, paths, BOUNDS)
     expected = sum(_window_sum(p, BOUNDS) for p in paths)
