@@ -208,7 +208,7 @@ def read_facilities(
         counts[kind] = {
             "file": name,
             "rows_read": len(layer.frame),
-            "rows_rejected": rejects.count(),
+            "rows_rejected": len(rejects.rows),
             "inside_extent": int(inside.sum()),
         }
     return np.concatenate(kinds), np.vstack(xys), counts

@@ -18,7 +18,13 @@ from tqdm import tqdm
 from shequ import __version__
 from shequ.errors import InputError
 from shequ.i18n import default_lang, t
-from shequ.workflow import AccessOptions, AccessResult, compute_access, write_access_outputs
+from shequ.workflow import (
+    RASTER_COLUMNS,
+    AccessOptions,
+    AccessResult,
+    compute_access,
+    write_access_outputs,
+)
 
 EXIT_INPUT = 2
 
@@ -194,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     acc.add_argument(
         "--raster-column",
         default="population",
-        choices=("population", "elderly", "children"),
+        choices=RASTER_COLUMNS,
         help="which demand column the raster replaces",
     )
     acc.set_defaults(func=cmd_access)

@@ -36,9 +36,6 @@ class FacilityKind:
     name_regex: str | None
     source: dict[str, Any] = field(default_factory=dict, compare=False)
 
-    def label(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
-
 
 @dataclass(frozen=True)
 class Profile:

@@ -22,14 +22,5 @@ class Rejects:
             {"source": source, "layer": layer, "row": row, "id": ident, "reason": reason}
         )
 
-    def add_many(
-        self, source: str, layer: str, rows: list[object], ids: list[object], reasons: list[str]
-    ) -> None:
-        for row, ident, reason in zip(rows, ids, reasons, strict=True):
-            self.add(source, layer, row, ident, reason)
-
-    def count(self, source: str | None = None) -> int:
-        return sum(1 for r in self.rows if source is None or r["source"] == source)
-
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows, columns=COLUMNS)

@@ -21,19 +21,28 @@ import pandas as pd
 from shequ.analyses.access import KindAccess, all_access
 from shequ.analyses.audit import compound_rollup, home_columns, summary
 from shequ.analyses.isochrones import facility_isochrones, union_by_kind
+from shequ.errors import InputError
 from shequ.geo.checks import Warning_, crs_offset, outside_area
 from shequ.geo.coords import metric_crs
 from shequ.geo.facilities import combine_facilities, facilities_from_layer, facilities_from_osm
-from shequ.geo.homes import compounds_from_osm, homes_from_layer, homes_from_osm
+from shequ.geo.homes import (
+    compounds_from_osm,
+    demand_from_population,
+    homes_from_layer,
+    homes_from_osm,
+)
 from shequ.geo.network import WalkNetwork, build_walk_network
 from shequ.geo.osm_file import read_osm
 from shequ.geo.outputs import write_csv, write_gpkg, write_text
 from shequ.geo.points_file import read_points_file
+from shequ.geo.population_raster import distribute
 from shequ.geo.snapping import attach_points
 from shequ.profile import Profile, load_profile
 from shequ.rejects import Rejects
 
 log = logging.getLogger(__name__)
+
+RASTER_COLUMNS = ("population", "elderly", "children")
 
 # progress(step_key, total) -> advance(n); the CLI passes tqdm bars, the library none.
 Progress = Callable[[str, int], Callable[[int], None]]
@@ -151,24 +160,27 @@ def compute_access(opts: AccessOptions, progress: Progress = _no_progress) -> Ac
     )
 
 
-def _apply_rasters(homes, opts: AccessOptions, profile: Profile, bounds, notes) -> gpd.GeoDataFrame:
+def _apply_rasters(
+    homes: gpd.GeoDataFrame,
+    opts: AccessOptions,
+    profile: Profile,
+    bounds: tuple[float, float, float, float],
+    notes: list[str],
+) -> gpd.GeoDataFrame:
     """Replace a demand column by the rasters' counts, spread over homes by floor area."""
-    from shequ.errors import InputError
-    from shequ.geo.population_raster import distribute
-
-    if opts.raster_column not in ("population", "elderly", "children"):
+    if opts.raster_column not in RASTER_COLUMNS:
         raise InputError(
-            f"--raster-column must be population, elderly or children, not {opts.raster_column!r}"
+            f"raster column must be one of {', '.join(RASTER_COLUMNS)}, not {opts.raster_column!r}"
         )
     xy = np.column_stack([homes.geometry.x, homes.geometry.y])
     area = homes["floor_area_m2"].to_numpy() if "floor_area_m2" in homes else np.ones(len(homes))
     values, total = distribute(xy, homes.crs, area, opts.population_rasters, bounds)
     homes = homes.copy()
-    homes[opts.raster_column] = values
     if opts.raster_column == "population":
-        homes["households"] = values / profile.persons_per_household
-        homes["elderly"] = values * profile.elderly_share
-        homes["children"] = values * profile.children_share
+        for col, column in demand_from_population(values, profile).items():
+            homes[col] = column.to_numpy()
+    else:
+        homes[opts.raster_column] = values
     notes.append(
         f"{opts.raster_column}: {total:.0f} people from {len(opts.population_rasters)} "
         "raster(s) spread over homes by floor area"

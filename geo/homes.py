@@ -62,18 +62,23 @@ def _levels(
     return levels, source
 
 
-def estimate_demand(floor_area_m2: np.ndarray, profile: Profile) -> pd.DataFrame:
-    """Households and people from floor area, with the profile's census defaults."""
-    households = floor_area_m2 / profile.floor_area_per_household_m2
-    population = households * profile.persons_per_household
+def demand_from_population(population: np.ndarray, profile: Profile) -> pd.DataFrame:
+    """Households, elderly and children from a head count, with the profile's census defaults."""
+    population = np.asarray(population, dtype=float)
     return pd.DataFrame(
         {
-            "households": households,
+            "households": population / profile.persons_per_household,
             "population": population,
             "elderly": population * profile.elderly_share,
             "children": population * profile.children_share,
         }
     )
+
+
+def estimate_demand(floor_area_m2: np.ndarray, profile: Profile) -> pd.DataFrame:
+    """Households and people from floor area (÷ floor area per household)."""
+    households = np.asarray(floor_area_m2, dtype=float) / profile.floor_area_per_household_m2
+    return demand_from_population(households * profile.persons_per_household, profile)
 
 
 def homes_from_osm(
@@ -166,21 +171,24 @@ def homes_from_layer(
         fp = gpd.GeoSeries(frame["footprint"], crs="EPSG:4326").to_crs(crs)
         footprint_area = fp.area.to_numpy()
     est = estimate_demand(footprint_area * profile.default_levels.get("yes", 1.0), profile)
-    households = values.get("households", np.full(n, np.nan))
+    # Given households win, then households from a given population, then the footprint estimate.
     population = values.get("population", np.full(n, np.nan))
+    households = values.get("households", np.full(n, np.nan))
     households = np.where(
         np.isfinite(households), households, population / profile.persons_per_household
     )
     households = np.where(np.isfinite(households), households, est["households"].to_numpy())
-    population = np.where(
-        np.isfinite(population), population, households * profile.persons_per_household
-    )
     for i in np.flatnonzero(~np.isfinite(households)):
         reasons[i] = (
             reasons[i] or "no households or population column, and no footprint to estimate from"
         )
-    elderly = values.get("elderly", population * profile.elderly_share)
-    children = values.get("children", population * profile.children_share)
+    population = np.where(
+        np.isfinite(population), population, households * profile.persons_per_household
+    )
+    derived = demand_from_population(population, profile)
+    # elderly/children: the file's value where given, else the census share of the population
+    elderly = _given_or(values.get("elderly"), derived["elderly"].to_numpy())
+    children = _given_or(values.get("children"), derived["children"].to_numpy())
     ok = np.array([r is None for r in reasons])
     for i in np.flatnonzero(~ok):
         rejects.add(src, "homes", int(frame["row"].iloc[i]), ids[i], str(reasons[i]))
@@ -194,14 +202,20 @@ def homes_from_layer(
             "name": name.to_numpy()[ok],
             "households": households[ok],
             "population": population[ok],
-            "elderly": np.asarray(elderly, dtype=float)[ok],
-            "children": np.asarray(children, dtype=float)[ok],
+            "elderly": elderly[ok],
+            "children": children[ok],
             "compound_id": -1,
         },
         geometry=metric.geometry.to_numpy()[ok],
         crs=crs,
     )
     return homes
+
+
+def _given_or(given: np.ndarray | None, default: np.ndarray) -> np.ndarray:
+    if given is None:
+        return default
+    return np.where(np.isfinite(given), given, default)
 
 
 def _ids(frame: pd.DataFrame, column: str, reasons: list[str | None]) -> np.ndarray:

@@ -19,7 +19,6 @@ from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pyproj
 import shapely
 from scipy import sparse
@@ -231,8 +230,3 @@ def subset_edges(
         edge_highway=net.edge_highway[keep_edge],
         report=net.report,
     )
-
-
-def edges_table(net: WalkNetwork) -> pd.DataFrame:
-    """u, v, length_m as a plain table (what the reference tests rebuild a graph from)."""
-    return pd.DataFrame({"u": net.edge_u, "v": net.edge_v, "length_m": net.edge_length})

@@ -27,10 +27,6 @@ class Attachment:
     access_m: np.ndarray  # float64, NaN where not attached
     edge_id: np.ndarray  # int64 edge of the network *before* insertion, -1 where not attached
 
-    @property
-    def attached(self) -> np.ndarray:
-        return self.node_id >= 0
-
 
 def attach_points(
     net: WalkNetwork, xy: np.ndarray, max_access_m: float

@@ -26,68 +26,55 @@ def _error_line(err: str) -> str:
     return lines[0]
 
 
-def test_missing_osm_file(capsys, tmp_path):
-    code, err = _run(capsys, "--osm", str(tmp_path / "nope.osm"), "--out", str(tmp_path / "o"))
-    assert code == 2
-    assert "nope.osm" in _error_line(err) and "not found" in err
+def _missing(tmp_path):
+    return ["--osm", str(tmp_path / "nope.osm")]
 
 
-def test_corrupt_osm_file(capsys, tmp_path):
+def _corrupt(tmp_path):
     bad = tmp_path / "broken.osm.gz"
     bad.write_bytes(gzip.compress(b"<osm><node id='1' lat='40.0' lon="))
-    code, err = _run(capsys, "--osm", str(bad), "--out", str(tmp_path / "o"))
-    assert code == 2
-    assert "broken.osm.gz" in _error_line(err)
+    return ["--osm", str(bad)]
 
 
-def test_empty_area(capsys, tmp_path):
+def _empty_area(tmp_path):
     empty = tmp_path / "empty.osm"
     empty.write_text(
         "<?xml version='1.0'?><osm version='0.6'>"
         "<node id='1' lat='39.99' lon='116.35' version='1'/></osm>"
     )
-    code, err = _run(capsys, "--osm", str(empty), "--out", str(tmp_path / "o"))
-    assert code == 2
-    assert "empty area" in _error_line(err)
+    return ["--osm", str(empty)]
 
 
-def test_unknown_kind(capsys, tmp_path):
+def _unknown_kind(tmp_path):
     csv = tmp_path / "f.csv"
     csv.write_text("name,lon,lat\nA,116.35,40.0\n")
-    osm = shared_file(BEIJING)
-    code, err = _run(
-        capsys,
-        "--osm",
-        str(osm),
-        "--facilities",
-        str(csv),
-        "--kind",
-        "spaceport",
-        "--out",
-        str(tmp_path / "o"),
-    )
-    assert code == 2
-    assert "spaceport" in _error_line(err) and "canteen" in err
+    return ["--osm", str(shared_file(BEIJING)), "--facilities", str(csv), "--kind", "spaceport"]
 
 
-def test_latlon_swapped_csv(capsys, tmp_path):
+def _swapped(tmp_path):
     csv = tmp_path / "swapped.csv"
     # Beijing points with the columns exchanged: "lon" holds latitudes, "lat" longitudes
     csv.write_text("name,lon,lat\nA,40.0,116.35\nB,40.001,116.351\nC,39.999,116.349\n")
-    osm = shared_file(BEIJING)
-    code, err = _run(
-        capsys,
-        "--osm",
-        str(osm),
-        "--facilities",
-        str(csv),
-        "--kind",
-        "clinic",
-        "--out",
-        str(tmp_path / "o"),
-    )
+    return ["--osm", str(shared_file(BEIJING)), "--facilities", str(csv), "--kind", "clinic"]
+
+
+@pytest.mark.parametrize(
+    ("make_args", "expected"),
+    [
+        (_missing, ["nope.osm", "not found"]),
+        (_corrupt, ["broken.osm.gz", "cannot read"]),
+        (_empty_area, ["empty.osm", "empty area"]),
+        (_unknown_kind, ["spaceport", "canteen"]),
+        (_swapped, ["swapped.csv", "swapped"]),
+    ],
+    ids=["missing", "corrupt", "empty-area", "unknown-kind", "latlon-swapped"],
+)
+def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, make_args, expected):
+    code, err = _run(capsys, *make_args(tmp_path), "--out", str(tmp_path / "o"))
     assert code == 2
-    assert "swapped" in _error_line(err) and "swapped.csv" in err
+    line = _error_line(err)
+    for text in expected:
+        assert text in line
 
 
 def test_kind_with_no_facilities_says_why(capsys, tmp_path):
@@ -145,3 +132,26 @@ def test_rows_in_equal_rows_kept_plus_rejected(capsys, tmp_path):
     assert row7["households"] == pytest.approx(100.0)  # 262 people / 2.62 per household
     far = kept[kept["input_row"] == 8].iloc[0]
     assert far["node_id"] == -1 and "no walkable street" in far["unreachable_kindergarten"]
+
+
+def test_empty_elderly_cell_falls_back_to_census_share(capsys, tmp_path):
+    homes = tmp_path / "homes.csv"
+    homes.write_text(
+        "home_id,lon,lat,population,elderly\n1,116.3500,40.0020,262,30\n2,116.3510,40.0030,262,\n"
+    )
+    out = tmp_path / "o"
+    code, _ = _run(
+        capsys,
+        "--osm",
+        str(shared_file(BEIJING)),
+        "--homes",
+        str(homes),
+        "--kinds",
+        "canteen",
+        "--out",
+        str(out),
+    )
+    assert code == 0
+    kept = gpd.read_file(out / "shequ.gpkg", layer="homes").set_index("input_row")
+    assert kept.loc[1, "elderly"] == pytest.approx(30.0)
+    assert kept.loc[2, "elderly"] == pytest.approx(262 * 0.187)  # 7th census: 18.70 % aged 60+
