@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,55 +20,31 @@ import pandas as pd
 from shequ.analyses.access import KindAccess, all_access
 from shequ.analyses.audit import compound_rollup, home_columns, summary
 from shequ.analyses.isochrones import facility_isochrones, union_by_kind
-from shequ.errors import InputError
-from shequ.geo.checks import Warning_, crs_offset, outside_area
-from shequ.geo.coords import metric_crs
-from shequ.geo.facilities import combine_facilities, facilities_from_layer, facilities_from_osm
-from shequ.geo.homes import (
-    compounds_from_osm,
-    demand_from_population,
-    homes_from_layer,
-    homes_from_osm,
-)
-from shequ.geo.network import WalkNetwork, build_walk_network
-from shequ.geo.osm_file import read_osm
+from shequ.geo.checks import Warning_
+from shequ.geo.network import WalkNetwork
 from shequ.geo.outputs import write_csv, write_gpkg, write_text
-from shequ.geo.points_file import read_points_file
-from shequ.geo.population_raster import distribute
-from shequ.geo.snapping import attach_points
-from shequ.profile import Profile, load_profile
-from shequ.rejects import Rejects
+from shequ.inputs import (
+    RASTER_COLUMNS,
+    InputOptions,
+    Progress,
+    attach,
+    load_inputs,
+    no_progress,
+    reject_unattached,
+)
+from shequ.profile import Profile
+
+__all__ = ["RASTER_COLUMNS", "AccessOptions", "AccessResult", "compute_access"]
 
 log = logging.getLogger(__name__)
 
-RASTER_COLUMNS = ("population", "elderly", "children")
-
-# progress(step_key, total) -> advance(n); the CLI passes tqdm bars, the library none.
-Progress = Callable[[str, int], Callable[[int], None]]
-
-
-def _no_progress(_key: str, _total: int) -> Callable[[int], None]:
-    return lambda _n: None
-
 
 @dataclass
-class AccessOptions:
+class AccessOptions(InputOptions):
     """Inputs of a living-circle audit (every CLI flag of ``shequ access``)."""
 
-    osm: Path
-    homes: Path | None = None
-    facilities: list[tuple[Path, str | None]] = field(default_factory=list)
-    profile: Path | None = None
-    crs: str | None = None  # coordinate system of user files without one
-    metric: str = "utm"  # or "cgcs2000_gk"
-    kinds: list[str] | None = None
     bands: list[float] | None = None  # isochrone minutes; default: each kind's threshold
-    osm_facilities: bool = True
     isochrones: bool = True
-    population_rasters: list[Path] = field(
-        default_factory=list
-    )  # summed, then spread by floor area
-    raster_column: str = "population"  # or "elderly" / "children"
 
 
 @dataclass
@@ -88,51 +63,17 @@ class AccessResult:
     notes: list[str]
 
 
-def compute_access(opts: AccessOptions, progress: Progress = _no_progress) -> AccessResult:
+def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> AccessResult:
     """Run the audit in memory."""
-    profile = load_profile(opts.profile)
-    kinds = [profile.kind(k) for k in (opts.kinds or list(profile.kinds))]
-    rejects = Rejects()
-    warnings: list[Warning_] = []
-
-    step = progress("step.load", 1)
-    osm = read_osm(opts.osm)
-    step(1)
-    crs = metric_crs(*osm.bounds, kind=opts.metric)
-    step = progress("step.network", 1)
-    net = build_walk_network(osm, crs)
-    step(1)
-    notes = list(osm.notes)
-    rep = net.report
-    if rep.components_dropped:
-        notes.append(
-            f"kept the largest connected street network; dropped {rep.components_dropped} "
-            f"fragments ({rep.nodes_dropped} nodes, {rep.length_dropped_m:.0f} m of street)"
-        )
-
-    step = progress("step.demand", 2)
-    compounds = compounds_from_osm(osm, crs)
-    if opts.homes is not None:
-        layer = read_points_file(opts.homes, opts.crs, rejects, layer="homes")
-        homes = homes_from_layer(layer, crs, profile, rejects)
-        warnings += _layer_checks(layer.source, layer.frame, net)
-        homes = _assign_compounds(homes, compounds)
-    else:
-        homes = homes_from_osm(osm, crs, profile, compounds, rejects)
-    if opts.population_rasters:
-        homes = _apply_rasters(homes, opts, profile, osm.bounds, notes)
-    step(1)
-    parts = [facilities_from_osm(osm, crs, kinds)] if opts.osm_facilities else []
-    for path, kind in opts.facilities:
-        layer = read_points_file(path, opts.crs, rejects, layer="facilities")
-        parts.append(facilities_from_layer(layer, crs, profile, rejects, kind=kind))
-        warnings += _layer_checks(layer.source, layer.frame, net)
-    facilities = combine_facilities(parts, crs)
-    facilities = facilities[facilities["kind"].isin([k.id for k in kinds])].reset_index(drop=True)
-    step(1)
-
+    area = load_inputs(opts, progress)
+    profile, kinds = area.profile, area.kinds
     step = progress("step.attach", 1)
-    net, homes, facilities = _attach(net, homes, facilities, profile, rejects)
+    net, (homes, facilities) = attach(
+        area.network, [area.homes, area.facilities], profile.max_access_m
+    )
+    facilities = reject_unattached(
+        facilities, "facilities", "facility", area.rejects, profile.max_access_m
+    )
     step(1)
 
     step = progress("step.access", len(kinds))
@@ -141,7 +82,7 @@ def compute_access(opts: AccessOptions, progress: Progress = _no_progress) -> Ac
         access.update(all_access(net, profile, [kind], facilities, homes))
         step(1)
     homes = pd.concat([homes.reset_index(drop=True), home_columns(access)], axis=1)
-    homes = gpd.GeoDataFrame(homes, geometry="geometry", crs=crs)
+    homes = gpd.GeoDataFrame(homes, geometry="geometry", crs=area.crs)
 
     isochrones = _isochrones(net, profile, kinds, facilities, opts, progress)
     return AccessResult(
@@ -150,95 +91,14 @@ def compute_access(opts: AccessOptions, progress: Progress = _no_progress) -> Ac
         homes=homes,
         facilities=facilities,
         isochrones=isochrones,
-        compounds=compounds,
+        compounds=area.compounds,
         summary=summary(homes, access, profile.tiers_min),
         compound_summary=compound_rollup(homes, access),
-        rejects=rejects.frame(),
+        rejects=area.rejects.frame(),
         access=access,
-        warnings=warnings,
-        notes=notes,
+        warnings=area.warnings,
+        notes=area.notes,
     )
-
-
-def _apply_rasters(
-    homes: gpd.GeoDataFrame,
-    opts: AccessOptions,
-    profile: Profile,
-    bounds: tuple[float, float, float, float],
-    notes: list[str],
-) -> gpd.GeoDataFrame:
-    """Replace a demand column by the rasters' counts, spread over homes by floor area."""
-    if opts.raster_column not in RASTER_COLUMNS:
-        raise InputError(
-            f"raster column must be one of {', '.join(RASTER_COLUMNS)}, not {opts.raster_column!r}"
-        )
-    xy = np.column_stack([homes.geometry.x, homes.geometry.y])
-    area = homes["floor_area_m2"].to_numpy() if "floor_area_m2" in homes else np.ones(len(homes))
-    values, total = distribute(xy, homes.crs, area, opts.population_rasters, bounds)
-    homes = homes.copy()
-    if opts.raster_column == "population":
-        for col, column in demand_from_population(values, profile).items():
-            homes[col] = column.to_numpy()
-    else:
-        homes[opts.raster_column] = values
-    notes.append(
-        f"{opts.raster_column}: {total:.0f} people from {len(opts.population_rasters)} "
-        "raster(s) spread over homes by floor area"
-    )
-    return homes
-
-
-def _layer_checks(name: str, frame: gpd.GeoDataFrame, net: WalkNetwork) -> list[Warning_]:
-    xy = np.column_stack([frame.geometry.x, frame.geometry.y]) if len(frame) else np.empty((0, 2))
-    found = outside_area(name, xy[:, 0], xy[:, 1], net)
-    return found or crs_offset(name, xy[:, 0], xy[:, 1], net)
-
-
-def _assign_compounds(homes: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if compounds.empty or homes.empty:
-        return homes
-    joined = gpd.sjoin(
-        homes[["geometry"]], compounds[["compound_id", "geometry"]], predicate="within"
-    )
-    joined = joined[~joined.index.duplicated()]
-    homes = homes.copy()
-    homes.loc[joined.index, "compound_id"] = joined["compound_id"].to_numpy()
-    return homes
-
-
-def _attach(
-    net: WalkNetwork,
-    homes: gpd.GeoDataFrame,
-    facilities: gpd.GeoDataFrame,
-    profile: Profile,
-    rejects: Rejects,
-) -> tuple[WalkNetwork, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Attach homes and facilities in one pass so the network is split once."""
-    xy = np.vstack(
-        [
-            np.column_stack([homes.geometry.x, homes.geometry.y]).reshape(-1, 2),
-            np.column_stack([facilities.geometry.x, facilities.geometry.y]).reshape(-1, 2),
-        ]
-    )
-    net, att = attach_points(net, xy, profile.max_access_m)
-    n_h = len(homes)
-    homes = homes.copy()
-    homes["node_id"] = att.node_id[:n_h]
-    homes["access_m"] = att.access_m[:n_h]
-    facilities = facilities.copy()
-    facilities["node_id"] = att.node_id[n_h:]
-    facilities["access_m"] = att.access_m[n_h:]
-    far = facilities["node_id"].to_numpy() < 0
-    for _, row in facilities[far].iterrows():
-        rejects.add(
-            row["source"],
-            "facilities",
-            row["source_ref"],
-            row["name"],
-            f"{row['kind']}: no walkable street within {profile.max_access_m:g} m "
-            "(outside the study area?)",
-        )
-    return net, homes, facilities[~far].reset_index(drop=True)
 
 
 def _isochrones(net, profile, kinds, facilities, opts, progress) -> gpd.GeoDataFrame:

@@ -23,11 +23,18 @@ from shequ.rejects import Rejects
 FACILITY_COLUMNS = ["facility_id", "kind", "name", "source", "source_ref"]
 
 
+def matches_tags(tags: dict[str, str], alternatives: list[dict] | tuple[dict, ...]) -> bool:
+    """True when the tags satisfy every condition of at least one alternative."""
+    return any(
+        all(_tag_ok(tags.get(key), want) for key, want in alternative.items())
+        for alternative in alternatives
+    )
+
+
 def matches_kind(tags: dict[str, str], kind: FacilityKind) -> bool:
     """True when the tags satisfy one of the kind's OSM alternatives or its name pattern."""
-    for alternative in kind.osm:
-        if all(_tag_ok(tags.get(key), want) for key, want in alternative.items()):
-            return True
+    if matches_tags(tags, kind.osm):
+        return True
     if kind.name_regex:
         name = " ".join(v for k, v in tags.items() if k == "name" or k.startswith("name:"))
         if name and re.search(kind.name_regex, name):

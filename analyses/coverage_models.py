@@ -1,0 +1,466 @@
+"""Coverage location models solved exactly with HiGHS: set cover (LSCP) and maximal cover (MCLP).
+
+The formulations are the textbook ones (Toregas 1971; Church & ReVelle 1974, as in spopt), made
+small before they reach the solver, without changing the optimum:
+
+* homes already within reach of an existing facility are covered whatever is built, so they
+  leave the model and their weight is added back to the objective;
+* homes reached by exactly the same set of candidate sites are merged into one demand group
+  (a street block usually collapses to a handful of groups);
+* candidates that reach no uncovered demand are left out (they can add nothing).
+
+Under capacities (childcare places, meals, charging ports) a home's demand may be split between
+sites; the assignment rows then carry the demand weights. Budgets replace ``Σ y ≤ p`` by
+``Σ cost·y ≤ B``. ``p`` always counts *new* sites: existing ones are open and free.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from shequ.analyses.milp import INF, Milp, MilpSolution, relative_gap
+from shequ.analyses.siting_problem import SitingProblem
+from shequ.analyses.siting_result import (
+    SitingResult,
+    finish,
+    fractional_assignment,
+    nearest_assignment,
+    open_mask,
+)
+
+STRENGTHEN_MAX_PAIRS = 300_000  # add x ≤ y rows (tighter LP) up to this many assignment pairs
+
+
+class SitingError(ValueError):
+    """A model cannot be posed on this problem (the message says which parameter and why)."""
+
+
+@dataclass
+class _Solver:
+    time_limit_s: float = 600.0
+    mip_gap: float = 0.0
+    threads: int | None = None
+
+
+def demand_groups(cov: sparse.csr_matrix) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """Merge rows with identical column sets. Returns (group of each row, group × column matrix)."""
+    cov = sparse.csr_matrix(cov, dtype=bool)
+    cov.sort_indices()
+    seen: dict[bytes, int] = {}
+    group = np.empty(cov.shape[0], dtype=np.int64)
+    first = []
+    ind, ptr = cov.indices, cov.indptr
+    for i in range(cov.shape[0]):
+        key = ind[ptr[i] : ptr[i + 1]].tobytes()
+        g = seen.get(key)
+        if g is None:
+            g = seen[key] = len(first)
+            first.append(i)
+        group[i] = g
+    return group, cov[np.asarray(first, dtype=np.int64)]
+
+
+def _check_time(time_limit_s: float, mip_gap: float) -> None:
+    if not time_limit_s > 0:
+        msg = f"time_limit_s must be positive, got {time_limit_s!r}"
+        raise SitingError(msg)
+    if not 0 <= mip_gap < 1:
+        msg = f"mip_gap must be in [0, 1), got {mip_gap!r}"
+        raise SitingError(msg)
+
+
+def _free_sites(problem: SitingProblem) -> np.ndarray:
+    return np.flatnonzero(~problem.site_fixed)
+
+
+def _require(values: np.ndarray, what: str, where: np.ndarray, problem: SitingProblem) -> None:
+    missing = where & ~np.isfinite(values)
+    if missing.any():
+        msg = (
+            f"{what} missing for {int(missing.sum())} of {int(where.sum())} sites of kind "
+            f"{problem.kind!r} (first: site {int(np.flatnonzero(missing)[0])}); give a "
+            f"'{what}' column in the candidates/facilities file or a default in the profile"
+        )
+        raise SitingError(msg)
+
+
+class LSCP:
+    """Set cover: the fewest new sites so that every coverable home is within reach.
+
+    Homes no site can reach are not part of the requirement; they are listed with that reason.
+    With ``capacitated=True`` every covered home must also be fully assigned within capacities.
+    """
+
+    name = "lscp"
+
+    def __init__(
+        self,
+        *,
+        capacitated: bool = False,
+        time_limit_s: float = 600.0,
+        mip_gap: float = 0.0,
+        threads: int | None = None,
+    ) -> None:
+        _check_time(time_limit_s, mip_gap)
+        self.capacitated = capacitated
+        self.solver = _Solver(time_limit_s, mip_gap, threads)
+
+    def fit(self, problem: SitingProblem) -> LSCP:
+        t0 = time.perf_counter()
+        if self.capacitated:
+            self.result_ = _capacitated(problem, self.solver, p=None, budget=None, cover_all=True)
+            return self
+        free = _free_sites(problem)
+        cov = problem.coverage()
+        before = problem.covered_by(problem.site_fixed)
+        need = (problem.weight > 0) & ~before & (np.asarray(cov[:, free].sum(axis=1)).ravel() > 0)
+        sub = cov[np.flatnonzero(need)][:, free]
+        _, gmat = demand_groups(sub)
+        used = np.flatnonzero(np.asarray(gmat.sum(axis=0)).ravel() > 0)
+        gmat = gmat[:, used].astype(np.float64)
+        n_g, n_y = gmat.shape
+        build = time.perf_counter() - t0
+        if n_g == 0:
+            sol = MilpSolution(np.zeros(0), 0.0, 0.0, 0.0, "optimal", 0.0, 0)
+        else:
+            milp = Milp(
+                np.ones(n_y),
+                gmat,
+                np.ones(n_g),
+                np.full(n_g, INF),
+                np.zeros(n_y),
+                np.ones(n_y),
+                np.ones(n_y, bool),
+                maximise=False,
+                **vars(self.solver),
+            )
+            sol = milp.solve()
+        chosen = free[used[sol.x > 0.5]] if sol.x is not None else np.zeros(0, np.int64)
+        self.result_ = finish(
+            problem,
+            model=self.name,
+            solver="highs",
+            status=sol.status,
+            objective=sol.objective,
+            bound=sol.bound,
+            gap=sol.gap,
+            new_sites=chosen,
+            assignment=nearest_assignment(problem, open_mask(problem, chosen)),
+            seconds={"build": problem.build_seconds, "model": build, "solve": sol.seconds},
+            message=f"{n_g} demand groups need a site; {n_y} candidates can help",
+        )
+        return self
+
+
+class MCLP:
+    """Maximal cover: ``p`` new sites (or a ``budget``) covering the most demand weight.
+
+    The objective is the total covered weight, homes covered by existing sites included.
+    """
+
+    name = "mclp"
+
+    def __init__(
+        self,
+        p: int | None = None,
+        *,
+        budget: float | None = None,
+        capacitated: bool = False,
+        time_limit_s: float = 600.0,
+        mip_gap: float = 0.0,
+        threads: int | None = None,
+    ) -> None:
+        if (p is None) == (budget is None):
+            msg = "give exactly one of p (number of new sites) or budget"
+            raise SitingError(msg)
+        if p is not None and (int(p) != p or p < 0):
+            msg = f"p must be a whole number ≥ 0, got {p!r}"
+            raise SitingError(msg)
+        if budget is not None and not budget >= 0:
+            msg = f"budget must be ≥ 0, got {budget!r}"
+            raise SitingError(msg)
+        _check_time(time_limit_s, mip_gap)
+        self.p = None if p is None else int(p)
+        self.budget = budget
+        self.capacitated = capacitated
+        self.solver = _Solver(time_limit_s, mip_gap, threads)
+
+    def fit(self, problem: SitingProblem) -> MCLP:
+        free = _free_sites(problem)
+        if self.p is not None and self.p > len(free):
+            msg = f"p={self.p} is larger than the {len(free)} candidate sites"
+            raise SitingError(msg)
+        if self.budget is not None:
+            _require(problem.site_cost, "cost", ~problem.site_fixed, problem)
+        if self.capacitated:
+            self.result_ = _capacitated(
+                problem, self.solver, p=self.p, budget=self.budget, cover_all=False
+            )
+            return self
+        model = _MclpModel(problem, self.solver, budget=self.budget)
+        self.result_ = model.solve(self.p)
+        return self
+
+
+class _MclpModel:
+    """The reduced uncapacitated MCLP held in HiGHS; re-solvable for another p (the curve)."""
+
+    def __init__(self, problem: SitingProblem, solver: _Solver, budget: float | None) -> None:
+        t0 = time.perf_counter()
+        self.problem = problem
+        self.solver = solver
+        self.budget = budget
+        free = _free_sites(problem)
+        cov = problem.coverage()
+        before = problem.covered_by(problem.site_fixed)
+        self.constant = float(problem.weight[before].sum())
+        active = np.flatnonzero((problem.weight > 0) & ~before)
+        sub = cov[active][:, free]
+        group, gmat = demand_groups(sub)
+        gw = np.bincount(group, weights=problem.weight[active], minlength=gmat.shape[0])
+        reach = np.asarray(gmat.sum(axis=1)).ravel() > 0
+        gmat, gw = gmat[reach], gw[reach]
+        used = np.flatnonzero(np.asarray(gmat.sum(axis=0)).ravel() > 0)
+        cost = problem.site_cost[free[used]] if budget is not None else None
+        if cost is not None:
+            affordable = cost <= budget + 1e-9
+            used, cost = used[affordable], cost[affordable]
+        self.sites = free[used]
+        self.gmat = gmat[:, used].tocsc().astype(np.float64)
+        self.gw = gw
+        n_g, n_y = len(gw), len(used)
+        self.n_y = n_y
+        rows = sparse.hstack([-self.gmat, sparse.identity(n_g)], format="csr")
+        budget_row = np.r_[np.ones(n_y) if cost is None else cost, np.zeros(n_g)]
+        a = sparse.vstack([rows, sparse.csr_matrix(budget_row)], format="csr")
+        self.limit_row = n_g
+        cap = float(budget) if budget is not None else 0.0
+        self.milp = (
+            Milp(
+                np.r_[np.zeros(n_y), gw],
+                a,
+                np.r_[np.full(n_g, -INF), -INF],
+                np.r_[np.zeros(n_g), cap],
+                np.zeros(n_y + n_g),
+                np.ones(n_y + n_g),
+                np.r_[np.ones(n_y, bool), np.zeros(n_g, bool)],
+                maximise=True,
+                **vars(solver),
+            )
+            if n_y and n_g
+            else None
+        )
+        self.model_seconds = time.perf_counter() - t0
+
+    def start_from(self, y: np.ndarray) -> np.ndarray:
+        z = np.minimum(self.gmat @ y, 1.0)
+        return np.r_[y, z]
+
+    def greedy_add(self, y: np.ndarray) -> np.ndarray:
+        """``y`` plus the one site adding most uncovered group weight (a warm start for p+1)."""
+        covered = (self.gmat @ y) > 0.5
+        gain = (self.gmat.T @ (self.gw * ~covered)) * (y < 0.5)
+        y = y.copy()
+        if gain.size and gain.max() > 0:
+            y[int(np.argmax(gain))] = 1.0
+        return y
+
+    def solve(self, p: int | None, start_y: np.ndarray | None = None) -> SitingResult:
+        if self.milp is None:
+            sol = MilpSolution(np.zeros(0), 0.0, 0.0, 0.0, "optimal", 0.0, 0)
+            chosen = np.zeros(0, dtype=np.int64)
+        else:
+            if p is not None:
+                self.milp.set_row_bounds(self.limit_row, -INF, float(p))
+            start = None if start_y is None else self.start_from(start_y)
+            sol = self.milp.solve(start)
+            self.last_y = np.round(sol.x[: self.n_y]) if sol.x is not None else np.zeros(self.n_y)
+            chosen = self.sites[self.last_y > 0.5]
+        model = "mclp" if self.budget is None else "mclp-budget"
+        message = "" if self.n_y else "no candidate site reaches any uncovered home"
+        if self.budget is not None and self.milp is None and self.problem.n_sites:
+            message = "no candidate is affordable within the budget or reaches uncovered homes"
+        problem = self.problem
+        return finish(
+            problem,
+            model=model,
+            solver="highs",
+            status=sol.status,
+            objective=self.constant + sol.objective,
+            bound=self.constant + sol.bound,
+            gap=_gap(self.constant, sol),
+            new_sites=chosen,
+            assignment=nearest_assignment(problem, open_mask(problem, chosen)),
+            seconds={
+                "build": problem.build_seconds,
+                "model": self.model_seconds,
+                "solve": sol.seconds,
+            },
+            message=message,
+        )
+
+
+def _capacitated_name(cover_all: bool, budget: float | None) -> str:
+    base = "lscp" if cover_all else "mclp" if budget is None else "mclp-budget"
+    return f"{base}-capacitated"
+
+
+def _gap(constant: float, sol: MilpSolution) -> float:
+    return relative_gap(constant + sol.objective, constant + sol.bound)
+
+
+def coverage_curve(
+    problem: SitingProblem,
+    max_p: int,
+    *,
+    time_limit_s: float = 600.0,
+    mip_gap: float = 0.0,
+    threads: int | None = None,
+    progress=None,
+) -> list[SitingResult]:
+    """Optimal MCLP for p = 1 … ``max_p`` on one loaded model ("what each extra site buys").
+
+    The model is built once; each p changes the right-hand side of ``Σ y ≤ p`` and starts from
+    the previous optimum plus the best single addition. ``time_limit_s`` is for the whole curve.
+    """
+    free = _free_sites(problem)
+    if not 1 <= max_p <= len(free):
+        msg = f"max_p must be between 1 and the {len(free)} candidate sites, got {max_p}"
+        raise SitingError(msg)
+    _check_time(time_limit_s, mip_gap)
+    t_end = time.perf_counter() + time_limit_s
+    model = _MclpModel(problem, _Solver(time_limit_s, mip_gap, threads), budget=None)
+    results = []
+    y = np.zeros(model.n_y)
+    for p in range(1, max_p + 1):
+        if model.milp is not None:
+            model.milp.set_time_limit(t_end - time.perf_counter())
+        start = model.greedy_add(y) if model.n_y else None
+        res = model.solve(p, start)
+        y = getattr(model, "last_y", y)
+        results.append(res)
+        if progress is not None:
+            progress(1)
+    return results
+
+
+def _capacitated(
+    problem: SitingProblem,
+    solver: _Solver,
+    *,
+    p: int | None,
+    budget: float | None,
+    cover_all: bool,
+) -> SitingResult:
+    """Capacitated LSCP / MCLP with split assignment of grouped demand to sites within reach."""
+    t0 = time.perf_counter()
+    _require(problem.site_capacity, "capacity", np.ones(problem.n_sites, bool), problem)
+    cov = problem.coverage()
+    active = np.flatnonzero((problem.weight > 0) & (np.asarray(cov.sum(axis=1)).ravel() > 0))
+    group, gmat = demand_groups(cov[active])
+    gw = np.bincount(group, weights=problem.weight[active], minlength=gmat.shape[0])
+    used = np.flatnonzero(np.asarray(gmat.sum(axis=0)).ravel() > 0)
+    gmat = gmat[:, used].tocoo()
+    pg, pj = gmat.row.astype(np.int64), gmat.col.astype(np.int64)  # group, used-site position
+    n_g, n_y, n_x = len(gw), len(used), len(pg)
+    fixed = problem.site_fixed[used]
+    cap = problem.site_capacity[used]
+    free_cost = np.where(fixed, 0.0, 1.0 if budget is None else problem.site_cost[used])
+    if budget is not None:
+        fixed_or_affordable = fixed | (free_cost <= budget + 1e-9)
+    else:
+        fixed_or_affordable = np.ones(n_y, bool)
+    x_cols = n_y + np.arange(n_x)
+    blocks_r, blocks_c, blocks_v, lo, hi = [], [], [], [], []
+    # assignment: Σ_j x_gj ≤ 1 (or = 1 when every coverable home must be served)
+    blocks_r.append(pg)
+    blocks_c.append(x_cols)
+    blocks_v.append(np.ones(n_x))
+    lo.append(np.full(n_g, 1.0 if cover_all else -INF))
+    hi.append(np.ones(n_g))
+    row = n_g
+    # capacity: Σ_g W_g x_gj − cap_j y_j ≤ 0
+    blocks_r += [row + pj, row + np.arange(n_y)]
+    blocks_c += [x_cols, np.arange(n_y)]
+    blocks_v += [gw[pg], -cap]
+    lo.append(np.full(n_y, -INF))
+    hi.append(np.zeros(n_y))
+    row += n_y
+    if n_x <= STRENGTHEN_MAX_PAIRS:  # x_gj ≤ y_j
+        blocks_r += [row + np.arange(n_x), row + np.arange(n_x)]
+        blocks_c += [x_cols, pj]
+        blocks_v += [np.ones(n_x), -np.ones(n_x)]
+        lo.append(np.full(n_x, -INF))
+        hi.append(np.zeros(n_x))
+        row += n_x
+    if not cover_all:
+        blocks_r.append(np.full(n_y, row))
+        blocks_c.append(np.arange(n_y))
+        blocks_v.append(free_cost)
+        lo.append(np.array([-INF]))
+        hi.append(np.array([float(budget if budget is not None else p)]))
+        row += 1
+    a = sparse.csr_matrix(
+        (np.concatenate(blocks_v), (np.concatenate(blocks_r), np.concatenate(blocks_c))),
+        shape=(row, n_y + n_x),
+    )
+    y_lo = fixed.astype(float)
+    y_hi = np.where(fixed_or_affordable, 1.0, 0.0)
+    if cover_all:
+        c = np.r_[np.where(fixed, 0.0, 1.0), np.zeros(n_x)]
+    else:
+        c = np.r_[np.zeros(n_y), gw[pg]]
+    build = time.perf_counter() - t0
+    milp = Milp(
+        c,
+        a,
+        np.concatenate(lo),
+        np.concatenate(hi),
+        np.r_[y_lo, np.zeros(n_x)],
+        np.r_[y_hi, np.ones(n_x)],
+        np.r_[np.ones(n_y, bool), np.zeros(n_x, bool)],
+        maximise=not cover_all,
+        **vars(solver),
+    )
+    sol = milp.solve() if n_y else MilpSolution(np.zeros(0), 0.0, 0.0, 0.0, "optimal", 0.0, 0)
+    message = f"{n_g} demand groups, {n_y} sites, {n_x} assignment pairs"
+    if sol.status == "infeasible":
+        message = (
+            "the sites within reach do not have the capacity to serve every coverable home; "
+            "add candidates or capacity, or use maximal cover"
+        )
+    if sol.x is None or n_y == 0:
+        y = np.zeros(n_y)
+        x = np.zeros(n_x)
+    else:
+        y = np.round(sol.x[:n_y])
+        x = sol.x[n_y:]
+    chosen = used[(y > 0.5) & ~fixed]
+    # expand group shares back to clients: each client of group g gets share x_gj at site j
+    site_pos = np.full(problem.n_sites, -1, dtype=np.int64)
+    site_pos[used] = np.arange(n_y)
+    shares = sparse.csr_matrix((x, (pg, pj)), shape=(max(n_g, 1), max(n_y, 1)))
+    client_group = np.full(problem.n_clients, -1, dtype=np.int64)
+    client_group[active] = group
+    pair_idx = np.flatnonzero(
+        (problem.pair_m <= problem.radius_m) & (client_group[problem.pair_client] >= 0)
+    )
+    pos = site_pos[problem.pair_site[pair_idx]]
+    share = np.asarray(shares[client_group[problem.pair_client[pair_idx]], pos]).ravel()
+    return finish(
+        problem,
+        model=_capacitated_name(cover_all, budget),
+        solver="highs",
+        status=sol.status,
+        objective=sol.objective,
+        bound=sol.bound,
+        gap=sol.gap,
+        new_sites=chosen,
+        assignment=fractional_assignment(problem, pair_idx, share),
+        seconds={"build": problem.build_seconds, "model": build, "solve": sol.seconds},
+        message=message,
+    )

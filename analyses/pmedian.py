@@ -1,0 +1,198 @@
+"""p-median: open ``p`` new sites so that the demand-weighted walk time to the nearest is least.
+
+The classic formulation (ReVelle & Swain 1970) over the sparse pairs of the problem only: a home
+may be assigned to any site within ``search_m``. A home whose open sites are all farther than
+that is assigned to a slack column priced at the search distance — less than its true walk — so
+the model is a relaxation of the full problem: its bound is a valid lower bound, and when no slack
+is used (the usual case, and always when ``search_m`` covers every pair) the solution is the exact
+p-median optimum. With ``max_walk_min`` the slack is removed and every home must be assigned
+within that walk (the "p-median with a maximum distance" variant). Capacities add
+``Σ w·x ≤ cap·y`` rows; a home's demand may then be split.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from scipy import sparse
+
+from shequ.analyses.coverage_models import SitingError, _check_time, _require, _Solver
+from shequ.analyses.milp import INF, Milp, relative_gap
+from shequ.analyses.siting_problem import SitingProblem
+from shequ.analyses.siting_result import (
+    finish,
+    fractional_assignment,
+    nearest_assignment,
+    open_mask,
+)
+
+
+class PMedian:
+    """Minimise Σ weight × walk minutes with ``p`` new sites (existing sites stay open)."""
+
+    name = "p-median"
+
+    def __init__(
+        self,
+        p: int,
+        *,
+        max_walk_min: float | None = None,
+        capacitated: bool = False,
+        time_limit_s: float = 600.0,
+        mip_gap: float = 0.0,
+        threads: int | None = None,
+    ) -> None:
+        if int(p) != p or p < 0:
+            msg = f"p must be a whole number ≥ 0, got {p!r}"
+            raise SitingError(msg)
+        if max_walk_min is not None and not max_walk_min > 0:
+            msg = f"max_walk_min must be positive, got {max_walk_min!r}"
+            raise SitingError(msg)
+        _check_time(time_limit_s, mip_gap)
+        self.p = int(p)
+        self.max_walk_min = max_walk_min
+        self.capacitated = capacitated
+        self.solver = _Solver(time_limit_s, mip_gap, threads)
+
+    def fit(self, problem: SitingProblem) -> PMedian:
+        t0 = time.perf_counter()
+        free = np.flatnonzero(~problem.site_fixed)
+        if self.p > len(free):
+            msg = f"p={self.p} is larger than the {len(free)} candidate sites"
+            raise SitingError(msg)
+        to_min = 1.0 / problem.speed_mps / 60.0
+        limit_m = problem.search_m
+        hard = self.max_walk_min is not None
+        if hard:
+            limit_m = self.max_walk_min / to_min
+            if limit_m > problem.search_m + 1e-6:
+                msg = (
+                    f"max_walk_min={self.max_walk_min:g} is beyond the problem's search distance "
+                    f"({problem.search_m * to_min:g} min); build the problem with a larger search_m"
+                )
+                raise SitingError(msg)
+        if self.capacitated:
+            _require(problem.site_capacity, "capacity", np.ones(problem.n_sites, bool), problem)
+        keep = (problem.pair_m <= limit_m + 1e-9) & (problem.weight[problem.pair_client] > 0)
+        pair_idx = np.flatnonzero(keep)
+        clients, ci = np.unique(problem.pair_client[pair_idx], return_inverse=True)
+        sites, sj = np.unique(problem.pair_site[pair_idx], return_inverse=True)
+        n_c, n_y, n_x = len(clients), len(sites), len(pair_idx)
+        w = problem.weight[clients]
+        fixed = problem.site_fixed[sites]
+        minutes = problem.pair_m[pair_idx] * to_min
+        slack = 0 if hard else n_c
+        xc = n_y + np.arange(n_x)
+        uc = n_y + n_x + np.arange(slack)
+        r = [ci, n_c + np.arange(n_x), n_c + np.arange(n_x)]
+        c = [xc, xc, sj]
+        v = [np.ones(n_x), np.ones(n_x), -np.ones(n_x)]
+        if slack:
+            r.append(np.arange(n_c))
+            c.append(uc)
+            v.append(np.ones(n_c))
+        row = n_c + n_x
+        lo = [np.ones(n_c), np.full(n_x, -INF)]
+        hi = [np.ones(n_c), np.zeros(n_x)]
+        if self.capacitated:
+            r += [row + sj, row + np.arange(n_y)]
+            c += [xc, np.arange(n_y)]
+            v += [w[ci], -problem.site_capacity[sites]]
+            lo.append(np.full(n_y, -INF))
+            hi.append(np.zeros(n_y))
+            row += n_y
+        r.append(np.full(n_y, row))
+        c.append(np.arange(n_y))
+        v.append((~fixed).astype(float))
+        lo.append(np.array([-INF]))
+        hi.append(np.array([float(self.p)]))
+        row += 1
+        a = sparse.csr_matrix(
+            (np.concatenate(v), (np.concatenate(r), np.concatenate(c))),
+            shape=(row, n_y + n_x + slack),
+        )
+        search_min = problem.search_m * to_min
+        cost = np.r_[np.zeros(n_y), w[ci] * minutes, w * search_min if slack else []]
+        n_cols = n_y + n_x + slack
+        integer = np.zeros(n_cols, bool)
+        integer[:n_y] = True
+        build = time.perf_counter() - t0
+        milp = Milp(
+            cost,
+            a,
+            np.concatenate(lo),
+            np.concatenate(hi),
+            np.r_[fixed.astype(float), np.zeros(n_x + slack)],
+            np.ones(n_cols),
+            integer,
+            maximise=False,
+            **vars(self.solver),
+        )
+        sol = milp.solve() if n_c else None
+        status = "optimal" if sol is None else sol.status
+        if sol is None or sol.x is None:
+            chosen = np.zeros(0, np.int64)
+            x = np.zeros(n_x)
+        else:
+            chosen = sites[(np.round(sol.x[:n_y]) > 0.5) & ~fixed]
+            x = sol.x[n_y : n_y + n_x]
+        if self.capacitated:
+            assignment = fractional_assignment(problem, pair_idx, x)
+        else:
+            assignment = nearest_assignment(problem, open_mask(problem, chosen))
+            if hard:  # nearest within the max walk only
+                far = assignment["served_m"] > limit_m + 1e-9
+                assignment["served_by"][far] = -1
+                assignment["served_share"][far] = 0.0
+        if sol is None or sol.x is None:
+            objective = np.nan if sol is not None else 0.0
+        elif self.capacitated:
+            objective = sol.objective  # split assignments: the model's own Σ w·t·x is exact
+        else:
+            objective = _walk_objective(problem, assignment["served_m"][clients], w, search_min)
+        bound = 0.0 if sol is None else sol.bound
+        gap = 0.0 if sol is None else relative_gap(objective, bound)
+        result = finish(
+            problem,
+            model=self.name + ("-capacitated" if self.capacitated else ""),
+            solver="highs",
+            status=status,
+            objective=objective,
+            bound=bound,
+            gap=gap,
+            new_sites=chosen,
+            assignment=assignment,
+            seconds={
+                "build": problem.build_seconds,
+                "model": build,
+                "solve": 0.0 if sol is None else sol.seconds,
+            },
+            message=_message(problem, assignment, clients, status, hard, self.max_walk_min),
+        )
+        self.result_ = result
+        return self
+
+
+def _walk_objective(
+    problem: SitingProblem, site_m: np.ndarray, w: np.ndarray, search_min: float
+) -> float:
+    """Σ weight × minutes to the assigned site; a home with none counts at ``search_min``."""
+    minutes = site_m / problem.speed_mps / 60.0
+    return float(np.sum(w * np.where(np.isfinite(minutes), minutes, search_min)))
+
+
+def _message(problem, assignment, clients, status, hard, max_walk_min) -> str:
+    if status == "infeasible":
+        return (
+            f"no choice of sites brings every home within {max_walk_min:g} min"
+            if hard
+            else "infeasible: capacities cannot hold the demand"
+        )
+    far = int(np.sum(assignment["served_by"][clients] < 0))
+    if far and not hard:
+        return (
+            f"{far} homes have no open site within the search distance "
+            f"({problem.search_m:.0f} m); they count at that distance (a lower bound)"
+        )
+    return ""

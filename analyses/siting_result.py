@@ -1,0 +1,176 @@
+"""What every siting model returns, and the bookkeeping shared by all of them.
+
+One result shape for set cover, maximal cover, p-median and the heuristics (scikit-learn's
+"every model, one convention"): the chosen new sites in the order they enter, what each adds,
+the objective with HiGHS's proven bound and gap, who is served by which site, and — for every
+home left out — why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from shequ.analyses.siting_problem import SitingProblem
+
+
+@dataclass
+class SitingResult:
+    """A solved (or time-limited) siting model.
+
+    ``new_sites`` are site indices in rank order (the order in which a greedy replay of the
+    chosen set adds them, most useful first) and ``marginal_weight`` the weight each newly
+    covers at its rank. ``served_by`` is the assigned site per client (-1 none) and
+    ``served_share`` the share of its demand assigned (below 1 only under capacities).
+    """
+
+    model: str
+    solver: str  # "highs" (exact, with proven bound) or "greedy" (heuristic, with a bound)
+    status: str  # optimal | time_limit | infeasible | heuristic | …
+    objective: float
+    bound: float
+    gap: float
+    p: int  # number of new sites opened
+    new_sites: np.ndarray
+    marginal_weight: np.ndarray
+    served_by: np.ndarray
+    served_share: np.ndarray
+    served_m: np.ndarray  # metres to the assigned site (inf if none)
+    covered_before: np.ndarray  # bool per client: within radius of an existing site
+    covered_after: np.ndarray  # bool per client: within radius of an open site (and assigned)
+    unserved_reason: np.ndarray  # object per client, None when served
+    site_load: np.ndarray  # demand assigned to each site (all sites)
+    seconds: dict[str, float] = field(default_factory=dict)
+    message: str = ""
+
+    @property
+    def covered_weight(self) -> float:
+        return float(self._weights[self.covered_after].sum()) if self._weights is not None else 0.0
+
+    _weights: np.ndarray | None = field(default=None, repr=False)
+
+
+def open_mask(problem: SitingProblem, new_sites: np.ndarray) -> np.ndarray:
+    mask = problem.site_fixed.copy()
+    mask[np.asarray(new_sites, dtype=np.int64)] = True
+    return mask
+
+
+def greedy_rank(problem: SitingProblem, new_sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Order chosen sites by a greedy replay: each next site is the one newly covering most weight.
+
+    Starts from what existing sites already cover; returns (ordered sites, marginal weight).
+    """
+    new_sites = np.asarray(new_sites, dtype=np.int64)
+    if len(new_sites) == 0:
+        return new_sites, np.zeros(0)
+    cov = problem.coverage()[:, new_sites].tocsc()
+    covered = problem.covered_by(problem.site_fixed)
+    w = problem.weight
+    left = list(range(len(new_sites)))
+    order, gains = [], []
+    while left:
+        best, best_gain = left[0], -1.0
+        for k in left:
+            rows = cov.indices[cov.indptr[k] : cov.indptr[k + 1]]
+            gain = float(w[rows[~covered[rows]]].sum())
+            if gain > best_gain + 1e-12:
+                best, best_gain = k, gain
+        rows = cov.indices[cov.indptr[best] : cov.indptr[best + 1]]
+        covered[rows] = True
+        order.append(best)
+        gains.append(best_gain)
+        left.remove(best)
+    return new_sites[order], np.asarray(gains)
+
+
+def nearest_assignment(problem: SitingProblem, open_sites: np.ndarray) -> dict[str, np.ndarray]:
+    """Every client to its nearest open site within the search distance (no capacities)."""
+    site, metres = problem.nearest_open(open_sites)
+    share = (site >= 0).astype(float)
+    ok = site >= 0
+    load = np.bincount(site[ok], weights=problem.weight[ok], minlength=problem.n_sites)
+    return {"served_by": site, "served_share": share, "served_m": metres, "site_load": load}
+
+
+def fractional_assignment(
+    problem: SitingProblem, pair_idx: np.ndarray, pair_share: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Assignment from a capacitated model's pair shares (a client may be split over sites)."""
+    client = problem.pair_client[pair_idx]
+    site = problem.pair_site[pair_idx]
+    share = np.clip(pair_share, 0.0, 1.0)
+    n = problem.n_clients
+    served_share = np.bincount(client, weights=share, minlength=n)
+    served_by = np.full(n, -1, dtype=np.int64)
+    served_m = np.full(n, np.inf)
+    keep = share > 1e-9
+    # the site with the largest share serves the client (ties: the nearer)
+    order = np.lexsort((problem.pair_m[pair_idx][keep], -share[keep], client[keep]))
+    c, s = client[keep][order], site[keep][order]
+    first = np.r_[True, c[1:] != c[:-1]] if len(c) else np.zeros(0, bool)
+    served_by[c[first]] = s[first]
+    served_m[c[first]] = problem.pair_m[pair_idx][keep][order][first]
+    load = np.bincount(site, weights=share * problem.weight[client], minlength=problem.n_sites)
+    return {
+        "served_by": served_by,
+        "served_share": np.minimum(served_share, 1.0),
+        "served_m": served_m,
+        "site_load": load,
+    }
+
+
+def finish(
+    problem: SitingProblem,
+    *,
+    model: str,
+    solver: str,
+    status: str,
+    objective: float,
+    bound: float,
+    gap: float,
+    new_sites: np.ndarray,
+    assignment: dict[str, np.ndarray],
+    seconds: dict[str, float],
+    within_radius_only: bool = True,
+    message: str = "",
+) -> SitingResult:
+    """Assemble the result: rank, coverage before/after and a reason for every unserved client."""
+    ranked, gains = greedy_rank(problem, new_sites)
+    served_by = assignment["served_by"]
+    covered_before = problem.covered_by(problem.site_fixed)
+    within = assignment["served_m"] <= problem.radius_m + 1e-9
+    covered_after = (served_by >= 0) & (assignment["served_share"] > 1 - 1e-6)
+    if within_radius_only:
+        covered_after &= within
+    reason = problem.client_reason()
+    unserved = ~covered_after & (reason == None)  # noqa: E711 (object array)
+    partial = unserved & (assignment["served_share"] > 1e-6)
+    reason[unserved] = "not covered by the chosen sites"
+    reason[partial] = "only partly served: the chosen sites within reach are full"
+    reason[problem.weight <= 0] = np.where(
+        covered_after[problem.weight <= 0], None, "no demand of this kind"
+    )
+    reason[covered_after] = None
+    return SitingResult(
+        model=model,
+        solver=solver,
+        status=status,
+        objective=float(objective),
+        bound=float(bound),
+        gap=float(gap),
+        p=len(ranked),
+        new_sites=ranked,
+        marginal_weight=gains,
+        served_by=served_by,
+        served_share=assignment["served_share"],
+        served_m=assignment["served_m"],
+        covered_before=covered_before,
+        covered_after=covered_after,
+        unserved_reason=reason,
+        site_load=assignment["site_load"],
+        seconds=seconds,
+        message=message,
+        _weights=problem.weight,
+    )

@@ -1,0 +1,205 @@
+"""The shared front half of every job: OSM file → metric CRS → walk network → homes, facilities.
+
+The living-circle audit and facility siting start from the same inputs and must see the same
+network, homes and attachments (siting's coverage is the audit's walk time), so the loading lives
+here once: :func:`load_inputs` reads and normalises, :func:`attach` joins every point layer to the
+street network in one pass so the network is split once and its ``node_id``s hold for all layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+
+from shequ.errors import InputError
+from shequ.geo.checks import Warning_, crs_offset, outside_area
+from shequ.geo.coords import metric_crs
+from shequ.geo.facilities import combine_facilities, facilities_from_layer, facilities_from_osm
+from shequ.geo.homes import (
+    compounds_from_osm,
+    demand_from_population,
+    homes_from_layer,
+    homes_from_osm,
+)
+from shequ.geo.network import WalkNetwork, build_walk_network
+from shequ.geo.osm_file import OsmData, read_osm
+from shequ.geo.points_file import read_points_file
+from shequ.geo.population_raster import distribute
+from shequ.geo.snapping import attach_points
+from shequ.profile import FacilityKind, Profile, load_profile
+from shequ.rejects import Rejects
+
+RASTER_COLUMNS = ("population", "elderly", "children")
+
+# progress(step_key, total) -> advance(n); the CLI passes tqdm bars, the library none.
+Progress = Callable[[str, int], Callable[[int], None]]
+
+
+def no_progress(_key: str, _total: int) -> Callable[[int], None]:
+    return lambda _n: None
+
+
+@dataclass
+class InputOptions:
+    """Where the area's data comes from (the flags every ``shequ`` job shares)."""
+
+    osm: Path
+    homes: Path | None = None
+    facilities: list[tuple[Path, str | None]] = field(default_factory=list)
+    profile: Path | None = None
+    crs: str | None = None  # coordinate system of user files without one
+    metric: str = "utm"  # or "cgcs2000_gk"
+    kinds: list[str] | None = None
+    osm_facilities: bool = True
+    population_rasters: list[Path] = field(default_factory=list)  # summed, spread by floor area
+    raster_column: str = "population"  # or "elderly" / "children"
+
+
+@dataclass
+class AreaInputs:
+    """Loaded, projected and validated inputs of one study area (not yet attached)."""
+
+    profile: Profile
+    osm: OsmData
+    crs: pyproj.CRS
+    network: WalkNetwork
+    homes: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    compounds: gpd.GeoDataFrame
+    kinds: list[FacilityKind]
+    rejects: Rejects
+    warnings: list[Warning_]
+    notes: list[str]
+
+
+def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInputs:
+    """Read the OSM file, build the walk network, and load homes and facilities of ``kinds``."""
+    profile = load_profile(opts.profile)
+    kinds = [profile.kind(k) for k in (opts.kinds or list(profile.kinds))]
+    rejects = Rejects()
+    warnings: list[Warning_] = []
+
+    step = progress("step.load", 1)
+    osm = read_osm(opts.osm)
+    step(1)
+    crs = metric_crs(*osm.bounds, kind=opts.metric)
+    step = progress("step.network", 1)
+    net = build_walk_network(osm, crs)
+    step(1)
+    notes = list(osm.notes)
+    rep = net.report
+    if rep.components_dropped:
+        notes.append(
+            f"kept the largest connected street network; dropped {rep.components_dropped} "
+            f"fragments ({rep.nodes_dropped} nodes, {rep.length_dropped_m:.0f} m of street)"
+        )
+
+    step = progress("step.demand", 2)
+    compounds = compounds_from_osm(osm, crs)
+    if opts.homes is not None:
+        layer = read_points_file(opts.homes, opts.crs, rejects, layer="homes")
+        homes = homes_from_layer(layer, crs, profile, rejects)
+        warnings += layer_checks(layer.source, layer.frame, net)
+        homes = _assign_compounds(homes, compounds)
+    else:
+        homes = homes_from_osm(osm, crs, profile, compounds, rejects)
+    if opts.population_rasters:
+        homes = _apply_rasters(homes, opts, profile, osm.bounds, notes)
+    step(1)
+    parts = [facilities_from_osm(osm, crs, kinds)] if opts.osm_facilities else []
+    for path, kind in opts.facilities:
+        layer = read_points_file(path, opts.crs, rejects, layer="facilities")
+        parts.append(facilities_from_layer(layer, crs, profile, rejects, kind=kind))
+        warnings += layer_checks(layer.source, layer.frame, net)
+    facilities = combine_facilities(parts, crs)
+    facilities = facilities[facilities["kind"].isin([k.id for k in kinds])].reset_index(drop=True)
+    step(1)
+    return AreaInputs(
+        profile, osm, crs, net, homes, facilities, compounds, kinds, rejects, warnings, notes
+    )
+
+
+def _apply_rasters(
+    homes: gpd.GeoDataFrame,
+    opts: InputOptions,
+    profile: Profile,
+    bounds: tuple[float, float, float, float],
+    notes: list[str],
+) -> gpd.GeoDataFrame:
+    """Replace a demand column by the rasters' counts, spread over homes by floor area."""
+    if opts.raster_column not in RASTER_COLUMNS:
+        raise InputError(
+            f"raster column must be one of {', '.join(RASTER_COLUMNS)}, not {opts.raster_column!r}"
+        )
+    xy = np.column_stack([homes.geometry.x, homes.geometry.y])
+    area = homes["floor_area_m2"].to_numpy() if "floor_area_m2" in homes else np.ones(len(homes))
+    values, total = distribute(xy, homes.crs, area, opts.population_rasters, bounds)
+    homes = homes.copy()
+    if opts.raster_column == "population":
+        for col, column in demand_from_population(values, profile).items():
+            homes[col] = column.to_numpy()
+    else:
+        homes[opts.raster_column] = values
+    notes.append(
+        f"{opts.raster_column}: {total:.0f} people from {len(opts.population_rasters)} "
+        "raster(s) spread over homes by floor area"
+    )
+    return homes
+
+
+def layer_checks(name: str, frame: gpd.GeoDataFrame, net: WalkNetwork) -> list[Warning_]:
+    """Warnings for a user layer that lies outside the area or looks GCJ-02/BD-09 shifted."""
+    xy = np.column_stack([frame.geometry.x, frame.geometry.y]) if len(frame) else np.empty((0, 2))
+    found = outside_area(name, xy[:, 0], xy[:, 1], net)
+    return found or crs_offset(name, xy[:, 0], xy[:, 1], net)
+
+
+def _assign_compounds(homes: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if compounds.empty or homes.empty:
+        return homes
+    joined = gpd.sjoin(
+        homes[["geometry"]], compounds[["compound_id", "geometry"]], predicate="within"
+    )
+    joined = joined[~joined.index.duplicated()]
+    homes = homes.copy()
+    homes.loc[joined.index, "compound_id"] = joined["compound_id"].to_numpy()
+    return homes
+
+
+def attach(
+    net: WalkNetwork, layers: list[gpd.GeoDataFrame], max_access_m: float
+) -> tuple[WalkNetwork, list[gpd.GeoDataFrame]]:
+    """Attach every layer's points in one pass; each layer gains ``node_id`` and ``access_m``."""
+    xy = [np.column_stack([g.geometry.x, g.geometry.y]).reshape(-1, 2) for g in layers]
+    net, att = attach_points(net, np.vstack(xy) if xy else np.empty((0, 2)), max_access_m)
+    out, start = [], 0
+    for layer, pts in zip(layers, xy, strict=True):
+        end = start + len(pts)
+        layer = layer.copy()
+        layer["node_id"] = att.node_id[start:end]
+        layer["access_m"] = att.access_m[start:end]
+        out.append(layer)
+        start = end
+    return net, out
+
+
+def reject_unattached(
+    frame: gpd.GeoDataFrame, layer: str, what: str, rejects: Rejects, max_access_m: float
+) -> gpd.GeoDataFrame:
+    """Rows with no street within reach go to rejects (with their kind); the rest are kept."""
+    far = frame["node_id"].to_numpy() < 0
+    for _, row in frame[far].iterrows():
+        rejects.add(
+            row["source"],
+            layer,
+            row["source_ref"],
+            row["name"],
+            f"{row.get('kind', what)}: no walkable street within "
+            f"{max_access_m:g} m (outside the study area?)",
+        )
+    return frame[~far].reset_index(drop=True)
