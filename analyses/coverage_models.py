@@ -284,6 +284,11 @@ class _MclpModel:
         message = "" if self.n_y else "no candidate site reaches any uncovered home"
         if self.budget is not None and self.milp is None and self.problem.n_sites:
             message = "no candidate is affordable within the budget or reaches uncovered homes"
+        if p is not None and 0 < len(chosen) < p and sol.status == "optimal":
+            message = (
+                f"{len(chosen)} new sites already cover every home a candidate can reach; "
+                "more sites add nothing"
+            )
         problem = self.problem
         return finish(
             problem,

@@ -168,7 +168,9 @@ class PMedian:
                 "model": build,
                 "solve": 0.0 if sol is None else sol.seconds,
             },
-            message=_message(problem, assignment, clients, status, hard, self.max_walk_min),
+            message=_message(
+                problem, assignment, clients, status, hard, self.max_walk_min, self.capacitated
+            ),
         )
         self.result_ = result
         return self
@@ -182,14 +184,19 @@ def _walk_objective(
     return float(np.sum(w * np.where(np.isfinite(minutes), minutes, search_min)))
 
 
-def _message(problem, assignment, clients, status, hard, max_walk_min) -> str:
+def _message(problem, assignment, clients, status, hard, max_walk_min, capacitated) -> str:
     if status == "infeasible":
         return (
             f"no choice of sites brings every home within {max_walk_min:g} min"
             if hard
             else "infeasible: capacities cannot hold the demand"
         )
-    far = int(np.sum(assignment["served_by"][clients] < 0))
+    far = int(np.sum(assignment["served_share"][clients] < 1 - 1e-6))
+    if far and capacitated:
+        return (
+            f"{far} homes are not fully assigned: the open sites within "
+            f"{problem.search_m:.0f} m are full; they count at that distance (a lower bound)"
+        )
     if far and not hard:
         return (
             f"{far} homes have no open site within the search distance "

@@ -1,4 +1,4 @@
-"""The ``shequ`` command: ``shequ demo`` and ``shequ access`` (more subcommands to come).
+"""The ``shequ`` command: ``shequ demo``, ``shequ access`` and ``shequ site``.
 
 argparse from the standard library: no extra dependency, and subcommands map one-to-one onto the
 Python API in :mod:`shequ.workflow`. Bad input ends as one line on stderr and exit status 2.
@@ -13,11 +13,13 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from shequ import __version__
 from shequ.errors import InputError
 from shequ.i18n import default_lang, t
+from shequ.siting import SiteOptions, SiteResult, compute_siting, write_siting_outputs
 from shequ.workflow import (
     RASTER_COLUMNS,
     AccessOptions,
@@ -114,14 +116,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_access(args: argparse.Namespace) -> None:
-    if args.online or args.bbox:
-        from shequ.geo.osm_online import fetch_osm
-
-        osm = fetch_osm(place=args.online, bbox=_bbox(args.bbox) if args.bbox else None)
-    elif args.osm:
-        osm = Path(args.osm)
-    else:
-        raise InputError("give --osm FILE (or --online PLACE / --bbox W,S,E,N to download)")
+    osm = _osm_source(args)
     facilities = [(Path(f), args.kind) for f in args.facilities or []]
     if args.kind and not facilities:
         raise InputError("--kind names the kind of a --facilities file; give --facilities F too")
@@ -140,6 +135,140 @@ def cmd_access(args: argparse.Namespace) -> None:
         raster_column=args.raster_column,
     )
     _run_access(opts, Path(args.out), args.lang, args.quiet, not args.no_map)
+
+
+def _osm_source(args: argparse.Namespace) -> Path:
+    if args.online or args.bbox:
+        from shequ.geo.osm_online import fetch_osm
+
+        return fetch_osm(place=args.online, bbox=_bbox(args.bbox) if args.bbox else None)
+    if args.osm:
+        return Path(args.osm)
+    raise InputError("give --osm FILE (or --online PLACE / --bbox W,S,E,N to download)")
+
+
+def _site_report(result: SiteResult, out: Path, lang: str) -> None:
+    for note in result.notes:
+        print(t("note", lang, msg=note), file=sys.stderr)
+    for warning in result.warnings:
+        params = dict(warning.params)
+        if params.get("cause"):
+            params["cause"] = t(str(params["cause"]), lang)
+        print(t(warning.key, lang, **params), file=sys.stderr)
+    row = result.summary.iloc[0]
+    print(
+        t(
+            "site.line",
+            lang,
+            kind=result.kind.zh if lang == "zh" else result.kind.en,
+            model=row["model"],
+            p=row["p"],
+            before=row["covered_share_before"] if row["demand_total"] else 0.0,
+            after=row["covered_share_after"] if row["demand_total"] else 0.0,
+            status=row["status"],
+            gap=row["gap"] if np.isfinite(row["gap"]) else 0.0,
+            seconds=row["solve_s"],
+        )
+    )
+    if row["homes_unserved"]:
+        print(t("site.unserved", lang, n=row["homes_unserved"]))
+    print(t("done", lang, out=out))
+
+
+def cmd_site(args: argparse.Namespace) -> None:
+    facilities = [(Path(f), args.kind) for f in args.facilities or []]
+    opts = SiteOptions(
+        osm=_osm_source(args),
+        homes=Path(args.homes) if args.homes else None,
+        facilities=facilities,
+        profile=Path(args.profile) if args.profile else None,
+        crs=args.crs,
+        metric=args.metric_crs,
+        osm_facilities=not args.no_osm_facilities,
+        population_rasters=[Path(r) for r in args.population_raster or []],
+        raster_column=args.raster_column,
+        kind=args.kind,
+        model=args.model,
+        p=args.p,
+        cover_all=args.cover_all,
+        budget=args.budget,
+        candidates=[Path(c) for c in args.candidates or []],
+        osm_candidates=not args.no_osm_candidates,
+        street_candidates=args.street_candidates,
+        spacing_m=args.spacing,
+        capacitated=args.capacitated,
+        max_walk_min=args.max_walk,
+        curve_max=args.curve,
+        time_limit_s=args.time_limit,
+        mip_gap=args.gap,
+    )
+    result = compute_siting(opts, _progress_factory(args.lang, args.quiet))
+    out = Path(args.out)
+    write_siting_outputs(result, out, lang=args.lang, with_map=not args.no_map)
+    _site_report(result, out, args.lang)
+
+
+def _area_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--osm", help="local .osm / .osm.gz / .osm.bz2 / .osm.pbf file")
+    p.add_argument("--online", metavar="PLACE", help="download a place by name (needs internet)")
+    p.add_argument("--bbox", metavar="W,S,E,N", help="download a bbox (needs internet)")
+    p.add_argument("--homes", help="homes file (.csv lon/lat, .geojson, .gpkg, .shp)")
+    p.add_argument("--facilities", action="append", help="facilities file (repeatable)")
+    p.add_argument("--profile", help="YAML profile merged onto the default")
+    p.add_argument(
+        "--crs", help="CRS of user files without one: wgs84, cgcs2000, gcj02, bd09, EPSG:n"
+    )
+    p.add_argument(
+        "--metric-crs",
+        choices=("utm", "cgcs2000_gk"),
+        default="utm",
+        help="metric CRS for distances (UTM zone or CGCS2000 3-degree Gauss-Kruger)",
+    )
+    p.add_argument("--no-osm-facilities", action="store_true", help="use only --facilities files")
+    p.add_argument(
+        "--population-raster",
+        action="append",
+        metavar="TIF",
+        help="GeoTIFF of people per pixel (repeatable; same grid, summed)",
+    )
+    p.add_argument(
+        "--raster-column",
+        default="population",
+        choices=RASTER_COLUMNS,
+        help="which demand column the raster replaces",
+    )
+
+
+def _site_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    site = sub.add_parser(
+        "site", help="facility siting: where new sites cover the most homes (HiGHS, exact)"
+    )
+    site.add_argument("--kind", required=True, help="facility kind, e.g. canteen, childcare")
+    _area_flags(site)
+    goal = site.add_mutually_exclusive_group(required=True)
+    goal.add_argument("--p", type=int, help="number of new sites (maximal cover or p-median)")
+    goal.add_argument("--cover-all", action="store_true", help="fewest sites covering all homes")
+    goal.add_argument("--budget", type=float, help="total cost of new sites (candidate 'cost')")
+    site.add_argument(
+        "--model", choices=("mclp", "pmedian"), default="mclp", help="model used with --p"
+    )
+    site.add_argument(
+        "--candidates", action="append", help="candidate sites file (repeatable; cost, capacity)"
+    )
+    site.add_argument(
+        "--no-osm-candidates", action="store_true", help="no parking/vacant/community candidates"
+    )
+    site.add_argument(
+        "--street-candidates", action="store_true", help="add a candidate every --spacing m"
+    )
+    site.add_argument("--spacing", type=float, help="street candidate spacing in metres")
+    site.add_argument("--capacitated", action="store_true", help="respect site capacities")
+    site.add_argument("--max-walk", type=float, help="p-median: every home within this many min")
+    site.add_argument("--curve", type=int, help="coverage curve up to p = N (0: none)")
+    site.add_argument("--time-limit", type=float, default=600.0, help="solver seconds per solve")
+    site.add_argument("--gap", type=float, default=0.0, help="stop at this relative MIP gap")
+    site.set_defaults(func=cmd_site)
+    return site
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -169,41 +298,15 @@ def build_parser() -> argparse.ArgumentParser:
         "access", help="living-circle audit: walk minutes from homes to facilities"
     )
     common(acc)
-    acc.add_argument("--osm", help="local .osm / .osm.gz / .osm.bz2 / .osm.pbf file")
-    acc.add_argument("--online", metavar="PLACE", help="download a place by name (needs internet)")
-    acc.add_argument("--bbox", metavar="W,S,E,N", help="download a bbox (needs internet)")
-    acc.add_argument("--homes", help="homes file (.csv lon/lat, .geojson, .gpkg, .shp)")
-    acc.add_argument("--facilities", action="append", help="facilities file (repeatable)")
+    _area_flags(acc)
     acc.add_argument("--kind", help="kind of the --facilities file(s), e.g. kindergarten")
     acc.add_argument("--kinds", help="comma-separated kinds to audit (default: all in the profile)")
-    acc.add_argument("--profile", help="YAML profile merged onto the default")
-    acc.add_argument(
-        "--crs", help="CRS of user files without one: wgs84, cgcs2000, gcj02, bd09, EPSG:n"
-    )
-    acc.add_argument(
-        "--metric-crs",
-        choices=("utm", "cgcs2000_gk"),
-        default="utm",
-        help="metric CRS for distances (UTM zone or CGCS2000 3-degree Gauss-Kruger)",
-    )
     acc.add_argument(
         "--bands", help="isochrone minutes, e.g. 5,10,15 (default: each kind's threshold)"
     )
-    acc.add_argument("--no-osm-facilities", action="store_true", help="use only --facilities files")
     acc.add_argument("--no-isochrones", action="store_true", help="skip isochrone polygons")
-    acc.add_argument(
-        "--population-raster",
-        action="append",
-        metavar="TIF",
-        help="GeoTIFF of people per pixel (repeatable; same grid, summed)",
-    )
-    acc.add_argument(
-        "--raster-column",
-        default="population",
-        choices=RASTER_COLUMNS,
-        help="which demand column the raster replaces",
-    )
     acc.set_defaults(func=cmd_access)
+    common(_site_parser(sub))
     return parser
 
 

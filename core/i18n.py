@@ -16,6 +16,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "step.access": ("Walk times", "步行时间"),
     "step.isochrones": ("Isochrones", "等时圈"),
     "step.outputs": ("Writing outputs", "写出结果"),
+    "step.candidates": ("Candidate sites", "候选选址"),
+    "step.problem": ("Walk coverage of candidate sites", "候选点步行覆盖关系"),
+    "step.solve": ("Solving (HiGHS)", "求解（HiGHS）"),
+    "step.curve": ("Coverage curve p = 1…P", "覆盖曲线 p = 1…P"),
+    "site.line": (
+        "{kind}: {model} opened {p} new sites; covered {before:.1%} → {after:.1%} of demand "
+        "({status}, gap {gap:.2%}, {seconds:.1f} s)",
+        "{kind}：{model} 新增 {p} 处设施；需求覆盖率 {before:.1%} → {after:.1%}"
+        "（{status}，间隙 {gap:.2%}，{seconds:.1f} 秒）",
+    ),
+    "site.unserved": (
+        "{n} homes with demand remain unserved (reasons in shequ.gpkg homes.unserved_reason)",
+        "仍有 {n} 户有需求的住宅未被服务（原因见 shequ.gpkg 的 homes.unserved_reason）",
+    ),
     "done": ("Done: outputs in {out}", "完成：结果已写入 {out}"),
     "error": ("error: {msg}", "错误：{msg}"),
     "warn.outside": (
