@@ -206,6 +206,41 @@ class MCLP:
         return self
 
 
+@dataclass
+class ReducedCover:
+    """Uncapacitated coverage after the exact reductions: demand groups × useful free sites."""
+
+    constant: float  # weight covered by existing sites whatever is built
+    sites: np.ndarray  # problem site index of each column
+    gmat: sparse.csc_matrix  # groups × columns, 1 where the site covers the group
+    gw: np.ndarray  # weight of each group
+    cost: np.ndarray | None  # column costs when a budget applies
+
+
+def reduce_cover(problem: SitingProblem, budget: float | None = None) -> ReducedCover:
+    """Drop what existing sites cover, merge identical demand, keep sites that can add weight."""
+    free = _free_sites(problem)
+    cov = problem.coverage()
+    before = problem.covered_by(problem.site_fixed)
+    active = np.flatnonzero((problem.weight > 0) & ~before)
+    group, gmat = demand_groups(cov[active][:, free])
+    gw = np.bincount(group, weights=problem.weight[active], minlength=gmat.shape[0])
+    reach = np.asarray(gmat.sum(axis=1)).ravel() > 0
+    gmat, gw = gmat[reach], gw[reach]
+    used = np.flatnonzero(np.asarray(gmat.sum(axis=0)).ravel() > 0)
+    cost = problem.site_cost[free[used]] if budget is not None else None
+    if cost is not None:
+        affordable = cost <= budget + 1e-9
+        used, cost = used[affordable], cost[affordable]
+    return ReducedCover(
+        constant=float(problem.weight[before].sum()),
+        sites=free[used],
+        gmat=gmat[:, used].tocsc().astype(np.float64),
+        gw=gw,
+        cost=cost,
+    )
+
+
 class _MclpModel:
     """The reduced uncapacitated MCLP held in HiGHS; re-solvable for another p (the curve)."""
 
@@ -214,26 +249,12 @@ class _MclpModel:
         self.problem = problem
         self.solver = solver
         self.budget = budget
-        free = _free_sites(problem)
-        cov = problem.coverage()
-        before = problem.covered_by(problem.site_fixed)
-        self.constant = float(problem.weight[before].sum())
-        active = np.flatnonzero((problem.weight > 0) & ~before)
-        sub = cov[active][:, free]
-        group, gmat = demand_groups(sub)
-        gw = np.bincount(group, weights=problem.weight[active], minlength=gmat.shape[0])
-        reach = np.asarray(gmat.sum(axis=1)).ravel() > 0
-        gmat, gw = gmat[reach], gw[reach]
-        used = np.flatnonzero(np.asarray(gmat.sum(axis=0)).ravel() > 0)
-        cost = problem.site_cost[free[used]] if budget is not None else None
-        if cost is not None:
-            affordable = cost <= budget + 1e-9
-            used, cost = used[affordable], cost[affordable]
-        self.sites = free[used]
-        self.gmat = gmat[:, used].tocsc().astype(np.float64)
-        self.gw = gw
-        n_g, n_y = len(gw), len(used)
+        red = reduce_cover(problem, budget)
+        self.constant, self.sites, self.gmat, self.gw = red.constant, red.sites, red.gmat, red.gw
+        cost = red.cost
+        n_g, n_y = len(self.gw), len(self.sites)
         self.n_y = n_y
+        gw = self.gw
         rows = sparse.hstack([-self.gmat, sparse.identity(n_g)], format="csr")
         budget_row = np.r_[np.ones(n_y) if cost is None else cost, np.zeros(n_g)]
         a = sparse.vstack([rows, sparse.csr_matrix(budget_row)], format="csr")

@@ -201,6 +201,7 @@ def cmd_site(args: argparse.Namespace) -> None:
         curve_max=args.curve,
         time_limit_s=args.time_limit,
         mip_gap=args.gap,
+        heuristic=args.heuristic,
     )
     result = compute_siting(opts, _progress_factory(args.lang, args.quiet))
     out = Path(args.out)
@@ -267,6 +268,11 @@ def _site_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     site.add_argument("--curve", type=int, help="coverage curve up to p = N (0: none)")
     site.add_argument("--time-limit", type=float, default=600.0, help="solver seconds per solve")
     site.add_argument("--gap", type=float, default=0.0, help="stop at this relative MIP gap")
+    site.add_argument(
+        "--heuristic",
+        action="store_true",
+        help="greedy answer with a proven bound, for very large instances (mclp, lscp)",
+    )
     site.set_defaults(func=cmd_site)
     return site
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from shequ.analyses.coverage_models import LSCP, MCLP, SitingError, coverage_curve
+from shequ.analyses.greedy_siting import GreedyLSCP, GreedyMCLP
 from shequ.analyses.isochrones import facility_isochrones
 from shequ.analyses.pmedian import PMedian
 from shequ.analyses.siting_problem import SitingProblem, build_problem
@@ -72,6 +73,7 @@ class SiteOptions(InputOptions):
     curve_max: int | None = None  # p = 1 … curve_max (0 = no curve)
     time_limit_s: float = 600.0
     mip_gap: float = 0.0
+    heuristic: bool = False  # greedy with a proven bound instead of the exact MILP
 
 
 @dataclass
@@ -291,6 +293,8 @@ def _demand(homes: gpd.GeoDataFrame, spec: SitingSpec) -> np.ndarray:
 def _solve(model_name: str, opts: SiteOptions, problem: SitingProblem) -> SitingResult:
     common = {"time_limit_s": opts.time_limit_s, "mip_gap": opts.mip_gap}
     try:
+        if opts.heuristic:
+            return _heuristic(model_name, opts, problem)
         if model_name == "lscp":
             model = LSCP(capacitated=opts.capacitated, **common)
         elif model_name == "pmedian":
@@ -302,6 +306,17 @@ def _solve(model_name: str, opts: SiteOptions, problem: SitingProblem) -> Siting
         return model.fit(problem).result_
     except SitingError as exc:
         raise InputError(str(exc)) from None
+
+
+def _heuristic(model_name: str, opts: SiteOptions, problem: SitingProblem) -> SitingResult:
+    if opts.capacitated or opts.budget is not None or model_name == "pmedian":
+        raise InputError(
+            "--heuristic covers uncapacitated maximal cover (--p) and set cover (--cover-all); "
+            "for the others use the exact model with --time-limit (it reports its gap)"
+        )
+    if model_name == "lscp":
+        return GreedyLSCP(time_limit_s=opts.time_limit_s).fit(problem).result_
+    return GreedyMCLP(opts.p).fit(problem).result_
 
 
 def _curve(

@@ -20,6 +20,7 @@ from spopt.locate import MCLP as SpoptMCLP
 from spopt.locate import PMedian as SpoptPMedian
 
 from shequ.analyses.coverage_models import LSCP, MCLP, SitingError, coverage_curve
+from shequ.analyses.greedy_siting import GreedyLSCP, GreedyMCLP
 from shequ.analyses.pmedian import PMedian
 from shequ.analyses.siting_problem import build_problem, problem_from_matrix
 from shequ.geo.candidates import candidates_along_streets
@@ -197,3 +198,21 @@ def test_budget_below_every_cost_is_an_explicit_empty_answer():
     assert res.p == 0 and res.objective == 0.0
     assert "affordable" in res.message
     assert MCLP(budget=10.0).fit(prob).result_.objective == 3.0
+
+
+@pytest.mark.parametrize("p", [2, 6])
+def test_greedy_mclp_bound_brackets_the_optimum(nanjing, p):
+    problem = nanjing[0]
+    greedy = GreedyMCLP(p).fit(problem).result_
+    exact = MCLP(p).fit(problem).result_
+    assert greedy.solver == "greedy" and greedy.status == "heuristic"
+    assert greedy.objective <= exact.objective + 1e-9 <= greedy.bound + 1e-9
+    assert greedy.objective >= (1 - 1 / np.e) * exact.objective
+
+
+def test_greedy_lscp_bound_brackets_the_optimum(nanjing):
+    problem = nanjing[0]
+    greedy = GreedyLSCP().fit(problem).result_
+    exact = LSCP().fit(problem).result_
+    assert greedy.bound <= exact.objective <= greedy.objective
+    assert greedy.covered_after.sum() == exact.covered_after.sum()
