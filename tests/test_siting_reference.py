@@ -82,9 +82,11 @@ def test_pairs_equal_dense_reference(nanjing):
     assert np.allclose([got[(c, s)] for c, s in zip(rows, cols, strict=True)], dense[rows, cols])
 
 
-@pytest.mark.parametrize("p", [1, 4, 8])
-def test_mclp_equals_spopt(nanjing, p):
-    problem, dense, weight, fixed = nanjing
+@pytest.mark.parametrize(
+    ("city", "p"), [("nanjing", 1), ("nanjing", 4), ("nanjing", 8), ("beijing", 3)]
+)
+def test_mclp_equals_spopt(request, city, p):
+    problem, dense, weight, fixed = request.getfixturevalue(city)
     ours = MCLP(p).fit(problem).result_
     ref = SpoptMCLP.from_cost_matrix(
         dense, weight, problem.radius_m, p + int(fixed.sum()), predefined_facilities_arr=fixed
@@ -92,7 +94,8 @@ def test_mclp_equals_spopt(nanjing, p):
     assert ours.status == "optimal"
     assert ours.objective == pytest.approx(pulp.value(ref.problem.objective), rel=1e-9)
     assert ours.gap == pytest.approx(0.0, abs=1e-9)
-    covered = (dense[:, fixed | np.isin(np.arange(len(fixed)), ours.new_sites)] <= 400.0).any(1)
+    opened = fixed | np.isin(np.arange(len(fixed)), ours.new_sites)
+    covered = (dense[:, opened] <= problem.radius_m).any(1)
     assert ours.objective == pytest.approx(weight[covered].sum())
 
 
@@ -109,8 +112,9 @@ def test_lscp_equals_spopt(nanjing):
     assert all("no candidate" in r or "street" in r for r in ours.unserved_reason[uncoverable])
 
 
-def test_pmedian_equals_spopt(nanjing):
-    problem, dense, weight, fixed = nanjing
+@pytest.mark.parametrize("city", ["nanjing", "beijing"])
+def test_pmedian_equals_spopt(request, city):
+    problem, dense, weight, fixed = request.getfixturevalue(city)
     p = 5
     ours = PMedian(p).fit(problem).result_
     big = np.where(dense <= problem.search_m, dense, 1e7)
