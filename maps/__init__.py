@@ -2,9 +2,12 @@
 
 ``build_access_map`` makes the living-circle audit map (homes by walk minutes, facilities,
 isochrones, blind spots) and ``write_map`` writes it atomically as one HTML file with Leaflet
-inlined, for intranet machines without internet access.
+inlined, for intranet machines without internet access. ``build_siting_map`` makes the
+facility siting map (existing and proposed sites, service areas, homes newly covered and still
+unserved, the coverage curve), written the same way.
 """
 
 from shequ.maps.access_map import build_access_map, render_html, write_map
+from shequ.maps.siting_map import build_siting_map
 
-__all__ = ["build_access_map", "render_html", "write_map"]
+__all__ = ["build_access_map", "build_siting_map", "render_html", "write_map"]

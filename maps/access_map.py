@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import folium
 import geopandas as gpd
 
 from shequ.errors import InputError
-from shequ.maps.assets import make_offline, strip_external_resources
+from shequ.maps.assets import strip_external_resources
 from shequ.maps.escape import esc, fmt_number
 from shequ.maps.features import (
     FACILITY_TIP,
@@ -35,17 +35,19 @@ from shequ.maps.features import (
     to_wgs84,
 )
 from shequ.maps.labels import check_lang, kind_label, label
-from shequ.maps.overlays import HtmlBox, PageStyle, RawHtml, legend_box, title_box, tooltip_js
+from shequ.maps.overlays import HtmlBox, legend_box, title_box
+from shequ.maps.page import (
+    add_panes,
+    fit_to_data,
+    label_tooltip,
+    new_map,
+    style_by_id,
+)
 from shequ.maps.style import (
     blind_spot_style,
     facility_style,
     home_style,
     isochrone_style,
-)
-
-OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-OSM_ATTRIBUTION = (
-    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 )
 
 # Panes fix the drawing order whatever order layers are switched on in: areas under homes,
@@ -55,8 +57,6 @@ PANE_HOMES = ("shequ-homes", 410)
 PANE_BLIND_SPOTS = ("shequ-blind-spots", 420)
 PANE_FACILITIES = ("shequ-facilities", 430)
 
-_DEFAULT_VIEW = ([35.0, 105.0], 4)  # all of China, for a map with no data at all
-_MAX_FIT_ZOOM = 17
 _EXPANDED_CONTROL_KINDS = 3  # five layers per kind: more than this and the list is collapsed
 
 
@@ -90,23 +90,9 @@ def build_access_map(
     facilities_4326 = to_wgs84(facilities, "facilities")
     isochrones_4326 = to_wgs84(isochrones, "isochrones")
 
-    location, zoom = _DEFAULT_VIEW
-    m = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=True)
-    make_offline(m)
     title_text = esc(title) or esc(label("default_title", lang)) or ""
-    # The <title> goes after the charset <meta> (branca's Figure.title would precede it).
-    m.get_root().header.add_child(RawHtml(f"<title>{title_text}</title>"), name="title", index=1)
-    m.get_root().header.add_child(PageStyle(), name="shequ_page_style")
-    folium.TileLayer(
-        tiles=OSM_TILES,
-        attr=OSM_ATTRIBUTION,
-        name=esc(label("basemap", lang)),
-        max_zoom=19,
-        overlay=True,
-        control=True,
-    ).add_to(m)
-    for pane, z_index in (PANE_ISOCHRONES, PANE_HOMES, PANE_BLIND_SPOTS, PANE_FACILITIES):
-        folium.map.CustomPane(pane, z_index=z_index, pointer_events=True).add_to(m)
+    m = new_map(title_text, lang)
+    add_panes(m, (PANE_ISOCHRONES, PANE_HOMES, PANE_BLIND_SPOTS, PANE_FACILITIES))
 
     for kind in kinds:
         _add_kind_layers(
@@ -116,9 +102,7 @@ def build_access_map(
     folium.LayerControl(collapsed=len(kinds) > _EXPANDED_CONTROL_KINDS).add_to(m)
     title_box(title_text).add_to(m)
     _legend(kinds, lang).add_to(m)
-    bounds = _bounds([homes_4326, facilities_4326, isochrones_4326])
-    if bounds is not None:
-        m.fit_bounds(bounds, padding=(20, 20), max_zoom=_MAX_FIT_ZOOM)
+    fit_to_data(m, [homes_4326, facilities_4326, isochrones_4326])
     return m
 
 
@@ -169,15 +153,6 @@ def _layer_name(kind_text: str, theme: str, lang: str) -> str:
     return f"{kind_text} — {esc(label(theme, lang))}"
 
 
-def _styler(styles: Sequence[dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """Style function for folium keyed on the feature ids that :func:`collection` assigned."""
-    return lambda feature: styles[feature["id"]]
-
-
-def _tooltip(rows: Sequence[tuple[str, str]], lang: str) -> folium.JsCode:
-    return folium.JsCode(tooltip_js([(key, esc(label(name, lang)) or "") for key, name in rows]))
-
-
 def _add_kind_layers(
     m: folium.Map,
     kind: Mapping[str, Any],
@@ -201,10 +176,10 @@ def _add_kind_layers(
             data,
             name=_layer_name(kind_text, theme, lang),
             show=show and not per_facility,
-            style_function=_styler(
+            style_function=style_by_id(
                 [isochrone_style(value, per_facility=per_facility) for value in minutes]
             ),
-            on_each_feature=_tooltip(ISOCHRONE_TIP, lang),
+            on_each_feature=label_tooltip(ISOCHRONE_TIP, lang),
             pane=PANE_ISOCHRONES[0],
         ).add_to(m)
 
@@ -217,8 +192,8 @@ def _add_kind_layers(
         name=_layer_name(kind_text, "homes", lang),
         show=show,
         marker=folium.CircleMarker(),
-        style_function=_styler([home_style(index) | on_homes for index in bins]),
-        on_each_feature=_tooltip(HOME_TIP, lang),
+        style_function=style_by_id([home_style(index) | on_homes for index in bins]),
+        on_each_feature=label_tooltip(HOME_TIP, lang),
     ).add_to(m)
     folium.GeoJson(
         blind_data,
@@ -226,7 +201,7 @@ def _add_kind_layers(
         show=show,
         marker=folium.CircleMarker(),
         style_function=lambda feature: blind_spot_style() | {"pane": PANE_BLIND_SPOTS[0]},
-        on_each_feature=_tooltip(HOME_TIP, lang),
+        on_each_feature=label_tooltip(HOME_TIP, lang),
     ).add_to(m)
     folium.GeoJson(
         facility_features(facilities, kind_id, kind_text),
@@ -234,7 +209,7 @@ def _add_kind_layers(
         show=show,
         marker=folium.CircleMarker(),
         style_function=lambda feature: facility_style() | {"pane": PANE_FACILITIES[0]},
-        on_each_feature=_tooltip(FACILITY_TIP, lang),
+        on_each_feature=label_tooltip(FACILITY_TIP, lang),
     ).add_to(m)
 
 
@@ -254,24 +229,6 @@ def _legend(kinds: Sequence[Mapping[str, Any]], lang: str) -> HtmlBox:
         standard=esc(label("standard", lang)) or "",
         standards=standards,
     )
-
-
-def _bounds(frames: Sequence[gpd.GeoDataFrame | None]) -> list[list[float]] | None:
-    """[[south, west], [north, east]] around every non-empty geometry, or None if there is none."""
-    boxes = []
-    for frame in frames:
-        if frame is None:
-            continue
-        geoms = frame.geometry[~(frame.geometry.isna() | frame.geometry.is_empty)]
-        if len(geoms):
-            boxes.append(geoms.total_bounds)
-    if not boxes:
-        return None
-    west = min(float(box[0]) for box in boxes)
-    south = min(float(box[1]) for box in boxes)
-    east = max(float(box[2]) for box in boxes)
-    north = max(float(box[3]) for box in boxes)
-    return [[south, west], [north, east]]
 
 
 __all__ = ["build_access_map", "render_html", "write_map"]

@@ -76,7 +76,8 @@ def collection(features: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def _feature(geom: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
+def feature(geom: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
+    """A GeoJSON feature keeping only the properties that have a value."""
     return {
         "type": "Feature",
         "geometry": geom,
@@ -91,7 +92,8 @@ def _label_or_id(name: Any, ident: Any) -> str | None:
     return text
 
 
-def _is_true(value: Any) -> bool:
+def is_true(value: Any) -> bool:
+    """True for a present, truthy value (a missing flag is not true)."""
     return not is_missing(value) and bool(value)
 
 
@@ -135,10 +137,10 @@ def home_features(
             "m": unreachable_text if walk is None else fmt_number(walk),
             "r": esc(reason),
         }
-        features.append(_feature(geometry, props))
+        features.append(feature(geometry, props))
         bins.append(minute_bin(walk))
-        if not _is_true(meets):
-            blind.append(_feature(dict(geometry), dict(props)))
+        if not is_true(meets):
+            blind.append(feature(dict(geometry), dict(props)))
     return collection(features), bins, collection(blind)
 
 
@@ -163,7 +165,7 @@ def facility_features(
         if geometry is None:
             continue
         props = {"n": _label_or_id(name, facility_id), "k": kind_text, "a": fmt_number(access_m)}
-        features.append(_feature(geometry, props))
+        features.append(feature(geometry, props))
     return collection(features)
 
 
@@ -192,5 +194,5 @@ def isochrone_features(
             "m": fmt_number(minutes),
             "f": None if scope == "union" else fmt_number(facility_id),
         }
-        features.append(_feature(geometry, props))
+        features.append(feature(geometry, props))
     return collection(features), [record[0] for record in records]

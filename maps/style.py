@@ -1,4 +1,4 @@
-"""Colours and symbol styles of the access map.
+"""Colours and symbol styles of the maps (access map, then facility siting map).
 
 One place for the minute bins and their colours, because the homes, the isochrones and the legend
 must agree on them. The bins are fixed (0–5, 5–10, 10–15, >15 minutes, as in the national
@@ -6,6 +6,11 @@ must agree on them. The bins are fixed (0–5, 5–10, 10–15, >15 minutes, as 
 minutes it is given for display; whether a home is served comes from the data (``meets_K``).
 Colours are a green-to-orange ramp readable by most colour-blind people, with grey for
 unreachable homes and a red ring, not used elsewhere, for blind spots.
+
+The siting map keeps one colour per story, told apart by hue and lightness, not by red/green:
+blue is what exists (existing sites, their service areas, homes they already cover), purple is
+what is proposed (new sites, their areas, homes they newly cover), red is a home still unserved,
+grey a candidate site; an excluded candidate is a hollow brown ring.
 """
 
 from __future__ import annotations
@@ -107,4 +112,85 @@ def isochrone_style(minutes: float | None, *, per_facility: bool = False) -> dic
     }
     if per_facility:
         style["dashArray"] = "4 4"
+    return style
+
+
+# --- facility siting map ----------------------------------------------------------------------
+
+EXISTING_COLOR = FACILITY_COLOR
+EXISTING_LIGHT = "#92c5de"
+PROPOSED_COLOR = "#7b3294"
+PROPOSED_LIGHT = "#c2a5cf"
+UNSERVED_COLOR = BLIND_SPOT_COLOR
+NO_DEMAND_COLOR = "#d9d9d9"
+CANDIDATE_COLOR = "#969696"
+EXCLUDED_COLOR = "#8c510a"
+
+SITE_RADIUS = 7
+CANDIDATE_RADIUS = 4
+RANK_BADGE_PX = 22
+"""Diameter of a proposed site's numbered badge, in CSS pixels."""
+
+SITING_HOME_FILLS = {
+    "new": PROPOSED_LIGHT,
+    "covered": EXISTING_LIGHT,
+    "unserved": UNSERVED_COLOR,
+    "no_demand": NO_DEMAND_COLOR,
+}
+"""Fill of a home on the siting map by what the chosen sites did for it."""
+
+
+def siting_home_style(status: str) -> dict[str, Any]:
+    """Circle-marker style of a home: ``new``, ``covered``, ``unserved`` or ``no_demand``.
+
+    Unserved homes are drawn a little larger, with a dark outline, so they read first.
+    """
+    unserved = status == "unserved"
+    return {
+        "radius": HOME_RADIUS if unserved else HOME_RADIUS - 1,
+        "color": "#67000d" if unserved else "#555555",
+        "weight": 1.5 if unserved else 0.8,
+        "fill": True,
+        "fillColor": SITING_HOME_FILLS[status],
+        "fillOpacity": 0.95 if unserved else 0.85,
+    }
+
+
+def existing_site_style() -> dict[str, Any]:
+    """An existing facility: as on the access map, blue with a white outline."""
+    return facility_style() | {"radius": SITE_RADIUS, "fillColor": EXISTING_COLOR}
+
+
+def candidate_style(*, excluded: bool) -> dict[str, Any]:
+    """A candidate site not chosen: a small grey dot, or a hollow brown ring when excluded."""
+    if excluded:
+        return {
+            "radius": CANDIDATE_RADIUS + 1,
+            "color": EXCLUDED_COLOR,
+            "weight": 2,
+            "fill": True,
+            "fillColor": "#ffffff",
+            "fillOpacity": 0.8,
+        }
+    return {
+        "radius": CANDIDATE_RADIUS,
+        "color": "#ffffff",
+        "weight": 1,
+        "fill": True,
+        "fillColor": CANDIDATE_COLOR,
+        "fillOpacity": 0.9,
+    }
+
+
+def service_area_style(*, existing: bool) -> dict[str, Any]:
+    """A site's walk area: solid blue for existing sites, dashed purple for proposed ones."""
+    color = EXISTING_COLOR if existing else PROPOSED_COLOR
+    style: dict[str, Any] = {
+        "color": color,
+        "weight": 1.5 if existing else 2,
+        "fillColor": color,
+        "fillOpacity": 0.08 if existing else 0.12,
+    }
+    if not existing:
+        style["dashArray"] = "6 4"
     return style
