@@ -73,14 +73,18 @@ def _progress_factory(lang: str, quiet: bool) -> Callable[[str, int], Callable[[
     return start
 
 
-def _report(result: AccessResult, out: Path, lang: str) -> None:
-    for note in result.notes:
+def _print_notes(notes: list[str], warnings: list, lang: str) -> None:
+    for note in notes:
         print(t("note", lang, msg=note), file=sys.stderr)
-    for warning in result.warnings:
+    for warning in warnings:
         params = dict(warning.params)
         if params.get("cause"):
             params["cause"] = t(str(params["cause"]), lang)
         print(t(warning.key, lang, **params), file=sys.stderr)
+
+
+def _report(result: AccessResult, out: Path, lang: str) -> None:
+    _print_notes(result.notes, result.warnings, lang)
     rows = result.summary[result.summary["is_threshold"]]
     for _, row in rows.iterrows():
         walker = (
@@ -148,13 +152,7 @@ def _osm_source(args: argparse.Namespace) -> Path:
 
 
 def _site_report(result: SiteResult, out: Path, lang: str) -> None:
-    for note in result.notes:
-        print(t("note", lang, msg=note), file=sys.stderr)
-    for warning in result.warnings:
-        params = dict(warning.params)
-        if params.get("cause"):
-            params["cause"] = t(str(params["cause"]), lang)
-        print(t(warning.key, lang, **params), file=sys.stderr)
+    _print_notes(result.notes, result.warnings, lang)
     row = result.summary.iloc[0]
     print(
         t(

@@ -35,7 +35,7 @@ from shequ.geo.candidates import (
 from shequ.geo.checks import Warning_
 from shequ.geo.facilities import facilities_from_osm
 from shequ.geo.network import WalkNetwork
-from shequ.geo.outputs import write_csv, write_gpkg, write_text
+from shequ.geo.outputs import plain_layer, write_csv, write_gpkg, write_text
 from shequ.geo.points_file import read_points_file
 from shequ.inputs import (
     AreaInputs,
@@ -469,14 +469,6 @@ def _summary(
     return pd.DataFrame([row])
 
 
-def _gpkg_ready(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    out = frame.drop(columns=[c for c in ("tags", "footprint") if c in frame.columns])
-    for col in out.columns:
-        if col != out.geometry.name and out[col].dtype == object:
-            out[col] = out[col].map(lambda v: None if v is None else str(v))
-    return out
-
-
 def write_siting_outputs(
     result: SiteResult, out_dir: str | Path, *, lang: str = "en", with_map: bool = True
 ) -> dict[str, Path]:
@@ -485,12 +477,12 @@ def write_siting_outputs(
     out.mkdir(parents=True, exist_ok=True)
     net = result.network
     layers = {
-        "candidates": _gpkg_ready(result.sites),
-        "proposed_sites": _gpkg_ready(result.proposed),
-        "homes": _gpkg_ready(result.homes),
-        "service_areas": _gpkg_ready(result.service_areas),
+        "candidates": plain_layer(result.sites),
+        "proposed_sites": plain_layer(result.proposed),
+        "homes": plain_layer(result.homes),
+        "service_areas": plain_layer(result.service_areas),
         "network_nodes": net.nodes_frame(),
-        "network_edges": _gpkg_ready(net.edges_frame()),
+        "network_edges": plain_layer(net.edges_frame()),
     }
     paths = {"gpkg": write_gpkg(out / "shequ.gpkg", layers)}
     paths["summary"] = write_csv(out / "site_summary.csv", result.summary)

@@ -22,7 +22,7 @@ from shequ.analyses.audit import compound_rollup, home_columns, summary
 from shequ.analyses.isochrones import facility_isochrones, union_by_kind
 from shequ.geo.checks import Warning_
 from shequ.geo.network import WalkNetwork
-from shequ.geo.outputs import write_csv, write_gpkg, write_text
+from shequ.geo.outputs import plain_layer, write_csv, write_gpkg, write_text
 from shequ.inputs import (
     RASTER_COLUMNS,
     InputOptions,
@@ -137,15 +137,6 @@ def _isochrones(net, profile, kinds, facilities, opts, progress) -> gpd.GeoDataF
     )
 
 
-def _layer_for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """GeoPackage columns must be plain: drop helper objects, stringify object columns."""
-    out = frame.drop(columns=[c for c in ("tags", "footprint") if c in frame.columns])
-    for col in out.columns:
-        if col != out.geometry.name and out[col].dtype == object:
-            out[col] = out[col].map(lambda v: None if v is None else str(v))
-    return out
-
-
 def write_access_outputs(
     result: AccessResult, out_dir: str | Path, *, lang: str = "en", with_map: bool = True
 ) -> dict[str, Path]:
@@ -154,12 +145,12 @@ def write_access_outputs(
     out.mkdir(parents=True, exist_ok=True)
     net = result.network
     layers = {
-        "homes": _layer_for_gpkg(result.homes),
-        "facilities": _layer_for_gpkg(result.facilities),
-        "isochrones": _layer_for_gpkg(result.isochrones),
-        "compounds": _layer_for_gpkg(result.compounds),
+        "homes": plain_layer(result.homes),
+        "facilities": plain_layer(result.facilities),
+        "isochrones": plain_layer(result.isochrones),
+        "compounds": plain_layer(result.compounds),
         "network_nodes": net.nodes_frame(),
-        "network_edges": _layer_for_gpkg(net.edges_frame()),
+        "network_edges": plain_layer(net.edges_frame()),
     }
     paths = {"gpkg": write_gpkg(out / "shequ.gpkg", layers)}
     paths["summary"] = write_csv(out / "summary.csv", result.summary)

@@ -52,3 +52,12 @@ def write_text(path: str | Path, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+def plain_layer(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """GeoPackage columns must be plain: drop helper objects, stringify object columns."""
+    out = frame.drop(columns=[c for c in ("tags", "footprint") if c in frame.columns])
+    for col in out.columns:
+        if col != out.geometry.name and out[col].dtype == object:
+            out[col] = out[col].map(lambda v: None if v is None else str(v))
+    return out
