@@ -146,9 +146,17 @@ def finish(
         covered_after &= within
     reason = problem.client_reason()
     unserved = ~covered_after & (reason == None)  # noqa: E711 (object array)
-    partial = unserved & (assignment["served_share"] > 1e-6)
+    share = assignment["served_share"]
+    partial = unserved & (share > 1e-6) & (share < 1 - 1e-6)
+    beyond = unserved & (served_by >= 0) & ~within & ~partial
     reason[unserved] = "not covered by the chosen sites"
     reason[partial] = "only partly served: the chosen sites within reach are full"
+    to_min = 1.0 / problem.speed_mps / 60.0
+    for i in np.flatnonzero(beyond):
+        reason[i] = (
+            f"assigned site is {assignment['served_m'][i] * to_min:.1f} min away, beyond the "
+            f"{problem.radius_min:g} min threshold"
+        )
     reason[problem.weight <= 0] = np.where(
         covered_after[problem.weight <= 0], None, "no demand of this kind"
     )

@@ -158,3 +158,36 @@ def test_ebike_candidates_next_to_schools_are_excluded_with_the_reason(capsys, t
     assert excluded.str.contains("must not adjoin").all()
     assert excluded.str.contains("amenity=school").any()
     assert not cands.loc[cands["excluded"].fillna("") != "", "chosen"].any()
+
+
+def test_capacitated_charging_sheds_respect_ports(capsys, tmp_path):
+    out = tmp_path / "out"
+    args = ["--kind", "ebike_charging", "--p", "4", "--street-candidates", "--capacitated"]
+    code, _, _ = _site(capsys, *args, "--curve", "0", "--out", str(out))
+    assert code == 0
+    cands = gpd.read_file(out / "shequ.gpkg", layer="candidates")
+    assert (cands["capacity"] == 25).all()  # profile default: 25 ports per shed
+    assert (cands["capacity_used"] <= cands["capacity"] + 1e-6).all()
+    assert cands.loc[cands["chosen"], "capacity_used"].sum() > 0
+    homes = gpd.read_file(out / "shequ.gpkg", layer="homes")
+    demand = homes["demand_ebike_charging"]
+    assert demand.sum() == pytest.approx(homes["households"].sum() / 20)  # 1 port per 20 households
+    served = (demand * homes["served_share"]).sum()
+    assert served == pytest.approx(cands["capacity_used"].sum(), rel=1e-6)
+
+
+def test_pmedian_with_max_walk(capsys, tmp_path):
+    out = tmp_path / "out"
+    args = ["--kind", "canteen", "--p", "4", "--model", "pmedian", "--street-candidates"]
+    code, _, _ = _site(capsys, *args, "--max-walk", "20", "--curve", "0", "--out", str(out))
+    row = pd.read_csv(out / "site_summary.csv").iloc[0]
+    assert code == 0 and row["model"] == "p-median"
+    homes = gpd.read_file(out / "shequ.gpkg", layer="homes")
+    assigned = homes["served_by"] >= 0
+    assert (homes.loc[assigned, "walk_min_after"] <= 20 + 1e-9).all()
+    assert row["status"] == "optimal" and assigned.all()
+    minutes = (homes["demand_canteen"] * homes["walk_min_after"]).sum()
+    assert row["objective"] == pytest.approx(minutes, rel=1e-6)
+    beyond = homes["walk_min_after"] > 15
+    assert beyond.any()  # some homes walk 15-20 min: within the limit, outside the threshold
+    assert homes.loc[beyond, "unserved_reason"].str.contains("beyond the 15 min").all()
