@@ -27,6 +27,12 @@ log = logging.getLogger(__name__)
 
 OSM_SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".osm.pbf", ".pbf", ".osm.xml", ".xml")
 
+# Linear barriers a management grid should follow (网格边界: roads, rivers, railways).
+BARRIER_TAGS = {
+    "waterway": ("river", "canal", "stream", "drain", "ditch"),
+    "railway": ("rail", "light_rail", "narrow_gauge", "tram", "subway", "monorail"),
+}
+
 # Keys kept on nodes and areas: enough to recognise homes, compounds and every facility kind.
 FEATURE_KEYS = (
     "building",
@@ -58,6 +64,7 @@ class OsmData:
     source: str
     highways: list[HighwayWay]
     features: gpd.GeoDataFrame  # nodes and areas with tags: osm_type, osm_id, name, tags, geometry
+    barriers: list[HighwayWay] = field(default_factory=list)  # waterway / railway lines
     ways_cut: int = 0  # highway ways cut because some of their nodes are missing
     ways_dropped: int = 0  # highway ways with fewer than two nodes present
     areas_failed: int = 0  # areas libosmium could not assemble (clipped multipolygons)
@@ -102,7 +109,7 @@ def _split_valid_runs(
 
 
 def read_osm(path: str | Path) -> OsmData:
-    """Parse an OSM file: highway ways (cut where clipped) and tagged nodes/areas.
+    """Parse an OSM file: highway ways (cut where clipped), river/rail lines, tagged nodes/areas.
 
     Raises :class:`InputError` for a missing, empty or unreadable file.
     """
@@ -119,11 +126,13 @@ def read_osm(path: str | Path) -> OsmData:
             sorted_path = _sorted_copy(path, Path(tmp) / "sorted.osm.pbf")
             parsed = _parse(sorted_path)
         notes.append("objects were not sorted by id; read through a sorted copy")
-    highways, rows, ways_cut, ways_dropped, areas_failed = parsed
+    highways, barriers, rows, ways_cut, ways_dropped, areas_failed = parsed
     features = _features_frame(rows)
     if not highways and features.empty:
         raise InputError("the file holds no OSM ways or tagged features (empty area?)", path=path)
-    data = OsmData(str(path), highways, features, ways_cut, ways_dropped, areas_failed, notes)
+    data = OsmData(
+        str(path), highways, features, barriers, ways_cut, ways_dropped, areas_failed, notes
+    )
     if ways_cut or ways_dropped:
         notes.append(
             f"{ways_cut} highway ways cut where the extract was clipped "
@@ -135,27 +144,36 @@ def read_osm(path: str | Path) -> OsmData:
     return data
 
 
-_Parsed = tuple[list[HighwayWay], list[tuple[str, int, dict[str, str], bytes]], int, int, int]
+_Parsed = tuple[
+    list[HighwayWay],
+    list[HighwayWay],
+    list[tuple[str, int, dict[str, str], bytes]],
+    int,
+    int,
+    int,
+]
 
 
 def _parse(path: Path) -> _Parsed:
     wkb = osmium.geom.WKBFactory()
     highways: list[HighwayWay] = []
+    barriers: list[HighwayWay] = []
     rows: list[tuple[str, int, dict[str, str], bytes]] = []
     ways_cut = ways_dropped = areas_failed = 0
     processor = (
         osmium.FileProcessor(str(path))
         .with_locations()
         .with_areas()
-        .with_filter(osmium.filter.KeyFilter("highway", *FEATURE_KEYS))
+        .with_filter(osmium.filter.KeyFilter("highway", *BARRIER_TAGS, *FEATURE_KEYS))
     )
     for obj in processor:
         if obj.is_way():
-            if "highway" not in obj.tags:
-                continue
-            cut, dropped = _collect_highway(obj, highways)
-            ways_cut += cut
-            ways_dropped += dropped
+            if "highway" in obj.tags:
+                cut, dropped = _collect_highway(obj, highways)
+                ways_cut += cut
+                ways_dropped += dropped
+            elif _is_barrier(obj.tags):
+                _collect_highway(obj, barriers)
         elif obj.is_node():
             tags = dict(obj.tags)
             if any(k in tags for k in FEATURE_KEYS):
@@ -173,7 +191,13 @@ def _parse(path: Path) -> _Parsed:
                 continue
             osm_type = "way" if obj.from_way() else "relation"
             rows.append((osm_type, obj.orig_id(), tags, bytes.fromhex(geom)))
-    return highways, rows, ways_cut, ways_dropped, areas_failed
+    return highways, barriers, rows, ways_cut, ways_dropped, areas_failed
+
+
+def _is_barrier(tags: osmium.osm.TagList) -> bool:
+    if tags.get("tunnel") not in (None, "no") or tags.get("location") == "underground":
+        return False
+    return any(tags.get(key) in values for key, values in BARRIER_TAGS.items())
 
 
 def _sorted_copy(path: Path, out: Path) -> Path:
