@@ -72,6 +72,9 @@ def build_atoms(
     lines: gpd.GeoDataFrame,
     area: shapely.Geometry,
     communities: gpd.GeoDataFrame | None = None,
+    *,
+    secondary: gpd.GeoDataFrame | None = None,
+    split_above: float | None = None,
 ) -> Atoms:
     """Atoms of the study ``area`` from blocks and compounds, with demand and adjacency.
 
@@ -96,6 +99,8 @@ def build_atoms(
             if part.geom_type == "Polygon" and part.area > SLIVER_M2:
                 pieces.append(part)
                 piece_block.append(block_id)
+    if secondary is not None and split_above is not None and len(pieces):
+        pieces, piece_block = _split_crowded(pieces, piece_block, homes, secondary, split_above)
     geoms = np.concatenate([comp_geoms, np.asarray(pieces, dtype=object)])
     n_comp = len(comp_geoms)
     frame = gpd.GeoDataFrame(
@@ -114,6 +119,36 @@ def build_atoms(
     a, b, shared = _adjacency(frame.geometry.values)
     border = _border_classes(frame.geometry.values, a, b, lines)
     return Atoms(frame, a, b, shared, border)
+
+
+def _split_crowded(
+    pieces: list, piece_block: list, homes: gpd.GeoDataFrame, secondary, limit: float
+) -> tuple[list, list]:
+    """Divide block pieces with more than ``limit`` households along paths inside them."""
+    if len(homes) == 0 or secondary.empty:
+        return pieces, piece_block
+    frame = gpd.GeoDataFrame(geometry=pieces, crs=homes.crs)
+    where = atom_of_points(frame, homes.geometry.values)
+    hh = np.bincount(
+        where, weights=np.nan_to_num(homes["households"].to_numpy(float)), minlength=len(pieces)
+    )
+    tree = shapely.STRtree(secondary.geometry.values)
+    out, out_block = [], []
+    for piece, block, load in zip(pieces, piece_block, hh, strict=True):
+        parts = [piece]
+        if load > limit:
+            near = secondary.geometry.values[tree.query(piece, predicate="intersects")]
+            cut = [g for g in shapely.intersection(near, piece) if not g.is_empty]
+            if cut:
+                noded = shapely.union_all([*cut, piece.exterior, *piece.interiors])
+                faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+                faces = faces[shapely.area(faces) > SLIVER_M2]
+                faces = faces[shapely.within(shapely.point_on_surface(faces), piece)]
+                if len(faces) > 1:
+                    parts = list(faces)
+        out += parts
+        out_block += [block] * len(parts)
+    return out, out_block
 
 
 def atom_of_points(atoms: gpd.GeoDataFrame, points: np.ndarray) -> np.ndarray:

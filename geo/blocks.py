@@ -23,6 +23,8 @@ MAJOR_ROADS = frozenset(
 )
 MEDIUM_ROADS = frozenset({"secondary", "secondary_link", "tertiary", "tertiary_link"})
 MINOR_ROADS = frozenset({"unclassified", "residential", "living_street", "pedestrian", "road"})
+# Paths and service roads inside blocks: used only to subdivide blocks with too many homes.
+SECONDARY_WAYS = frozenset({"service", "footway", "path", "cycleway", "steps", "track"})
 # Border classes, weakest first (the order grid delineation prefers to cut along).
 BORDER_CLASSES = ("none", "minor", "medium", "major", "river", "rail", "edge")
 AREA_MARGIN_M = 30.0
@@ -46,8 +48,10 @@ def border_class(tags: dict[str, str]) -> str | None:
     return None
 
 
-def _project(ways: list[HighwayWay], crs: pyproj.CRS) -> tuple[list[str], list]:
-    kept = [(w, border_class(w.tags)) for w in ways if len(w.lonlat) >= 2]
+def _project(
+    ways: list[HighwayWay], crs: pyproj.CRS, classify=border_class
+) -> tuple[list[str], list]:
+    kept = [(w, classify(w.tags)) for w in ways if len(w.lonlat) >= 2]
     kept = [(w, c) for w, c in kept if c is not None]
     if not kept:
         return [], []
@@ -58,6 +62,14 @@ def _project(ways: list[HighwayWay], crs: pyproj.CRS) -> tuple[list[str], list]:
     index = np.repeat(np.arange(len(kept)), counts)
     geoms = shapely.linestrings(np.column_stack([x, y]), indices=index)
     return [c for _, c in kept], list(geoms)
+
+
+def secondary_lines(osm: OsmData, crs: pyproj.CRS) -> gpd.GeoDataFrame:
+    """Service roads and paths (border class "none"): where a crowded block may be divided."""
+    ways = [w for w in osm.highways if w.tags.get("highway") in SECONDARY_WAYS]
+    ways = [w for w in ways if w.tags.get("area") != "yes"]
+    _, geoms = _project(ways, crs, classify=lambda _tags: "none")
+    return gpd.GeoDataFrame({"border": ["none"] * len(geoms)}, geometry=list(geoms), crs=crs)
 
 
 def border_lines(osm: OsmData, crs: pyproj.CRS) -> gpd.GeoDataFrame:

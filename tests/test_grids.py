@@ -101,3 +101,33 @@ def test_home_lookup_and_inertia():
     atoms = gpd.GeoDataFrame(geometry=[square, shapely.box(2, 0, 4, 2)])
     pts = shapely.points([[1, 1], [3, 1], [9, 1]])
     assert atom_of_points(atoms, pts).tolist() == [0, 1, 1]
+
+
+def test_crowded_blocks_are_divided_along_paths_not_compounds():
+    from shequ.geo.blocks import secondary_lines
+
+    area = load_inputs(InputOptions(osm=shared_file(EXTRACTS[1]), kinds=["canteen"]))
+    lines = border_lines(area.osm, area.crs)
+    homes_xy = np.column_stack([area.homes.geometry.x, area.homes.geometry.y])
+    outline = study_area(lines, homes_xy)
+    blocks = street_blocks(lines, outline)
+    whole = build_atoms(blocks, area.compounds, area.homes, lines, outline)
+    split = build_atoms(
+        blocks,
+        area.compounds,
+        area.homes,
+        lines,
+        outline,
+        secondary=secondary_lines(area.osm, area.crs),
+        split_above=150.0,
+    )
+    assert split.n > whole.n
+    fr, wf = split.frame, whole.frame
+    assert shapely.area(fr.geometry.values).sum() == pytest.approx(outline.area, rel=1e-6)
+    assert fr["households"].sum() == pytest.approx(wf["households"].sum())
+    compounds = fr[fr["origin"] == "compound"]
+    assert len(compounds) == (wf["origin"] == "compound").sum()  # compounds untouched
+    assert (
+        fr.loc[fr["origin"] == "block", "households"].max()
+        < wf.loc[wf["origin"] == "block", "households"].max()
+    )
