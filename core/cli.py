@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from shequ import __version__
 from shequ.errors import InputError
+from shequ.grids import GridOptions, compute_grids, write_grid_outputs
 from shequ.i18n import default_lang, t
 from shequ.siting import SiteOptions, SiteResult, compute_siting, write_siting_outputs
 from shequ.workflow import (
@@ -207,6 +208,55 @@ def cmd_site(args: argparse.Namespace) -> None:
     _site_report(result, out, args.lang)
 
 
+def cmd_grids(args: argparse.Namespace) -> None:
+    opts = GridOptions(
+        osm=_osm_source(args),
+        homes=Path(args.homes) if args.homes else None,
+        profile=Path(args.profile) if args.profile else None,
+        crs=args.crs,
+        metric=args.metric_crs,
+        population_rasters=[Path(r) for r in args.population_raster or []],
+        raster_column=args.raster_column,
+        communities=Path(args.communities) if args.communities else None,
+        households_per_grid=args.households_per_grid,
+        tolerance=args.tolerance,
+        random_state=args.seed,
+        time_limit_s=args.time_limit,
+    )
+    result = compute_grids(opts, _progress_factory(args.lang, args.quiet))
+    out = Path(args.out)
+    write_grid_outputs(result, out)
+    _print_notes(result.notes, result.warnings, args.lang)
+    row = result.summary.iloc[0]
+    print(
+        t(
+            "grid.line",
+            args.lang,
+            grids=row["grids"],
+            households=row["households"],
+            target=result.target,
+            tol=result.tolerance,
+            maxdev=row["max_abs_deviation"],
+            out=row["out_of_tolerance"],
+        )
+    )
+    print(t("done", args.lang, out=out))
+
+
+def _grids_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    grids = sub.add_parser("grids", help="management grids (网格): balanced, contiguous, compact")
+    _area_flags(grids)
+    grids.add_argument("--communities", help="community (社区) polygons to nest grids in")
+    grids.add_argument(
+        "--households-per-grid", type=float, help="target households per grid (profile: 300)"
+    )
+    grids.add_argument("--tolerance", type=float, help="allowed deviation (profile: 0.15)")
+    grids.add_argument("--seed", type=int, default=0, help="random seed (results repeat)")
+    grids.add_argument("--time-limit", type=float, default=60.0, help="search seconds")
+    grids.set_defaults(func=cmd_grids)
+    return grids
+
+
 def _area_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--osm", help="local .osm / .osm.gz / .osm.bz2 / .osm.pbf file")
     p.add_argument("--online", metavar="PLACE", help="download a place by name (needs internet)")
@@ -311,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     acc.add_argument("--no-isochrones", action="store_true", help="skip isochrone polygons")
     acc.set_defaults(func=cmd_access)
     common(_site_parser(sub))
+    common(_grids_parser(sub))
     return parser
 
 

@@ -20,6 +20,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "step.problem": ("Walk coverage of candidate sites", "候选点步行覆盖关系"),
     "step.solve": ("Solving (HiGHS)", "求解（HiGHS）"),
     "step.curve": ("Coverage curve p = 1…P", "覆盖曲线 p = 1…P"),
+    "step.atoms": ("Street blocks and compounds", "街廓与小区"),
+    "step.grids": ("Delineating grids", "划分网格"),
+    "grid.line": (
+        "{grids} grids for {households:.0f} households (target {target:g} ± {tol:.0%}); "
+        "max deviation {maxdev:.0%}, {out} outside tolerance",
+        "共 {grids} 个网格，{households:.0f} 户（目标 {target:g} 户 ± {tol:.0%}）；"
+        "最大偏差 {maxdev:.0%}，{out} 个超出容差",
+    ),
     "site.line": (
         "{kind}: {model} opened {p} new sites; covered {before:.1%} → {after:.1%} of demand "
         "({status}, gap {gap:.2%}, {seconds:.1f} s)",

@@ -68,7 +68,7 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     return df.drop(columns=[lon_col, lat_col]), lon, lat
 
 
-def _read_vector(path: Path) -> tuple[pd.DataFrame, gpd.GeoSeries, str | None]:
+def read_vector(path: Path) -> tuple[pd.DataFrame, gpd.GeoSeries, str | None]:
     try:
         gdf = gpd.read_parquet(path) if path.suffix == ".parquet" else gpd.read_file(path)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
@@ -93,7 +93,7 @@ def read_points_file(
         file_crs = None
         geometry = None
     elif suffix in VECTOR_SUFFIXES:
-        attrs, geometry, file_crs = _read_vector(path)
+        attrs, geometry, file_crs = read_vector(path)
         x = np.full(len(attrs), np.nan)
         y = np.full(len(attrs), np.nan)
         has = ~(geometry.isna() | geometry.is_empty).to_numpy()
@@ -106,7 +106,7 @@ def read_points_file(
         )
     if len(attrs) == 0:
         raise InputError("the file has no rows", path=path)
-    crs_used = _choose_crs(stated, file_crs)
+    crs_used = choose_crs(stated, file_crs)
     rows = np.arange(1, len(attrs) + 1)
     bad = ~(np.isfinite(x) & np.isfinite(y))
     for r in rows[bad]:
@@ -134,7 +134,7 @@ def read_points_file(
     return PointLayer(frame, str(path), crs_used)
 
 
-def _choose_crs(stated: str | None, file_crs: str | None) -> str:
+def choose_crs(stated: str | None, file_crs: str | None) -> str:
     if file_crs is None:
         return stated or "wgs84"
     file_name = normalise_crs_name(file_crs) if file_crs.upper().startswith("EPSG:") else None
