@@ -1,0 +1,287 @@
+"""Redraw existing grids after households change, moving as few households as possible.
+
+Grid managers want continuity: every household that changes grid changes a worker's caseload.
+So a redraw starts from the grids as they are (atoms go to the existing grid holding most of
+their area; atoms in a gap between grids join the neighbour they share most border with) and
+only then repairs balance:
+
+1. a grid that grew past the ceiling and holds enough for two is split (region growing inside it;
+   the largest part keeps the old id, the others get new ids);
+2. a grid that shrank below the floor is merged into its lightest neighbour when the result
+   fits the ceiling;
+3. boundary moves (:mod:`shequ.analyses.grid_search`) with a cost per household moved away from
+   its original grid, so balance is bought with the fewest moves.
+
+Grid ids stay those of the existing file; every move is reported (atom, households, from, to).
+``households_moved`` compares two labelings fairly, matching grids one-to-one by shared
+households (Hungarian algorithm), so a from-scratch plan is not penalised for numbering grids
+differently.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.optimize import linear_sum_assignment
+
+from shequ.analyses.grid_plan import DEFAULT_BORDER_COST, _grow, atom_data
+from shequ.analyses.grid_search import AtomData, SearchWeights, improve
+from shequ.geo.atoms import Atoms
+
+# Redraw: tolerance is near-hard, then fewest moves; shape and borders only break ties.
+REDRAW_WEIGHTS = SearchWeights(dev=0.05, out=5000.0, compact=0.01, border=0.002, move=2.0)
+
+
+def existing_labels(
+    atoms: Atoms, grids: gpd.GeoDataFrame, id_column: str = "grid_id"
+) -> tuple[np.ndarray, dict]:
+    """Existing grid id per atom (by largest overlap); gaps filled from neighbours.
+
+    Returns the labels and a report: overlapping grid pairs with their area, the atoms that were
+    in no grid and where they went.
+    """
+    geoms = atoms.frame.geometry.values
+    g_geoms = grids.geometry.values
+    ids = grids[id_column].to_numpy()
+    a_idx, g_idx = shapely.STRtree(g_geoms).query(geoms, predicate="intersects")
+    overlap = shapely.area(shapely.intersection(geoms[a_idx], g_geoms[g_idx]))
+    best = (
+        pd.DataFrame({"a": a_idx, "g": g_idx, "m2": overlap})
+        .query("m2 > 1.0")
+        .sort_values("m2")
+        .groupby("a")
+        .last()
+    )
+    labels = np.full(atoms.n, -1, dtype=np.int64)
+    labels[best.index.to_numpy()] = ids[best["g"].to_numpy()]
+    report = {"overlaps": _grid_overlaps(grids, id_column), "gap_atoms": []}
+    graph = atoms.graph()
+    for _ in range(atoms.n):  # grow labels into gaps, longest shared border first
+        missing = np.flatnonzero(labels < 0)
+        if len(missing) == 0:
+            break
+        changed = False
+        for i in missing:
+            row = graph[i]
+            nbrs, length = row.indices, row.data
+            ok = labels[nbrs] >= 0
+            if ok.any():
+                labels[i] = labels[nbrs[ok][np.argmax(length[ok])]]
+                report["gap_atoms"].append(int(i))
+                changed = True
+        if not changed:
+            break
+    return labels, report
+
+
+def _grid_overlaps(grids: gpd.GeoDataFrame, id_column: str) -> list[dict]:
+    g = grids.geometry.values
+    i, j = shapely.STRtree(g).query(g, predicate="intersects")
+    keep = i < j
+    i, j = i[keep], j[keep]
+    area = shapely.area(shapely.intersection(g[i], g[j]))
+    ids = grids[id_column].to_numpy()
+    return [
+        {"grid_a": ids[a], "grid_b": ids[b], "overlap_m2": float(m)}
+        for a, b, m in zip(i, j, area, strict=True)
+        if m > 1.0
+    ]
+
+
+def households_moved(before: np.ndarray, after: np.ndarray, households: np.ndarray) -> float:
+    """Households whose grid changed, with grids matched one-to-one by shared households."""
+    ok = (before >= 0) & (after >= 0)
+    b_ids, b = np.unique(before[ok], return_inverse=True)
+    a_ids, a = np.unique(after[ok], return_inverse=True)
+    shared = sparse.coo_matrix((households[ok], (b, a)), shape=(len(b_ids), len(a_ids))).toarray()
+    rows, cols = linear_sum_assignment(-shared)
+    return float(households[ok].sum() - shared[rows, cols].sum())
+
+
+@dataclass
+class GridRedrawer:
+    """Rebalance existing grids with the fewest households moved.
+
+    After :meth:`fit`: ``labels_`` (grid id per atom: existing ids kept, new ids above them),
+    ``moves_`` (DataFrame atom_id, households, from_grid, to_grid), ``households_moved_``,
+    ``split_`` / ``merged_`` (grid ids) and ``log_``.
+    """
+
+    households_per_grid: float = 300.0
+    tolerance: float = 0.15
+    border_cost: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_BORDER_COST))
+    weights: SearchWeights = field(default_factory=lambda: REDRAW_WEIGHTS)
+    random_state: int = 0
+    time_limit_s: float = 60.0
+
+    def fit(self, atoms: Atoms, origin: np.ndarray) -> GridRedrawer:
+        t0 = time.perf_counter()
+        target, tol = self.households_per_grid, self.tolerance
+        scale = float(np.sqrt(max(atoms.frame["area_m2"].median(), 1.0)))
+        data = atom_data(atoms, self.border_cost, scale)
+        origin = np.asarray(origin, dtype=np.int64)
+        ids = np.unique(origin[origin >= 0])
+        # dense internal labels 0..k-1 for the search; ids[k] maps back
+        labels = np.searchsorted(ids, origin)
+        next_id = int(ids.max()) + 1 if len(ids) else 0
+        id_of = list(ids)
+        if (origin < 0).any():  # atoms no existing grid reaches: one new grid for them
+            labels[origin < 0] = len(id_of)
+            id_of.append(next_id)
+            next_id += 1
+        fixed = data.households > target * (1 + tol)
+        split, merged = [], []
+        community = data.community if data.community is not None else np.zeros(atoms.n, int)
+        for comm in np.unique(community):
+            in_comm = community == comm
+            movable = in_comm & ~fixed
+            want = round(float(data.households[movable].sum()) / target)
+            want += len(np.unique(labels[in_comm & fixed]))
+            grids_now = len(np.unique(labels[in_comm]))
+            for _ in range(max(0, want - grids_now)):
+                g = self._split_heaviest(data, labels, in_comm & ~fixed, len(id_of))
+                if g < 0:
+                    break
+                split.append(int(id_of[g]))
+                id_of.append(next_id)
+                next_id += 1
+            for _ in range(max(0, grids_now - want)):
+                gone = self._merge_lightest(data, labels, in_comm)
+                if gone < 0:
+                    break
+                merged.append(int(id_of[gone]))
+        data.origin = _dense_origin(origin, id_of)
+        labels, log = improve(
+            data,
+            labels,
+            fixed,
+            target=target,
+            tol=tol,
+            weights=self.weights,
+            time_limit_s=self.time_limit_s / 2,
+            random_state=self.random_state,
+        )
+        final = np.asarray(id_of, dtype=np.int64)[labels]
+        log["start"] = "existing grids"
+        alt = self._from_fresh_plan(atoms, data, origin, fixed)
+        if alt is not None and _rank(alt[0], origin, data, fixed, target, tol) < _rank(
+            final, origin, data, fixed, target, tol
+        ):
+            final, log = alt
+        moved = (final != origin) & (origin >= 0)
+        hh = atoms.frame["households"].to_numpy()
+        self.labels_ = final
+        self.moves_ = pd.DataFrame(
+            {
+                "atom_id": atoms.frame["atom_id"].to_numpy()[moved],
+                "households": hh[moved],
+                "from_grid": origin[moved],
+                "to_grid": final[moved],
+            }
+        )
+        self.households_moved_ = float(hh[moved].sum())
+        self.split_, self.merged_ = split, merged
+        self.log_ = log
+        self.seconds_ = time.perf_counter() - t0
+        return self
+
+    def _from_fresh_plan(
+        self, atoms: Atoms, data: AtomData, origin: np.ndarray, fixed: np.ndarray
+    ) -> tuple[np.ndarray, dict] | None:
+        """A fresh plan renumbered to the existing ids it overlaps most, then pulled back
+        toward the existing grids by the same move-costed search (used when the local repair
+        cannot reach the tolerance: single moves get stuck where only a chain would help)."""
+        from shequ.analyses.grid_plan import GridPlanner
+
+        fresh = GridPlanner(
+            self.households_per_grid,
+            self.tolerance,
+            border_cost=self.border_cost,
+            random_state=self.random_state,
+            time_limit_s=self.time_limit_s / 4,
+        ).fit(atoms)
+        ids = _match_ids(origin, fresh.labels_, data.households)
+        labels = np.searchsorted(np.unique(ids), ids)
+        uniq = np.unique(ids)
+        data.origin = _dense_origin(origin, list(uniq))
+        labels, log = improve(
+            data,
+            labels,
+            fixed,
+            target=self.households_per_grid,
+            tol=self.tolerance,
+            weights=self.weights,
+            time_limit_s=self.time_limit_s / 4,
+            random_state=self.random_state,
+        )
+        return uniq[labels], {**log, "start": "fresh plan matched to existing ids"}
+
+    def _split_heaviest(
+        self, data: AtomData, labels: np.ndarray, movable: np.ndarray, new_label: int
+    ) -> int:
+        """Split the heaviest grid's movable atoms in two; the heavier part keeps the grid."""
+        h = np.bincount(labels[movable], weights=data.households[movable])
+        floor = self.households_per_grid * (1 - self.tolerance)
+        for g in np.argsort(h)[::-1]:
+            members = np.flatnonzero(movable & (labels == g))
+            if len(members) < 2 or h[g] < 2 * floor:  # too little to make two grids
+                continue
+            local = _grow(data, members, 2, self.random_state)
+            w = np.bincount(local, weights=data.households[members], minlength=2)
+            labels[members[local != np.argmax(w)]] = new_label
+            return int(g)
+        return -1
+
+    def _merge_lightest(self, data: AtomData, labels: np.ndarray, in_comm: np.ndarray) -> int:
+        """Merge the lightest grid into its lightest neighbour; returns the grid that is gone."""
+        nb = data.neighbours
+        h = np.bincount(labels[in_comm], weights=data.households[in_comm])
+        present = np.unique(labels[in_comm])
+        for g in sorted(present, key=lambda x: h[x]):
+            members = np.flatnonzero(labels == g)
+            touching = set()
+            for i in members:
+                touching.update(labels[nb.indices[nb.indptr[i] : nb.indptr[i + 1]]].tolist())
+            options = [t for t in touching - {g} if in_comm[labels == t].all()]
+            if options:
+                labels[members] = min(options, key=lambda x: h[x])
+                return int(g)
+        return -1
+
+
+def _rank(labels, origin, data: AtomData, fixed, target: float, tol: float) -> tuple:
+    """(grids out of tolerance that could be fixed, households moved): lower is better."""
+    _, inv = np.unique(labels, return_inverse=True)
+    h = np.bincount(inv, weights=data.households)
+    has_fixed = np.bincount(inv, weights=fixed.astype(float)) > 0
+    out = int(((np.abs(h / target - 1) > tol + 1e-9) & ~has_fixed).sum())
+    moved = float(data.households[(labels != origin) & (origin >= 0)].sum())
+    return out, moved
+
+
+def _match_ids(origin: np.ndarray, labels: np.ndarray, households: np.ndarray) -> np.ndarray:
+    """Renumber ``labels`` to the existing ids sharing most households (new ids above)."""
+    ok = origin >= 0
+    o_ids, o = np.unique(origin[ok], return_inverse=True)
+    n_ids, n = np.unique(labels, return_inverse=True)
+    shared = sparse.coo_matrix(
+        (households[ok] + 1e-9, (n[ok], o)), shape=(len(n_ids), len(o_ids))
+    ).toarray()
+    rows, cols = linear_sum_assignment(-shared)
+    new_id = np.full(len(n_ids), -1, dtype=np.int64)
+    new_id[rows] = o_ids[cols]
+    spare = np.flatnonzero(new_id < 0)
+    start = int(o_ids.max()) + 1 if len(o_ids) else 0
+    new_id[spare] = start + np.arange(len(spare))
+    return new_id[n]
+
+
+def _dense_origin(origin: np.ndarray, id_of: list) -> np.ndarray:
+    lookup = {int(v): k for k, v in enumerate(id_of)}
+    return np.array([lookup.get(int(o), -1) for o in origin], dtype=np.int64)
