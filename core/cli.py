@@ -218,6 +218,8 @@ def cmd_grids(args: argparse.Namespace) -> None:
         population_rasters=[Path(r) for r in args.population_raster or []],
         raster_column=args.raster_column,
         communities=Path(args.communities) if args.communities else None,
+        existing=Path(args.existing) if args.existing else None,
+        edits=Path(args.edits) if args.edits else None,
         households_per_grid=args.households_per_grid,
         tolerance=args.tolerance,
         random_state=args.seed,
@@ -247,6 +249,8 @@ def _grids_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     grids = sub.add_parser("grids", help="management grids (网格): balanced, contiguous, compact")
     _area_flags(grids)
     grids.add_argument("--communities", help="community (社区) polygons to nest grids in")
+    grids.add_argument("--existing", help="existing grid polygons: redraw with fewest moves")
+    grids.add_argument("--edits", help="GeoJSON of edits exported from the grid map")
     grids.add_argument(
         "--households-per-grid", type=float, help="target households per grid (profile: 300)"
     )

@@ -19,8 +19,10 @@ import pandas as pd
 import shapely
 
 from shequ.analyses.grid_codes import DEFAULT_PATTERN, grid_codes
+from shequ.analyses.grid_edits import apply_edits, broken_grids
 from shequ.analyses.grid_metrics import add_grid_metrics, grid_polygons, plan_summary
 from shequ.analyses.grid_plan import DEFAULT_BORDER_COST, GridPlanner
+from shequ.analyses.grid_redraw import GridRedrawer, existing_labels
 from shequ.errors import InputError
 from shequ.geo.atoms import Atoms, atom_of_points, build_atoms
 from shequ.geo.blocks import border_lines, secondary_lines, street_blocks, study_area
@@ -36,6 +38,8 @@ class GridOptions(InputOptions):
     """Inputs of a grid delineation (every flag of ``shequ grids``)."""
 
     communities: Path | None = None
+    existing: Path | None = None  # existing grid polygons: redraw with fewest moves
+    edits: Path | None = None  # GeoJSON drawn on the map: reassign atoms, then re-score
     households_per_grid: float | None = None  # default: profile
     tolerance: float | None = None  # default: profile
     random_state: int = 0
@@ -55,6 +59,7 @@ class GridResult:
     notes: list[str]
     target: float
     tolerance: float
+    moves: gpd.GeoDataFrame | None = None  # redraw / edit moves (atom polygons)
 
 
 def _grid_settings(profile: Profile, opts: GridOptions) -> dict:
@@ -148,20 +153,26 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
     )
     step(1)
     step = progress("step.grids", 1)
-    planner = GridPlanner(
-        target,
-        tol,
-        border_cost=settings["border_cost"],
-        random_state=opts.random_state,
-        time_limit_s=opts.time_limit_s,
-    ).fit(atoms)
+    notes = list(area.notes)
+    if opts.existing is not None:
+        planner, moves = _redraw(opts, area, atoms, settings, notes)
+    else:
+        planner = GridPlanner(
+            target,
+            tol,
+            border_cost=settings["border_cost"],
+            random_state=opts.random_state,
+            time_limit_s=opts.time_limit_s,
+        ).fit(atoms)
+        moves = None
     step(1)
+    if opts.edits is not None:
+        planner.labels_, moves = _edits(opts, area, atoms, planner.labels_, moves, notes)
     labels = planner.labels_
     atoms.frame["grid_id"] = labels
     grids = _grid_table(atoms, labels, planner, settings, area.network.edge_geoms, comm_codes)
     homes["grid_id"] = labels[atom_of_points(atoms.frame, homes.geometry.values)]
     homes["grid_code"] = grids.set_index("grid_id").loc[homes["grid_id"], "code"].to_numpy()
-    notes = list(area.notes)
     notes += _plan_notes(atoms, grids, planner, target, tol)
     summary = plan_summary(
         grids,
@@ -171,7 +182,8 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
         oversized_atoms=len(planner.oversized_),
         homes=len(homes),
         seconds=planner.seconds_,
-        method="seeded region growing + local search (multi-start)",
+        method=getattr(planner, "method", "seeded region growing + local search (multi-start)"),
+        households_moved=float(moves["households"].sum()) if moves is not None else 0.0,
     )
     return GridResult(
         profile=area.profile,
@@ -185,6 +197,89 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
         notes=notes,
         target=target,
         tolerance=tol,
+        moves=_moves_layer(atoms, moves),
+    )
+
+
+def _redraw(opts: GridOptions, area, atoms: Atoms, settings: dict, notes: list[str]):
+    """Existing grids → atom labels (overlaps and gaps reported) → fewest-moves redraw."""
+    frame, repaired = read_polygon_file(
+        opts.existing, opts.crs, area.crs, area.rejects, layer="existing_grids"
+    )
+    if frame.empty:
+        raise InputError("no usable grid polygons (see rejects)", path=opts.existing)
+    if "grid_id" in frame.columns and pd.api.types.is_integer_dtype(frame["grid_id"]):
+        if frame["grid_id"].duplicated().any():
+            raise InputError("duplicate grid_id values in the existing grids", path=opts.existing)
+    else:
+        frame["grid_id"] = np.arange(len(frame), dtype=np.int64)
+    origin, report = existing_labels(atoms, frame)
+    if repaired:
+        notes.append(f"{repaired} existing grid polygons were invalid and have been repaired")
+    if report["overlaps"]:
+        total = sum(o["overlap_m2"] for o in report["overlaps"])
+        notes.append(
+            f"existing grids overlap in {len(report['overlaps'])} places ({total:.0f} m2): "
+            "each atom stays with the grid holding most of it"
+        )
+    if report["gap_atoms"]:
+        hh = atoms.frame["households"].to_numpy()[report["gap_atoms"]].sum()
+        notes.append(
+            f"{len(report['gap_atoms'])} atoms ({hh:.0f} households) lay in gaps between the "
+            "existing grids: each joined the neighbour it shares most border with"
+        )
+    redrawer = GridRedrawer(
+        settings["target"],
+        settings["tolerance"],
+        border_cost=settings["border_cost"],
+        random_state=opts.random_state,
+        time_limit_s=opts.time_limit_s,
+    ).fit(atoms, origin)
+    redrawer.oversized_ = np.flatnonzero(
+        atoms.frame["households"].to_numpy() > settings["target"] * (1 + settings["tolerance"])
+    )
+    redrawer.method = f"redraw from {Path(opts.existing).name}: " + redrawer.log_["start"]
+    if redrawer.split_ or redrawer.merged_:
+        notes.append(
+            f"grids split: {redrawer.split_ or '-'}; merged away: {redrawer.merged_ or '-'}"
+        )
+    return redrawer, redrawer.moves_
+
+
+def _edits(opts: GridOptions, area, atoms: Atoms, labels, moves, notes: list[str]):
+    frame, _ = read_polygon_file(opts.edits, "wgs84", area.crs, area.rejects, layer="edits")
+    if "to_grid" not in frame.columns:
+        raise InputError("edits need a 'to_grid' property per polygon", path=opts.edits)
+    to_grid = pd.to_numeric(frame["to_grid"], errors="coerce")
+    edits = []
+    for row, geom, grid in zip(frame["row"], frame.geometry, to_grid, strict=True):
+        if grid != grid:
+            area.rejects.add(str(opts.edits), "edits", int(row), None, "to_grid is not a number")
+            continue
+        edits.append((int(row), geom, int(grid)))
+    labels, edit_moves, rejected = apply_edits(atoms, labels, edits)
+    for row, reason in rejected:
+        area.rejects.add(str(opts.edits), "edits", row, None, reason)
+    notes.append(
+        f"{len(edits) - len(rejected)} edits applied: {len(edit_moves)} atoms, "
+        f"{edit_moves['households'].sum():.0f} households moved"
+    )
+    broken = broken_grids(atoms, labels)
+    if broken:
+        notes.append(f"after the edits these grids are no longer contiguous: {broken}")
+    if moves is not None and len(moves):
+        edit_moves = pd.concat([moves.assign(edit_row=-1), edit_moves], ignore_index=True)
+    return labels, edit_moves
+
+
+def _moves_layer(atoms: Atoms, moves: pd.DataFrame | None) -> gpd.GeoDataFrame | None:
+    if moves is None:
+        return None
+    geom = atoms.frame.set_index("atom_id").geometry
+    return gpd.GeoDataFrame(
+        moves.reset_index(drop=True),
+        geometry=geom.loc[moves["atom_id"]].to_numpy(),
+        crs=atoms.frame.crs,
     )
 
 
@@ -243,6 +338,8 @@ def write_grid_outputs(result: GridResult, out_dir: str | Path) -> dict[str, Pat
         "homes": plain_layer(result.homes),
         "borders": plain_layer(result.borders),
     }
+    if result.moves is not None:
+        layers["moves"] = plain_layer(result.moves)
     paths = {"gpkg": write_gpkg(out / "shequ.gpkg", layers)}
     table = pd.DataFrame(result.grids.drop(columns="geometry"))
     paths["grids"] = write_csv(out / "grid_summary.csv", table)
