@@ -7,7 +7,12 @@ A convex hull or an alpha shape around reachable nodes would cover blocks the wa
 enters, across rivers and rail lines; this never does.
 
 One bounded Dijkstra per facility (scipy, searched only to the largest band), batched, then the
-geometry work in shapely's vectorised calls.
+geometry work in shapely's vectorised calls, on as many threads as cores (GEOS releases the GIL).
+The merge is what costs: an edge's buffer is computed once for all polygons, and where large
+areas keep covering whole quadtree cells of the network, each cell's buffers are merged once
+and the merged cell is reused, which leaves the final union far fewer overlapping shapes. The
+area is the same as merging every buffer at once; only the order GEOS merges in changes, so
+vertices can differ at the micrometre level.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +33,8 @@ log = logging.getLogger(__name__)
 
 NODE_EPS_M = 0.01
 QUAD_SEGS = 4
+TILE_M = 25.0  # smallest quadtree cell whose union of edge buffers is kept
+TILED_MIN_EDGES = 40  # whole edges from which a polygon takes whole cells' unions
 
 
 class EdgeCutter:
@@ -40,6 +47,18 @@ class EdgeCutter:
         seg[starts[1:] - 1] = 0.0  # no segment joins the last vertex of one edge to the next
         cum = np.concatenate([[0.0], np.cumsum(seg)])
         self.cum = cum - np.repeat(cum[starts], np.diff(net.edge_offsets))
+        # the edges at each node, so a polygon only looks at the edges its walk touches
+        ends = np.concatenate([net.edge_u, net.edge_v])
+        self.node_edges = np.argsort(ends, kind="stable") % max(net.n_edges, 1)
+        self.node_start = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=net.n_nodes))])
+
+    def incident(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every (position in ``nodes``, edge) pair of an edge with an end at that node."""
+        first = self.node_start[nodes]
+        count = self.node_start[nodes + 1] - first
+        group = np.cumsum(count)
+        at = np.arange(group[-1] if len(group) else 0) - np.repeat(group - count - first, count)
+        return np.repeat(np.arange(len(nodes)), count), self.node_edges[at]
 
     def piece(self, edge: int, start: float, end: float) -> np.ndarray:
         """Vertices of edge ``edge`` between ``start`` and ``end`` metres from its u end."""
@@ -51,46 +70,249 @@ class EdgeCutter:
         tail = [np.interp(end, cum, xy[:, 0]), np.interp(end, cum, xy[:, 1])]
         return np.vstack([head, xy[inner], tail])
 
+    def pieces(self, edges: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """LineStrings of many edge pieces at once, each exactly as :meth:`piece` draws it.
 
-def reachable_parts(
+        Every piece's head and tail are interpolated with ``np.interp``'s arithmetic (the last
+        vertex at or before the distance, then slope times the rest); its inner vertices, a
+        contiguous run right after the head's vertex, are copied between them.
+        """
+        n = len(edges)
+        if n == 0:
+            return np.empty(0, dtype=object)
+        first = self.net.edge_offsets[edges]
+        count = self.net.edge_offsets[edges + 1] - first
+        group = np.cumsum(count) - count  # where each piece's vertices start below
+        owner = np.repeat(np.arange(n), count)
+        vertex = np.arange(count.sum()) + np.repeat(first - group, count)
+        cum = self.cum[vertex]
+        xy = self.net.edge_coords[vertex]
+        bounds = np.column_stack([start, end])
+        upto = cum[:, None] <= bounds[owner]
+        inner = ~upto[:, 0] & (cum < bounds[owner, 1])
+        j = group[:, None] + np.add.reduceat(upto.astype(np.int64), group, axis=0) - 1
+        last = (group + count - 1)[:, None]
+        at = np.clip(j, group[:, None], last)
+        ends = xy[at]  # (n, 2 ends, 2 coordinates): clamped or on a vertex, as np.interp
+        mid = (j >= group[:, None]) & (at < last) & (cum[at] != bounds)
+        jm, xm = at[mid], bounds[mid]
+        slope = (xy[jm + 1] - xy[jm]) / (cum[jm + 1] - cum[jm])[:, None]
+        ends[mid] = slope * (xm - cum[jm])[:, None] + xy[jm]
+        size = np.bincount(owner[inner], minlength=n) + 2
+        out = np.cumsum(size) - size
+        coords = np.empty((size.sum(), 2))
+        coords[out] = ends[:, 0]
+        coords[out + size - 1] = ends[:, 1]
+        runs = np.flatnonzero(inner)
+        coords[runs + (out - j[:, 0])[owner[runs]]] = xy[runs]
+        return shapely.linestrings(coords, indices=np.repeat(np.arange(n), size))
+
+
+def _parts_by_row(
     net: WalkNetwork, cutter: EdgeCutter, dist: np.ndarray, radius_m: float
-) -> tuple[np.ndarray, list[shapely.Geometry]]:
-    """Edges reached whole, and the cut parts and tight nodes, within ``radius_m``."""
-    du, dv = dist[net.edge_u], dist[net.edge_v]
-    length = net.edge_length
-    ru = radius_m - du
-    rv = radius_m - dv
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each row of ``dist`` (one search each): the edges reached whole and the other parts.
+
+    The parts are the cut pieces (per cut edge, in edge order: its head from the u end, then
+    its tail to the v end, as far as reached), then the nodes reached with (almost) nothing to
+    spare. Only edges at reached nodes are looked at: an edge with neither end reached has no
+    part. All rows are worked out in the same vectorised calls.
+    """
+    rows = len(dist)
+    m = max(net.n_edges, 1)
+    row, node = np.nonzero(dist <= radius_m)
+    which, edge = cutter.incident(node)
+    key = np.unique(row[which] * m + edge)  # touched edges, by row, then edge
+    erow, edge = key // m, key % m
+    ru = radius_m - dist[erow, net.edge_u[edge]]
+    rv = radius_m - dist[erow, net.edge_v[edge]]
+    length = net.edge_length[edge]
     reach_u = ru >= 0
     reach_v = rv >= 0
-    touched = reach_u | reach_v
     full = (
         (reach_u & (ru >= length))
         | (reach_v & (rv >= length))
         | (reach_u & reach_v & (ru + rv >= length))
     )
-    parts: list[shapely.Geometry] = []
-    for e in np.flatnonzero(touched & ~full):
-        if reach_u[e] and ru[e] > NODE_EPS_M:
-            parts.append(shapely.linestrings(cutter.piece(e, 0.0, ru[e])))
-        if reach_v[e] and rv[e] > NODE_EPS_M:
-            parts.append(shapely.linestrings(cutter.piece(e, length[e] - rv[e], length[e])))
-    # Nodes reached with (almost) nothing to spare still belong to the area.
-    tight = np.flatnonzero((dist <= radius_m) & (radius_m - dist <= NODE_EPS_M))
-    parts.extend(shapely.points(net.node_xy[tight]))
-    return np.flatnonzero(full), parts
+    cut = ~full
+    ru, rv, length = ru[cut], rv[cut], length[cut]
+    want = np.column_stack([reach_u[cut] & (ru > NODE_EPS_M), reach_v[cut] & (rv > NODE_EPS_M)])
+    want = want.ravel()
+    piece_row = np.repeat(erow[cut], 2)[want]
+    pieces = cutter.pieces(
+        np.repeat(edge[cut], 2)[want],
+        np.column_stack([np.zeros(len(ru)), length - rv]).ravel()[want],
+        np.column_stack([ru, length]).ravel()[want],
+    )
+    tight = radius_m - dist[row, node] <= NODE_EPS_M
+    points = shapely.points(net.node_xy[node[tight]])
+    bounds = np.arange(rows + 1)
+    full_at = np.searchsorted(erow[full], bounds)
+    piece_at = np.searchsorted(piece_row, bounds)
+    point_at = np.searchsorted(row[tight], bounds)
+    whole = edge[full]
+    return [
+        (
+            whole[full_at[r] : full_at[r + 1]],
+            np.concatenate(
+                [pieces[piece_at[r] : piece_at[r + 1]], points[point_at[r] : point_at[r + 1]]]
+            ),
+        )
+        for r in range(rows)
+    ]
+
+
+def reachable_parts(
+    net: WalkNetwork, cutter: EdgeCutter, dist: np.ndarray, radius_m: float
+) -> tuple[np.ndarray, list[shapely.Geometry]]:
+    """Edges reached whole, and the cut parts and tight nodes, within ``radius_m``."""
+    [(full, parts)] = _parts_by_row(net, cutter, np.asarray(dist)[None, :], radius_m)
+    return full, parts.tolist()
+
+
+class _Tiles:
+    """A quadtree of square cells over the edges (by midpoint), from ``cell_m`` up to one cell.
+
+    ``cell[level][e]`` is edge ``e``'s cell at that level; cells nest: ``parent[level][c]`` is
+    the cell one level up holding cell ``c``.
+    """
+
+    def __init__(self, net: WalkNetwork, cell_m: float):
+        mid = (net.node_xy[net.edge_u] + net.node_xy[net.edge_v]) / 2.0
+        origin = mid.min(axis=0) if len(mid) else np.zeros(2)
+        base = np.floor((mid - origin) / cell_m).astype(np.int64)
+        self.cell: list[np.ndarray] = []
+        self.size: list[np.ndarray] = []  # edges per cell
+        self.parent: list[np.ndarray] = []
+        self.n_children: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
+        level = 0
+        while True:
+            ix = base >> level
+            key = ix[:, 0] * (int(ix[:, 1].max(initial=0)) + 1) + ix[:, 1]
+            cell = np.unique(key, return_inverse=True)[1].ravel()
+            self.cell.append(cell)
+            self.size.append(np.bincount(cell))
+            if level:
+                parent = np.empty(len(self.size[level - 1]), dtype=np.int64)
+                parent[self.cell[level - 1]] = cell
+                self.parent.append(parent)
+                self.n_children.append(np.bincount(parent, minlength=len(self.size[level])))
+            if len(self.size[level]) <= 1:
+                break
+            level += 1
+        self._members = _Groups(self.cell[0])
+        self._children = [None, *(_Groups(p) for p in self.parent)]
+
+    def members(self, cell: int) -> np.ndarray:
+        """The edges of a cell of the finest level."""
+        return self._members.of(cell)
+
+    def children(self, level: int, cell: int) -> np.ndarray:
+        """The cells one level down that make up ``cell``."""
+        return self._children[level].of(cell)
+
+    def cover(self, edges: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """The largest cells all of whose edges are in ``edges`` (coarsest first), and the
+        edges left over. Built bottom-up: a cell is whole when all its children are."""
+        if len(edges) == 0:
+            return [], edges
+        cell, inverse, count = np.unique(
+            self.cell[0][edges], return_inverse=True, return_counts=True
+        )
+        whole = count == self.size[0][cell]
+        rest = edges[~whole[inverse.ravel()]]
+        found = [cell[whole]]
+        for level in range(len(self.parent)):
+            if len(found[level]) == 0:
+                break
+            up, inverse, count = np.unique(
+                self.parent[level][found[level]], return_inverse=True, return_counts=True
+            )
+            whole = count == self.n_children[level + 1][up]
+            found[level] = found[level][~whole[inverse.ravel()]]  # taken in by the parent
+            found.append(up[whole])
+        cells = [(level, int(c)) for level in range(len(found) - 1, -1, -1) for c in found[level]]
+        return cells, rest
+
+
+class _Groups:
+    """Members of each group of a labelling, by group: ``of(g)`` lists where label == g."""
+
+    def __init__(self, label: np.ndarray):
+        self.order = np.argsort(label, kind="stable")
+        self.start = np.concatenate([[0], np.cumsum(np.bincount(label))])
+
+    def of(self, group: int) -> np.ndarray:
+        return self.order[self.start[group] : self.start[group + 1]]
 
 
 class _Buffers:
-    """Street-side buffers of whole edges, computed once and shared by every polygon."""
+    """Street-side buffers of whole edges, each computed once and shared by every polygon.
+
+    An edge is buffered the first time a polygon takes it. Where polygons keep taking every
+    edge of a quadtree cell, the cell's union (built from its sub-cells' unions) is kept and
+    taken instead of its buffers: the same area, with far fewer overlapping shapes left for
+    the final union. A cell is merged the second time it is wanted, so polygons that share
+    nothing do not pay for merges no one reuses.
+    """
 
     def __init__(self, net: WalkNetwork, buffer_m: float):
         self.buffer_m = buffer_m
-        self.edges = shapely.buffer(net.edge_geoms, buffer_m, quad_segs=QUAD_SEGS)
+        self.lines = net.edge_geoms
+        self.edges = np.full(net.n_edges, None, dtype=object)
+        self.tiles = _Tiles(net, TILE_M)
+        self._unions: dict[tuple[int, int], shapely.Geometry] = {}
+        self._wanted: set[tuple[int, int]] = set()
+        # threads may race on these caches: at worst two of them store the same shape
+
+    def edge_buffers(self, edges: np.ndarray) -> np.ndarray:
+        got = self.edges[edges]
+        missing = shapely.is_missing(got)
+        if missing.any():
+            got[missing] = shapely.buffer(
+                self.lines[edges[missing]], self.buffer_m, quad_segs=QUAD_SEGS
+            )
+            self.edges[edges[missing]] = got[missing]
+        return got
+
+    def _union(self, level: int, cell: int) -> shapely.Geometry:
+        done = self._unions.get((level, cell))
+        if done is not None:
+            return done
+        if level == 0:
+            geom = shapely.union_all(self.edge_buffers(self.tiles.members(cell)))
+        else:
+            below = self.tiles.children(level, cell)
+            geom = shapely.union_all([self._union(level - 1, int(c)) for c in below])
+        self._unions[(level, cell)] = geom
+        return geom
+
+    def _take(self, level: int, cell: int, geoms: list, edges: list) -> None:
+        """A whole cell: its union when kept (or wanted before), else its parts."""
+        key = (level, cell)
+        if key in self._unions or key in self._wanted:
+            geoms.append(self._union(level, cell))
+            return
+        self._wanted.add(key)
+        if level == 0:
+            edges.append(self.tiles.members(cell))
+            return
+        for child in self.tiles.children(level, cell):
+            self._take(level - 1, int(child), geoms, edges)
 
     def polygon(self, full: np.ndarray, parts: list[shapely.Geometry]) -> shapely.Geometry:
         # union_all of many small buffers is ~100x faster in GEOS than buffering one collection
         extra = shapely.buffer(np.asarray(parts, dtype=object), self.buffer_m, quad_segs=QUAD_SEGS)
-        pieces = np.concatenate([self.edges[full], extra])
+        full = np.asarray(full, dtype=np.int64)
+        # a small area rarely takes a whole cell twice: merging cells would not pay off there
+        cells, rest = self.tiles.cover(full) if len(full) >= TILED_MIN_EDGES else ([], full)
+        geoms: list[shapely.Geometry] = []
+        edges = [rest]
+        for level, cell in cells:
+            self._take(level, cell, geoms, edges)
+        pieces = np.concatenate(
+            [np.array(geoms, dtype=object), self.edge_buffers(np.concatenate(edges)), extra]
+        )
         if len(pieces) == 0:
             return shapely.Polygon()
         return shapely.union_all(pieces)
@@ -115,25 +337,40 @@ def facility_isochrones(
     bands = sorted(float(m) for m in minutes)
     limit = max(bands) * 60.0 * speed_mps
 
-    def one(i: int, dist: np.ndarray) -> list[tuple[int, float, shapely.Geometry]]:
+    def one(
+        i: int, band_parts: list[tuple[np.ndarray, np.ndarray]]
+    ) -> list[tuple[int, float, shapely.Geometry]]:
         out = []
-        for band in bands:
-            radius = band * 60.0 * speed_mps
-            full, parts = reachable_parts(net, cutter, dist, radius)
-            if fac_access_m[i] <= radius:
+        for band, (full, parts) in zip(bands, band_parts, strict=True):
+            if fac_access_m[i] <= band * 60.0 * speed_mps:
                 # the walk from the door to the street, as far as the band reaches
-                parts.append(shapely.linestrings([fac_xy[i], net.node_xy[fac_node[i]]]))
+                door = shapely.linestrings([fac_xy[i], net.node_xy[fac_node[i]]])
+                parts = np.concatenate([parts, np.array([door], dtype=object)])
             out.append((int(fac_ids[i]), band, buffers.polygon(full, parts)))
         return out
 
     rows: list[tuple[int, float, shapely.Geometry]] = []
-    # GEOS releases the GIL, so threads put both cores to work on the unions.
+
+    def collect(futures: list[Future]) -> None:
+        for future in futures:
+            rows.extend(future.result())
+        if progress is not None:
+            progress(len(futures))
+
+    # GEOS releases the GIL, so threads put both cores to work on the unions; the next batch's
+    # Dijkstra and parts are worked out while they still merge this one's.
+    in_flight: list[Future] | None = None
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         for idx, dist_batch in bounded_distances(net.csr, fac_node, fac_access_m, limit):
-            for result in pool.map(one, idx, dist_batch):
-                rows.extend(result)
-            if progress is not None:
-                progress(len(idx))
+            by_band = [_parts_by_row(net, cutter, dist_batch, b * 60.0 * speed_mps) for b in bands]
+            submitted = [
+                pool.submit(one, i, [parts[r] for parts in by_band]) for r, i in enumerate(idx)
+            ]
+            if in_flight is not None:
+                collect(in_flight)
+            in_flight = submitted
+        if in_flight is not None:
+            collect(in_flight)
     return gpd.GeoDataFrame(
         {
             "kind": kind,

@@ -30,12 +30,28 @@ class Nearest:
     source: np.ndarray  # (n,), -1 where unreachable
 
 
-def _with_virtual_sources(csr: sparse.csr_matrix, nodes: np.ndarray, offsets: np.ndarray):
+def _with_virtual_sources(
+    csr: sparse.csr_matrix, nodes: np.ndarray, offsets: np.ndarray
+) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """``csr`` with one virtual node per source appended, joined to its node by ``offset + 1 m``.
+
+    Built straight from the CSR arrays: the street rows are kept as they are (no copy through
+    a sparse stack) and each virtual row holds its single edge, so the graph is the same, entry
+    for entry, as stacking ``[[csr, 0], [edges, 0]]``.
+    """
+    if csr.format != "csr":
+        csr = csr.tocsr()
     n = csr.shape[0]
     m = len(nodes)
-    extra = sparse.csr_matrix((offsets + SHIFT_M, (np.arange(m), nodes)), shape=(m, n + m))
-    top = sparse.hstack([csr, sparse.csr_matrix((n, m))], format="csr")
-    return sparse.vstack([top, extra], format="csr"), n + np.arange(m)
+    nnz = csr.indptr[-1]
+    index_dtype = np.int32 if max(n + m, nnz + m) < np.iinfo(np.int32).max else np.int64
+    indptr = np.empty(n + m + 1, dtype=index_dtype)
+    indptr[: n + 1] = csr.indptr
+    indptr[n + 1 :] = nnz + np.arange(1, m + 1)
+    indices = np.concatenate([csr.indices[:nnz], nodes]).astype(index_dtype, copy=False)
+    data = np.concatenate([csr.data[:nnz], offsets + SHIFT_M])
+    graph = sparse.csr_matrix((data, indices, indptr), shape=(n + m, n + m), copy=False)
+    return graph, n + np.arange(m)
 
 
 def nearest_source(
@@ -87,4 +103,6 @@ def bounded_distances(
     for start in range(0, len(nodes), batch):
         idx = np.arange(start, min(start + batch, len(nodes)))
         dist = csgraph.dijkstra(graph, directed=True, indices=virtual[idx], limit=limit_m + SHIFT_M)
-        yield idx, dist[:, :n] - SHIFT_M
+        street = dist[:, :n]  # a view: the virtual columns are left out without a copy
+        street -= SHIFT_M
+        yield idx, street

@@ -31,6 +31,8 @@ from shequ.geo.walk_filter import is_walkable
 log = logging.getLogger(__name__)
 
 MIN_EDGE_M = 1e-6  # an edge between two distinct nodes at the same spot still has a length
+_GRAPH_FIELDS = ("node_xy", "edge_u", "edge_v", "edge_length")  # what the CSR is built from
+_GEOMETRY_FIELDS = ("edge_coords", "edge_offsets")  # what edge_geoms is built from
 
 
 @dataclass
@@ -84,19 +86,29 @@ class WalkNetwork:
 
     @cached_property
     def csr(self) -> sparse.csr_matrix:
-        """Symmetric adjacency with the shortest of any parallel edges (self-loops dropped)."""
-        keep = self.edge_u != self.edge_v
-        u, v, w = self.edge_u[keep], self.edge_v[keep], self.edge_length[keep]
-        rows = np.concatenate([u, v])
-        cols = np.concatenate([v, u])
-        weights = np.concatenate([w, w])
-        # Parallel edges: keep the minimum (a sparse constructor would add them up).
-        order = np.lexsort((weights, cols, rows))
-        rows, cols, weights = rows[order], cols[order], weights[order]
-        first = np.ones(len(rows), dtype=bool)
-        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-        n = self.n_nodes
-        return sparse.csr_matrix((weights[first], (rows[first], cols[first])), shape=(n, n))
+        """Symmetric adjacency with the shortest of any parallel edges (self-loops dropped).
+
+        Built once, as soon as the edges and their lengths are set (when the network is built
+        and again when points are attached), so analyses never pay for it; reassigning the
+        nodes, edges or lengths rebuilds it.
+        """
+        return symmetric_csr(self.n_nodes, self.edge_u, self.edge_v, self.edge_length)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        super().__setattr__(name, value)
+        if name in _GEOMETRY_FIELDS:
+            self.__dict__.pop("edge_geoms", None)
+        if name in _GRAPH_FIELDS:
+            self.__dict__.pop("csr", None)
+            if self._graph_set():
+                _ = self.csr  # build now: part of building or attaching the network
+
+    def _graph_set(self) -> bool:
+        """True once nodes, edges and one length per edge are all assigned."""
+        have = self.__dict__
+        if not all(f in have for f in _GRAPH_FIELDS):
+            return False
+        return len(self.edge_length) == len(self.edge_u) == len(self.edge_v)
 
     def nodes_frame(self) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(
@@ -118,6 +130,31 @@ class WalkNetwork:
             geometry=self.edge_geoms,
             crs=self.crs,
         )
+
+
+def symmetric_csr(
+    n_nodes: int, edge_u: np.ndarray, edge_v: np.ndarray, edge_length: np.ndarray
+) -> sparse.csr_matrix:
+    """Both directions of every edge as an ``(n, n)`` CSR matrix, shortest of parallel edges.
+
+    Self-loops are dropped. The sparse constructor adds parallel edges up, so where there are
+    any, each pair's entry is replaced by the minimum of its edges (exact: no arithmetic), found
+    by locating every edge in the matrix's sorted (row, column) keys.
+    """
+    keep = edge_u != edge_v
+    u, v, w = edge_u[keep], edge_v[keep], edge_length[keep]
+    rows = np.concatenate([u, v])
+    cols = np.concatenate([v, u])
+    weights = np.concatenate([w, w])
+    graph = sparse.csr_matrix((weights, (rows, cols)), shape=(n_nodes, n_nodes))
+    if graph.nnz < len(rows):  # parallel edges were summed: keep the shortest instead
+        entry_row = np.repeat(np.arange(n_nodes, dtype=np.int64), np.diff(graph.indptr))
+        keys = entry_row * n_nodes + graph.indices
+        at = np.searchsorted(keys, rows.astype(np.int64) * n_nodes + cols)
+        shortest = np.full(graph.nnz, np.inf, dtype=graph.dtype)
+        np.minimum.at(shortest, at, weights)
+        graph.data = shortest
+    return graph
 
 
 def build_walk_network(osm: OsmData, crs: pyproj.CRS) -> WalkNetwork:
