@@ -4,10 +4,13 @@
 isochrones, blind spots) and ``write_map`` writes it atomically as one HTML file with Leaflet
 inlined, for intranet machines without internet access. ``build_siting_map`` makes the
 facility siting map (existing and proposed sites, service areas, homes newly covered and still
-unserved, the coverage curve), written the same way.
+unserved, the coverage curve), written the same way. ``build_grid_map`` makes the
+management-grid map (grids by households against the target, labels, borders, metrics, moved
+units) with the drawing tool whose exported GeoJSON ``shequ grids --edits`` applies.
 """
 
 from shequ.maps.access_map import build_access_map, render_html, write_map
+from shequ.maps.grid_map import build_grid_map
 from shequ.maps.siting_map import build_siting_map
 
-__all__ = ["build_access_map", "build_siting_map", "render_html", "write_map"]
+__all__ = ["build_access_map", "build_grid_map", "build_siting_map", "render_html", "write_map"]

@@ -102,6 +102,72 @@ def make_offline(m: folium.Map) -> folium.Map:
     return m
 
 
+# --- Leaflet.draw (the grid map's drawing toolbar) --------------------------------------------
+
+LEAFLET_DRAW_VERSION = "1.0.4"
+"""The vendored Leaflet.draw (npm ``leaflet-draw``, MIT); only the grid map inlines it."""
+
+_DRAW_CSS_IMAGES = {
+    "spritesheet.svg": "image/svg+xml",
+    "spritesheet.png": "image/png",
+    "spritesheet-2x.png": "image/png",
+}
+
+
+@cache
+def leaflet_draw_js() -> str:
+    """Leaflet.draw's JS, safe to place inside a ``<script>`` element (after Leaflet's)."""
+    text = _vendor_bytes(f"leaflet-draw-{LEAFLET_DRAW_VERSION}.js").decode("utf-8")
+    text = re.sub(r"^//# sourceMappingURL=.*$", "", text, flags=re.MULTILINE)
+    return re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
+
+
+@cache
+def leaflet_draw_css() -> str:
+    """Leaflet.draw's CSS with its toolbar sprites as ``data:`` URIs, safe inside ``<style>``."""
+    text = _vendor_bytes(f"leaflet-draw-{LEAFLET_DRAW_VERSION}.css").decode("utf-8")
+    for image, mime in _DRAW_CSS_IMAGES.items():
+        payload = base64.b64encode(_vendor_bytes(f"leaflet-draw-{LEAFLET_DRAW_VERSION}-{image}"))
+        uri = f"url(data:{mime};base64,{payload.decode()})"
+        for quote in ("'", '"', ""):
+            text = text.replace(f"url({quote}images/{image}{quote})", uri)
+    if re.search(r"url\(\s*['\"]?(?!data:|#)", text):
+        raise RuntimeError("leaflet.draw.css references a file that is not inlined")
+    return re.sub(r"</(style)", r"<\\/\1", text, flags=re.IGNORECASE)
+
+
+def leaflet_draw_license() -> str:
+    """Leaflet.draw's MIT licence, which must accompany the copies inlined into pages."""
+    return _vendor_bytes("LICENSE-leaflet-draw.txt").decode("utf-8")
+
+
+class InlineLeafletDraw(Element):
+    """Page-head element carrying Leaflet.draw's CSS and JS inline (it needs Leaflet first)."""
+
+    def render(self, **kwargs: object) -> str:
+        return (
+            f"<!-- Leaflet.draw {LEAFLET_DRAW_VERSION} (MIT, (c) Jacob Toye, Jon West, Smartrak,"
+            " Leaflet), inlined so the page works offline -->\n"
+            f"<style>\n{leaflet_draw_css()}\n</style>\n<script>\n{leaflet_draw_js()}\n</script>"
+        )
+
+
+def add_leaflet_draw(m: folium.Map) -> folium.Map:
+    """Inline Leaflet.draw into an offline map (one made with :func:`make_offline`).
+
+    It goes right after the inlined Leaflet, so ``L.Control.Draw`` exists before any map
+    script runs.
+    """
+    header = m.get_root().header
+    if "leaflet_inline" not in header._children:
+        raise RuntimeError("add_leaflet_draw needs a map made offline with make_offline first")
+    names = list(header._children)
+    header.add_child(
+        InlineLeafletDraw(), name="leaflet_draw_inline", index=names.index("leaflet_inline") + 1
+    )
+    return m
+
+
 def external_resource_tags(html: str) -> list[str]:
     """The ``<script src>``/``<link href>`` tags of ``html`` that would fetch from the network."""
     return [match.group(0) for match in _EXTERNAL_TAG.finditer(html)]

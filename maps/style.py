@@ -1,4 +1,4 @@
-"""Colours and symbol styles of the maps (access map, then facility siting map).
+"""Colours and symbol styles of the maps (access map, facility siting map, management grids).
 
 One place for the minute bins and their colours, because the homes, the isochrones and the legend
 must agree on them. The bins are fixed (0–5, 5–10, 10–15, >15 minutes, as in the national
@@ -194,3 +194,149 @@ def service_area_style(*, existing: bool) -> dict[str, Any]:
     if not existing:
         style["dashArray"] = "6 4"
     return style
+
+
+# --- management grid map ----------------------------------------------------------------------
+# A grid is coloured by how far its households are from the target: a diverging purple–orange
+# scheme (ColorBrewer PuOr, safe for the common forms of colour blindness) with a neutral
+# near-white for grids within tolerance, purple for too few households, orange for too many,
+# the darker shades beyond twice the tolerance. Flags are patterns, not colours: lines rising to
+# the right for a grid holding an oversized unit, falling to the right (and a dashed outline)
+# for a grid outside every community.
+
+DEVIATION_CLASSES = ("under_far", "under", "ok", "over", "over_far")
+DEVIATION_COLORS = ("#542788", "#998ec3", "#f7f7f7", "#f1a340", "#b35806")
+DEVIATION_OK = 2
+"""Index of the within-tolerance class in :data:`DEVIATION_CLASSES`."""
+NO_DATA = -1
+"""Class of a grid whose deviation is missing."""
+NO_DATA_COLOR = "#bdbdbd"
+GRID_OUTLINE = "#3a3a3a"
+HATCH_COLOR = "#252525"
+HATCH_OVERSIZED = "shequ-hatch-oversized"
+HATCH_OUTSIDE = "shequ-hatch-outside"
+"""Ids of the SVG fill patterns the grid map defines once in the page."""
+
+MOVED_COLOR = "#35978f"
+MOVED_OUTLINE = "#003c30"
+EDIT_COLOR = "#d6006e"
+GRID_HOME_COLOR = "#4d4d4d"
+
+BORDER_STYLES: dict[str, dict[str, Any]] = {
+    "edge": {"color": "#000000", "weight": 4, "opacity": 0.9, "dashArray": "12 4 3 4"},
+    "major": {"color": "#525252", "weight": 4.5, "opacity": 0.85},
+    "river": {"color": "#2171b5", "weight": 4.5, "opacity": 0.85},
+    "rail": {"color": "#1a1a1a", "weight": 3, "opacity": 0.9, "dashArray": "7 5"},
+    "medium": {"color": "#737373", "weight": 2, "opacity": 0.7},
+    "minor": {"color": "#969696", "weight": 1, "opacity": 0.7},
+}
+"""Line style per border class (``geo.blocks.BORDER_CLASSES``); ``edge`` is a community's edge."""
+MAIN_BORDERS = ("edge", "major", "river", "rail")
+"""Border classes drawn on the (visible) borders layer; the others go on the streets layer."""
+
+
+def deviation_class(deviation: float | None, within: bool | None, tolerance: float) -> int:
+    """Colour class of a grid: :data:`DEVIATION_OK` when the data says it is within tolerance
+    (``within``; when that flag is missing, when ``|deviation| <= tolerance``), else by the
+    sign of its deviation, "far" beyond :func:`far_deviation`; :data:`NO_DATA` when neither
+    says anything."""
+    known = deviation is not None and math.isfinite(deviation)
+    if within is None and known:
+        within = abs(deviation) <= tolerance + 1e-9
+    if within:
+        return DEVIATION_OK
+    if not known:
+        return NO_DATA
+    far = far_deviation(tolerance)
+    if deviation < 0:
+        return 0 if deviation < -far else 1
+    return 4 if deviation > far else 3
+
+
+def far_deviation(tolerance: float) -> float:
+    """Deviation beyond which a grid is "far" from the target: twice the tolerance, at least
+    the tolerance plus 5 points (so a zero tolerance still has two shades)."""
+    return max(2.0 * tolerance, tolerance + 0.05)
+
+
+def grid_style(index: int) -> dict[str, Any]:
+    """Polygon style of a grid in deviation class ``index``."""
+    color = NO_DATA_COLOR if index == NO_DATA else DEVIATION_COLORS[index]
+    return {
+        "color": GRID_OUTLINE,
+        "weight": 1.5,
+        "opacity": 0.9,
+        "fillColor": color,
+        "fillOpacity": 0.62,
+    }
+
+
+def grid_highlight() -> dict[str, Any]:
+    """A grid under the mouse: a thicker, darker outline."""
+    return {"color": "#000000", "weight": 3.5, "opacity": 1.0}
+
+
+def hatch_style(pattern: str) -> dict[str, Any]:
+    """A flagged grid: filled with the SVG pattern ``pattern``, a thin dark outline."""
+    style: dict[str, Any] = {
+        "color": HATCH_COLOR,
+        "weight": 1.5,
+        "opacity": 0.9,
+        "fillColor": f"url(#{pattern})",
+        "fillOpacity": 1.0,
+    }
+    if pattern == HATCH_OUTSIDE:
+        style["dashArray"] = "6 4"
+    return style
+
+
+def border_style(border: str) -> dict[str, Any]:
+    """Line style of a border of class ``border`` (unknown classes as minor streets)."""
+    return {"lineCap": "round"} | BORDER_STYLES.get(border, BORDER_STYLES["minor"])
+
+
+def atom_style() -> dict[str, Any]:
+    """A unit (compound or street block): thin outline, almost no fill."""
+    return {
+        "color": "#1a1a1a",
+        "weight": 0.8,
+        "opacity": 0.8,
+        "dashArray": "3 3",
+        "fillColor": "#ffffff",
+        "fillOpacity": 0.05,
+    }
+
+
+def moved_style() -> dict[str, Any]:
+    """A unit the redraw moved to another grid: teal fill, thick dark outline."""
+    return {
+        "color": MOVED_OUTLINE,
+        "weight": 3,
+        "opacity": 1.0,
+        "fillColor": MOVED_COLOR,
+        "fillOpacity": 0.6,
+    }
+
+
+def grid_home_style() -> dict[str, Any]:
+    """A home on the grid map: a small dark dot."""
+    return {
+        "radius": 3,
+        "color": "#ffffff",
+        "weight": 0.8,
+        "fill": True,
+        "fillColor": GRID_HOME_COLOR,
+        "fillOpacity": 0.9,
+    }
+
+
+def edit_style() -> dict[str, Any]:
+    """A shape drawn by the grid manager (Leaflet.draw ``shapeOptions``)."""
+    return {
+        "color": EDIT_COLOR,
+        "weight": 3,
+        "opacity": 1.0,
+        "fillColor": EDIT_COLOR,
+        "fillOpacity": 0.15,
+        "dashArray": "8 4",
+    }

@@ -1,0 +1,319 @@
+"""The grid manager's drawing tool: draw a shape, name the grid it goes to, export GeoJSON.
+
+The management-grid map (:mod:`shequ.maps.grid_map`) lets a grid manager (网格员, 网格长) propose
+a change without GIS software: with the Leaflet.draw toolbar (vendored and inlined, see
+:func:`shequ.maps.assets.add_leaflet_draw`) they draw a polygon or rectangle around the units
+(compounds, street blocks) that should belong to another grid; a prompt asks for that grid's
+code (in full, or its last digits) or its id; the shape keeps the answer. Clicking a drawn shape
+asks again, and the toolbar's edit and delete buttons reshape or remove shapes. The "export
+edits" button under the toolbar downloads every shape as one GeoJSON FeatureCollection (the
+format is documented in :mod:`shequ.maps.grid_map`, which ``shequ grids --edits`` reads).
+
+All of it runs in the page, offline. The page exposes ``window.shequGridEdits`` (``collect()``
+returns the FeatureCollection that ``exportEdits()`` downloads; ``find(text)`` resolves an
+answer to a grid) for scripted checks and for pages that embed the map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import folium
+from branca.element import MacroElement
+from folium.template import Template
+
+from shequ.maps.escape import script_json
+from shequ.maps.labels import label
+from shequ.maps.style import edit_style
+
+EDITS_FILENAME = "grid_edits.geojson"
+EDITS_PRECISION = 6
+"""Decimals of the exported coordinates (about 0.1 m), as Leaflet's ``toGeoJSON`` rounds."""
+MAX_PROMPTS = 5
+"""Wrong answers in a row after which a drawn shape is dropped, as if cancelled."""
+
+DRAW_TEXTS_ZH: dict[str, Any] = {
+    "draw": {
+        "toolbar": {
+            "actions": {"title": "取消绘制", "text": "取消"},
+            "finish": {"title": "完成绘制", "text": "完成"},
+            "undo": {"title": "删除最后一个点", "text": "删除最后一个点"},
+            "buttons": {"polygon": "画多边形", "rectangle": "画矩形"},
+        },
+        "handlers": {
+            "polygon": {
+                "tooltip": {
+                    "start": "单击开始绘制。",
+                    "cont": "单击继续绘制。",
+                    "end": "单击第一个点闭合图形。",
+                }
+            },
+            "polyline": {"error": "<strong>错误：</strong>边不能相交！"},
+            "rectangle": {"tooltip": {"start": "按住并拖动以绘制矩形。"}},
+            "simpleshape": {"tooltip": {"end": "松开鼠标完成绘制。"}},
+        },
+    },
+    "edit": {
+        "toolbar": {
+            "actions": {
+                "save": {"title": "保存修改", "text": "保存"},
+                "cancel": {"title": "取消编辑，放弃所有修改", "text": "取消"},
+                "clearAll": {"title": "清除全部图形", "text": "全部清除"},
+            },
+            "buttons": {
+                "edit": "编辑图形",
+                "editDisabled": "没有可编辑的图形",
+                "remove": "删除图形",
+                "removeDisabled": "没有可删除的图形",
+            },
+        },
+        "handlers": {
+            "edit": {
+                "tooltip": {
+                    "text": "拖动控制点以修改图形。",
+                    "subtext": "点“取消”撤销修改。",
+                }
+            },
+            "remove": {"tooltip": {"text": "单击要删除的图形。"}},
+        },
+    },
+}
+"""Leaflet.draw's own toolbar words in Chinese (trusted: Leaflet.draw sets some as HTML).
+In English the page keeps Leaflet.draw's built-in words."""
+
+_TEXT_KEYS = {
+    "prompt": "edit_prompt",
+    "notFound": "edit_not_found",
+    "cancelled": "edit_cancelled",
+    "export": "edit_export",
+    "exportTitle": "edit_export_title",
+    "none": "edit_none",
+    "count": "edit_count",
+    "exported": "edit_exported",
+    "to": "edit_to",
+    "help": "edit_help",
+    "unsaved": "edit_unsaved",
+}
+
+EDIT_CSS = """
+.shequ-edit-control { background: #fff; max-width: 190px; }
+.leaflet-bar a.shequ-edit-export { width: auto; height: auto; padding: 4px 8px;
+  line-height: 18px; font-size: 12px; font-weight: bold; text-align: left; white-space: nowrap; }
+.shequ-edit-status { padding: 3px 8px 5px; font-size: 11px; line-height: 15px; color: #444;
+  border-top: 1px solid #ddd; }
+.shequ-edit-tag { background: rgba(255,255,255,0.9); border: 1px solid #d6006e; color: #7a003f;
+  font-weight: bold; box-shadow: none; }
+"""
+
+_SCRIPT = """
+{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this._parent.get_name() }};
+  var drawn = {{ this.group.get_name() }};
+  var cfg = {{ this.config }};
+  var T = cfg.texts, grids = cfg.grids, mode = null, dirty = false, statusBox = null;
+
+  function merge(into, from) {
+    Object.keys(from).forEach(function (key) {
+      var value = from[key];
+      if (value && typeof value === 'object' && into[key] && typeof into[key] === 'object') {
+        merge(into[key], value);
+      } else {
+        into[key] = value;
+      }
+    });
+  }
+  if (cfg.drawTexts) { merge(L.drawLocal, cfg.drawTexts); }
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
+    });
+  }
+
+  /* A grid from an answer: its full code, its short code (as on the labels), the only code
+     ending in the answer (3 characters or more), else its grid id. */
+  function find(answer) {
+    var text = String(answer === null || answer === undefined ? '' : answer).trim(), i;
+    if (!text) { return null; }
+    for (i = 0; i < grids.length; i++) { if (grids[i].code === text) { return grids[i]; } }
+    for (i = 0; i < grids.length; i++) { if (grids[i].tail === text) { return grids[i]; } }
+    if (text.length >= 3) {
+      var ends = grids.filter(function (grid) {
+        return grid.code.slice(-text.length) === text;
+      });
+      if (ends.length === 1) { return ends[0]; }
+    }
+    if (/^-?[0-9]+$/.test(text)) {
+      for (i = 0; i < grids.length; i++) {
+        if (String(grids[i].id) === String(parseInt(text, 10))) { return grids[i]; }
+      }
+    }
+    return null;
+  }
+
+  function ask(current) {
+    var message = T.prompt;
+    for (var tries = 0; tries < cfg.maxPrompts; tries++) {
+      var answer = window.prompt(message, current || '');
+      if (answer === null || answer === undefined) { return null; }
+      var grid = find(answer);
+      if (grid) { return grid; }
+      message = T.notFound.replace('{answer}', String(answer)) + '\\n' + T.prompt;
+    }
+    return null;
+  }
+
+  function say(text) { if (statusBox) { statusBox.textContent = text; } }
+
+  function countText() {
+    var n = drawn.getLayers().length;
+    return n ? T.count.replace('{n}', String(n)) : T.help;
+  }
+
+  function assign(layer, grid) {
+    layer.feature = {type: 'Feature', properties: {to_grid: grid.id, to_code: grid.code}};
+    layer.unbindTooltip();
+    layer.bindTooltip(escapeHtml(T.to + ' ' + grid.tail), {
+      permanent: true, direction: 'center', className: 'shequ-edit-tag'
+    });
+  }
+
+  function reassign(event) {
+    if (mode) { return; }
+    L.DomEvent.stop(event);
+    var layer = event.target, props = (layer.feature || {}).properties || {};
+    var grid = ask(props.to_code);
+    if (grid) { assign(layer, grid); dirty = true; say(countText()); }
+  }
+
+  function collect() {
+    var features = [];
+    drawn.eachLayer(function (layer) {
+      var props = (layer.feature || {}).properties;
+      if (!props || !layer.toGeoJSON) { return; }
+      features.push({
+        type: 'Feature',
+        properties: {to_grid: props.to_grid, to_code: props.to_code},
+        geometry: layer.toGeoJSON(cfg.precision).geometry
+      });
+    });
+    return {type: 'FeatureCollection', features: features};
+  }
+
+  function exportEdits() {
+    var data = collect();
+    if (!data.features.length) { say(T.none); return data; }
+    var text = '{"type": "FeatureCollection", "features": [\\n'
+      + data.features.map(function (item) { return JSON.stringify(item); }).join(',\\n')
+      + '\\n]}\\n';
+    var blob = new Blob([text], {type: 'application/geo+json'});
+    var url = URL.createObjectURL(blob), link = document.createElement('a');
+    link.href = url;
+    link.download = cfg.filename;
+    link.style.display = 'none';
+    document.body.appendChild(link);
+    link.click();
+    document.body.removeChild(link);
+    setTimeout(function () { URL.revokeObjectURL(url); }, 2000);
+    dirty = false;
+    say(T.exported.replace('{n}', String(data.features.length)));
+    return data;
+  }
+
+  new L.Control.Draw({
+    position: 'topleft',
+    draw: {
+      polygon: {allowIntersection: false, showArea: false, shapeOptions: cfg.shape},
+      rectangle: {showArea: false, shapeOptions: cfg.shape},
+      polyline: false, circle: false, circlemarker: false, marker: false
+    },
+    edit: {featureGroup: drawn, poly: {allowIntersection: false}}
+  }).addTo(map);
+
+  var ExportControl = L.Control.extend({
+    options: {position: 'topleft'},
+    onAdd: function () {
+      var box = L.DomUtil.create('div', 'leaflet-bar shequ-edit-control');
+      var button = L.DomUtil.create('a', 'shequ-edit-export', box);
+      button.href = '#';
+      button.setAttribute('role', 'button');
+      button.title = T.exportTitle;
+      button.textContent = T.export;
+      statusBox = L.DomUtil.create('div', 'shequ-edit-status', box);
+      statusBox.textContent = T.help;
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      L.DomEvent.on(button, 'click', function (event) {
+        L.DomEvent.preventDefault(event);
+        exportEdits();
+      });
+      return box;
+    }
+  });
+  new ExportControl().addTo(map);
+
+  map.on('draw:editstart draw:deletestart', function (event) { mode = event.type; });
+  map.on('draw:editstop draw:deletestop', function () { mode = null; say(countText()); });
+  map.on('draw:edited draw:deleted', function () { dirty = true; say(countText()); });
+  map.on('draw:created', function (event) {
+    var grid = ask('');
+    if (!grid) { say(T.cancelled); return; }
+    assign(event.layer, grid);
+    event.layer.on('click', reassign);
+    drawn.addLayer(event.layer);
+    dirty = true;
+    say(countText());
+  });
+  window.addEventListener('beforeunload', function (event) {
+    if (dirty && drawn.getLayers().length) {
+      event.preventDefault();
+      event.returnValue = T.unsaved;
+      return T.unsaved;
+    }
+  });
+  window.shequGridEdits = {
+    layers: drawn, find: find, assign: assign, collect: collect, exportEdits: exportEdits
+  };
+})();
+{% endmacro %}
+"""
+
+
+class GridEditTool(MacroElement):
+    """Leaflet.draw toolbar, target-grid prompt and "export edits" button for a grid map.
+
+    ``grids`` lists (grid id, code, short code) of every grid a shape may go to; ``group`` is
+    the feature group (on the layer control) that holds the drawn shapes; ``pane`` the Leaflet
+    pane they are drawn in. The map must have Leaflet.draw inlined
+    (:func:`shequ.maps.assets.add_leaflet_draw`).
+    """
+
+    _template = Template(_SCRIPT)
+
+    def __init__(
+        self,
+        grids: Sequence[tuple[Any, str, str]],
+        group: folium.FeatureGroup,
+        lang: str,
+        *,
+        pane: str | None = None,
+    ) -> None:
+        super().__init__()
+        self._name = "GridEditTool"
+        self.group = group
+        self.config = script_json(
+            {
+                "grids": [{"id": ident, "code": code, "tail": tail} for ident, code, tail in grids],
+                "texts": {key: label(name, lang) for key, name in _TEXT_KEYS.items()},
+                "drawTexts": DRAW_TEXTS_ZH if lang == "zh" else None,
+                "shape": edit_style() | ({"pane": pane} if pane else {}),
+                "filename": EDITS_FILENAME,
+                "precision": EDITS_PRECISION,
+                "maxPrompts": MAX_PROMPTS,
+            }
+        )
+
+
+__all__ = ["EDITS_FILENAME", "GridEditTool"]
