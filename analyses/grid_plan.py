@@ -73,14 +73,27 @@ def atom_data(atoms: Atoms, border_cost: dict[str, float], scale_m: float) -> At
     n = atoms.n
     g = sparse.coo_matrix((cost, (atoms.a, atoms.b)), shape=(n, n))
     pattern = sparse.coo_matrix((np.ones(len(atoms.a)), (atoms.a, atoms.b)), shape=(n, n))
+    shared = sparse.coo_matrix((atoms.shared_m, (atoms.a, atoms.b)), shape=(n, n))
+    graph = (g + g.T).tocsr()
+    shared = (shared + shared.T).tocsr()
+    graph.sort_indices()
+    shared.sort_indices()
+    if not (
+        np.array_equal(graph.indptr, shared.indptr)
+        and np.array_equal(graph.indices, shared.indices)
+    ):
+        msg = "atom adjacency patterns differ (duplicate adjacency pairs?)"
+        raise ValueError(msg)
     return AtomData(
         households=fr["households"].to_numpy(dtype=float),
         area=fr["area_m2"].to_numpy(dtype=float),
         cx=c.x.to_numpy(),
         cy=c.y.to_numpy(),
         self_inertia=polygon_inertia(fr.geometry.values),
-        graph=(g + g.T).tocsr(),
+        graph=graph,
         neighbours=(pattern + pattern.T).tocsr(),
+        perimeter=shapely.length(shapely.boundary(fr.geometry.values)),
+        shared=shared,
         community=fr["community_id"].to_numpy(),
     )
 

@@ -33,8 +33,9 @@ class SearchWeights:
     first, then compactness, then borders; see benchmarks/grids.py)."""
 
     dev: float = 20.0
-    out: float = 50.0
-    compact: float = 0.1
+    out: float = 500.0
+    compact: float = 3.0  # moment-of-inertia compactness (stretched shapes)
+    perimeter: float = 3.0  # Polsby-Popper (ragged borders)
     border: float = 0.02
     move: float = 0.0
 
@@ -50,6 +51,8 @@ class AtomData:
     self_inertia: np.ndarray  # polar second moment of each atom about its own centroid
     graph: sparse.csr_matrix  # symmetric, value = border cost × length / scale
     neighbours: sparse.csr_matrix  # symmetric adjacency pattern (for contiguity)
+    perimeter: np.ndarray  # atom perimeter (m)
+    shared: sparse.csr_matrix  # shared border metres, same sparsity pattern as ``graph``
     origin: np.ndarray | None = None  # original grid per atom (redraw), -1 none
     community: np.ndarray | None = None  # community per atom: grids never cross communities
 
@@ -65,6 +68,9 @@ class _Totals:
             labels, weights=w * (data.cx**2 + data.cy**2) + data.self_inertia, minlength=n_grids
         )
         self.count = np.bincount(labels, minlength=n_grids)
+        inner = data.shared.multiply(labels[:, None] == labels[None, :]) if n_grids else None
+        inner_len = np.asarray(inner.sum(axis=1)).ravel() if inner is not None else 0.0
+        self.p = np.bincount(labels, weights=data.perimeter - inner_len, minlength=n_grids)
 
     def add(self, g: int, data: AtomData, i: int, sign: float) -> None:
         w = data.area[i]
@@ -90,7 +96,13 @@ def _grid_cost(t: _Totals, g: int, target: float, tol: float, w: SearchWeights) 
     dev = t.h[g] / target - 1.0
     over = max(0.0, abs(dev) - tol)
     comp = inertia_compactness(t.a[g], t.ax[g], t.ay[g], t.a2[g])
-    return w.dev * dev * dev + w.out * over * over + w.compact * (1.0 - comp)
+    pp = min(1.0, 4 * np.pi * t.a[g] / max(t.p[g], 1e-9) ** 2)
+    return (
+        w.dev * dev * dev
+        + w.out * over * over
+        + w.compact * (1.0 - comp)
+        + w.perimeter * (1.0 - pp)
+    )
 
 
 def _still_contiguous(labels: np.ndarray, nb: sparse.csr_matrix, g: int, leaving: int) -> bool:
@@ -135,6 +147,7 @@ def improve(
     tot = _Totals(data, labels, n_grids)
     rng = np.random.default_rng(random_state)
     g_ind, g_ptr, g_val = data.graph.indices, data.graph.indptr, data.graph.data
+    s_val = data.shared.data  # aligned with graph (same pattern)
     last_move = np.full(len(labels), -(10**9))
     origin = data.origin
     move_w = weights.move / target
@@ -160,16 +173,23 @@ def improve(
             if len(cand) == 0 or step - last_move[i] < tabu_tenure:
                 continue
             vals = g_val[g_ptr[i] : g_ptr[i + 1]]
-            inner_now = vals[labels[nbrs] == g].sum()
+            lens = s_val[g_ptr[i] : g_ptr[i + 1]]
+            in_g = labels[nbrs] == g
+            inner_now = vals[in_g].sum()
+            dp_g = -data.perimeter[i] + 2.0 * lens[in_g].sum()
             before_g = _grid_cost(tot, g, target, tol, weights)
             best, best_delta = -1, -1e-12
             tot.add(g, data, i, -1.0)
+            tot.p[g] += dp_g
             after_g = _grid_cost(tot, g, target, tol, weights)
             for h in cand:
                 before_h = _grid_cost(tot, h, target, tol, weights)
+                dp_h = data.perimeter[i] - 2.0 * lens[labels[nbrs] == h].sum()
                 tot.add(h, data, i, +1.0)
+                tot.p[h] += dp_h
                 after_h = _grid_cost(tot, h, target, tol, weights)
                 tot.add(h, data, i, -1.0)
+                tot.p[h] -= dp_h
                 inner_new = vals[labels[nbrs] == h].sum()
                 delta = (after_g - before_g) + (after_h - before_h)
                 delta += weights.border * (inner_new - inner_now)
@@ -179,10 +199,13 @@ def improve(
                 if delta < best_delta:
                     best, best_delta = h, delta
             tot.add(g, data, i, +1.0)
+            tot.p[g] -= dp_g
             if best < 0 or not _still_contiguous(labels, data.neighbours, g, i):
                 continue
             tot.add(g, data, i, -1.0)
+            tot.p[g] += dp_g
             tot.add(best, data, i, +1.0)
+            tot.p[best] += data.perimeter[i] - 2.0 * lens[labels[nbrs] == best].sum()
             labels[i] = best
             last_move[i] = step
             step += 1

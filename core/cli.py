@@ -227,7 +227,7 @@ def cmd_grids(args: argparse.Namespace) -> None:
     )
     result = compute_grids(opts, _progress_factory(args.lang, args.quiet))
     out = Path(args.out)
-    write_grid_outputs(result, out)
+    write_grid_outputs(result, out, lang=args.lang, with_map=not args.no_map)
     _print_notes(result.notes, result.warnings, args.lang)
     row = result.summary.iloc[0]
     print(

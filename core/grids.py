@@ -167,7 +167,9 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
         moves = None
     step(1)
     if opts.edits is not None:
-        planner.labels_, moves = _edits(opts, area, atoms, planner.labels_, moves, notes)
+        before = _grid_table(atoms, planner.labels_, planner, settings, None, comm_codes)
+        codes = dict(zip(before["grid_id"].tolist(), before["code"].tolist(), strict=True))
+        planner.labels_, moves = _edits(opts, area, atoms, planner.labels_, moves, codes, notes)
     labels = planner.labels_
     atoms.frame["grid_id"] = labels
     grids = _grid_table(atoms, labels, planner, settings, area.network.edge_geoms, comm_codes)
@@ -246,15 +248,27 @@ def _redraw(opts: GridOptions, area, atoms: Atoms, settings: dict, notes: list[s
     return redrawer, redrawer.moves_
 
 
-def _edits(opts: GridOptions, area, atoms: Atoms, labels, moves, notes: list[str]):
+def _edits(opts: GridOptions, area, atoms: Atoms, labels, moves, codes, notes: list[str]):
     frame, _ = read_polygon_file(opts.edits, "wgs84", area.crs, area.rejects, layer="edits")
     if "to_grid" not in frame.columns:
         raise InputError("edits need a 'to_grid' property per polygon", path=opts.edits)
     to_grid = pd.to_numeric(frame["to_grid"], errors="coerce")
+    to_code = frame["to_code"] if "to_code" in frame.columns else pd.Series([None] * len(frame))
     edits = []
-    for row, geom, grid in zip(frame["row"], frame.geometry, to_grid, strict=True):
+    for row, geom, grid, code in zip(frame["row"], frame.geometry, to_grid, to_code, strict=True):
         if grid != grid:
             area.rejects.add(str(opts.edits), "edits", int(row), None, "to_grid is not a number")
+            continue
+        known = codes.get(int(grid))
+        if code and known and str(code) != known:
+            area.rejects.add(
+                str(opts.edits),
+                "edits",
+                int(row),
+                None,
+                f"to_code {code} does not match grid {int(grid)} (code {known}): the edits "
+                "were drawn on another plan",
+            )
             continue
         edits.append((int(row), geom, int(grid)))
     labels, edit_moves, rejected = apply_edits(atoms, labels, edits)
@@ -327,8 +341,11 @@ def _plan_notes(atoms: Atoms, grids, planner, target: float, tol: float) -> list
     return notes
 
 
-def write_grid_outputs(result: GridResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``shequ.gpkg``, ``grid_summary.csv``, ``plan_summary.csv``, ``rejects.csv``."""
+def write_grid_outputs(
+    result: GridResult, out_dir: str | Path, *, lang: str = "en", with_map: bool = True
+) -> dict[str, Path]:
+    """Write ``shequ.gpkg``, ``grid_summary.csv``, ``plan_summary.csv``, ``rejects.csv``,
+    ``run.json`` and ``map.html`` (grids by deviation, with the edit tool)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     atoms = result.atoms.frame
@@ -356,4 +373,18 @@ def write_grid_outputs(result: GridResult, out_dir: str | Path) -> dict[str, Pat
         "warnings": [{"key": w.key, **w.params} for w in result.warnings],
     }
     paths["run"] = write_text(out / "run.json", json.dumps(run, ensure_ascii=False, indent=2))
+    if with_map:
+        from shequ.maps import build_grid_map, write_map
+
+        fmap = build_grid_map(
+            result.grids,
+            atoms,
+            result.homes,
+            result.borders,
+            moves=result.moves,
+            target=result.target,
+            tolerance=result.tolerance,
+            lang=lang,
+        )
+        paths["map"] = write_map(fmap, out / "map.html")
     return paths

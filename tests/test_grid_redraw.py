@@ -21,18 +21,16 @@ from tests.conftest import shared_file
 BEIJING = "osm/beijing_haidian_liudaokou_small.osm"
 
 
-@pytest.fixture(scope="module")
-def shanghai_atoms():
-    """Real Shanghai street blocks (a 3 km window) with households spread over them by area:
+def shanghai_window(half_m: float):
+    """Real Shanghai street blocks (a square window) with households spread over them by area:
     fine atoms, as a district with complete building data would have."""
     osm = read_osm(shared_file("osm/shanghai_center_roads_large.osm"))
     crs = metric_crs(*osm.bounds)
     lines = border_lines(osm, crs)
     centre = shapely.centroid(shapely.union_all(lines.geometry.values))
-    window = centre.buffer(1500, cap_style="square")
+    window = centre.buffer(half_m, cap_style="square")
     lines = lines[lines.intersects(window)]
-    outline = window
-    blocks = street_blocks(lines, outline)
+    blocks = street_blocks(lines, window)
     rng = np.random.default_rng(1)
     hh = np.clip(blocks.area.to_numpy() / 400 * rng.lognormal(0, 0.5, len(blocks)), 0, 250)
     homes = gpd.GeoDataFrame(
@@ -41,7 +39,12 @@ def shanghai_atoms():
         crs=crs,
     )
     empty = gpd.GeoDataFrame({"compound_id": []}, geometry=[], crs=crs)
-    return build_atoms(blocks, empty, homes, lines, outline)
+    return build_atoms(blocks, empty, homes, lines, window)
+
+
+@pytest.fixture(scope="module")
+def shanghai_atoms():
+    return shanghai_window(1500.0)
 
 
 def test_redraw_moves_fewer_households_than_a_fresh_plan(shanghai_atoms):
@@ -110,13 +113,20 @@ def test_cli_redraw_and_edits(capsys, tmp_path):
     atoms = gpd.read_file(first / "shequ.gpkg", layer="atoms")
     g0, g1 = grids["grid_id"].iloc[0], grids["grid_id"].iloc[1]
     victim = atoms[atoms["grid_id"] == g0].iloc[:1]
-    edit = victim[["geometry"]].to_crs("EPSG:4326").assign(to_grid=int(g1), to_code="x")
+    code1 = grids.loc[grids["grid_id"] == g1, "code"].iloc[0]
+    edit = victim[["geometry"]].to_crs("EPSG:4326").assign(to_grid=int(g1), to_code=code1)
+    stale = victim[["geometry"]].to_crs("EPSG:4326").assign(to_grid=int(g1), to_code="999")
+    edit = pd.concat([edit, stale], ignore_index=True)
     edits = tmp_path / "edits.geojson"
     edit.to_file(edits)
     third = tmp_path / "third"
     args = ["grids", "--quiet", "--osm", osm, "--edits", str(edits), "--out", str(third)]
+    args += ["--lang", "zh"]
     assert main(args) == 0
     err = capsys.readouterr().err
     assert "1 edits applied" in err
     moved = gpd.read_file(third / "shequ.gpkg", layer="moves")
     assert (moved["to_grid"] == g1).all() and len(moved) >= 1
+    rejects = pd.read_csv(third / "rejects.csv")
+    assert rejects["reason"].str.contains("drawn on another plan").sum() == 1
+    assert (third / "map.html").stat().st_size > 100_000
