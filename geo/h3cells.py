@@ -1,0 +1,102 @@
+"""H3 hexagonal cells (h3 v4 API): points and polygons to cells, cell polygons, ring neighbours.
+
+Officials read risk per cell, so cells are the unit of the hotspot statistics. The h3-py v4
+functions are scalar; a city's incidents repeat the same addresses many times, so points are
+reduced to distinct coordinates first and each distinct coordinate is indexed once (1 M points
+of real incident data have tens of thousands of distinct positions). Cell ids are kept as
+uint64 in arrays and turned into the hex strings (``h3.int_to_str``) only for output.
+"""
+
+from __future__ import annotations
+
+import h3
+import numpy as np
+import shapely
+
+MIN_RES, MAX_RES = 0, 15
+AUTO_RES_RANGE = (6, 11)
+AUTO_MIN_PER_CELL = 3.0
+
+
+def check_resolution(res: int) -> int:
+    if not (isinstance(res, int | np.integer) and MIN_RES <= res <= MAX_RES):
+        msg = f"H3 resolution must be a whole number from {MIN_RES} to {MAX_RES}, got {res!r}"
+        raise ValueError(msg)
+    return int(res)
+
+
+def points_to_cells(lon: np.ndarray, lat: np.ndarray, res: int) -> np.ndarray:
+    """uint64 cell of every (lon, lat) point at ``res``."""
+    res = check_resolution(res)
+    xy = np.column_stack([np.asarray(lat, float), np.asarray(lon, float)])
+    if len(xy) == 0:
+        return np.zeros(0, dtype=np.uint64)
+    uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
+    to_cell = h3.api.numpy_int.latlng_to_cell
+    cells = np.fromiter((to_cell(a, b, res) for a, b in uniq), dtype=np.uint64, count=len(uniq))
+    return cells[np.asarray(inverse).ravel()]
+
+
+def auto_resolution(lon: np.ndarray, lat: np.ndarray) -> tuple[int, str]:
+    """The finest resolution (6–11) at which occupied cells hold ≥ 3 incidents on average."""
+    n = len(lon)
+    chosen = AUTO_RES_RANGE[0]
+    for res in range(AUTO_RES_RANGE[0], AUTO_RES_RANGE[1] + 1):
+        occupied = len(np.unique(points_to_cells(lon, lat, res)))
+        if occupied and n / occupied >= AUTO_MIN_PER_CELL:
+            chosen = res
+        else:
+            break
+    why = (
+        f"resolution {chosen}: the finest of {AUTO_RES_RANGE[0]}-{AUTO_RES_RANGE[1]} at which "
+        f"occupied cells hold at least {AUTO_MIN_PER_CELL:g} incidents on average"
+    )
+    return chosen, why
+
+
+def cell_polygons(cells: np.ndarray) -> np.ndarray:
+    """Shapely polygons (lon/lat) of the cells."""
+    out = []
+    for c in np.asarray(cells, dtype=np.uint64):
+        ring = h3.api.numpy_int.cell_to_boundary(int(c))
+        out.append(shapely.Polygon([(lng, lat) for lat, lng in ring]))
+    return np.asarray(out, dtype=object)
+
+
+def cell_centres(cells: np.ndarray) -> np.ndarray:
+    """(n, 2) lon/lat of the cell centres."""
+    pts = [h3.api.numpy_int.cell_to_latlng(int(c)) for c in np.asarray(cells, dtype=np.uint64)]
+    return np.array([(lng, lat) for lat, lng in pts]).reshape(-1, 2)
+
+
+def polygon_to_cells(polygon: shapely.Geometry, res: int) -> np.ndarray:
+    """Cells overlapping a lon/lat (multi)polygon: the overlap mode keeps narrow polygons."""
+    res = check_resolution(res)
+    out = []
+    for part in shapely.get_parts(polygon):
+        shape = h3.LatLngPoly(
+            [(y, x) for x, y in part.exterior.coords[:-1]],
+            *[[(y, x) for x, y in ring.coords[:-1]] for ring in part.interiors],
+        )
+        found = h3.h3shape_to_cells_experimental(shape, res, contain="overlap")
+        out.extend(h3.str_to_int(c) if isinstance(c, str) else c for c in found)
+    return np.unique(np.asarray(out, dtype=np.uint64))
+
+
+def ring_pairs(cells: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(i, j) index pairs of cells within ``k`` rings of each other among ``cells`` (i ≠ j)."""
+    cells = np.asarray(cells, dtype=np.uint64)
+    pos = {int(c): i for i, c in enumerate(cells)}
+    rows, cols = [], []
+    disk = h3.api.numpy_int.grid_disk
+    for i, c in enumerate(cells):
+        for nb in disk(int(c), k):
+            j = pos.get(int(nb))
+            if j is not None and j != i:
+                rows.append(i)
+                cols.append(j)
+    return np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+
+
+def to_hex(cells: np.ndarray) -> list[str]:
+    return [h3.int_to_str(int(c)) for c in np.asarray(cells, dtype=np.uint64)]
