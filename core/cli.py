@@ -19,6 +19,7 @@ from tqdm import tqdm
 from shequ import __version__
 from shequ.errors import InputError
 from shequ.grids import GridOptions, compute_grids, write_grid_outputs
+from shequ.hotspots import HotspotOptions, compute_hotspots, write_hotspot_outputs
 from shequ.i18n import default_lang, t
 from shequ.siting import SiteOptions, SiteResult, compute_siting, write_siting_outputs
 from shequ.workflow import (
@@ -261,6 +262,58 @@ def _grids_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return grids
 
 
+def cmd_hotspots(args: argparse.Namespace) -> None:
+    opts = HotspotOptions(
+        incidents=Path(args.incidents),
+        osm=Path(args.osm) if args.osm else None,
+        grids=Path(args.grids) if args.grids else None,
+        profile=Path(args.profile) if args.profile else None,
+        crs=args.crs,
+        res=args.res,
+        time_col=args.time_col,
+        type_col=args.type_col,
+        types=[t.strip() for t in args.types.split(",")] if args.types else [],
+        trends=not args.no_trends,
+        three_colour=args.three_colour,
+        seed=args.seed,
+    )
+    result = compute_hotspots(opts)
+    out = Path(args.out)
+    write_hotspot_outputs(result, out)
+    _print_notes(result.notes, [], args.lang)
+    row = result.summary.iloc[0]
+    print(
+        t(
+            "hotspot.line",
+            args.lang,
+            incidents=row["incidents"],
+            cells=row["cells"],
+            res=row["resolution"],
+            hot=row["hot_cells_95"],
+            red=row["red"],
+        )
+    )
+    print(t("done", args.lang, out=out))
+
+
+def _hotspots_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    hot = sub.add_parser("hotspots", help="risk hotspots on H3 cells and warning levels")
+    hot.add_argument("--incidents", required=True, help="incident file (.csv lon/lat, .gpkg …)")
+    hot.add_argument("--osm", help="OSM extract: study area, homes (exposure), fire equipment")
+    hot.add_argument("--grids", help="grid polygons for the per-grid roll-up")
+    hot.add_argument("--profile", help="YAML profile merged onto the default")
+    hot.add_argument("--crs", help="CRS of the incident file: wgs84, gcj02, bd09, EPSG:n")
+    hot.add_argument("--res", type=int, help="H3 resolution 0-15 (default: automatic)")
+    hot.add_argument("--time-col", help="time column (default: found by name)")
+    hot.add_argument("--type-col", help="type column (default: found by name)")
+    hot.add_argument("--types", help="comma-separated incident types to keep")
+    hot.add_argument("--no-trends", action="store_true", help="skip space-time trends")
+    hot.add_argument("--three-colour", action="store_true", help="red/yellow/blue levels")
+    hot.add_argument("--seed", type=int, default=0, help="permutation seed (results repeat)")
+    hot.set_defaults(func=cmd_hotspots)
+    return hot
+
+
 def _area_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--osm", help="local .osm / .osm.gz / .osm.bz2 / .osm.pbf file")
     p.add_argument("--online", metavar="PLACE", help="download a place by name (needs internet)")
@@ -366,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     acc.set_defaults(func=cmd_access)
     common(_site_parser(sub))
     common(_grids_parser(sub))
+    common(_hotspots_parser(sub))
     return parser
 
 

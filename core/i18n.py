@@ -20,6 +20,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "step.problem": ("Walk coverage of candidate sites", "候选点步行覆盖关系"),
     "step.solve": ("Solving (HiGHS)", "求解（HiGHS）"),
     "step.curve": ("Coverage curve p = 1…P", "覆盖曲线 p = 1…P"),
+    "hotspot.line": (
+        "{incidents} incidents on {cells} H3 cells (resolution {res}): {hot} hot cells at 95 %, "
+        "{red} red cells",
+        "{incidents} 起事件，{cells} 个 H3 网格（分辨率 {res}）："
+        "95% 置信热点 {hot} 个，红色 {red} 个",
+    ),
     "step.atoms": ("Street blocks and compounds", "街廓与小区"),
     "step.grids": ("Delineating grids", "划分网格"),
     "grid.line": (

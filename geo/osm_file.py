@@ -43,6 +43,9 @@ FEATURE_KEYS = (
     "office",
     "shop",
     "leisure",
+    "emergency",
+    "man_made",
+    "surveillance",
     "name",
 )
 

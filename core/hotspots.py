@@ -1,0 +1,339 @@
+"""Risk hotspots end to end: incidents → H3 cells → Gi*, Moran, KDE, trends → index → levels.
+
+The Python API behind ``shequ hotspots``. Incidents are read with their time and type
+(:mod:`shequ.geo.incidents`); the study area is the OSM extract when one is given (homes give
+each cell its exposure, OSM gives distances to fire stations, hydrants, charging and cameras),
+else the incidents' own hull. Every cell of the area enters the statistics, empty ones included:
+a hot spot is only hot relative to the cells around it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from sklearn.neighbors import KernelDensity
+
+from shequ.analyses.hotspot_stats import (
+    check_enough,
+    confidence_bins,
+    fdr_cut,
+    gi_star,
+    local_moran,
+    permutation_p,
+    ring_weights,
+)
+from shequ.analyses.hotspot_trends import emerging_categories, slice_counts
+from shequ.analyses.risk_index import Factor, risk_index, three_colour, warning_levels
+from shequ.errors import InputError
+from shequ.geo.coords import metric_crs
+from shequ.geo.facilities import matches_tags
+from shequ.geo.h3cells import (
+    auto_resolution,
+    cell_centres,
+    cell_polygons,
+    check_resolution,
+    points_to_cells,
+    polygon_to_cells,
+    ring_pairs,
+    to_hex,
+)
+from shequ.geo.homes import compounds_from_osm, homes_from_osm
+from shequ.geo.incidents import read_incidents
+from shequ.geo.osm_file import OsmData, read_osm
+from shequ.geo.outputs import plain_layer, write_csv, write_gpkg, write_text
+from shequ.geo.polygons_file import read_polygon_file
+from shequ.profile import Profile, load_profile
+from shequ.rejects import Rejects
+
+OUTSIDE = "outside the study area (the OSM extract)"
+
+
+@dataclass
+class HotspotOptions:
+    """Inputs of a hotspot run (every flag of ``shequ hotspots``)."""
+
+    incidents: Path
+    osm: Path | None = None
+    grids: Path | None = None  # grid polygons for the roll-up (e.g. shequ grids output)
+    profile: Path | None = None
+    crs: str | None = None
+    res: int | None = None  # H3 resolution; None = automatic
+    time_col: str | None = None
+    type_col: str | None = None
+    types: list[str] = field(default_factory=list)  # keep only these incident types
+    trends: bool = True
+    three_colour: bool = False
+    seed: int = 0
+
+
+@dataclass
+class HotspotResult:
+    profile: Profile
+    cells: gpd.GeoDataFrame
+    grids: gpd.GeoDataFrame | None
+    summary: pd.DataFrame
+    rejects: pd.DataFrame
+    notes: list[str]
+
+
+def _risk_settings(profile: Profile) -> dict:
+    raw = profile.raw.get("risk") or {}
+
+    def num(key: str, default: float) -> float:
+        node = raw.get(key, default)
+        return float(node.get("value", default) if isinstance(node, dict) else node)
+
+    weights = ((raw.get("factor_weights") or {}).get("values")) or {}
+    levels = raw.get("levels") or {}
+    return {
+        "min_incidents": int(num("min_incidents", 30)),
+        "k": int(num("weights_rings", 1)),
+        "permutations": int(num("permutations", 999)),
+        "alpha": num("fdr_alpha", 0.05),
+        "slices": int(num("time_slices", 4)),
+        "weights": {k: float(v) for k, v in weights.items()},
+        "top_share": levels.get("top_share") or {"red": 0.05, "orange": 0.10, "yellow": 0.20},
+        "osm_features": raw.get("osm_features") or {},
+    }
+
+
+def compute_hotspots(opts: HotspotOptions, progress=None) -> HotspotResult:
+    profile = load_profile(opts.profile)
+    settings = _risk_settings(profile)
+    rejects = Rejects()
+    notes: list[str] = []
+    inc = read_incidents(
+        opts.incidents,
+        rejects,
+        crs=opts.crs,
+        time_col=opts.time_col,
+        type_col=opts.type_col,
+        need_time=False,
+    )
+    frame = inc.frame
+    if opts.types:
+        keep = frame["type"].isin(opts.types).to_numpy()
+        for r in frame["row"].to_numpy()[~keep]:
+            rejects.add(inc.source, "incidents", int(r), None, "type not selected (--types)")
+        frame = frame[keep].reset_index(drop=True)
+    osm = read_osm(opts.osm) if opts.osm is not None else None
+    lon, lat = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
+    area = _area(osm, lon, lat)
+    inside = shapely.contains_xy(area, lon, lat)
+    if osm is not None:
+        if not inside.any():
+            raise InputError(
+                f"all {len(frame)} incidents lie outside the OSM extract's area "
+                "(wrong file, or coordinates in GCJ-02/BD-09 without --crs?)",
+                path=inc.source,
+            )
+        for r in frame["row"].to_numpy()[~inside]:
+            rejects.add(inc.source, "incidents", int(r), None, OUTSIDE)
+        frame = frame[inside].reset_index(drop=True)
+        lon, lat = lon[inside], lat[inside]
+    try:
+        check_enough(len(frame), settings["min_incidents"])
+    except ValueError as exc:
+        raise InputError(str(exc), path=inc.source) from None
+    if opts.res is None:
+        res, why = auto_resolution(lon, lat)
+    else:
+        try:
+            res = check_resolution(opts.res)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        why = f"resolution {res}: given with --res"
+    notes.append(why)
+    point_cells = points_to_cells(lon, lat, res)
+    cells = np.union1d(polygon_to_cells(area, res), point_cells)
+    where = np.searchsorted(cells, point_cells)
+    count = np.bincount(where, minlength=len(cells)).astype(float)
+    i, j = ring_pairs(cells, settings["k"])
+    w_star = ring_weights(len(cells), i, j, self_weight=True)
+    w_plain = ring_weights(len(cells), i, j, self_weight=False)
+    gi = gi_star(count, w_star)
+    gi_p = permutation_p(count, w_star, permutations=settings["permutations"], seed=opts.seed)
+    cut = fdr_cut(gi_p, settings["alpha"])
+    floor = 1.0 / (settings["permutations"] + 1)
+    if cut < floor:
+        need = int(np.ceil(floor * len(cells) / settings["alpha"]))
+        notes.append(
+            f"no cell passes the FDR cut: with {settings['permutations']} permutations the "
+            f"smallest p is {floor:g}, and {len(cells)} cells need {need} such cells; raise "
+            "risk.permutations in the profile for FDR-controlled bins"
+        )
+    moran = local_moran(count, w_plain)
+    moran_p = permutation_p(
+        count, w_plain, statistic="moran", permutations=settings["permutations"], seed=opts.seed
+    )
+    table = pd.DataFrame(
+        {
+            "h3": to_hex(cells),
+            "count": count,
+            "gi_z": gi.z,
+            "gi_p": gi_p,
+            "bin": confidence_bins(gi.z, gi_p),
+            "bin_fdr": confidence_bins(gi.z, gi_p, cut),
+            "moran_i": moran,
+            "moran_p": moran_p,
+        }
+    )
+    centres = cell_centres(cells)
+    crs = metric_crs(*np.r_[centres.min(axis=0), centres.max(axis=0)])
+    table["kde"] = _kde(lon, lat, centres, crs)
+    table["trend"] = ""
+    if opts.trends and inc.time_column is not None and frame["time"].notna().all():
+        counts_t, _ = slice_counts(where, frame["time"], len(cells), settings["slices"])
+        table["trend"], info = emerging_categories(counts_t, w_star)
+        notes.append(f"trends over {info['slices']} equal time slices (Mann-Kendall, Gi* 95 %)")
+    elif opts.trends and inc.time_column is None:
+        notes.append("no time column: trends skipped (name it with --time-col)")
+    _exposure_and_factors(table, osm, cells, centres, crs, settings)
+    factors = [Factor(k, v) for k, v in settings["weights"].items()]
+    index, ranks = risk_index(table, factors)
+    table["index"] = index
+    levels = warning_levels(index, quantiles=settings["top_share"])
+    table["level"] = three_colour(levels) if opts.three_colour else levels
+    table = pd.concat([table, ranks], axis=1)
+    geoms = cell_polygons(cells)
+    cells_gdf = gpd.GeoDataFrame(table, geometry=list(geoms), crs="EPSG:4326")
+    grids = _grid_rollup(opts, cells_gdf, crs, rejects) if opts.grids else None
+    summary = pd.DataFrame(
+        [
+            {
+                "incidents": len(frame),
+                "cells": len(cells),
+                "resolution": res,
+                "resolution_choice": why,
+                "weights": f"H3 rings k={settings['k']}, binary, self included for Gi*",
+                "permutations": settings["permutations"],
+                "fdr_alpha": settings["alpha"],
+                "fdr_cut": cut,
+                "hot_cells_95": int((table["bin"] >= 2).sum()),
+                "cold_cells_95": int((table["bin"] <= -2).sum()),
+                "hot_cells_fdr": int((table["bin_fdr"] > 0).sum()),
+                "ties": "mid-p; empty neighbourhoods never significant",
+                "red": int((table["level"] == "red").sum()),
+                "orange": int((table["level"] == "orange").sum()),
+                "yellow": int((table["level"] == "yellow").sum()),
+                "blue": int((table["level"] == "blue").sum()),
+            }
+        ]
+    )
+    return HotspotResult(profile, cells_gdf, grids, summary, rejects.frame(), notes)
+
+
+def _area(osm: OsmData | None, lon: np.ndarray, lat: np.ndarray) -> shapely.Geometry:
+    if osm is not None and osm.highways:
+        xy = np.concatenate([w.lonlat for w in osm.highways])
+    else:
+        xy = np.column_stack([lon, lat])
+    return shapely.convex_hull(shapely.multipoints(xy))
+
+
+def _kde(lon, lat, centres, crs) -> np.ndarray:
+    """Incidents per km² at each cell centre (Gaussian kernel, Scott's bandwidth)."""
+    to_m = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    px, py = to_m.transform(lon, lat)
+    cx, cy = to_m.transform(centres[:, 0], centres[:, 1])
+    pts = np.column_stack([px, py])
+    n = len(pts)
+    bandwidth = float(np.mean(pts.std(axis=0)) * n ** (-1 / 6)) if n > 1 else 100.0
+    kde = KernelDensity(bandwidth=max(bandwidth, 1.0)).fit(pts)
+    density = np.exp(kde.score_samples(np.column_stack([cx, cy])))  # per m², integrates to 1
+    return density * n * 1e6
+
+
+def _exposure_and_factors(table, osm, cells, centres, crs, settings) -> None:
+    res = int(h3.api.numpy_int.get_resolution(int(cells[0])))
+    if osm is None:
+        table["incident_rate"] = table["count"]
+        return
+    homes = homes_from_osm(osm, crs, load_profile(), compounds_from_osm(osm, crs), Rejects())
+    if len(homes):
+        ll = homes.to_crs("EPSG:4326")
+        hc = points_to_cells(ll.geometry.x.to_numpy(), ll.geometry.y.to_numpy(), res)
+        pos = np.searchsorted(cells, hc)
+        ok = (pos < len(cells)) & (cells[np.minimum(pos, len(cells) - 1)] == hc)
+        for col in ("households", "population", "elderly"):
+            table[col] = np.bincount(
+                pos[ok], weights=homes[col].to_numpy()[ok], minlength=len(cells)
+            )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table["incident_rate"] = np.where(
+                table["households"] > 0, table["count"] / table["households"], np.nan
+            )
+            table["elderly_share"] = np.where(
+                table["population"] > 0, table["elderly"] / table["population"], np.nan
+            )
+    else:
+        table["incident_rate"] = table["count"]
+    to_m = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    cx, cy = to_m.transform(centres[:, 0], centres[:, 1])
+    centre_pts = shapely.points(cx, cy)
+    feats = osm.features
+    for name, alternatives in settings["osm_features"].items():
+        hit = feats["tags"].map(lambda t, a=alternatives: matches_tags(t, a)).to_numpy(bool)
+        if not hit.any():
+            continue
+        geoms = feats.loc[hit].to_crs(crs).geometry.values
+        _, dist = shapely.STRtree(geoms).query_nearest(
+            centre_pts, return_distance=True, all_matches=False
+        )
+        table[name] = dist
+
+
+def _grid_rollup(opts, cells: gpd.GeoDataFrame, crs, rejects: Rejects) -> gpd.GeoDataFrame:
+    grids, _ = read_polygon_file(opts.grids, opts.crs, crs, rejects, layer="grids")
+    if "grid_id" not in grids.columns:
+        grids["grid_id"] = np.arange(len(grids))
+    centres = cells.to_crs(crs).geometry.centroid
+    g_idx, c_idx = shapely.STRtree(grids.geometry.values).query(centres.values, predicate="within")[
+        ::-1
+    ]
+    rank = {"blue": 0, "yellow": 1, "orange": 2, "red": 3}
+    df = pd.DataFrame(
+        {
+            "grid": g_idx,
+            "count": cells["count"].to_numpy()[c_idx],
+            "index": cells["index"].to_numpy()[c_idx],
+            "level_rank": [rank[v] for v in cells["level"].to_numpy()[c_idx]],
+            "hot": cells["bin"].to_numpy()[c_idx] >= 2,
+        }
+    )
+    agg = df.groupby("grid").agg(
+        incidents=("count", "sum"),
+        cells=("count", "size"),
+        mean_index=("index", "mean"),
+        max_level_rank=("level_rank", "max"),
+        hot_cells=("hot", "sum"),
+    )
+    out = grids.copy()
+    for col in agg.columns:
+        out[col] = agg[col].reindex(range(len(grids))).fillna(0).to_numpy()
+    names = {v: k for k, v in rank.items()}
+    out["level"] = [names[int(v)] for v in out["max_level_rank"]]
+    return out.drop(columns=["max_level_rank"])
+
+
+def write_hotspot_outputs(result: HotspotResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``shequ.gpkg`` (``cells``, ``grids``), ``summary.csv``, ``rejects.csv``, run."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    layers = {"cells": plain_layer(result.cells)}
+    if result.grids is not None:
+        layers["grids"] = plain_layer(result.grids)
+    paths = {"gpkg": write_gpkg(out / "shequ.gpkg", layers)}
+    paths["summary"] = write_csv(out / "summary.csv", result.summary)
+    paths["rejects"] = write_csv(out / "rejects.csv", result.rejects)
+    run = {"profile": result.profile.source, "notes": result.notes}
+    paths["run"] = write_text(out / "run.json", json.dumps(run, ensure_ascii=False, indent=2))
+    return paths
