@@ -122,25 +122,30 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_access(args: argparse.Namespace) -> None:
-    osm = _osm_source(args)
-    facilities = [(Path(f), args.kind) for f in args.facilities or []]
-    if args.kind and not facilities:
+    if args.kind and not args.facilities:
         raise InputError("--kind names the kind of a --facilities file; give --facilities F too")
     opts = AccessOptions(
-        osm=osm,
-        homes=Path(args.homes) if args.homes else None,
-        facilities=facilities,
-        profile=Path(args.profile) if args.profile else None,
-        crs=args.crs,
-        metric=args.metric_crs,
+        **_area_options(args, args.kind),
         kinds=args.kinds.split(",") if args.kinds else None,
         bands=_bands(args.bands),
-        osm_facilities=not args.no_osm_facilities,
         isochrones=not args.no_isochrones,
-        population_rasters=[Path(r) for r in args.population_raster or []],
-        raster_column=args.raster_column,
     )
     _run_access(opts, Path(args.out), args.lang, args.quiet, not args.no_map)
+
+
+def _area_options(args: argparse.Namespace, kind: str | None) -> dict:
+    """The InputOptions fields every job takes from the shared area flags."""
+    return {
+        "osm": _osm_source(args),
+        "homes": Path(args.homes) if args.homes else None,
+        "facilities": [(Path(f), kind) for f in args.facilities or []],
+        "profile": Path(args.profile) if args.profile else None,
+        "crs": args.crs,
+        "metric": args.metric_crs,
+        "osm_facilities": not args.no_osm_facilities,
+        "population_rasters": [Path(r) for r in args.population_raster or []],
+        "raster_column": args.raster_column,
+    }
 
 
 def _osm_source(args: argparse.Namespace) -> Path:
@@ -176,17 +181,8 @@ def _site_report(result: SiteResult, out: Path, lang: str) -> None:
 
 
 def cmd_site(args: argparse.Namespace) -> None:
-    facilities = [(Path(f), args.kind) for f in args.facilities or []]
     opts = SiteOptions(
-        osm=_osm_source(args),
-        homes=Path(args.homes) if args.homes else None,
-        facilities=facilities,
-        profile=Path(args.profile) if args.profile else None,
-        crs=args.crs,
-        metric=args.metric_crs,
-        osm_facilities=not args.no_osm_facilities,
-        population_rasters=[Path(r) for r in args.population_raster or []],
-        raster_column=args.raster_column,
+        **_area_options(args, args.kind),
         kind=args.kind,
         model=args.model,
         p=args.p,
@@ -211,13 +207,7 @@ def cmd_site(args: argparse.Namespace) -> None:
 
 def cmd_grids(args: argparse.Namespace) -> None:
     opts = GridOptions(
-        osm=_osm_source(args),
-        homes=Path(args.homes) if args.homes else None,
-        profile=Path(args.profile) if args.profile else None,
-        crs=args.crs,
-        metric=args.metric_crs,
-        population_rasters=[Path(r) for r in args.population_raster or []],
-        raster_column=args.raster_column,
+        **_area_options(args, None),
         communities=Path(args.communities) if args.communities else None,
         existing=Path(args.existing) if args.existing else None,
         edits=Path(args.edits) if args.edits else None,

@@ -28,6 +28,7 @@ from shequ.geo.homes import (
 )
 from shequ.geo.network import WalkNetwork, build_walk_network
 from shequ.geo.osm_file import OsmData, read_osm
+from shequ.geo.outputs import plain_layer
 from shequ.geo.points_file import read_points_file
 from shequ.geo.population_raster import distribute
 from shequ.geo.snapping import attach_points
@@ -203,3 +204,8 @@ def reject_unattached(
             f"{max_access_m:g} m (outside the study area?)",
         )
     return frame[~far].reset_index(drop=True)
+
+
+def network_layers(net: WalkNetwork) -> dict[str, gpd.GeoDataFrame]:
+    """The ``network_nodes`` / ``network_edges`` layers: exactly the graph a job used."""
+    return {"network_nodes": net.nodes_frame(), "network_edges": plain_layer(net.edges_frame())}

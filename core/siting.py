@@ -44,6 +44,7 @@ from shequ.inputs import (
     attach,
     layer_checks,
     load_inputs,
+    network_layers,
     no_progress,
     reject_unattached,
 )
@@ -481,8 +482,7 @@ def write_siting_outputs(
         "proposed_sites": plain_layer(result.proposed),
         "homes": plain_layer(result.homes),
         "service_areas": plain_layer(result.service_areas),
-        "network_nodes": net.nodes_frame(),
-        "network_edges": plain_layer(net.edges_frame()),
+        **network_layers(net),
     }
     paths = {"gpkg": write_gpkg(out / "shequ.gpkg", layers)}
     paths["summary"] = write_csv(out / "site_summary.csv", result.summary)

@@ -29,6 +29,7 @@ from shequ.inputs import (
     Progress,
     attach,
     load_inputs,
+    network_layers,
     no_progress,
     reject_unattached,
 )
@@ -149,8 +150,7 @@ def write_access_outputs(
         "facilities": plain_layer(result.facilities),
         "isochrones": plain_layer(result.isochrones),
         "compounds": plain_layer(result.compounds),
-        "network_nodes": net.nodes_frame(),
-        "network_edges": plain_layer(net.edges_frame()),
+        **network_layers(net),
     }
     paths = {"gpkg": write_gpkg(out / "shequ.gpkg", layers)}
     paths["summary"] = write_csv(out / "summary.csv", result.summary)
