@@ -146,6 +146,7 @@ class Meter:
     def __init__(self, traced: bool) -> None:
         self.traced = traced
         self.values: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}  # process CPU seconds per stage (untraced pass)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -157,9 +158,10 @@ class Meter:
             yield
             self.values[name] = (tracemalloc.get_traced_memory()[1] - base) / MB
         else:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             yield
             self.values[name] = time.perf_counter() - start
+            self.cpu[name] = time.process_time() - cpu
 
 
 # --------------------------------------------------------------------------- shequ pipeline
@@ -453,14 +455,17 @@ def time_ego_graphs(
     """Seconds per ``nx.ego_graph`` call (the example's reachability step) over the sample."""
     nx.ego_graph(graph, int(nodes[0]), radius=float(radii[0]), distance="length")  # warm-up
     seconds, reached = [], []
+    cpu = time.process_time()
     for node, radius in zip(nodes.tolist(), radii.tolist(), strict=True):
         start = time.perf_counter()
         sub = nx.ego_graph(graph, node, radius=radius, distance="length")
         seconds.append(time.perf_counter() - start)
         reached.append(sub.number_of_nodes())
+    cpu = time.process_time() - cpu
     return {
         "sample": len(nodes),
         "seconds_per_facility_mean": float(np.mean(seconds)),
+        "cpu_seconds_per_facility_mean": cpu / max(len(nodes), 1),
         "seconds_per_facility_median": float(np.median(seconds)),
         "nodes_reached_mean": float(np.mean(reached)),
     }
@@ -533,11 +538,13 @@ def time_polygons(
     documented_iso_polys(osmnx, int(fac.node[idx[0]]), [float(radii[idx[0]])], "length")
     doc_s, example_s, lean_s, doc_area, example_area, lean_area = [], [], [], [], [], []
     not_single = doc_not_single = 0
+    doc_cpu = 0.0
     for i in idx.tolist():
         node, radius = int(fac.node[i]), float(radii[i])
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         [(doc, single)] = documented_iso_polys(osmnx, node, [radius], "length")
         doc_s.append(time.perf_counter() - start)
+        doc_cpu += time.process_time() - cpu
         doc_area.append(doc.area)
         doc_not_single += not single
         start = time.perf_counter()
@@ -553,6 +560,7 @@ def time_polygons(
     return {
         "sample": len(idx),
         "documented_example_seconds_per_polygon": float(np.mean(doc_s)),
+        "documented_example_cpu_seconds_per_polygon": doc_cpu / max(len(idx), 1),
         "documented_example_results_not_one_polygon": doc_not_single,
         "example_seconds_per_polygon": float(np.mean(example_s)),
         "example_results_not_one_polygon": not_single,
@@ -632,12 +640,14 @@ def helsinki_pass(profile: Profile, n_sample: int) -> dict[str, Any]:
     log.info("Helsinki: documented example, %d facilities x %d trip times", len(idx), len(minutes))
     example_s, example_area = [], []
     not_single = 0
+    example_cpu = time.process_time()
     for i in idx.tolist():
         start = time.perf_counter()
         polys = documented_iso_polys(graph, int(node[i]), minutes, "time")
         example_s.append(time.perf_counter() - start)
         example_area.extend(p.area for p, _ in polys)
         not_single += sum(not single for _, single in polys)
+    example_cpu = time.process_time() - example_cpu
     # the notebook's own origin: the node nearest the centroid of all nodes
     centroid = shapely.centroid(shapely.multipoints(net.node_xy))
     center = int(np.argmin(np.hypot(*(net.node_xy - shapely.get_coordinates(centroid)[0]).T)))
@@ -675,6 +685,7 @@ def helsinki_pass(profile: Profile, n_sample: int) -> dict[str, Any]:
             "graph_build_seconds": build_s,
             "polygons": n_poly,
             "seconds_per_polygon": example_per,
+            "cpu_seconds_per_polygon": example_cpu / max(n_poly, 1),
             "results_not_one_polygon": not_single,
             "center_node_seconds_per_polygon": center_s / len(minutes),
         },
@@ -684,7 +695,8 @@ def helsinki_pass(profile: Profile, n_sample: int) -> dict[str, Any]:
         },
         "ratios": {
             "polygon_documented_example_over_shequ": example_per / shequ_per,
-            "polygon_documented_example_over_shequ_cpu": example_per
+            "polygon_documented_example_over_shequ_cpu": example_cpu
+            / max(n_poly, 1)
             / (shequ_cpu / max(len(iso), 1)),
             "polygon_documented_example_center_node_over_shequ": center_s
             / len(minutes)
@@ -756,7 +768,7 @@ def memory_pass(shared: Path, profile: Profile) -> dict[str, float]:
 
 
 def isochrone_summary(
-    iso: gpd.GeoDataFrame, checkpoints: list[tuple[int, float]], seconds: float
+    iso: gpd.GeoDataFrame, checkpoints: list[tuple[int, float]], seconds: float, cpu: float
 ) -> dict[str, Any]:
     n = len(iso)
     return {
@@ -764,6 +776,7 @@ def isochrone_summary(
         "polygons_empty": int(iso.geometry.is_empty.sum()),
         "seconds": seconds,
         "seconds_per_polygon": seconds / max(n, 1),
+        "cpu_seconds_per_polygon": cpu / max(n, 1),
         "first_1000_polygons": first_1000(checkpoints, seconds, n),
     }
 
@@ -823,12 +836,21 @@ def aim(value: float, target: float, *, at_least: bool) -> dict[str, Any]:
     return {"value": value, "target": (">= " if at_least else "< ") + f"{target:g}", "met": met}
 
 
-def polygons_aim(documented: dict[str, float | None], plain: dict[str, float]) -> dict[str, Any]:
+def polygons_aim(
+    documented: dict[str, float | None],
+    plain: dict[str, float],
+    documented_cpu: dict[str, float | None],
+) -> dict[str, Any]:
     """Aim (b) from the same-run comparisons with the documented example: met only when every
-    one of them is at least 20x; the plain-Graph variant of the example is reported beside."""
+    one of them is at least 20x; the plain-Graph variant of the example and the same
+    comparisons in process CPU time are reported beside."""
     measured = {k: v for k, v in documented.items() if v is not None}
     value = min(measured.values()) if measured else float("nan")
+    cpu = [v for v in documented_cpu.values() if v is not None]
+    cpu_value = min(cpu) if cpu else float("nan")
     return aim(value, AIM_POLYGON_RATIO, at_least=True) | {
+        "cpu_value": cpu_value,
+        "met_on_cpu": cpu_value >= AIM_POLYGON_RATIO,
         "comparison": "documented example (osmnx MultiDiGraph, edge geometries) over shequ, "
         "per polygon, same run and network; value is the lowest of these",
         "by_comparison": {k: aim(v, AIM_POLYGON_RATIO, at_least=True) for k, v in measured.items()},
@@ -874,22 +896,27 @@ def main(argv: list[str] | None = None) -> int:
     timing = Meter(traced=False)
     run = run_pipeline(shared, profile, timing)
     fac = run.facilities
-    warm = []
+    warm, warm_cpu = [], []
     for _ in range(5):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         access_all(run.net, profile, fac, run.demand_node, run.demand_access_m)
         warm.append(time.perf_counter() - start)
+        warm_cpu.append(time.process_time() - cpu)
     log.info("shequ: isochrones of every facility at %g min", band_min)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     band_iso, band_checkpoints = isochrones_all(run.net, profile, fac, band_min)
-    band_s = time.perf_counter() - start
+    band_s, band_cpu = time.perf_counter() - start, time.process_time() - cpu
     peer = peer_pass(run, profile, timing, band_iso, band_min, args.ego_sample, args.poly_sample)
     helsinki = helsinki_pass(profile, args.helsinki_sample)
 
     access_s = timing.values["access"]
     warm_s = float(np.median(warm))
-    iso = isochrone_summary(run.isochrones, run.checkpoints, timing.values["isochrones"])
-    iso_band = isochrone_summary(band_iso, band_checkpoints, band_s)
+    access_cpu = timing.cpu["access"]
+    warm_cpu_s = float(np.median(warm_cpu))
+    iso = isochrone_summary(
+        run.isochrones, run.checkpoints, timing.values["isochrones"], timing.cpu["isochrones"]
+    )
+    iso_band = isochrone_summary(band_iso, band_checkpoints, band_s, band_cpu)
     polys = peer["polygons_at_threshold"]
     polys_band = peer[f"polygons_{band_min:g}min"]
     ego_total = peer["ego_graph"]["extrapolated_all_facilities_seconds"]
@@ -898,6 +925,21 @@ def main(argv: list[str] | None = None) -> int:
     per_poly_band = iso_band["seconds_per_polygon"]
     helsinki_ratio = helsinki.get("ratios", {}).get("polygon_documented_example_over_shequ")
     helsinki_per_poly = helsinki.get("shequ", {}).get("seconds_per_polygon")
+    ego_cpu_total = peer["ego_graph"]["cpu_seconds_per_facility_mean"] * len(fac.kind)
+    helsinki_cpu_ratio = helsinki.get("ratios", {}).get("polygon_documented_example_over_shequ_cpu")
+    ratios_cpu = {
+        "access_ego_graph_over_shequ": ego_cpu_total / access_cpu,
+        "access_ego_graph_over_shequ_warm": ego_cpu_total / warm_cpu_s,
+        "polygon_documented_example_over_shequ_at_threshold": polys[
+            "documented_example_cpu_seconds_per_polygon"
+        ]
+        / iso["cpu_seconds_per_polygon"],
+        f"polygon_documented_example_over_shequ_{band_min:g}min": polys_band[
+            "documented_example_cpu_seconds_per_polygon"
+        ]
+        / iso_band["cpu_seconds_per_polygon"],
+        "polygon_documented_example_over_shequ_helsinki": helsinki_cpu_ratio,
+    }
     polygon_aim = polygons_aim(
         {
             "helsinki_trip_times": helsinki_ratio,
@@ -908,6 +950,15 @@ def main(argv: list[str] | None = None) -> int:
         {
             "shanghai_at_threshold": polys["example_seconds_per_polygon"] / per_poly,
             f"shanghai_{band_min:g}min": polys_band["example_seconds_per_polygon"] / per_poly_band,
+        },
+        {
+            "helsinki_trip_times": helsinki_cpu_ratio,
+            "shanghai_at_threshold": ratios_cpu[
+                "polygon_documented_example_over_shequ_at_threshold"
+            ],
+            f"shanghai_{band_min:g}min": ratios_cpu[
+                f"polygon_documented_example_over_shequ_{band_min:g}min"
+            ],
         },
     )
 
@@ -926,12 +977,18 @@ def main(argv: list[str] | None = None) -> int:
         }
         | {"isochrone_buffer_m": profile.isochrone_buffer_m, "max_access_m": MAX_ACCESS_M},
         "stages": {
-            name: {"seconds": seconds, "peak_mb": peak_mb.get(name)}
+            name: {
+                "seconds": seconds,
+                "cpu_seconds": timing.cpu.get(name),
+                "peak_mb": peak_mb.get(name),
+            }
             for name, seconds in timing.values.items()
         },
         "shequ": {
             "access_all_kinds_seconds": access_s,
             "access_all_kinds_warm_median_seconds": warm_s,
+            "access_all_kinds_cpu_seconds": access_cpu,
+            "access_all_kinds_warm_median_cpu_seconds": warm_cpu_s,
             "demand_points_served": {
                 k: {
                     "reachable": int(np.isfinite(m).sum()),
@@ -970,9 +1027,14 @@ def main(argv: list[str] | None = None) -> int:
             if helsinki_per_poly
             else None,
         },
+        "ratios_cpu": ratios_cpu,
         "aims": {
             "access_100x_ego_graph": aim(ego_total / access_s, AIM_ACCESS_RATIO, at_least=True)
-            | {"comparison": "ego_graph on networkx.Graph (the cheaper peer) over cold access"},
+            | {
+                "comparison": "ego_graph on networkx.Graph (the cheaper peer) over cold access",
+                "cpu_value": ratios_cpu["access_ego_graph_over_shequ"],
+                "met_on_cpu": ratios_cpu["access_ego_graph_over_shequ"] >= AIM_ACCESS_RATIO,
+            },
             "polygons_20x_example": polygon_aim,
             "first_1000_polygons_under_30s": aim(
                 iso["first_1000_polygons"]["seconds"], AIM_1000_POLYGONS_S, at_least=False
@@ -1032,6 +1094,11 @@ NOTES = [
     "shequ merges the buffers of whole quadtree cells once and reuses them, so its per-polygon "
     "time falls as more facilities share streets (helsinki.shequ.all_facilities); the ratios "
     "use the sample both sides drew.",
+    "ratios_cpu divide process CPU seconds instead of wall-clock seconds: for the single-"
+    "threaded sides (access, ego_graph, the examples) that is the work done, unaffected by "
+    "other processes taking the cores; shequ's polygon CPU time sums its threads, so its CPU "
+    "ratios leave its parallel speed-up out. The aims are set on wall-clock seconds, as the "
+    "issue states them; cpu_value and met_on_cpu show whether sharing the machine changed that.",
     "empty shequ polygons are facilities whose door is farther from the street than the radius.",
     "polygon_helsinki_0.55s_over_shequ_helsinki divides the issue's figure (measured on another "
     "run) by shequ's same-run Helsinki time; the same-run ratios are the comparable ones.",
