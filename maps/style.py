@@ -1,4 +1,5 @@
-"""Colours and symbol styles of the maps (access map, facility siting map, management grids).
+"""Colours and symbol styles of the maps (access map, facility siting map, management grids,
+risk hotspots).
 
 One place for the minute bins and their colours, because the homes, the isochrones and the legend
 must agree on them. The bins are fixed (0–5, 5–10, 10–15, >15 minutes, as in the national
@@ -339,4 +340,106 @@ def edit_style() -> dict[str, Any]:
         "fillColor": EDIT_COLOR,
         "fillOpacity": 0.15,
         "dashArray": "8 4",
+    }
+
+
+# --- risk hotspot map -------------------------------------------------------------------------
+# Cells are coloured by warning level in the standard warning colours (红橙黄蓝), each with a
+# darker outline of its own hue whose weight grows with the level, so the level also reads from
+# the outline and, for colour-blind readers, from the text of the tooltip, popup and legend.
+# The overlays use schemes that cannot be mistaken for the levels: Gi* bins a red-blue
+# diverging scale (ColorBrewer RdBu, colour-blind safe), the kernel density a sequential purple
+# one (ColorBrewer Purples), emerging trends four categorical hues away from red, orange and
+# yellow (from ColorBrewer Dark2 and RdPu). The overlays are nearly opaque: switched on over the
+# levels, they replace them rather than mix with them.
+
+RISK_LEVELS = ("red", "orange", "yellow", "blue")
+"""Warning levels, highest first (the national four-level scheme)."""
+THREE_COLOUR_LEVELS = ("red", "yellow", "blue")
+"""The three-colour display scheme (红黄蓝): orange folds into red."""
+LEVEL_COLORS = {"red": "#e31a1c", "orange": "#ff7f00", "yellow": "#ffd700", "blue": "#1f78b4"}
+LEVEL_OUTLINES = {"red": "#67000d", "orange": "#8c3d00", "yellow": "#7a6500", "blue": "#08306b"}
+LEVEL_WEIGHTS = {"red": 2.2, "orange": 1.6, "yellow": 1.1, "blue": 0.6}
+
+GI_BIN_COLORS = ("#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b")
+"""Fill per Gi* bin −3 … 3 (index ``bin + 3``): cold 99/95/90 %, not significant, hot 90/95/99 %."""
+KDE_COLORS = ("#f2f0f7", "#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1", "#54278f")
+"""Kernel-density classes, lowest first."""
+TREND_COLORS = {
+    "new": "#e7298a",
+    "intensifying": "#7a0177",
+    "persistent": "#7570b3",
+    "diminishing": "#1b9e77",
+}
+"""Emerging hot-spot categories (``shequ.analyses.hotspot_trends``)."""
+RISK_GRID_OUTLINE = "#1a1a1a"
+
+
+def level_style(level: str | None) -> dict[str, Any]:
+    """A cell at warning ``level`` (one of :data:`RISK_LEVELS`; None: no data, grey)."""
+    if level not in LEVEL_COLORS:
+        return {
+            "color": "#636363",
+            "weight": 0.6,
+            "opacity": 0.9,
+            "fillColor": NO_DATA_COLOR,
+            "fillOpacity": 0.4,
+        }
+    return {
+        "color": LEVEL_OUTLINES[level],
+        "weight": LEVEL_WEIGHTS[level],
+        "opacity": 0.9,
+        "fillColor": LEVEL_COLORS[level],
+        "fillOpacity": 0.35 if level == "blue" else 0.6,
+    }
+
+
+def gi_bin_style(gi_bin: int) -> dict[str, Any]:
+    """A cell in Gi* bin ``gi_bin`` (−3 … 3), thin grey outline."""
+    return {
+        "color": "#737373",
+        "weight": 0.5,
+        "opacity": 0.8,
+        "fillColor": GI_BIN_COLORS[gi_bin + 3],
+        "fillOpacity": 0.85,
+    }
+
+
+def kde_style(index: int, classes: int) -> dict[str, Any]:
+    """A cell in kernel-density class ``index`` of ``classes`` (no outline: a surface)."""
+    return {
+        "stroke": False,
+        "fillColor": kde_color(index, classes),
+        "fillOpacity": 0.85,
+    }
+
+
+def kde_color(index: int, classes: int) -> str:
+    """Colour of density class ``index`` when there are ``classes`` classes: spread over the
+    whole ramp, so the highest class is always the darkest."""
+    if classes <= 1:
+        return KDE_COLORS[-1]
+    return KDE_COLORS[round(index * (len(KDE_COLORS) - 1) / (classes - 1))]
+
+
+def trend_style(trend: str) -> dict[str, Any]:
+    """A cell with an emerging trend: the category's colour, a dark outline."""
+    return {
+        "color": "#252525",
+        "weight": 1.5,
+        "opacity": 0.9,
+        "fillColor": TREND_COLORS[trend],
+        "fillOpacity": 0.8,
+    }
+
+
+def risk_grid_style(level: str | None) -> dict[str, Any]:
+    """A grid coloured by its highest cell level, with a thick dark outline."""
+    fill = LEVEL_COLORS.get(level or "", NO_DATA_COLOR)
+    return {
+        "color": RISK_GRID_OUTLINE,
+        "weight": 2.5,
+        "opacity": 0.9,
+        "fillColor": fill,
+        "fillOpacity": 0.45,
     }
