@@ -269,7 +269,9 @@ def cmd_hotspots(args: argparse.Namespace) -> None:
     )
     result = compute_hotspots(opts)
     out = Path(args.out)
-    write_hotspot_outputs(result, out)
+    write_hotspot_outputs(
+        result, out, lang=args.lang, three_colour=args.three_colour, with_map=not args.no_map
+    )
     _print_notes(result.notes, [], args.lang)
     row = result.summary.iloc[0]
     print(

@@ -171,6 +171,8 @@ def compute_hotspots(opts: HotspotOptions, progress=None) -> HotspotResult:
             "risk.permutations in the profile for FDR-controlled bins"
         )
     moran = local_moran(count, w_plain)
+    # with binary ring weights both statistics are monotone in the neighbours' sum, so their
+    # folded permutation p-values coincide (same draws); both are kept for the record
     moran_p = permutation_p(
         count, w_plain, statistic="moran", permutations=settings["permutations"], seed=opts.seed
     )
@@ -324,8 +326,16 @@ def _grid_rollup(opts, cells: gpd.GeoDataFrame, crs, rejects: Rejects) -> gpd.Ge
     return out.drop(columns=["max_level_rank"])
 
 
-def write_hotspot_outputs(result: HotspotResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``shequ.gpkg`` (``cells``, ``grids``), ``summary.csv``, ``rejects.csv``, run."""
+def write_hotspot_outputs(
+    result: HotspotResult,
+    out_dir: str | Path,
+    *,
+    lang: str = "en",
+    three_colour: bool = False,
+    with_map: bool = True,
+) -> dict[str, Path]:
+    """Write ``shequ.gpkg`` (``cells``, ``grids``), ``summary.csv``, ``rejects.csv``,
+    ``run.json`` and ``map.html`` (cells by level; Gi* bins, density, trends as overlays)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     layers = {"cells": plain_layer(result.cells)}
@@ -336,4 +346,11 @@ def write_hotspot_outputs(result: HotspotResult, out_dir: str | Path) -> dict[st
     paths["rejects"] = write_csv(out / "rejects.csv", result.rejects)
     run = {"profile": result.profile.source, "notes": result.notes}
     paths["run"] = write_text(out / "run.json", json.dumps(run, ensure_ascii=False, indent=2))
+    if with_map:
+        from shequ.maps import build_hotspot_map, write_map
+
+        fmap = build_hotspot_map(
+            result.cells, grids=result.grids, lang=lang, three_colour=three_colour
+        )
+        paths["map"] = write_map(fmap, out / "map.html")
     return paths

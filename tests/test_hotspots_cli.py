@@ -49,6 +49,7 @@ def test_cells_layer_and_rows_accounted(run):
     summary = pd.read_csv(run / "summary.csv").iloc[0]
     assert summary["hot_cells_95"] == int((cells["bin"] >= 2).sum())
     assert "k=1" in summary["weights"]
+    assert (run / "map.html").stat().st_size > 500_000  # every cell drawn, Leaflet inlined
 
 
 def test_three_colour_and_fixed_resolution(capsys, tmp_path):
