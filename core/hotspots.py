@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from scipy.spatial import ConvexHull, QhullError
 from sklearn.neighbors import KernelDensity
 
 from shequ.analyses.hotspot_stats import (
@@ -234,11 +235,21 @@ def compute_hotspots(opts: HotspotOptions, progress=None) -> HotspotResult:
 
 
 def _area(osm: OsmData | None, lon: np.ndarray, lat: np.ndarray) -> shapely.Geometry:
+    """Convex hull of the streets (or of the incidents), via scipy's Qhull: a shapely
+    multipoint of a million incidents costs seconds and hundreds of MB before the hull."""
     if osm is not None and osm.highways:
         xy = np.concatenate([w.lonlat for w in osm.highways])
     else:
         xy = np.column_stack([lon, lat])
-    return shapely.convex_hull(shapely.multipoints(xy))
+    xy = np.unique(xy[:, 0] + 1j * xy[:, 1])
+    xy = np.column_stack([xy.real, xy.imag])
+    if len(xy) < 3:
+        return shapely.convex_hull(shapely.multipoints(xy))
+    try:
+        hull = ConvexHull(xy)
+    except QhullError:  # all points on a line
+        return shapely.convex_hull(shapely.multipoints(xy))
+    return shapely.Polygon(xy[hull.vertices])
 
 
 def _kde(lon, lat, centres, crs) -> np.ndarray:

@@ -28,12 +28,19 @@ def check_resolution(res: int) -> int:
 def points_to_cells(lon: np.ndarray, lat: np.ndarray, res: int) -> np.ndarray:
     """uint64 cell of every (lon, lat) point at ``res``."""
     res = check_resolution(res)
-    xy = np.column_stack([np.asarray(lat, float), np.asarray(lon, float)])
-    if len(xy) == 0:
+    lat = np.asarray(lat, dtype=np.float64)
+    lon = np.asarray(lon, dtype=np.float64)
+    if len(lat) == 0:
         return np.zeros(0, dtype=np.uint64)
-    uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
+    # distinct positions through a complex view: np.unique on a 1-D array is ~10x faster than
+    # the row-wise unique of an (n, 2) array
+    uniq, inverse = np.unique(lat + 1j * lon, return_inverse=True)
     to_cell = h3.api.numpy_int.latlng_to_cell
-    cells = np.fromiter((to_cell(a, b, res) for a, b in uniq), dtype=np.uint64, count=len(uniq))
+    cells = np.fromiter(
+        (to_cell(a, b, res) for a, b in zip(uniq.real.tolist(), uniq.imag.tolist(), strict=True)),
+        dtype=np.uint64,
+        count=len(uniq),
+    )
     return cells[np.asarray(inverse).ravel()]
 
 
