@@ -46,13 +46,13 @@ from shequ.geo.h3cells import (
     ring_pairs,
     to_hex,
 )
-from shequ.geo.homes import compounds_from_osm, homes_from_osm
 from shequ.geo.incidents import read_incidents
 from shequ.geo.osm_file import OsmData, read_osm
 from shequ.geo.outputs import plain_layer, write_csv, write_gpkg, write_text
 from shequ.geo.polygons_file import read_polygon_file
 from shequ.profile import Profile, load_profile
 from shequ.rejects import Rejects
+from shequ.workflow import AccessOptions, compute_access
 
 OUTSIDE = "outside the study area (the OSM extract)"
 
@@ -199,7 +199,7 @@ def compute_hotspots(opts: HotspotOptions, progress=None) -> HotspotResult:
         notes.append(f"trends over {info['slices']} equal time slices (Mann-Kendall, Gi* 95 %)")
     elif opts.trends and inc.time_column is None:
         notes.append("no time column: trends skipped (name it with --time-col)")
-    _exposure_and_factors(table, osm, cells, centres, crs, settings)
+    _exposure_and_factors(table, osm, opts.osm, cells, centres, crs, settings, notes)
     factors = [Factor(k, v) for k, v in settings["weights"].items()]
     index, ranks = risk_index(table, factors)
     table["index"] = index
@@ -265,21 +265,33 @@ def _kde(lon, lat, centres, crs) -> np.ndarray:
     return density * n * 1e6
 
 
-def _exposure_and_factors(table, osm, cells, centres, crs, settings) -> None:
+def _cell_of(cells: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Position of each point's cell among ``cells`` and whether it is one of them."""
     res = int(h3.api.numpy_int.get_resolution(int(cells[0])))
+    hc = points_to_cells(lon, lat, res)
+    pos = np.searchsorted(cells, hc)
+    ok = (pos < len(cells)) & (cells[np.minimum(pos, len(cells) - 1)] == hc)
+    return np.minimum(pos, len(cells) - 1), ok
+
+
+def _exposure_and_factors(table, osm, osm_path, cells, centres, crs, settings, notes) -> None:
     if osm is None:
         table["incident_rate"] = table["count"]
         return
-    homes = homes_from_osm(osm, crs, load_profile(), compounds_from_osm(osm, crs), Rejects())
+    # homes, their walk to the nearest e-bike charging point, on the audit's own network
+    audit = compute_access(AccessOptions(osm=osm_path, kinds=["ebike_charging"], isochrones=False))
+    homes = audit.homes
     if len(homes):
         ll = homes.to_crs("EPSG:4326")
-        hc = points_to_cells(ll.geometry.x.to_numpy(), ll.geometry.y.to_numpy(), res)
-        pos = np.searchsorted(cells, hc)
-        ok = (pos < len(cells)) & (cells[np.minimum(pos, len(cells) - 1)] == hc)
+        pos, ok = _cell_of(cells, ll.geometry.x.to_numpy(), ll.geometry.y.to_numpy())
         for col in ("households", "population", "elderly"):
             table[col] = np.bincount(
                 pos[ok], weights=homes[col].to_numpy()[ok], minlength=len(cells)
             )
+        gap = ~homes["meets_ebike_charging"].fillna(False).to_numpy(dtype=bool)
+        unserved = np.bincount(
+            pos[ok], weights=(homes["households"].to_numpy() * gap)[ok], minlength=len(cells)
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
             table["incident_rate"] = np.where(
                 table["households"] > 0, table["count"] / table["households"], np.nan
@@ -287,8 +299,12 @@ def _exposure_and_factors(table, osm, cells, centres, crs, settings) -> None:
             table["elderly_share"] = np.where(
                 table["population"] > 0, table["elderly"] / table["population"], np.nan
             )
+            table["charging_gap"] = np.where(
+                table["households"] > 0, unserved / table["households"], np.nan
+            )
     else:
         table["incident_rate"] = table["count"]
+    _building_age(table, osm, cells, notes)
     to_m = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     cx, cy = to_m.transform(centres[:, 0], centres[:, 1])
     centre_pts = shapely.points(cx, cy)
@@ -302,6 +318,32 @@ def _exposure_and_factors(table, osm, cells, centres, crs, settings) -> None:
             centre_pts, return_distance=True, all_matches=False
         )
         table[name] = dist
+
+
+def _building_age(table: pd.DataFrame, osm: OsmData, cells: np.ndarray, notes: list) -> None:
+    """Mean building age per cell where buildings carry ``start_date`` / ``building:age``."""
+    feats = osm.features
+    year = feats["tags"].map(_build_year).to_numpy(dtype=float)
+    dated = np.isfinite(year)
+    if not dated.any():
+        notes.append("no building carries start_date or building:age: age factor skipped")
+        return
+    pts = feats.loc[dated].geometry.representative_point()
+    pos, ok = _cell_of(cells, pts.x.to_numpy(), pts.y.to_numpy())
+    age = pd.Timestamp.now().year - year[dated]
+    total = np.bincount(pos[ok], weights=age[ok], minlength=len(cells))
+    count = np.bincount(pos[ok], minlength=len(cells))
+    table["building_age"] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    notes.append(f"building age from {int(dated.sum())} dated buildings")
+
+
+def _build_year(tags: dict) -> float:
+    if "building" not in tags:
+        return np.nan
+    text = tags.get("start_date") or tags.get("building:age") or ""
+    digits = "".join(ch if ch.isdigit() else " " for ch in str(text)).split()
+    years = [int(d) for d in digits if len(d) == 4 and 1800 <= int(d) <= 2100]
+    return float(years[0]) if years else np.nan
 
 
 def _grid_rollup(opts, cells: gpd.GeoDataFrame, crs, rejects: Rejects) -> gpd.GeoDataFrame:

@@ -105,3 +105,39 @@ def test_no_time_column_skips_trends_with_a_message(capsys, tmp_path):
     code = main(["hotspots", "--quiet", "--incidents", str(f), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 0 and "no time column: trends skipped" in err
+
+
+def test_with_osm_exposure_factors_and_grid_rollup(capsys, tmp_path):
+    osm = shared_file("osm/beijing_haidian_liudaokou_small.osm")
+    grids_out = tmp_path / "grids"
+    assert main(["grids", "--quiet", "--no-map", "--osm", str(osm), "--out", str(grids_out)]) == 0
+    homes = gpd.read_file(grids_out / "shequ.gpkg", layer="homes").to_crs("EPSG:4326")
+    rng = np.random.default_rng(0)
+    pick = rng.choice(len(homes), 300)
+    pts = homes.geometry.iloc[pick]
+    incidents = pd.DataFrame(
+        {
+            "lon": pts.x.to_numpy() + rng.normal(0, 2e-4, 300),
+            "lat": pts.y.to_numpy() + rng.normal(0, 2e-4, 300),
+            "时间": pd.date_range("2025-01-01", periods=300, freq="6h").strftime("%Y-%m-%d %H:%M"),
+            "类型": rng.choice(["电动车火灾", "盗窃"], 300),
+        }
+    )
+    f = tmp_path / "inc.csv"
+    incidents.to_csv(f, index=False)
+    out = tmp_path / "hot"
+    args = ["hotspots", "--quiet", "--no-map", "--incidents", str(f), "--osm", str(osm)]
+    args += ["--grids", str(grids_out / "shequ.gpkg"), "--res", "10", "--out", str(out)]
+    assert main(args) == 0
+    capsys.readouterr()
+    cells = gpd.read_file(out / "shequ.gpkg", layer="cells")
+    for col in ("households", "incident_rate", "elderly_share", "charging_gap", "rank_gi_z"):
+        assert col in cells.columns
+    with_homes = cells[cells["households"] > 0]
+    assert np.allclose(with_homes["incident_rate"], with_homes["count"] / with_homes["households"])
+    assert cells["charging_gap"].dropna().between(0, 1).all()
+    rejects = pd.read_csv(out / "rejects.csv")
+    assert cells["count"].sum() + len(rejects) == 300
+    grids = gpd.read_file(out / "shequ.gpkg", layer="grids")
+    assert {"grid_id", "incidents", "mean_index", "level"} <= set(grids.columns)
+    assert grids["incidents"].sum() <= cells["count"].sum()
