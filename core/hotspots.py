@@ -97,6 +97,9 @@ def _risk_settings(profile: Profile) -> dict:
     return {
         "min_incidents": int(num("min_incidents", 30)),
         "k": int(num("weights_rings", 1)),
+        "distance_m": (
+            None if raw.get("weights_distance_m") in (None, "") else num("weights_distance_m", 0)
+        ),
         "permutations": int(num("permutations", 999)),
         "alpha": num("fdr_alpha", 0.05),
         "slices": int(num("time_slices", 4)),
@@ -157,7 +160,9 @@ def compute_hotspots(opts: HotspotOptions, progress=None) -> HotspotResult:
     cells = np.union1d(polygon_to_cells(area, res), point_cells)
     where = np.searchsorted(cells, point_cells)
     count = np.bincount(where, minlength=len(cells)).astype(float)
-    i, j = ring_pairs(cells, settings["k"])
+    centres = cell_centres(cells)
+    crs = metric_crs(*np.r_[centres.min(axis=0), centres.max(axis=0)])
+    i, j, weights_text = _neighbour_pairs(cells, centres, crs, settings)
     w_star = ring_weights(len(cells), i, j, self_weight=True)
     w_plain = ring_weights(len(cells), i, j, self_weight=False)
     gi = gi_star(count, w_star)
@@ -189,8 +194,6 @@ def compute_hotspots(opts: HotspotOptions, progress=None) -> HotspotResult:
             "moran_p": moran_p,
         }
     )
-    centres = cell_centres(cells)
-    crs = metric_crs(*np.r_[centres.min(axis=0), centres.max(axis=0)])
     table["kde"] = _kde(lon, lat, centres, crs)
     table["trend"] = ""
     if opts.trends and inc.time_column is not None and frame["time"].notna().all():
@@ -216,7 +219,7 @@ def compute_hotspots(opts: HotspotOptions, progress=None) -> HotspotResult:
                 "cells": len(cells),
                 "resolution": res,
                 "resolution_choice": why,
-                "weights": f"H3 rings k={settings['k']}, binary, self included for Gi*",
+                "weights": weights_text,
                 "permutations": settings["permutations"],
                 "fdr_alpha": settings["alpha"],
                 "fdr_cut": cut,
@@ -232,6 +235,21 @@ def compute_hotspots(opts: HotspotOptions, progress=None) -> HotspotResult:
         ]
     )
     return HotspotResult(profile, cells_gdf, grids, summary, rejects.frame(), notes)
+
+
+def _neighbour_pairs(cells, centres, crs, settings) -> tuple[np.ndarray, np.ndarray, str]:
+    """Neighbours by H3 rings (default) or by a distance band between cell centres."""
+    if settings["distance_m"]:
+        d = settings["distance_m"]
+        to_m = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        x, y = to_m.transform(centres[:, 0], centres[:, 1])
+        pts = shapely.points(x, y)
+        i, j = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=d)
+        keep = i != j
+        text = f"distance band {d:g} m between cell centres, binary, self included for Gi*"
+        return i[keep].astype(np.int64), j[keep].astype(np.int64), text
+    i, j = ring_pairs(cells, settings["k"])
+    return i, j, f"H3 rings k={settings['k']}, binary, self included for Gi*"
 
 
 def _area(osm: OsmData | None, lon: np.ndarray, lat: np.ndarray) -> shapely.Geometry:
@@ -276,7 +294,7 @@ def _cell_of(cells: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> tuple[np.nd
 
 def _exposure_and_factors(table, osm, osm_path, cells, centres, crs, settings, notes) -> None:
     if osm is None:
-        table["incident_rate"] = table["count"]
+        table["rate"] = table["count"]
         return
     # homes, their walk to the nearest e-bike charging point, on the audit's own network
     audit = compute_access(AccessOptions(osm=osm_path, kinds=["ebike_charging"], isochrones=False))
@@ -293,7 +311,7 @@ def _exposure_and_factors(table, osm, osm_path, cells, centres, crs, settings, n
             pos[ok], weights=(homes["households"].to_numpy() * gap)[ok], minlength=len(cells)
         )
         with np.errstate(divide="ignore", invalid="ignore"):
-            table["incident_rate"] = np.where(
+            table["rate"] = np.where(
                 table["households"] > 0, table["count"] / table["households"], np.nan
             )
             table["elderly_share"] = np.where(
@@ -303,7 +321,7 @@ def _exposure_and_factors(table, osm, osm_path, cells, centres, crs, settings, n
                 table["households"] > 0, unserved / table["households"], np.nan
             )
     else:
-        table["incident_rate"] = table["count"]
+        table["rate"] = table["count"]
     _building_age(table, osm, cells, notes)
     to_m = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     cx, cy = to_m.transform(centres[:, 0], centres[:, 1])

@@ -318,7 +318,7 @@ def build_hotspot_map(
         ``level`` ("red", "orange", "yellow", "blue"); optional ``gi_z``, ``gi_p``, ``bin``
         and ``bin_fdr`` (ArcGIS Gi_Bin, −3 … 3), ``moran_i``, ``moran_p``, ``kde`` (incidents
         per km²), ``trend`` ("", "new", "intensifying", "persistent", "diminishing"),
-        ``households``, ``population``, ``elderly``, ``incident_rate``, ``elderly_share``,
+        ``households``, ``population``, ``elderly``, ``rate``, ``elderly_share``,
         raw factor columns (``dist_fire_station_m`` …) and ``rank_<factor>``, the 0–1
         percentile rank of each factor of the index (shown with the raw ``<factor>`` value).
         A missing optional column leaves its popup row out; without ``bin``, ``kde`` or
@@ -584,7 +584,7 @@ def cell_table(
         "lv": [level_text(value, lang, three_colour) for value in cells["level"].tolist()],
         "ix": [fixed(value, 2) for value in cells["index"].tolist()],
         "n": [fmt_number(value) for value in cells["count"].tolist()],
-        "rt": [significant(value) for value in column(cells, "incident_rate")],
+        "rt": [significant(value) for value in column(cells, "rate")],
         "z": [fixed(value, 2) for value in column(cells, "gi_z")],
         "p": [significant(value) for value in column(cells, "gi_p")],
         "b": [gi_bin_text(value, lang) for value in column(cells, "bin")],

@@ -250,7 +250,7 @@ _LABELS: dict[str, dict[str, str]] = {
     "hs_factor": {"zh": "因子", "en": "factor"},
     "hs_factor_value": {"zh": "数值", "en": "value"},
     "hs_factor_rank": {"zh": "百分位排名 (0–1)", "en": "percentile rank (0–1)"},
-    "hs_factor_incident_rate": {"zh": "发案率", "en": "incident rate"},
+    "hs_factor_rate": {"zh": "发案率", "en": "incident rate"},
     "hs_factor_gi_z": {"zh": "Gi* z 值", "en": "Gi* z-score"},
     "hs_factor_elderly_share": {"zh": "老年人口比例", "en": "elderly share"},
     "hs_factor_building_age": {"zh": "建筑年代", "en": "building age"},

@@ -42,7 +42,7 @@ CENTRE = h3.latlng_to_cell(LAT0, LON0, RES)
 UTM = 32650
 SACRAMENTO = "incidents/sacramento_crime_jan2006.csv"
 
-FACTORS = ("incident_rate", "gi_z", "dist_fire_station_m")
+FACTORS = ("rate", "gi_z", "dist_fire_station_m")
 
 # Layer (English name) -> number of features, and whether it starts switched on.
 EXPECTED = {
@@ -105,9 +105,9 @@ def sample_cells() -> gpd.GeoDataFrame:
             "population": 120.0,
             "elderly": 30.0,
             "elderly_share": 0.25,
-            "incident_rate": record["count"] / 50.0,
+            "rate": record["count"] / 50.0,
             "dist_fire_station_m": 300.0 * ring + 50.0,
-            "rank_incident_rate": 1.0 - 0.25 * ring,
+            "rank_rate": 1.0 - 0.25 * ring,
             "rank_gi_z": 1.0 - 0.3 * ring,
             "rank_dist_fire_station_m": ring / 3.0,
             "geometry": hexagon(cell),
@@ -494,8 +494,8 @@ def many_cells(n: int = 3600) -> gpd.GeoDataFrame:
             "moran_p": 0.5,
             "kde": row * 0.01,
             "trend": np.where(row % 10 == 0, "persistent", ""),
-            "incident_rate": (row % 5).astype(float),
-            "rank_incident_rate": (row % 5) / 4.0,
+            "rate": (row % 5).astype(float),
+            "rank_rate": (row % 5) / 4.0,
         },
         geometry=[hexagon(cell) for cell in ids],
         crs=4326,

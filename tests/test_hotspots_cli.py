@@ -131,13 +131,23 @@ def test_with_osm_exposure_factors_and_grid_rollup(capsys, tmp_path):
     assert main(args) == 0
     capsys.readouterr()
     cells = gpd.read_file(out / "shequ.gpkg", layer="cells")
-    for col in ("households", "incident_rate", "elderly_share", "charging_gap", "rank_gi_z"):
+    for col in ("households", "rate", "elderly_share", "charging_gap", "rank_gi_z"):
         assert col in cells.columns
     with_homes = cells[cells["households"] > 0]
-    assert np.allclose(with_homes["incident_rate"], with_homes["count"] / with_homes["households"])
+    assert np.allclose(with_homes["rate"], with_homes["count"] / with_homes["households"])
     assert cells["charging_gap"].dropna().between(0, 1).all()
     rejects = pd.read_csv(out / "rejects.csv")
     assert cells["count"].sum() + len(rejects) == 300
     grids = gpd.read_file(out / "shequ.gpkg", layer="grids")
     assert {"grid_id", "incidents", "mean_index", "level"} <= set(grids.columns)
     assert grids["incidents"].sum() <= cells["count"].sum()
+
+
+def test_distance_band_weights_from_the_profile(capsys, tmp_path):
+    profile = tmp_path / "p.yaml"
+    profile.write_text("risk:\n  weights_distance_m: 800\n")
+    out = tmp_path / "o"
+    code, _ = _hot(capsys, "--profile", str(profile), "--res", "8", "--out", str(out))
+    assert code == 0
+    summary = pd.read_csv(out / "summary.csv").iloc[0]
+    assert summary["weights"].startswith("distance band 800 m")
