@@ -35,7 +35,9 @@ from shequ.analyses.grid_search import AtomData, SearchWeights, improve
 from shequ.geo.atoms import Atoms
 
 # Redraw: tolerance is near-hard, then fewest moves; shape and borders only break ties.
-REDRAW_WEIGHTS = SearchWeights(dev=0.05, out=5000.0, compact=0.01, border=0.002, move=2.0)
+REDRAW_WEIGHTS = SearchWeights(
+    dev=0.05, out=50000.0, compact=0.01, perimeter=0.01, border=0.002, move=2.0
+)
 
 
 def existing_labels(
@@ -169,11 +171,11 @@ class GridRedrawer:
         )
         final = np.asarray(id_of, dtype=np.int64)[labels]
         log["start"] = "existing grids"
-        alt = self._from_fresh_plan(atoms, data, origin, fixed)
-        if alt is not None and _rank(alt[0], origin, data, fixed, target, tol) < _rank(
-            final, origin, data, fixed, target, tol
-        ):
-            final, log = alt
+        local_rank = _rank(final, origin, data, fixed, target, tol)
+        if local_rank[0] > 0:  # some grid that could be fixed is still out of tolerance
+            alt = self._from_fresh_plan(atoms, data, origin, fixed)
+            if alt is not None and _rank(alt[0], origin, data, fixed, target, tol) < local_rank:
+                final, log = alt
         moved = (final != origin) & (origin >= 0)
         hh = atoms.frame["households"].to_numpy()
         self.labels_ = final
@@ -256,11 +258,13 @@ class GridRedrawer:
 
 
 def _rank(labels, origin, data: AtomData, fixed, target: float, tol: float) -> tuple:
-    """(grids out of tolerance that could be fixed, households moved): lower is better."""
+    """(excess beyond the tolerance band over grids that could be fixed, in whole percent,
+    then households moved): lower is better. A fresh plan must cut the excess to win."""
     _, inv = np.unique(labels, return_inverse=True)
     h = np.bincount(inv, weights=data.households)
     has_fixed = np.bincount(inv, weights=fixed.astype(float)) > 0
-    out = int(((np.abs(h / target - 1) > tol + 1e-9) & ~has_fixed).sum())
+    excess = np.maximum(np.abs(h / target - 1) - tol, 0.0)[~has_fixed].sum()
+    out = int(np.ceil(excess * 100 - 1e-9))
     moved = float(data.households[(labels != origin) & (origin >= 0)].sum())
     return out, moved
 

@@ -33,7 +33,7 @@ class SearchWeights:
     first, then compactness, then borders; see benchmarks/grids.py)."""
 
     dev: float = 20.0
-    out: float = 500.0
+    out: float = 50000.0  # beyond ±tolerance: near-hard (1 % outside costs 5)
     compact: float = 3.0  # moment-of-inertia compactness (stretched shapes)
     perimeter: float = 3.0  # Polsby-Popper (ragged borders)
     border: float = 0.02
