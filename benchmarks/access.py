@@ -87,8 +87,6 @@ import resource
 import sys
 import time
 import tracemalloc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +98,7 @@ import pandas as pd
 import pyproj
 import scipy
 import shapely
+from common import Meter, rounded, shared_dir
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
 import shequ
@@ -128,40 +127,11 @@ AIM_ACCESS_RATIO = 100.0
 AIM_POLYGON_RATIO = 20.0
 AIM_1000_POLYGONS_S = 30.0
 SEED = 0
-MB = 1024.0 * 1024.0
 
 log = logging.getLogger("benchmarks.access")
 
 
 # --------------------------------------------------------------------------- measuring
-
-
-class Meter:
-    """One pass of measurements: seconds per stage, or (traced) tracemalloc peak MB per stage.
-
-    The peak is the stage's own: the highest traced memory during the stage minus what was
-    already allocated when it started.
-    """
-
-    def __init__(self, traced: bool) -> None:
-        self.traced = traced
-        self.values: dict[str, float] = {}
-        self.cpu: dict[str, float] = {}  # process CPU seconds per stage (untraced pass)
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        log.info("%s pass: %s", "memory" if self.traced else "timing", name)
-        gc.collect()
-        if self.traced:
-            base = tracemalloc.get_traced_memory()[0]
-            tracemalloc.reset_peak()
-            yield
-            self.values[name] = (tracemalloc.get_traced_memory()[1] - base) / MB
-        else:
-            start, cpu = time.perf_counter(), time.process_time()
-            yield
-            self.values[name] = time.perf_counter() - start
-            self.cpu[name] = time.process_time() - cpu
 
 
 # --------------------------------------------------------------------------- shequ pipeline
@@ -189,14 +159,6 @@ class Run:
     isochrones: gpd.GeoDataFrame
     checkpoints: list[tuple[int, float]]  # (polygons done, seconds since the stage began)
     counts: dict[str, Any]
-
-
-def shared_dir() -> Path:
-    """``$SHEQU_SHARED``, else ``../shared`` beside the repository root."""
-    env = os.environ.get("SHEQU_SHARED")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared"
 
 
 def demand_points(osm: OsmData, crs: pyproj.CRS) -> np.ndarray:
@@ -736,22 +698,6 @@ def versions() -> dict[str, str]:
         "pandas": pd.__version__,
         "pyproj": pyproj.__version__,
     }
-
-
-def rounded(value: Any, digits: int = 4) -> Any:
-    """Floats rounded (to significant digits below 1), recursively, for a readable JSON."""
-    if isinstance(value, dict):
-        return {k: rounded(v, digits) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [rounded(v, digits) for v in value]
-    if isinstance(value, float | np.floating):
-        v = float(value)
-        return v if v == 0 or not np.isfinite(v) else float(f"{v:.{digits}g}")
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
 
 
 def memory_pass(shared: Path, profile: Profile) -> dict[str, float]:

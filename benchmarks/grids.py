@@ -61,18 +61,14 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.metadata
 import json
 import logging
 import os
 import platform
-import resource
 import sys
 import time
 import tracemalloc
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +77,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from common import MB, Meter, max_rss_mb, package_version, rounded, shared_dir
 from scipy import sparse
 from scipy.sparse import csgraph
 
@@ -111,46 +108,11 @@ MAXP_FLOOR = 0.85  # max-p threshold = 0.85 x target households
 MAXP_SEED = 0
 MAXP_PARAMS = {"top_n": 2, "max_iterations_construction": 20, "max_iterations_sa": 5}
 AIM_SECONDS = 60.0
-MB = 1024.0 * 1024.0
 
 log = logging.getLogger("benchmarks.grids")
 
 
 # --------------------------------------------------------------------------- measuring
-
-
-class Meter:
-    """One pass: seconds per stage, or (traced) the stage's own tracemalloc peak in MB."""
-
-    def __init__(self, traced: bool) -> None:
-        self.traced = traced
-        self.values: dict[str, float] = {}
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        log.info("%s pass: %s", "memory" if self.traced else "timing", name)
-        gc.collect()
-        if self.traced:
-            base = tracemalloc.get_traced_memory()[0]
-            tracemalloc.reset_peak()
-            yield
-            self.values[name] = (tracemalloc.get_traced_memory()[1] - base) / MB
-        else:
-            start = time.perf_counter()
-            yield
-            self.values[name] = time.perf_counter() - start
-
-
-def max_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def shared_dir() -> Path:
-    """``$SHEQU_SHARED``, else ``../shared`` beside the repository root."""
-    env = os.environ.get("SHEQU_SHARED")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared"
 
 
 # --------------------------------------------------------------------------- instances
@@ -563,41 +525,19 @@ def memory_pass(shared: Path) -> dict[str, float]:
 
 
 def versions() -> dict[str, str]:
-    def version(name: str) -> str:
-        try:
-            return importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            return "?"
-
     return {
         "python": platform.python_version(),
-        "shequ": getattr(shequ, "__version__", version("shequ")),
+        "shequ": getattr(shequ, "__version__", package_version("shequ")),
         "numpy": np.__version__,
-        "scipy": version("scipy"),
-        "scikit-learn": version("scikit-learn"),
+        "scipy": package_version("scipy"),
+        "scikit-learn": package_version("scikit-learn"),
         "shapely": shapely.__version__,
         "geos": shapely.geos_version_string,
         "geopandas": gpd.__version__,
         "pandas": pd.__version__,
-        "spopt": version("spopt"),
-        "libpysal": version("libpysal"),
+        "spopt": package_version("spopt"),
+        "libpysal": package_version("libpysal"),
     }
-
-
-def rounded(value: Any, digits: int = 4) -> Any:
-    """Floats rounded (to significant digits), recursively, for a readable JSON."""
-    if isinstance(value, dict):
-        return {k: rounded(v, digits) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [rounded(v, digits) for v in value]
-    if isinstance(value, float | np.floating):
-        v = float(value)
-        return v if v == 0 or not np.isfinite(v) else float(f"{v:.{digits}g}")
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
 
 
 def stages(inst: str, timing: dict[str, float], peak: dict[str, float]) -> dict[str, Any]:

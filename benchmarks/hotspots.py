@@ -72,20 +72,15 @@ stderr).
 from __future__ import annotations
 
 import argparse
-import gc
-import importlib.metadata
 import json
 import logging
 import os
 import platform
-import resource
-import statistics
 import sys
 import time
 import tracemalloc
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +90,7 @@ import numpy as np
 import pyproj
 import scipy
 import shapely
+from common import Meter, max_rss_mb, package_version, rounded, shared_dir
 from scipy import sparse
 
 import shequ
@@ -119,51 +115,11 @@ P_MIN_NEIGHBOURHOOD = 10  # incidents in a cell's neighbourhood (itself included
 P_SE_MULTIPLE = 4.0
 P_SHARE_AIM = 0.99  # share of those cells within 4 SE needed for "equal results"
 ALPHA = 0.05
-MB = 1024.0 * 1024.0
 
 log = logging.getLogger("benchmarks.hotspots")
 
 
 # --------------------------------------------------------------------------- measuring
-
-
-class Meter:
-    """Seconds per stage (a list, one per repeat), or (traced) tracemalloc peak MB per stage.
-
-    The peak is the stage's own: the highest traced memory during the stage minus what was
-    already allocated when it started.
-    """
-
-    def __init__(self, traced: bool) -> None:
-        self.traced = traced
-        self.values: dict[str, list[float]] = {}
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        log.info("%s: %s", "memory pass" if self.traced else "timing", name)
-        gc.collect()
-        if self.traced:
-            base = tracemalloc.get_traced_memory()[0]
-            tracemalloc.reset_peak()
-            yield
-            value = (tracemalloc.get_traced_memory()[1] - base) / MB
-        else:
-            start = time.perf_counter()
-            yield
-            value = time.perf_counter() - start
-        self.values.setdefault(name, []).append(value)
-
-    def median(self, name: str) -> float:
-        return statistics.median(self.values[name])
-
-    def summary(self) -> dict[str, dict[str, Any]]:
-        return {
-            name: {"seconds": statistics.median(v), "runs": v} for name, v in self.values.items()
-        }
-
-
-def max_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def children_max_rss_mb() -> list[float]:
@@ -187,14 +143,6 @@ def children_max_rss_mb() -> list[float]:
 
 
 # --------------------------------------------------------------------------- inputs
-
-
-def shared_dir() -> Path:
-    """``$SHEQU_SHARED``, else ``../shared`` beside the repository root."""
-    env = os.environ.get("SHEQU_SHARED")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared"
 
 
 def resampled_points(
@@ -378,12 +326,6 @@ def compare(sh: ShequRun, es: EsdaRun, permutations: int) -> dict[str, Any]:
 
 
 def versions() -> dict[str, str | None]:
-    def version(name: str) -> str | None:
-        try:
-            return importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            return None
-
     return {
         "python": platform.python_version(),
         "shequ": getattr(shequ, "__version__", "?"),
@@ -392,10 +334,10 @@ def versions() -> dict[str, str | None]:
         "shapely": shapely.__version__,
         "h3": h3.__version__,
         "pyproj": pyproj.__version__,
-        "esda": version("esda"),
-        "libpysal": version("libpysal"),
+        "esda": package_version("esda"),
+        "libpysal": package_version("libpysal"),
         "numba": numba_version(),
-        "joblib": version("joblib"),
+        "joblib": package_version("joblib"),
     }
 
 
@@ -405,22 +347,6 @@ def numba_version() -> str | None:
     except ImportError:
         return None
     return numba.__version__
-
-
-def rounded(value: Any, digits: int = 4) -> Any:
-    """Floats rounded (to significant digits below 1), recursively, for a readable JSON."""
-    if isinstance(value, dict):
-        return {k: rounded(v, digits) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [rounded(v, digits) for v in value]
-    if isinstance(value, float | np.floating):
-        v = float(value)
-        return v if v == 0 or not np.isfinite(v) else float(f"{v:.{digits}g}")
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
 
 
 def aim(value: float, target: float, *, at_least: bool) -> dict[str, Any]:
@@ -436,7 +362,7 @@ def traced(fn: Callable[[Meter], Any]) -> dict[str, float]:
         fn(meter)
     finally:
         tracemalloc.stop()
-    return {name: max(v) for name, v in meter.values.items()}
+    return {name: max(v) for name, v in meter.runs.items()}
 
 
 NOTES = [

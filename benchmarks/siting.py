@@ -68,12 +68,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
-import importlib.metadata
 import json
 import logging
 import os
 import platform
-import resource
 import sys
 import time
 import tracemalloc
@@ -87,6 +85,7 @@ import numpy as np
 import pulp
 import pyproj
 import scipy
+from common import MB, Meter, max_rss_mb, package_version, rounded, shared_dir
 from scipy.sparse import csgraph
 
 import shequ
@@ -122,42 +121,11 @@ SPOPT_FULL_DEFAULT = "lscp,mclp_10,mclp_50"
 OBJECTIVE_TOL = 1e-6  # relative
 AIM_RATIO = 10.0
 AIM_CURVE_S = 60.0
-MB = 1024.0 * 1024.0
 
 log = logging.getLogger("benchmarks.siting")
 
 
 # --------------------------------------------------------------------------- measuring
-
-
-class Meter:
-    """One pass of measurements: seconds per stage, or (traced) tracemalloc peak MB per stage.
-
-    The peak is the stage's own: the highest traced memory during the stage minus what was
-    already allocated when it started.
-    """
-
-    def __init__(self, traced: bool) -> None:
-        self.traced = traced
-        self.values: dict[str, float] = {}
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        log.info("%s pass: %s", "memory" if self.traced else "timing", name)
-        gc.collect()
-        if self.traced:
-            base = tracemalloc.get_traced_memory()[0]
-            tracemalloc.reset_peak()
-            yield
-            self.values[name] = (tracemalloc.get_traced_memory()[1] - base) / MB
-        else:
-            start = time.perf_counter()
-            yield
-            self.values[name] = time.perf_counter() - start
-
-
-def max_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 # --------------------------------------------------------------------------- instance
@@ -197,14 +165,6 @@ class Instance:
             self.site_fixed[sites],
             counts,
         )
-
-
-def shared_dir() -> Path:
-    """``$SHEQU_SHARED``, else ``../shared`` beside the repository root."""
-    env = os.environ.get("SHEQU_SHARED")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared"
 
 
 def demand_points(osm: OsmData, crs: pyproj.CRS) -> np.ndarray:
@@ -666,37 +626,15 @@ def spopt_pass(
 
 
 def versions() -> dict[str, str]:
-    def version(name: str) -> str:
-        try:
-            return importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            return "?"
-
     return {
         "python": platform.python_version(),
         "shequ": getattr(shequ, "__version__", "?"),
         "numpy": np.__version__,
         "scipy": scipy.__version__,
-        "highspy": version("highspy"),
-        "spopt": version("spopt"),
+        "highspy": package_version("highspy"),
+        "spopt": package_version("spopt"),
         "pulp": pulp.__version__,
     }
-
-
-def rounded(value: Any, digits: int = 4) -> Any:
-    """Floats rounded (to significant digits below 1), recursively, for a readable JSON."""
-    if isinstance(value, dict):
-        return {k: rounded(v, digits) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [rounded(v, digits) for v in value]
-    if isinstance(value, float | np.floating):
-        v = float(value)
-        return v if v == 0 or not np.isfinite(v) else float(f"{v:.{digits}g}")
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
 
 
 def aim_ratio(cmp: dict[str, Any]) -> dict[str, Any]:
