@@ -22,6 +22,7 @@ import shapely
 from scipy.spatial import ConvexHull, QhullError
 from sklearn.neighbors import KernelDensity
 
+from shequ.analyses.access import all_access
 from shequ.analyses.hotspot_stats import (
     check_enough,
     confidence_bins,
@@ -47,14 +48,15 @@ from shequ.geo.h3cells import (
     to_hex,
 )
 from shequ.geo.incidents import read_incidents
-from shequ.geo.osm_file import OsmData, read_osm
+from shequ.geo.osm_file import OsmData
 from shequ.geo.outputs import plain_layer, write_csv, write_gpkg, write_text
 from shequ.geo.polygons_file import read_polygon_file
+from shequ.inputs import AreaInputs, InputOptions, attach, load_inputs
 from shequ.profile import Profile, load_profile
 from shequ.rejects import Rejects
-from shequ.workflow import AccessOptions, compute_access
 
 OUTSIDE = "outside the study area (the OSM extract)"
+CHARGING_KIND = "ebike_charging"
 
 
 @dataclass
@@ -128,7 +130,13 @@ def compute_hotspots(opts: HotspotOptions, progress=None) -> HotspotResult:
         for r in frame["row"].to_numpy()[~keep]:
             rejects.add(inc.source, "incidents", int(r), None, "type not selected (--types)")
         frame = frame[keep].reset_index(drop=True)
-    osm = read_osm(opts.osm) if opts.osm is not None else None
+    # the OSM area is read once: study area, homes, charging points and OSM factor features
+    area_inputs = (
+        load_inputs(InputOptions(osm=opts.osm, profile=opts.profile, kinds=[CHARGING_KIND]))
+        if opts.osm is not None
+        else None
+    )
+    osm = area_inputs.osm if area_inputs is not None else None
     lon, lat = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
     area = _area(osm, lon, lat)
     inside = shapely.contains_xy(area, lon, lat)
@@ -202,7 +210,7 @@ def compute_hotspots(opts: HotspotOptions, progress=None) -> HotspotResult:
         notes.append(f"trends over {info['slices']} equal time slices (Mann-Kendall, Gi* 95 %)")
     elif opts.trends and inc.time_column is None:
         notes.append("no time column: trends skipped (name it with --time-col)")
-    _exposure_and_factors(table, osm, opts.osm, cells, centres, crs, settings, notes)
+    _exposure_and_factors(table, area_inputs, cells, centres, crs, settings, notes)
     factors = [Factor(k, v) for k, v in settings["weights"].items()]
     index, ranks = risk_index(table, factors)
     table["index"] = index
@@ -292,13 +300,25 @@ def _cell_of(cells: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> tuple[np.nd
     return np.minimum(pos, len(cells) - 1), ok
 
 
-def _exposure_and_factors(table, osm, osm_path, cells, centres, crs, settings, notes) -> None:
-    if osm is None:
+def _charging_reach(area: AreaInputs) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Homes and whether each has an e-bike charging point within the kind's walk (the audit's
+    attachment and multi-source search, on the same network)."""
+    profile = area.profile
+    net, (homes, facilities) = attach(
+        area.network, [area.homes, area.facilities], profile.max_access_m
+    )
+    facilities = facilities[facilities["node_id"] >= 0]
+    reach = all_access(net, profile, area.kinds, facilities, homes)[CHARGING_KIND]
+    within = np.nan_to_num(reach.walk_min, nan=np.inf) <= reach.kind.max_walk_min
+    return homes, within
+
+
+def _exposure_and_factors(table, area, cells, centres, crs, settings, notes) -> None:
+    if area is None:
         table["rate"] = table["count"]
         return
-    # homes, their walk to the nearest e-bike charging point, on the audit's own network
-    audit = compute_access(AccessOptions(osm=osm_path, kinds=["ebike_charging"], isochrones=False))
-    homes = audit.homes
+    osm = area.osm
+    homes, within = _charging_reach(area)
     if len(homes):
         ll = homes.to_crs("EPSG:4326")
         pos, ok = _cell_of(cells, ll.geometry.x.to_numpy(), ll.geometry.y.to_numpy())
@@ -306,7 +326,7 @@ def _exposure_and_factors(table, osm, osm_path, cells, centres, crs, settings, n
             table[col] = np.bincount(
                 pos[ok], weights=homes[col].to_numpy()[ok], minlength=len(cells)
             )
-        gap = ~homes["meets_ebike_charging"].fillna(False).to_numpy(dtype=bool)
+        gap = ~within
         unserved = np.bincount(
             pos[ok], weights=(homes["households"].to_numpy() * gap)[ok], minlength=len(cells)
         )
