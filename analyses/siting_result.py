@@ -44,12 +44,6 @@ class SitingResult:
     seconds: dict[str, float] = field(default_factory=dict)
     message: str = ""
 
-    @property
-    def covered_weight(self) -> float:
-        return float(self._weights[self.covered_after].sum()) if self._weights is not None else 0.0
-
-    _weights: np.ndarray | None = field(default=None, repr=False)
-
 
 def open_mask(problem: SitingProblem, new_sites: np.ndarray) -> np.ndarray:
     mask = problem.site_fixed.copy()
@@ -180,5 +174,4 @@ def finish(
         site_load=assignment["site_load"],
         seconds=seconds,
         message=message,
-        _weights=problem.weight,
     )
