@@ -65,8 +65,10 @@ def polygon_inertia(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def atom_data(atoms: Atoms, border_cost: dict[str, float], scale_m: float) -> AtomData:
+def atom_data(atoms: Atoms, border_cost: dict[str, float]) -> AtomData:
+    """Search arrays of the atoms; border costs per metre are scaled by a typical atom's side."""
     fr = atoms.frame
+    scale_m = float(np.sqrt(max(fr["area_m2"].median(), 1.0)))
     c = fr.geometry.centroid
     cost = np.array([border_cost.get(b, 0.0) for b in atoms.border]) * atoms.shared_m / scale_m
     cost = cost + 1e-12  # keep zero-cost borders as stored entries (same pattern as adjacency)
@@ -106,8 +108,10 @@ def _components(nb: sparse.csr_matrix, members: np.ndarray) -> list[np.ndarray]:
 
 def _grow(data: AtomData, members: np.ndarray, k: int, random_state: int) -> np.ndarray:
     """Region growing from k seeds; returns a local label (0..k-1) per member."""
-    if k <= 1 or len(members) <= k:
-        return np.arange(len(members)) if len(members) <= k else np.zeros(len(members), int)
+    if len(members) <= k:  # one atom per grid
+        return np.arange(len(members))
+    if k <= 1:
+        return np.zeros(len(members), dtype=np.int64)
     xy = np.column_stack([data.cx[members], data.cy[members]])
     w = data.households[members] + 1e-6
     km = KMeans(n_clusters=k, n_init=3, random_state=random_state).fit(xy, sample_weight=w)
@@ -190,8 +194,7 @@ class GridPlanner:
 
     def fit(self, atoms: Atoms) -> GridPlanner:
         t0 = time.perf_counter()
-        scale = float(np.sqrt(max(atoms.frame["area_m2"].median(), 1.0)))
-        data = atom_data(atoms, self.border_cost, scale)
+        data = atom_data(atoms, self.border_cost)
         best = None
         for start in range(self.n_starts):
             seed = self.random_state + start

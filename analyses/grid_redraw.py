@@ -30,7 +30,7 @@ import shapely
 from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 
-from shequ.analyses.grid_plan import DEFAULT_BORDER_COST, _grow, atom_data
+from shequ.analyses.grid_plan import DEFAULT_BORDER_COST, GridPlanner, _grow, atom_data
 from shequ.analyses.grid_search import AtomData, SearchWeights, improve
 from shequ.geo.atoms import Atoms
 
@@ -125,8 +125,7 @@ class GridRedrawer:
     def fit(self, atoms: Atoms, origin: np.ndarray) -> GridRedrawer:
         t0 = time.perf_counter()
         target, tol = self.households_per_grid, self.tolerance
-        scale = float(np.sqrt(max(atoms.frame["area_m2"].median(), 1.0)))
-        data = atom_data(atoms, self.border_cost, scale)
+        data = atom_data(atoms, self.border_cost)
         origin = np.asarray(origin, dtype=np.int64)
         ids = np.unique(origin[origin >= 0])
         # dense internal labels 0..k-1 for the search; ids[k] maps back
@@ -199,8 +198,6 @@ class GridRedrawer:
         """A fresh plan renumbered to the existing ids it overlaps most, then pulled back
         toward the existing grids by the same move-costed search (used when the local repair
         cannot reach the tolerance: single moves get stuck where only a chain would help)."""
-        from shequ.analyses.grid_plan import GridPlanner
-
         fresh = GridPlanner(
             self.households_per_grid,
             self.tolerance,
