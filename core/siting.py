@@ -324,8 +324,8 @@ def _curve(
     opts: SiteOptions, problem: SitingProblem, result: SitingResult, progress: Progress
 ) -> pd.DataFrame:
     n_free = int((~problem.site_fixed).sum())
-    wanted = opts.curve_max if opts.curve_max is not None else max(result.p, 10)
-    max_p = min(wanted, DEFAULT_CURVE_MAX if opts.curve_max is None else wanted, n_free)
+    default = min(max(result.p, 10), DEFAULT_CURVE_MAX)
+    max_p = min(opts.curve_max if opts.curve_max is not None else default, n_free)
     columns = ["p", "covered_weight", "covered_share", "bound", "gap", "status", "seconds"]
     total = float(problem.weight.sum())
     base = float(problem.weight[problem.covered_by(problem.site_fixed)].sum())
