@@ -209,6 +209,8 @@ def cmd_grids(args: argparse.Namespace) -> None:
     opts = GridOptions(
         **_area_options(args, None),
         communities=Path(args.communities) if args.communities else None,
+        compounds=Path(args.compounds) if args.compounds else None,
+        split_large_compounds=args.split_large_compounds,
         existing=Path(args.existing) if args.existing else None,
         edits=Path(args.edits) if args.edits else None,
         households_per_grid=args.households_per_grid,
@@ -240,6 +242,14 @@ def _grids_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     grids = sub.add_parser("grids", help="management grids (网格): balanced, contiguous, compact")
     _area_flags(grids)
     grids.add_argument("--communities", help="community (社区) polygons to nest grids in")
+    grids.add_argument(
+        "--compounds", help="gated compound (小区) polygons (default: OSM landuse=residential)"
+    )
+    grids.add_argument(
+        "--split-large-compounds",
+        action="store_true",
+        help="divide compounds above a grid's ceiling into groups of whole buildings",
+    )
     grids.add_argument("--existing", help="existing grid polygons: redraw with fewest moves")
     grids.add_argument("--edits", help="GeoJSON of edits exported from the grid map")
     grids.add_argument(

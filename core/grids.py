@@ -24,9 +24,10 @@ from shequ.analyses.grid_metrics import add_grid_metrics, grid_polygons, plan_su
 from shequ.analyses.grid_plan import DEFAULT_BORDER_COST, GridPlanner
 from shequ.analyses.grid_redraw import GridRedrawer, existing_labels
 from shequ.errors import InputError
-from shequ.geo.atoms import Atoms, atom_of_points, build_atoms
+from shequ.geo.atoms import Atoms, atom_of_points, build_atoms, through_crossed
 from shequ.geo.blocks import border_lines, secondary_lines, street_blocks, study_area
 from shequ.geo.checks import Warning_
+from shequ.geo.homes import building_footprints
 from shequ.geo.outputs import plain_layer, write_csv, write_gpkg, write_text
 from shequ.geo.polygons_file import read_polygon_file
 from shequ.inputs import InputOptions, Progress, load_inputs, no_progress
@@ -38,6 +39,8 @@ class GridOptions(InputOptions):
     """Inputs of a grid delineation (every flag of ``shequ grids``)."""
 
     communities: Path | None = None
+    compounds: Path | None = None  # gated compounds (小区) polygons; default: OSM landuse
+    split_large_compounds: bool = False  # divide compounds above the ceiling by buildings
     existing: Path | None = None  # existing grid polygons: redraw with fewest moves
     edits: Path | None = None  # GeoJSON drawn on the map: reassign atoms, then re-score
     households_per_grid: float | None = None  # default: profile
@@ -82,6 +85,7 @@ def _grid_settings(profile: Profile, opts: GridOptions) -> dict:
         "target": float(target),
         "tolerance": float(tol),
         "split_share": value("split_block_above_share", 0.5),
+        "group_share": value("building_group_share", 0.3),
         "border_cost": {k: float(v) for k, v in costs.items()},
         "pattern": str(code.get("pattern", DEFAULT_PATTERN)),
         "admin": int(code.get("admin", 0)),
@@ -115,6 +119,48 @@ def _communities(opts: GridOptions, area, rejects) -> tuple[gpd.GeoDataFrame | N
     return frame, codes
 
 
+def _gated_compounds(opts: GridOptions, area, lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The compounds no grid may split: the user's file as given, else OSM ``landuse=
+    residential`` polygons without a through road, river or railway inside them."""
+    if opts.compounds is not None:
+        frame, repaired = read_polygon_file(
+            opts.compounds, opts.crs, area.crs, area.rejects, layer="compounds"
+        )
+        if frame.empty:
+            raise InputError("no usable compound polygons (see rejects)", path=opts.compounds)
+        if repaired:
+            area.notes.append(f"{repaired} compound polygons were invalid and have been repaired")
+        frame["compound_id"] = np.arange(len(frame), dtype=np.int64)
+        return frame
+    crossed = through_crossed(area.compounds, lines)
+    if crossed.any():
+        names = area.compounds.loc[crossed, "name"].dropna().astype(str).tolist()[:3]
+        area.notes.append(
+            f"{int(crossed.sum())} landuse=residential areas have a medium/major road, river or "
+            "railway through them: treated as residential zones (divided along their streets), "
+            "not as gated compounds" + (f", e.g. {', '.join(names)}" if names else "")
+        )
+    return area.compounds.loc[~crossed]
+
+
+def _division_notes(atoms: Atoms) -> list[str]:
+    fr = atoms.frame
+    notes = []
+    blocks = fr[(fr["origin"] == "block") & fr["divided"].str.contains("buildings")]
+    if len(blocks):
+        notes.append(
+            f"{blocks['block_id'].nunique()} crowded street blocks were divided into "
+            f"{len(blocks)} groups of whole buildings (no path to divide them along)"
+        )
+    comps = fr[(fr["origin"] == "compound") & (fr["divided"] != "")]
+    if len(comps):
+        notes.append(
+            f"{comps['compound_id'].nunique()} compounds above a grid's ceiling were divided "
+            f"into {len(comps)} groups of whole buildings (--split-large-compounds)"
+        )
+    return notes
+
+
 def _overlap_m2(geoms: np.ndarray) -> float:
     i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     keep = i < j
@@ -141,16 +187,22 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
     homes_xy = np.column_stack([homes.geometry.x, homes.geometry.y])
     outline = study_area(lines, homes_xy)
     blocks = street_blocks(lines, outline)
+    compounds = _gated_compounds(opts, area, lines)
+    ceiling = target * (1 + tol)
     atoms = build_atoms(
         blocks,
-        area.compounds,
+        compounds,
         homes,
         lines,
         outline,
         communities,
         secondary=secondary_lines(area.osm, area.crs),
         split_above=settings["split_share"] * target,
+        footprints=building_footprints(area.osm, area.crs),
+        split_compounds_above=ceiling if opts.split_large_compounds else None,
+        group_limit=settings["group_share"] * target,
     )
+    area.notes += _division_notes(atoms)
     step(1)
     step = progress("step.grids", 1)
     notes = list(area.notes)
@@ -325,9 +377,9 @@ def _plan_notes(atoms: Atoms, grids, planner, target: float, tol: float) -> list
     if len(planner.oversized_):
         h = atoms.frame["households"].to_numpy()[planner.oversized_]
         notes.append(
-            f"{len(planner.oversized_)} compounds or blocks hold more than "
+            f"{len(planner.oversized_)} compounds or buildings hold more than "
             f"{target * (1 + tol):.0f} households alone (up to {h.max():.0f}); each is one grid "
-            "(never split), flagged 'oversized'"
+            "(never split; --split-large-compounds divides compounds), flagged 'oversized'"
         )
     out = grids[~grids["within_tolerance"] & ~grids["oversized"]]
     if len(out):

@@ -20,6 +20,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from shequ.geo.blocks import BORDER_CLASSES
+from shequ.geo.building_groups import divide_by_buildings
 
 SLIVER_M2 = 1.0  # pieces smaller than this are numerical noise of the overlay
 TOUCH_M = 0.5  # shared borders shorter than this are corners, not adjacency
@@ -45,6 +46,28 @@ class Atoms:
         """Symmetric adjacency matrix (value = shared border metres)."""
         m = sparse.coo_matrix((self.shared_m, (self.a, self.b)), shape=(self.n, self.n))
         return (m + m.T).tocsr()
+
+
+THROUGH_CLASSES = ("medium", "major", "river", "rail")
+THROUGH_M = 20.0  # a through line must run this far inside a compound to disqualify it
+
+
+def through_crossed(compounds: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> np.ndarray:
+    """Compounds crossed by a medium or major road, a river or a railway (over ``THROUGH_M``).
+
+    A gated compound (小区) has no public through road, river or railway inside it, so an OSM
+    ``landuse=residential`` polygon that has one is a residential zone drawn over several
+    compounds and streets, not one compound: grids may divide it along its streets.
+    """
+    crossed = np.zeros(len(compounds), dtype=bool)
+    through = lines[lines["border"].isin(THROUGH_CLASSES)].geometry.values
+    if len(compounds) == 0 or len(through) == 0:
+        return crossed
+    inner = shapely.buffer(compounds.geometry.values, -ON_LINE_M)
+    c_idx, l_idx = shapely.STRtree(through).query(inner, predicate="intersects")
+    inside = shapely.length(shapely.intersection(through[l_idx], inner[c_idx]))
+    per = np.bincount(c_idx, weights=inside, minlength=len(compounds))
+    return per > THROUGH_M
 
 
 def _merge_overlapping(compounds: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -75,12 +98,22 @@ def build_atoms(
     *,
     secondary: gpd.GeoDataFrame | None = None,
     split_above: float | None = None,
+    footprints: np.ndarray | None = None,
+    split_compounds_above: float | None = None,
+    group_limit: float | None = None,
 ) -> Atoms:
     """Atoms of the study ``area`` from blocks and compounds, with demand and adjacency.
 
     ``homes`` are points with ``households``/``population``/``elderly``; ``lines`` the border
     lines of :func:`~shequ.geo.blocks.border_lines`; ``communities`` (optional) polygons with a
     ``community_id``: each atom goes to the community holding most of its area.
+
+    With ``split_above``, a block piece holding more households is divided along the
+    ``secondary`` lines (paths, service roads) and then, where still crowded, into groups of
+    whole buildings (``footprints``). Compounds stay whole unless ``split_compounds_above`` is
+    given: a compound holding more than that (a grid's ceiling) is then divided into building
+    groups too, and the ``divided`` column says so. Building groups hold at most
+    ``group_limit`` households (default ``split_above``) where the buildings allow it.
     """
     crs = blocks.crs
     comp_geoms, comp_ids = _merge_overlapping(compounds)
@@ -99,9 +132,30 @@ def build_atoms(
             if part.geom_type == "Polygon" and part.area > SLIVER_M2:
                 pieces.append(part)
                 piece_block.append(block_id)
-    if secondary is not None and split_above is not None and len(pieces):
-        pieces, piece_block = _split_crowded(pieces, piece_block, homes, secondary, split_above)
-    geoms = np.concatenate([comp_geoms, np.asarray(pieces, dtype=object)])
+    how = [""] * len(pieces)
+    fps = footprints if footprints is not None else np.empty(0, dtype=object)
+    group_limit = group_limit or split_above
+    if split_above is not None and len(pieces):
+        if secondary is not None:
+            pieces, piece_block, how = _split_crowded(
+                pieces, piece_block, homes, secondary, split_above
+            )
+        pieces, piece_block, how = _split_by_buildings(
+            pieces, piece_block, how, homes, fps, group_limit, only_above=split_above
+        )
+    comp_how = [""] * len(comp_geoms)
+    if split_compounds_above is not None and split_above is not None and len(comp_geoms):
+        comp_geoms, comp_ids, comp_how = _split_by_buildings(
+            list(comp_geoms),
+            list(comp_ids),
+            comp_how,
+            homes,
+            fps,
+            group_limit,
+            only_above=split_compounds_above,
+        )
+        comp_geoms = np.asarray(comp_geoms, dtype=object)
+    geoms = np.concatenate([np.asarray(comp_geoms, dtype=object), np.asarray(pieces, dtype=object)])
     n_comp = len(comp_geoms)
     frame = gpd.GeoDataFrame(
         {
@@ -109,6 +163,7 @@ def build_atoms(
             "origin": ["compound"] * n_comp + ["block"] * len(pieces),
             "compound_id": np.r_[comp_ids, np.full(len(pieces), -1)].astype(np.int64),
             "block_id": np.r_[np.full(n_comp, -1), piece_block].astype(np.int64),
+            "divided": [*comp_how, *how],
         },
         geometry=list(geoms),
         crs=crs,
@@ -121,19 +176,26 @@ def build_atoms(
     return Atoms(frame, a, b, shared, border)
 
 
-def _split_crowded(
-    pieces: list, piece_block: list, homes: gpd.GeoDataFrame, secondary, limit: float
-) -> tuple[list, list]:
-    """Divide block pieces with more than ``limit`` households along paths inside them."""
-    if len(homes) == 0 or secondary.empty:
-        return pieces, piece_block
-    frame = gpd.GeoDataFrame(geometry=pieces, crs=homes.crs)
+def _loads(pieces: list, homes: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(piece of each home, households per piece)."""
+    frame = gpd.GeoDataFrame(geometry=list(pieces), crs=homes.crs)
     where = atom_of_points(frame, homes.geometry.values)
     hh = np.bincount(
         where, weights=np.nan_to_num(homes["households"].to_numpy(float)), minlength=len(pieces)
     )
+    return where, hh
+
+
+def _split_crowded(
+    pieces: list, piece_block: list, homes: gpd.GeoDataFrame, secondary, limit: float
+) -> tuple[list, list, list]:
+    """Divide block pieces with more than ``limit`` households along paths inside them."""
+    how = [""] * len(pieces)
+    if len(homes) == 0 or secondary.empty:
+        return pieces, piece_block, how
+    _, hh = _loads(pieces, homes)
     tree = shapely.STRtree(secondary.geometry.values)
-    out, out_block = [], []
+    out, out_block, out_how = [], [], []
     for piece, block, load in zip(pieces, piece_block, hh, strict=True):
         parts = [piece]
         if load > limit:
@@ -148,7 +210,46 @@ def _split_crowded(
                     parts = list(faces)
         out += parts
         out_block += [block] * len(parts)
-    return out, out_block
+        out_how += ["paths" if len(parts) > 1 else ""] * len(parts)
+    return out, out_block, out_how
+
+
+def _split_by_buildings(
+    pieces: list,
+    parent: list,
+    how: list,
+    homes: gpd.GeoDataFrame,
+    footprints: np.ndarray,
+    limit: float,
+    *,
+    only_above: float | None = None,
+) -> tuple[list, list, list]:
+    """Divide pieces holding more than ``limit`` (or ``only_above``) households into groups of
+    whole buildings (:func:`~shequ.geo.building_groups.divide_by_buildings`)."""
+    if len(homes) == 0:
+        return pieces, parent, how
+    where, hh = _loads(pieces, homes)
+    threshold = limit if only_above is None else only_above
+    fp_tree = shapely.STRtree(footprints) if len(footprints) else None
+    weights = np.nan_to_num(homes["households"].to_numpy(float))
+    points = homes.geometry.values
+    out, out_parent, out_how = [], [], []
+    for i, (piece, par, label) in enumerate(zip(pieces, parent, how, strict=True)):
+        parts = [piece]
+        if hh[i] > threshold:
+            mine = np.flatnonzero(where == i)
+            near = (
+                footprints[fp_tree.query(piece, predicate="intersects")]
+                if fp_tree is not None
+                else np.empty(0, dtype=object)
+            )
+            parts = divide_by_buildings(piece, points[mine], weights[mine], near, limit)
+        out += parts
+        out_parent += [par] * len(parts)
+        if len(parts) > 1:
+            label = f"{label}+buildings" if label else "buildings"
+        out_how += [label] * len(parts)
+    return out, out_parent, out_how
 
 
 def atom_of_points(atoms: gpd.GeoDataFrame, points: np.ndarray) -> np.ndarray:

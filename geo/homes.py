@@ -81,6 +81,15 @@ def estimate_demand(floor_area_m2: np.ndarray, profile: Profile) -> pd.DataFrame
     return demand_from_population(households * profile.persons_per_household, profile)
 
 
+def building_footprints(osm: OsmData, crs: pyproj.CRS) -> np.ndarray:
+    """Every building footprint of the OSM file (any ``building`` value) in ``crs``: the shapes
+    a grid border must go around."""
+    feats = osm.features
+    is_building = feats["tags"].map(lambda t: "building" in t and t["building"] != "no")
+    polygonal = feats.geom_type.isin(["Polygon", "MultiPolygon"])
+    return feats.loc[is_building & polygonal].to_crs(crs).geometry.to_numpy()
+
+
 def homes_from_osm(
     osm: OsmData, crs: pyproj.CRS, profile: Profile, compounds: gpd.GeoDataFrame, rejects: Rejects
 ) -> gpd.GeoDataFrame:
