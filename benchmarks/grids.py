@@ -20,9 +20,10 @@ grid pipeline on two instances and scores every plan with the same figures:
 shequ stages, each timed (and traced for memory in a separate pass): ``load`` (Nanjing:
 ``load_inputs``, i.e. OSM parse, walk network, homes and compounds; Shanghai: OSM parse),
 ``blocks`` (``border_lines``, ``study_area``, ``street_blocks``), ``demand`` (Shanghai only: the
-synthetic households), ``atoms`` (``build_atoms``; Nanjing with the service roads and paths that
-divide crowded blocks, as ``compute_grids``), ``plan`` (``GridPlanner.fit``, settings from the
-default profile as ``compute_grids`` reads them) and ``metrics`` (``grid_polygons``,
+synthetic households), ``atoms`` (Shanghai ``build_atoms``; Nanjing ``grid_atoms`` as
+``compute_grids``: gated compounds only, crowded pieces divided along paths and then into
+groups of whole buildings), ``plan`` (``GridPlanner.fit``, settings from the default profile
+as ``compute_grids`` reads them) and ``metrics`` (``grid_polygons``,
 ``add_grid_metrics``, ``plan_summary``; Nanjing with the walk network's streets for the patrol
 length). Nanjing is also run once end to end through ``compute_grids`` as a check.
 
@@ -86,10 +87,10 @@ from shequ.analyses.grid_metrics import add_grid_metrics, grid_polygons, plan_su
 from shequ.analyses.grid_plan import GridPlanner
 from shequ.analyses.grid_redraw import GridRedrawer, existing_labels, households_moved
 from shequ.geo.atoms import Atoms, build_atoms
-from shequ.geo.blocks import border_lines, secondary_lines, street_blocks, study_area
+from shequ.geo.blocks import border_lines, street_blocks, study_area
 from shequ.geo.coords import metric_crs
 from shequ.geo.osm_file import read_osm
-from shequ.grids import GridOptions, _grid_settings, compute_grids
+from shequ.grids import GridOptions, _grid_settings, compute_grids, grid_atoms
 from shequ.inputs import load_inputs
 from shequ.profile import load_profile
 
@@ -157,16 +158,7 @@ def nanjing(shared: Path, meter: Meter) -> Instance:
         outline = study_area(lines, np.column_stack([homes.geometry.x, homes.geometry.y]))
         blocks = street_blocks(lines, outline)
     with meter.stage("nanjing.atoms"):
-        atoms = build_atoms(
-            blocks,
-            area.compounds,
-            homes,
-            lines,
-            outline,
-            None,
-            secondary=secondary_lines(area.osm, area.crs),
-            split_above=settings["split_share"] * settings["target"],
-        )
+        atoms = grid_atoms(opts, area, settings, blocks, lines, outline)
     counts = {
         "osm": str(NANJING_OSM),
         "demand": "real OSM buildings as homes (shequ.geo.homes.homes_from_osm, default profile)",

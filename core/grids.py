@@ -119,6 +119,28 @@ def _communities(opts: GridOptions, area, rejects) -> tuple[gpd.GeoDataFrame | N
     return frame, codes
 
 
+def grid_atoms(
+    opts: GridOptions, area, settings: dict, blocks, lines, outline, communities=None
+) -> Atoms:
+    """The atoms of a plan as ``shequ grids`` builds them: gated compounds whole (or divided
+    with ``--split-large-compounds``), crowded pieces divided along paths, then by buildings."""
+    target = settings["target"]
+    ceiling = target * (1 + settings["tolerance"])
+    return build_atoms(
+        blocks,
+        _gated_compounds(opts, area, lines),
+        area.homes.reset_index(drop=True),
+        lines,
+        outline,
+        communities,
+        secondary=secondary_lines(area.osm, area.crs),
+        split_above=settings["split_share"] * target,
+        footprints=building_footprints(area.osm, area.crs),
+        split_compounds_above=ceiling if opts.split_large_compounds else None,
+        group_limit=settings["group_share"] * target,
+    )
+
+
 def _gated_compounds(opts: GridOptions, area, lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The compounds no grid may split: the user's file as given, else OSM ``landuse=
     residential`` polygons without a through road, river or railway inside them."""
@@ -187,21 +209,7 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
     homes_xy = np.column_stack([homes.geometry.x, homes.geometry.y])
     outline = study_area(lines, homes_xy)
     blocks = street_blocks(lines, outline)
-    compounds = _gated_compounds(opts, area, lines)
-    ceiling = target * (1 + tol)
-    atoms = build_atoms(
-        blocks,
-        compounds,
-        homes,
-        lines,
-        outline,
-        communities,
-        secondary=secondary_lines(area.osm, area.crs),
-        split_above=settings["split_share"] * target,
-        footprints=building_footprints(area.osm, area.crs),
-        split_compounds_above=ceiling if opts.split_large_compounds else None,
-        group_limit=settings["group_share"] * target,
-    )
+    atoms = grid_atoms(opts, area, settings, blocks, lines, outline, communities)
     area.notes += _division_notes(atoms)
     step(1)
     step = progress("step.grids", 1)

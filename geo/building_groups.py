@@ -54,7 +54,16 @@ def divide_by_buildings(
     group = _cluster(unit_xy, w, limit, seed)
     if group.max() == 0:
         return [piece]
-    land = _group_land(piece, unit_xy, group, unit_fp)
+    bare = _bare_footprints(piece, footprints, unit_fp)
+    if len(bare):  # buildings without homes (shops, offices) go whole to the nearest group
+        nearest = shapely.STRtree(shapely.points(unit_xy)).query_nearest(
+            shapely.point_on_surface(bare)
+        )[1]
+        fp_group = np.r_[group, group[nearest]]
+        unit_fp = unit_fp + list(bare)
+    else:
+        fp_group = group
+    land = _group_land(piece, unit_xy, group, unit_fp, fp_group)
     return _tidy(piece, land, points)
 
 
@@ -101,8 +110,22 @@ def _cluster(xy: np.ndarray, w: np.ndarray, limit: float, seed: int) -> np.ndarr
     return np.unique(group, return_inverse=True)[1]
 
 
-def _group_land(piece, unit_xy: np.ndarray, group: np.ndarray, unit_fp: list) -> list:
-    """Voronoi land of each group in the piece, footprints kept whole in their own group."""
+def _bare_footprints(piece, footprints: np.ndarray, unit_fp: list) -> np.ndarray:
+    """Footprints in the piece that hold no home (clipped to the piece)."""
+    if len(footprints) == 0:
+        return np.empty(0, dtype=object)
+    fp = shapely.intersection(footprints, piece)
+    fp = fp[shapely.area(fp) > SLIVER_M2]
+    used = [f for f in unit_fp if f is not None]
+    if used:
+        fp = fp[~shapely.equals(fp[:, None], np.asarray(used, dtype=object)[None, :]).any(axis=1)]
+    return fp
+
+
+def _group_land(
+    piece, unit_xy: np.ndarray, group: np.ndarray, unit_fp: list, fp_group: np.ndarray
+) -> list:
+    """Voronoi land of each group in the piece, footprints kept whole in their group."""
     uniq = np.unique(unit_xy, axis=0)
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(uniq), extend_to=piece))
     pts = shapely.points(unit_xy)
@@ -111,7 +134,9 @@ def _group_land(piece, unit_xy: np.ndarray, group: np.ndarray, unit_fp: list) ->
     cell_group[c_idx] = group[p_idx]
     n_groups = int(group.max()) + 1
     fps = [
-        shapely.union_all([f for f, g in zip(unit_fp, group, strict=True) if g == k and f])
+        shapely.union_all(
+            [f for f, g in zip(unit_fp, fp_group, strict=True) if g == k and f is not None]
+        )
         for k in range(n_groups)
     ]
     land = []
