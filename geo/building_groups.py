@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
+import shapely.errors
 from sklearn.cluster import KMeans
 
 SLIVER_M2 = 1.0
+GRID_M = 0.001  # precision grid for overlays GEOS cannot do in floating point
 
 
 def divide_by_buildings(
@@ -74,7 +76,7 @@ def _units(
     unit = np.full(len(points), -1, dtype=np.int64)
     unit_fp: list = []
     if len(footprints):
-        fp = shapely.intersection(footprints, piece)
+        fp = shapely.intersection(shapely.make_valid(footprints), piece)
         fp = fp[shapely.area(fp) > SLIVER_M2]
         p_idx, f_idx = shapely.STRtree(fp).query(points, predicate="intersects")
         first = np.unique(p_idx, return_index=True)[1]
@@ -114,7 +116,7 @@ def _bare_footprints(piece, footprints: np.ndarray, unit_fp: list) -> np.ndarray
     """Footprints in the piece that hold no home (clipped to the piece)."""
     if len(footprints) == 0:
         return np.empty(0, dtype=object)
-    fp = shapely.intersection(footprints, piece)
+    fp = shapely.intersection(shapely.make_valid(footprints), piece)
     fp = fp[shapely.area(fp) > SLIVER_M2]
     used = [f for f in unit_fp if f is not None]
     if used:
@@ -143,19 +145,28 @@ def _group_land(
     for k in range(n_groups):
         cells_k = shapely.union_all(cells[cell_group == k])
         others = shapely.union_all([fps[j] for j in range(n_groups) if j != k])
-        mine = shapely.union(shapely.difference(cells_k, others), fps[k])
-        land.append(shapely.intersection(mine, piece))
+        mine = _overlay(shapely.union, _overlay(shapely.difference, cells_k, others), fps[k])
+        land.append(_overlay(shapely.intersection, mine, piece))
     taken = shapely.Polygon()
     for k in range(n_groups):  # overlapping footprints: first group keeps the overlap
-        land[k] = shapely.difference(land[k], taken)
-        taken = shapely.union(taken, land[k])
+        land[k] = _overlay(shapely.difference, land[k], taken)
+        taken = _overlay(shapely.union, taken, land[k])
     return land
+
+
+def _overlay(op, a, b):
+    """A GEOS overlay, retried on a 1 mm precision grid when the floating-point overlay fails
+    (it does on some nearly collinear OSM footprint edges)."""
+    try:
+        return op(a, b)
+    except shapely.errors.GEOSException:
+        return op(a, b, grid_size=GRID_M)
 
 
 def _tidy(piece, land: list, points: np.ndarray) -> list:
     """Polygons: parts with homes stay with their group; bare parts and slivers join the
     neighbour with homes they share most border with."""
-    rest = shapely.difference(piece, shapely.union_all(land))
+    rest = _overlay(shapely.difference, piece, shapely.union_all(land))
     parts, owner = [], []
     for k, geom in enumerate([*land, rest]):
         for p in shapely.get_parts(geom):
