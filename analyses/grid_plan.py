@@ -10,7 +10,9 @@ Method (seeded region growing, then local search):
    cheapest neighbour (near its seed, not across a major road), so every grid is contiguous by
    construction.
 3. Boundary moves (:mod:`shequ.analyses.grid_search`) trade balance, compactness and strong
-   borders left inside a grid, never breaking contiguity.
+   borders left inside a grid, never breaking contiguity; when single atoms cannot help, chain
+   moves carry an atom with the atoms between it and a lighter grid, and ejection chains pass
+   households along a row of grids to one with room.
 
 Limits: the search finds a good local optimum, not a proven one; atoms are the resolution (a
 plan can only be as balanced as its atoms allow; the report says which grids stay out of
