@@ -374,7 +374,7 @@ def _ejection_pass(
                         ):
                             found.append(b)
             frontier = nxt
-        for y in found[:4]:
+        for y in found[:12]:
             path = [y]
             while parent[path[-1]] >= 0:
                 path.append(parent[path[-1]])
@@ -384,7 +384,7 @@ def _ejection_pass(
             done: list[tuple[int, int]] = []
             side, ok, want = 0.0, True, amount
             for a, b in itertools.pairwise(path):
-                chains = _chains(st, fixed, a, b, 2.0 * want + 1e-9)
+                chains = _chains(st, fixed, a, b, want + tol * target)
                 if not chains:
                     ok = False
                     break

@@ -103,9 +103,9 @@ def test_redraw_after_growth_of_real_homes(nanjing_plan):
         assert not report["overlaps"]
         redraw = GridRedrawer(300.0, time_limit_s=20).fit(atoms, origin)
         fresh = GridPlanner(300.0, time_limit_s=20).fit(atoms)
-        assert households_moved(origin, redraw.labels_, grown) < households_moved(
-            origin, fresh.labels_, grown
-        )
+        moved = households_moved(origin, redraw.labels_, grown)
+        assert moved < 0.5 * households_moved(origin, fresh.labels_, grown)
+        assert redraw.households_moved_ == pytest.approx(redraw.moves_["households"].sum())
 
         def out_of_band(labels):
             _, inv = np.unique(labels, return_inverse=True)
@@ -113,8 +113,8 @@ def test_redraw_after_growth_of_real_homes(nanjing_plan):
             big = np.bincount(inv, weights=(grown > 345).astype(float)) > 0
             return int((np.abs(dev[~big]) > 0.15 + 1e-6).sum())
 
-        assert out_of_band(redraw.labels_) <= out_of_band(fresh.labels_)
-        assert out_of_band(redraw.labels_) < out_of_band(origin)
+        assert out_of_band(origin) > 0  # the growth pushed grids out of the band …
+        assert out_of_band(redraw.labels_) == 0  # … and the redraw ends within tolerance
     finally:
         fr["households"] = h
 
