@@ -34,9 +34,12 @@ from shequ.analyses.grid_plan import DEFAULT_BORDER_COST, GridPlanner, _grow, at
 from shequ.analyses.grid_search import AtomData, SearchWeights, improve
 from shequ.geo.atoms import Atoms
 
-# Redraw: tolerance is near-hard, then fewest moves; shape and borders only break ties.
+# Redraw: tolerance is near-hard, then fewest moves. Shape weighs a third of a new plan's: with
+# less, the first balance-fixing move found wins wherever it is and grids fray (central
+# Shanghai, 2.5 km window, +30 % near the centre: mean Polsby-Popper 0.56 -> 0.41 at 0.01, 0.54
+# at 1.0, with fewer households moved: 1,427 vs 1,598).
 REDRAW_WEIGHTS = SearchWeights(
-    dev=0.05, out=50000.0, compact=0.01, perimeter=0.01, border=0.002, move=2.0
+    dev=0.05, out=50000.0, compact=1.0, perimeter=1.0, border=0.002, move=2.0
 )
 
 
