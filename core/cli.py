@@ -20,7 +20,7 @@ from shequ import __version__
 from shequ.errors import InputError
 from shequ.grids import GridOptions, compute_grids, write_grid_outputs
 from shequ.hotspots import HotspotOptions, compute_hotspots, write_hotspot_outputs
-from shequ.i18n import default_lang, t
+from shequ.i18n import default_lang, render_note, t
 from shequ.siting import SiteOptions, SiteResult, compute_siting, write_siting_outputs
 from shequ.workflow import (
     RASTER_COLUMNS,
@@ -77,7 +77,7 @@ def _progress_factory(lang: str, quiet: bool) -> Callable[[str, int], Callable[[
 
 def _print_notes(notes: list[str], warnings: list, lang: str) -> None:
     for note in notes:
-        print(t("note", lang, msg=note), file=sys.stderr)
+        print(t("note", lang, msg=render_note(note, lang)), file=sys.stderr)
     for warning in warnings:
         params = dict(warning.params)
         if params.get("cause"):

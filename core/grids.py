@@ -30,6 +30,7 @@ from shequ.geo.checks import Warning_
 from shequ.geo.homes import building_footprints
 from shequ.geo.outputs import plain_layer, write_csv, write_gpkg, write_text
 from shequ.geo.polygons_file import read_polygon_file
+from shequ.i18n import Note
 from shequ.inputs import InputOptions, Progress, load_inputs, no_progress
 from shequ.profile import Profile
 
@@ -109,13 +110,10 @@ def _communities(opts: GridOptions, area, rejects) -> tuple[gpd.GeoDataFrame | N
             int(i): int(c) for i, c in zip(frame["community_id"], numeric, strict=True) if c == c
         }
     if repaired:
-        area.notes.append(f"{repaired} community polygons were invalid and have been repaired")
+        area.notes.append(Note("n.communities_repaired", n=repaired))
     overlap = _overlap_m2(frame.geometry.values)
     if overlap > 1.0:
-        area.notes.append(
-            f"community polygons overlap by {overlap:.0f} m2; each atom goes to the community "
-            "holding most of it"
-        )
+        area.notes.append(Note("n.communities_overlap", m2=overlap))
     return frame, codes
 
 
@@ -151,16 +149,14 @@ def _gated_compounds(opts: GridOptions, area, lines: gpd.GeoDataFrame) -> gpd.Ge
         if frame.empty:
             raise InputError("no usable compound polygons (see rejects)", path=opts.compounds)
         if repaired:
-            area.notes.append(f"{repaired} compound polygons were invalid and have been repaired")
+            area.notes.append(Note("n.compounds_repaired", n=repaired))
         frame["compound_id"] = np.arange(len(frame), dtype=np.int64)
         return frame
     crossed = through_crossed(area.compounds, lines)
     if crossed.any():
         names = area.compounds.loc[crossed, "name"].dropna().astype(str).tolist()[:3]
         area.notes.append(
-            f"{int(crossed.sum())} landuse=residential areas have a medium/major road, river or "
-            "railway through them: treated as residential zones (divided along their streets), "
-            "not as gated compounds" + (f", e.g. {', '.join(names)}" if names else "")
+            Note("n.residential_zones", n=int(crossed.sum()), names=", ".join(names) or "-")
         )
     return area.compounds.loc[~crossed]
 
@@ -171,14 +167,12 @@ def _division_notes(atoms: Atoms) -> list[str]:
     blocks = fr[(fr["origin"] == "block") & fr["divided"].str.contains("buildings")]
     if len(blocks):
         notes.append(
-            f"{blocks['block_id'].nunique()} crowded street blocks were divided into "
-            f"{len(blocks)} groups of whole buildings (no path to divide them along)"
+            Note("n.blocks_divided", blocks=blocks["block_id"].nunique(), groups=len(blocks))
         )
     comps = fr[(fr["origin"] == "compound") & (fr["divided"] != "")]
     if len(comps):
         notes.append(
-            f"{comps['compound_id'].nunique()} compounds above a grid's ceiling were divided "
-            f"into {len(comps)} groups of whole buildings (--split-large-compounds)"
+            Note("n.compounds_divided", compounds=comps["compound_id"].nunique(), groups=len(comps))
         )
     return notes
 
@@ -277,19 +271,13 @@ def _redraw(opts: GridOptions, area, atoms: Atoms, settings: dict, notes: list[s
         frame["grid_id"] = np.arange(len(frame), dtype=np.int64)
     origin, report = existing_labels(atoms, frame)
     if repaired:
-        notes.append(f"{repaired} existing grid polygons were invalid and have been repaired")
+        notes.append(Note("n.existing_repaired", n=repaired))
     if report["overlaps"]:
         total = sum(o["overlap_m2"] for o in report["overlaps"])
-        notes.append(
-            f"existing grids overlap in {len(report['overlaps'])} places ({total:.0f} m2): "
-            "each atom stays with the grid holding most of it"
-        )
+        notes.append(Note("n.existing_overlap", n=len(report["overlaps"]), m2=total))
     if report["gap_atoms"]:
         hh = atoms.frame["households"].to_numpy()[report["gap_atoms"]].sum()
-        notes.append(
-            f"{len(report['gap_atoms'])} atoms ({hh:.0f} households) lay in gaps between the "
-            "existing grids: each joined the neighbour it shares most border with"
-        )
+        notes.append(Note("n.existing_gaps", n=len(report["gap_atoms"]), households=hh))
     redrawer = GridRedrawer(
         settings["target"],
         settings["tolerance"],
@@ -303,7 +291,7 @@ def _redraw(opts: GridOptions, area, atoms: Atoms, settings: dict, notes: list[s
     redrawer.method = f"redraw from {Path(opts.existing).name}: " + redrawer.log_["start"]
     if redrawer.split_ or redrawer.merged_:
         notes.append(
-            f"grids split: {redrawer.split_ or '-'}; merged away: {redrawer.merged_ or '-'}"
+            Note("n.split_merged", split=redrawer.split_ or "-", merged=redrawer.merged_ or "-")
         )
     return redrawer, redrawer.moves_
 
@@ -335,12 +323,16 @@ def _edits(opts: GridOptions, area, atoms: Atoms, labels, moves, codes, notes: l
     for row, reason in rejected:
         area.rejects.add(str(opts.edits), "edits", row, None, reason)
     notes.append(
-        f"{len(edits) - len(rejected)} edits applied: {len(edit_moves)} atoms, "
-        f"{edit_moves['households'].sum():.0f} households moved"
+        Note(
+            "n.edits_applied",
+            n=len(edits) - len(rejected),
+            atoms=len(edit_moves),
+            households=edit_moves["households"].sum(),
+        )
     )
     broken = broken_grids(atoms, labels)
     if broken:
-        notes.append(f"after the edits these grids are no longer contiguous: {broken}")
+        notes.append(Note("n.edits_broken", grids=broken))
     if moves is not None and len(moves):
         edit_moves = pd.concat([moves.assign(edit_row=-1), edit_moves], ignore_index=True)
     return labels, edit_moves
@@ -385,19 +377,14 @@ def _plan_notes(atoms: Atoms, grids, planner, target: float, tol: float) -> list
     if len(planner.oversized_):
         h = atoms.frame["households"].to_numpy()[planner.oversized_]
         notes.append(
-            f"{len(planner.oversized_)} compounds or buildings hold more than "
-            f"{target * (1 + tol):.0f} households alone (up to {h.max():.0f}); each is one grid "
-            "(never split; --split-large-compounds divides compounds), flagged 'oversized'"
+            Note("n.oversized", n=len(planner.oversized_), ceiling=target * (1 + tol), most=h.max())
         )
     out = grids[~grids["within_tolerance"] & ~grids["oversized"]]
     if len(out):
-        notes.append(
-            f"{len(out)} grids stay outside ±{tol:.0%}: their atoms (compounds, blocks cut off "
-            "by large compounds or communities) allow no better split"
-        )
+        notes.append(Note("n.out_of_tolerance", n=len(out), tol=tol))
     outside = int((atoms.frame["community_id"] < 0).sum())
     if outside:
-        notes.append(f"{outside} atoms lie outside every community: their grids are flagged")
+        notes.append(Note("n.outside_community", n=outside))
     return notes
 
 

@@ -38,6 +38,8 @@ from shequ.errors import InputError
 from shequ.geo.coords import metric_crs
 from shequ.geo.facilities import matches_tags
 from shequ.geo.h3cells import (
+    AUTO_MIN_PER_CELL,
+    AUTO_RES_RANGE,
     auto_resolution,
     cell_centres,
     cell_polygons,
@@ -51,6 +53,7 @@ from shequ.geo.incidents import read_incidents
 from shequ.geo.osm_file import OsmData
 from shequ.geo.outputs import plain_layer, write_csv, write_gpkg, write_text
 from shequ.geo.polygons_file import read_polygon_file
+from shequ.i18n import Note
 from shequ.inputs import AreaInputs, InputOptions, attach, load_inputs
 from shequ.profile import Profile, load_profile
 from shequ.rejects import Rejects
@@ -156,13 +159,20 @@ def compute_hotspots(opts: HotspotOptions, progress=None) -> HotspotResult:
     except ValueError as exc:
         raise InputError(str(exc), path=inc.source) from None
     if opts.res is None:
-        res, why = auto_resolution(lon, lat)
+        res, _ = auto_resolution(lon, lat)
+        why = Note(
+            "n.res_auto",
+            res=res,
+            lo=AUTO_RES_RANGE[0],
+            hi=AUTO_RES_RANGE[1],
+            least=AUTO_MIN_PER_CELL,
+        )
     else:
         try:
             res = check_resolution(opts.res)
         except ValueError as exc:
             raise InputError(str(exc)) from None
-        why = f"resolution {res}: given with --res"
+        why = Note("n.res_given", res=res)
     notes.append(why)
     point_cells = points_to_cells(lon, lat, res)
     cells = np.union1d(polygon_to_cells(area, res), point_cells)
@@ -180,9 +190,13 @@ def compute_hotspots(opts: HotspotOptions, progress=None) -> HotspotResult:
     if cut < floor:
         need = int(np.ceil(floor * len(cells) / settings["alpha"]))
         notes.append(
-            f"no cell passes the FDR cut: with {settings['permutations']} permutations the "
-            f"smallest p is {floor:g}, and {len(cells)} cells need {need} such cells; raise "
-            "risk.permutations in the profile for FDR-controlled bins"
+            Note(
+                "n.fdr_none",
+                perms=settings["permutations"],
+                floor=floor,
+                cells=len(cells),
+                need=need,
+            )
         )
     moran = local_moran(count, w_plain)
     # with binary ring weights both statistics are monotone in the neighbours' sum, so their
@@ -207,9 +221,9 @@ def compute_hotspots(opts: HotspotOptions, progress=None) -> HotspotResult:
     if opts.trends and inc.time_column is not None and frame["time"].notna().all():
         counts_t, _ = slice_counts(where, frame["time"], len(cells), settings["slices"])
         table["trend"], info = emerging_categories(counts_t, w_star)
-        notes.append(f"trends over {info['slices']} equal time slices (Mann-Kendall, Gi* 95 %)")
+        notes.append(Note("n.trends", slices=info["slices"]))
     elif opts.trends and inc.time_column is None:
-        notes.append("no time column: trends skipped (name it with --time-col)")
+        notes.append(Note("n.no_time"))
     _exposure_and_factors(table, area_inputs, cells, centres, crs, settings, notes)
     factors = [Factor(k, v) for k, v in settings["weights"].items()]
     index, ranks = risk_index(table, factors)
@@ -364,7 +378,7 @@ def _building_age(table: pd.DataFrame, osm: OsmData, cells: np.ndarray, notes: l
     year = feats["tags"].map(_build_year).to_numpy(dtype=float)
     dated = np.isfinite(year)
     if not dated.any():
-        notes.append("no building carries start_date or building:age: age factor skipped")
+        notes.append(Note("n.no_age"))
         return
     pts = feats.loc[dated].geometry.representative_point()
     pos, ok = _cell_of(cells, pts.x.to_numpy(), pts.y.to_numpy())
@@ -372,7 +386,7 @@ def _building_age(table: pd.DataFrame, osm: OsmData, cells: np.ndarray, notes: l
     total = np.bincount(pos[ok], weights=age[ok], minlength=len(cells))
     count = np.bincount(pos[ok], minlength=len(cells))
     table["building_age"] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-    notes.append(f"building age from {int(dated.sum())} dated buildings")
+    notes.append(Note("n.age_from", n=int(dated.sum())))
 
 
 def _build_year(tags: dict) -> float:

@@ -64,6 +64,127 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "若按 {crs} 转换则为 {then:.0f} 米，文件很可能是 {crs} 坐标（请使用 --crs {crs}）",
     ),
     "note": ("note: {msg}", "提示：{msg}"),
+    # notes (shequ.i18n.Note): printed in the user's language, kept in English in run.json
+    "n.network_fragments": (
+        "kept the largest connected street network; dropped {components} fragments ({nodes} "
+        "nodes, {metres:.0f} m of street)",
+        "保留最大的连通街道网络；删除 {components} 个碎片（{nodes} 个节点，{metres:.0f} 米街道）",
+    ),
+    "n.raster_population": (
+        "{column}: {total:.0f} people from {rasters} raster(s) spread over homes by floor area",
+        "{column}：{rasters} 个栅格的 {total:.0f} 人按建筑面积分配到住宅",
+    ),
+    "n.osm_unsorted": (
+        "objects were not sorted by id; read through a sorted copy",
+        "OSM 对象未按 id 排序；已通过排序后的副本读取",
+    ),
+    "n.osm_ways_cut": (
+        "{cut} highway ways cut where the extract was clipped ({dropped} dropped: fewer than two "
+        "nodes present)",
+        "{cut} 条道路在数据裁剪边界处被截断（{dropped} 条不足两个节点，已丢弃）",
+    ),
+    "n.osm_areas_failed": (
+        "{n} areas could not be assembled (clipped multipolygons)",
+        "{n} 个面无法组装（被裁剪的多边形）",
+    ),
+    "n.communities_repaired": (
+        "{n} community polygons were invalid and have been repaired",
+        "{n} 个社区多边形无效，已修复",
+    ),
+    "n.communities_overlap": (
+        "community polygons overlap by {m2:.0f} m2; each atom goes to the community holding most "
+        "of it",
+        "社区多边形重叠 {m2:.0f} 平方米；每个单元归入占其面积最多的社区",
+    ),
+    "n.compounds_repaired": (
+        "{n} compound polygons were invalid and have been repaired",
+        "{n} 个小区多边形无效，已修复",
+    ),
+    "n.residential_zones": (
+        "{n} landuse=residential areas have a medium/major road, river or railway through them: "
+        "treated as residential zones (divided along their streets), not as gated compounds "
+        "({names})",
+        "{n} 个 landuse=residential 区域内有主次干路、河流或铁路穿过：视为居住片区（沿街道划分），"
+        "而非封闭小区（{names}）",
+    ),
+    "n.blocks_divided": (
+        "{blocks} crowded street blocks were divided into {groups} groups of whole buildings (no "
+        "path to divide them along)",
+        "{blocks} 个住户过多的街廓被划分为 {groups} 组整栋楼（内部没有可依的道路）",
+    ),
+    "n.compounds_divided": (
+        "{compounds} compounds above a grid's ceiling were divided into {groups} groups of whole "
+        "buildings (--split-large-compounds)",
+        "{compounds} 个超过网格上限的小区被划分为 {groups} 组整栋楼（--split-large-compounds）",
+    ),
+    "n.existing_repaired": (
+        "{n} existing grid polygons were invalid and have been repaired",
+        "{n} 个现有网格多边形无效，已修复",
+    ),
+    "n.existing_overlap": (
+        "existing grids overlap in {n} places ({m2:.0f} m2): each atom stays with the grid "
+        "holding most of it",
+        "现有网格有 {n} 处重叠（{m2:.0f} 平方米）：每个单元留在占其面积最多的网格",
+    ),
+    "n.existing_gaps": (
+        "{n} atoms ({households:.0f} households) lay in gaps between the existing grids: each "
+        "joined the neighbour it shares most border with",
+        "{n} 个单元（{households:.0f} 户）位于现有网格之间的空隙：各自并入共享边界最长的相邻网格",
+    ),
+    "n.split_merged": (
+        "grids split: {split}; merged away: {merged}",
+        "拆分的网格：{split}；被合并的网格：{merged}",
+    ),
+    "n.edits_applied": (
+        "{n} edits applied: {atoms} atoms, {households:.0f} households moved",
+        "已应用 {n} 处修改：{atoms} 个单元，调整 {households:.0f} 户",
+    ),
+    "n.edits_broken": (
+        "after the edits these grids are no longer contiguous: {grids}",
+        "修改后以下网格不再连续：{grids}",
+    ),
+    "n.oversized": (
+        "{n} compounds or buildings hold more than {ceiling:.0f} households alone (up to "
+        "{most:.0f}); each is one grid (never split; --split-large-compounds divides compounds), "
+        "flagged 'oversized'",
+        "{n} 个小区或楼栋单独超过 {ceiling:.0f} 户（最多 {most:.0f} 户）；各自单独成格（不拆分；"
+        "--split-large-compounds 可拆分小区），标记为 oversized",
+    ),
+    "n.out_of_tolerance": (
+        "{n} grids stay outside ±{tol:.0%}: their atoms (compounds, blocks cut off by large "
+        "compounds or communities) allow no better split",
+        "{n} 个网格超出 ±{tol:.0%}：其单元（小区、被大型小区或社区边界隔开的街廓）无法更好地划分",
+    ),
+    "n.outside_community": (
+        "{n} atoms lie outside every community: their grids are flagged",
+        "{n} 个单元不在任何社区内：其网格已标记",
+    ),
+    "n.res_given": ("resolution {res}: given with --res", "分辨率 {res}：由 --res 指定"),
+    "n.res_auto": (
+        "resolution {res}: the finest of {lo}-{hi} at which occupied cells hold at least "
+        "{least:g} incidents on average",
+        "分辨率 {res}：{lo}-{hi} 中有事件网格平均至少 {least:g} 起事件的最细分辨率",
+    ),
+    "n.fdr_none": (
+        "no cell passes the FDR cut: with {perms} permutations the smallest p is {floor:g}, and "
+        "{cells} cells need {need} such cells; raise risk.permutations in the profile for "
+        "FDR-controlled bins",
+        "没有网格通过 FDR 检验：{perms} 次置换的最小 p 值为 {floor:g}，{cells} 个网格需要 {need} "
+        "个这样的网格；请在配置中提高 risk.permutations",
+    ),
+    "n.trends": (
+        "trends over {slices} equal time slices (Mann-Kendall, Gi* 95 %)",
+        "趋势：{slices} 个等长时间段（Mann-Kendall，Gi* 95%）",
+    ),
+    "n.no_time": (
+        "no time column: trends skipped (name it with --time-col)",
+        "没有时间列：跳过趋势分析（用 --time-col 指定）",
+    ),
+    "n.no_age": (
+        "no building carries start_date or building:age: age factor skipped",
+        "没有建筑带有 start_date 或 building:age：跳过房龄因子",
+    ),
+    "n.age_from": ("building age from {n} dated buildings", "房龄来自 {n} 栋标有年份的建筑"),
     "summary.line": (
         "{kind}: {share:.0%} of households within {minutes:g} min ({walker}, {speed:g} m/s)",
         "{kind}：{minutes:g} 分钟内覆盖 {share:.0%} 的住户（{walker}，{speed:g} 米/秒）",
@@ -80,3 +201,24 @@ def default_lang() -> str:
 def t(key: str, lang: str, **params: object) -> str:
     en, zh = MESSAGES[key]
     return (zh if lang == "zh" else en).format(**params)
+
+
+class Note(str):
+    """A note for the user: the English text (it *is* that string, for run.json and logs) plus
+    the message key and parameters, so the CLI can print it in the user's language."""
+
+    key: str
+    params: dict
+
+    def __new__(cls, key: str, **params: object) -> Note:
+        note = super().__new__(cls, MESSAGES[key][0].format(**params))
+        note.key, note.params = key, params
+        return note
+
+    def render(self, lang: str) -> str:
+        return t(self.key, lang, **self.params)
+
+
+def render_note(note: str, lang: str) -> str:
+    """A note in ``lang`` (plain strings, e.g. solver messages, stay as they are)."""
+    return note.render(lang) if isinstance(note, Note) else note

@@ -32,6 +32,7 @@ from shequ.geo.outputs import plain_layer
 from shequ.geo.points_file import read_points_file
 from shequ.geo.population_raster import distribute
 from shequ.geo.snapping import attach_points
+from shequ.i18n import Note
 from shequ.profile import FacilityKind, Profile, load_profile
 from shequ.rejects import Rejects
 
@@ -96,8 +97,12 @@ def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInp
     rep = net.report
     if rep.components_dropped:
         notes.append(
-            f"kept the largest connected street network; dropped {rep.components_dropped} "
-            f"fragments ({rep.nodes_dropped} nodes, {rep.length_dropped_m:.0f} m of street)"
+            Note(
+                "n.network_fragments",
+                components=rep.components_dropped,
+                nodes=rep.nodes_dropped,
+                metres=rep.length_dropped_m,
+            )
         )
 
     step = progress("step.demand", 2)
@@ -147,8 +152,12 @@ def _apply_rasters(
     else:
         homes[opts.raster_column] = values
     notes.append(
-        f"{opts.raster_column}: {total:.0f} people from {len(opts.population_rasters)} "
-        "raster(s) spread over homes by floor area"
+        Note(
+            "n.raster_population",
+            column=opts.raster_column,
+            total=total,
+            rasters=len(opts.population_rasters),
+        )
     )
     return homes
 

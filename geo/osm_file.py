@@ -22,6 +22,7 @@ import osmium
 import shapely
 
 from shequ.errors import InputError
+from shequ.i18n import Note
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ def read_osm(path: str | Path) -> OsmData:
         with tempfile.TemporaryDirectory(prefix="shequ-osm-") as tmp:
             sorted_path = _sorted_copy(path, Path(tmp) / "sorted.osm.pbf")
             parsed = _parse(sorted_path)
-        notes.append("objects were not sorted by id; read through a sorted copy")
+        notes.append(Note("n.osm_unsorted"))
     highways, barriers, rows, ways_cut, ways_dropped, areas_failed = parsed
     features = _features_frame(rows)
     if not highways and features.empty:
@@ -137,12 +138,9 @@ def read_osm(path: str | Path) -> OsmData:
         str(path), highways, features, barriers, ways_cut, ways_dropped, areas_failed, notes
     )
     if ways_cut or ways_dropped:
-        notes.append(
-            f"{ways_cut} highway ways cut where the extract was clipped "
-            f"({ways_dropped} dropped: fewer than two nodes present)"
-        )
+        notes.append(Note("n.osm_ways_cut", cut=ways_cut, dropped=ways_dropped))
     if areas_failed:
-        notes.append(f"{areas_failed} areas could not be assembled (clipped multipolygons)")
+        notes.append(Note("n.osm_areas_failed", n=areas_failed))
     log.info("read %s: %d highway ways, %d features", path.name, len(highways), len(features))
     return data
 

@@ -1,0 +1,42 @@
+"""Every message exists in both languages with the same fields, and notes print in the user's."""
+
+from __future__ import annotations
+
+import json
+import string
+
+import pytest
+
+from shequ.cli import main
+from shequ.i18n import MESSAGES, Note, render_note
+from tests.conftest import shared_file
+
+
+def _fields(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+@pytest.mark.parametrize("key", sorted(MESSAGES))
+def test_both_languages_take_the_same_fields(key):
+    en, zh = MESSAGES[key]
+    assert en and zh
+    assert _fields(en) == _fields(zh)
+
+
+def test_a_note_is_its_english_text_and_renders_in_chinese():
+    note = Note("n.edits_applied", n=2, atoms=5, households=140.0)
+    assert note == "2 edits applied: 5 atoms, 140 households moved"
+    assert json.loads(json.dumps([note])) == [str(note)]
+    assert render_note(note, "zh") == "已应用 2 处修改：5 个单元，调整 140 户"
+    assert render_note("solver said so", "zh") == "solver said so"
+
+
+def test_grid_notes_print_in_chinese(capsys, tmp_path):
+    osm = shared_file("osm/nanjing_xinjiekou_small.osm")
+    args = ["grids", "--quiet", "--no-map", "--lang", "zh", "--osm", str(osm)]
+    assert main([*args, "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "提示：" in err and "视为居住片区" in err and "整栋楼" in err
+    assert "treated as residential zones" not in err
+    run = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
+    assert any("treated as residential zones" in n for n in run["notes"])  # run.json: English
