@@ -38,6 +38,8 @@ class SearchWeights:
     out_linear: float = 20000.0  # … and a steep edge (0.1 % outside costs 20)
     compact: float = 3.0  # moment-of-inertia compactness (stretched shapes)
     perimeter: float = 3.0  # Polsby-Popper (ragged borders)
+    thin: float = 30.0  # steep extra cost below ``thin_below`` Polsby-Popper (thin, ragged grids)
+    thin_below: float = 0.2
     border: float = 0.02
     move: float = 0.0
 
@@ -105,6 +107,7 @@ def _grid_cost(t: _Totals, g: int, target: float, tol: float, w: SearchWeights) 
         + w.out_linear * over
         + w.compact * (1.0 - comp)
         + w.perimeter * (1.0 - pp)
+        + w.thin * max(0.0, w.thin_below - pp)
     )
 
 
@@ -342,15 +345,15 @@ def _ejection_pass(
 ) -> int:
     """Ejection chains: settle a grid outside the band through a row of grids.
 
-    When a grid x is over the band and no neighbour has room (or under it and no neighbour has
-    households to spare), a breadth-first search over the grid graph finds a grid y up to
-    ``depth`` steps away that has; households then flow along the grid path, each grid handing
-    its next one the chain (:func:`_chains`) closest to what it received (x's excess first).
+    When a grid x is over the band and no neighbour can take its excess (or under it and no
+    neighbour can spare households), a breadth-first search over the grid graph collects grids
+    up to ``depth`` steps away that are lighter (heavier) than x by more than the band, most room
+    first; households then flow along the grid path to one of them, each grid handing its next
+    one the chain (:func:`_chains`) closest to what it received (x's excess first).
     The whole chain of moves is kept only if F decreases, else undone. Returns how many were
     kept.
     """
     d, w = st.data, st.w
-    ceiling, floor = target * (1 + tol), target * (1 - tol)
     all_fixed = np.bincount(st.labels, weights=~fixed, minlength=st.n_grids) == 0
     accepted = 0
     dev = st.tot.h / target - 1.0
@@ -368,12 +371,11 @@ def _ejection_pass(
                     if b not in parent and not all_fixed[b]:
                         parent[b] = a
                         nxt.append(b)
-                        h = st.tot.h[b]
-                        if (dev[x] > 0 and h + amount <= ceiling) or (
-                            dev[x] < 0 and h - amount >= floor
-                        ):
+                        gap = (st.tot.h[x] - st.tot.h[b]) * np.sign(dev[x])
+                        if gap > tol * target:
                             found.append(b)
             frontier = nxt
+        found.sort(key=lambda b: st.tot.h[b] * np.sign(dev[x]))  # most room first
         for y in found[:12]:
             path = [y]
             while parent[path[-1]] >= 0:

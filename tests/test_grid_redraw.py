@@ -124,7 +124,7 @@ def test_cli_redraw_and_edits(capsys, tmp_path):
     args += ["--lang", "zh"]
     assert main(args) == 0
     err = capsys.readouterr().err
-    assert "1 edits applied" in err
+    assert "已应用 1 处修改" in err  # the note in the --lang zh of this run
     moved = gpd.read_file(third / "shequ.gpkg", layer="moves")
     assert (moved["to_grid"] == g1).all() and len(moved) >= 1
     rejects = pd.read_csv(third / "rejects.csv")
