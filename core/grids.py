@@ -24,7 +24,7 @@ from shequ.analyses.grid_metrics import add_grid_metrics, grid_polygons, plan_su
 from shequ.analyses.grid_plan import DEFAULT_BORDER_COST, GridPlanner
 from shequ.analyses.grid_redraw import GridRedrawer, existing_labels
 from shequ.errors import InputError
-from shequ.geo.atoms import Atoms, atom_of_points, build_atoms, through_crossed
+from shequ.geo.atoms import THROUGH_CLASSES, Atoms, atom_of_points, build_atoms, through_crossed
 from shequ.geo.blocks import border_lines, secondary_lines, street_blocks, study_area
 from shequ.geo.checks import Warning_
 from shequ.geo.homes import building_footprints
@@ -87,6 +87,7 @@ def _grid_settings(profile: Profile, opts: GridOptions) -> dict:
         "tolerance": float(tol),
         "split_share": value("split_block_above_share", 0.5),
         "group_share": value("building_group_share", 0.3),
+        "zone_classes": list((raw.get("zones_crossed_by") or {}).get("values", THROUGH_CLASSES)),
         "border_cost": {k: float(v) for k, v in costs.items()},
         "pattern": str(code.get("pattern", DEFAULT_PATTERN)),
         "admin": int(code.get("admin", 0)),
@@ -126,7 +127,7 @@ def grid_atoms(
     ceiling = target * (1 + settings["tolerance"])
     return build_atoms(
         blocks,
-        _gated_compounds(opts, area, lines),
+        _gated_compounds(opts, area, lines, settings),
         area.homes.reset_index(drop=True),
         lines,
         outline,
@@ -139,7 +140,9 @@ def grid_atoms(
     )
 
 
-def _gated_compounds(opts: GridOptions, area, lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _gated_compounds(
+    opts: GridOptions, area, lines: gpd.GeoDataFrame, settings: dict
+) -> gpd.GeoDataFrame:
     """The compounds no grid may split: the user's file as given, else OSM ``landuse=
     residential`` polygons without a through road, river or railway inside them."""
     if opts.compounds is not None:
@@ -152,7 +155,7 @@ def _gated_compounds(opts: GridOptions, area, lines: gpd.GeoDataFrame) -> gpd.Ge
             area.notes.append(Note("n.compounds_repaired", n=repaired))
         frame["compound_id"] = np.arange(len(frame), dtype=np.int64)
         return frame
-    crossed = through_crossed(area.compounds, lines)
+    crossed = through_crossed(area.compounds, lines, settings["zone_classes"])
     if crossed.any():
         names = area.compounds.loc[crossed, "name"].dropna().astype(str).tolist()[:3]
         area.notes.append(

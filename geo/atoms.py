@@ -52,7 +52,11 @@ THROUGH_CLASSES = ("medium", "major", "river", "rail")
 THROUGH_M = 20.0  # a through line must run this far inside a compound to disqualify it
 
 
-def through_crossed(compounds: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> np.ndarray:
+def through_crossed(
+    compounds: gpd.GeoDataFrame,
+    lines: gpd.GeoDataFrame,
+    classes: tuple[str, ...] | list[str] = THROUGH_CLASSES,
+) -> np.ndarray:
     """Compounds crossed by a medium or major road, a river or a railway (over ``THROUGH_M``).
 
     A gated compound (小区) has no public through road, river or railway inside it, so an OSM
@@ -60,7 +64,7 @@ def through_crossed(compounds: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> np.
     compounds and streets, not one compound: grids may divide it along its streets.
     """
     crossed = np.zeros(len(compounds), dtype=bool)
-    through = lines[lines["border"].isin(THROUGH_CLASSES)].geometry.values
+    through = lines[lines["border"].isin(list(classes))].geometry.values
     if len(compounds) == 0 or len(through) == 0:
         return crossed
     inner = shapely.buffer(compounds.geometry.values, -ON_LINE_M)

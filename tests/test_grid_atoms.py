@@ -151,3 +151,16 @@ def test_compounds_file_and_split_large_compounds(tmp_path, capsys):
     assert after["oversized_atoms"] < before["oversized_atoms"]
     notes = json.loads((split / "run.json").read_text(encoding="utf-8"))["notes"]
     assert any("--split-large-compounds" in n and "divided" in n for n in notes)
+
+
+def test_profile_can_keep_every_residential_area_whole(tmp_path):
+    profile = tmp_path / "local.yaml"
+    profile.write_text("grid:\n  zones_crossed_by:\n    values: []\n", encoding="utf-8")
+    opts = GridOptions(osm=shared_file(NANJING), profile=profile, time_limit_s=5)
+    plan = compute_grids(opts)
+    assert not any("residential zones" in n for n in plan.notes)
+    area = load_inputs(InputOptions(osm=shared_file(NANJING), kinds=["canteen"]))
+    fr = plan.atoms.frame
+    for geom in area.compounds.geometry:  # all 11, zones included, each in one grid
+        holders = fr[shapely.area(shapely.intersection(fr.geometry.values, geom)) > 1.0]
+        assert holders["grid_id"].nunique() == 1
