@@ -31,6 +31,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from sklearn.cluster import KMeans
 
+from shequ.analyses.grid_repair import repair_out_of_band
 from shequ.analyses.grid_search import AtomData, SearchWeights, improve
 from shequ.geo.atoms import Atoms
 
@@ -213,8 +214,30 @@ class GridPlanner:
                 random_state=seed,
             )
             if best is None or log["objective"] < best[1]["objective"] - 1e-9:
-                best = (labels, {**log, "start": start}, oversized)
-        labels, log, oversized = best
+                best = (labels, {**log, "start": start}, oversized, fixed)
+        labels, log, oversized, fixed = best
+        labels, log["exact_repairs"] = repair_out_of_band(
+            data,
+            labels,
+            oversized,
+            target=self.households_per_grid,
+            tol=self.tolerance,
+            move_per_household=0.0,
+            seconds=self.time_limit_s / 4,
+        )
+        if log["exact_repairs"]:  # the exact model keeps the band; the search restores shape
+            labels, polish = improve(
+                data,
+                labels,
+                fixed,
+                target=self.households_per_grid,
+                tol=self.tolerance,
+                weights=self.weights,
+                max_rounds=self.max_rounds,
+                time_limit_s=self.time_limit_s / self.n_starts,
+                random_state=self.random_state,
+            )
+            log["objective"] = polish["objective"]
         self.labels_ = _compact_ids(labels)
         self.oversized_ = np.flatnonzero(oversized)
         self.log_ = {**log, "starts": self.n_starts}

@@ -31,6 +31,7 @@ from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 
 from shequ.analyses.grid_plan import DEFAULT_BORDER_COST, GridPlanner, _grow, atom_data
+from shequ.analyses.grid_repair import repair_out_of_band
 from shequ.analyses.grid_search import AtomData, SearchWeights, improve
 from shequ.geo.atoms import Atoms
 
@@ -171,6 +172,26 @@ class GridRedrawer:
             time_limit_s=self.time_limit_s / 2,
             random_state=self.random_state,
         )
+        labels, log["exact_repairs"] = repair_out_of_band(
+            data,
+            labels,
+            fixed,
+            target=target,
+            tol=tol,
+            move_per_household=self.weights.move / target,
+            seconds=self.time_limit_s / 4,
+        )
+        if log["exact_repairs"]:  # the search restores shape around the re-solved grids
+            labels, _ = improve(
+                data,
+                labels,
+                fixed,
+                target=target,
+                tol=tol,
+                weights=self.weights,
+                time_limit_s=self.time_limit_s / 4,
+                random_state=self.random_state,
+            )
         final = np.asarray(id_of, dtype=np.int64)[labels]
         log["start"] = "existing grids"
         local_rank = _rank(final, origin, data, fixed, target, tol)

@@ -1,0 +1,232 @@
+"""Exact repair of a few neighbouring grids with HiGHS, when the local search leaves one outside
+the tolerance band.
+
+Boundary, chain and ejection moves (:mod:`shequ.analyses.grid_search`) are local: some grids stay
+out of the band because only a reshuffle of several neighbours at once would fix them. Around such
+a grid the problem is small (the grid and its neighbours: tens to a few hundred atoms), so it is
+solved exactly as a MILP:
+
+- ``x[i, g]`` (binary): atom i belongs to grid g; every atom to exactly one grid of its community;
+- balance: ``lo ≤ Σ_i h_i x[i, g] ≤ hi`` with slack priced far above anything else, so the band
+  holds wherever the atoms allow it;
+- contiguity by single-commodity flow: each grid keeps a root atom (its heaviest), which sends one
+  unit of flow to every other atom of the grid along arcs inside the grid
+  (``f[i→j, g] ≤ (m − 1)·x[i, g]``, ``f[i→j, g] ≤ (m − 1)·x[j, g]``, inflow − outflow = x[i, g]);
+- objective: households moved away from their original grid (the redraw's price), plus a small
+  compactness term (area × squared distance to the grid's current centre, a linearised moment of
+  inertia) so that, among equal answers, grids stay round.
+
+Flow formulations of contiguity are the standard exact model for districting (Shirabe 2005;
+Validi, Buchanan & Lykhovyd 2022); solved on a neighbourhood, not the whole plan, they stay fast.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from scipy import sparse
+
+from shequ.analyses.grid_search import AtomData
+from shequ.analyses.milp import INF, Milp
+
+SLACK_COST = 1000.0  # per household outside the band: far above moves and shape
+SHAPE_WEIGHT = 0.05  # per grid, on the linearised moment of inertia (unit: a disc's)
+
+
+MAX_REPAIRS = 10  # neighbourhoods re-solved per call
+MAX_ATOMS = 150  # larger neighbourhoods are left alone (the flow model grows with their arcs)
+SOLVE_SECONDS = 3.0  # HiGHS time per neighbourhood
+
+
+def repair_out_of_band(
+    data: AtomData,
+    labels: np.ndarray,
+    fixed: np.ndarray,
+    *,
+    target: float,
+    tol: float,
+    move_per_household: float,
+    seconds: float,
+) -> tuple[np.ndarray, int]:
+    """Re-solve the neighbourhood of each grid still outside the band, worst first, while that
+    lowers the total excess; returns the labels and how many re-solves were kept."""
+    done = 0
+    t_end = time.perf_counter() + seconds
+    for _ in range(MAX_REPAIRS):
+        excess = band_excess(labels, data, fixed, target, tol)
+        for g in [g for g in np.argsort(-excess) if excess[g] > 0]:
+            left = t_end - time.perf_counter()
+            region = region_around(labels, data, fixed, int(g))
+            if left < 0.5 or np.isin(labels, region).sum() > MAX_ATOMS:
+                continue
+            new = repair(
+                data,
+                labels,
+                region,
+                target=target,
+                tol=tol,
+                move_per_household=move_per_household,
+                time_limit_s=min(SOLVE_SECONDS, left),
+            )
+            if new is not None and (
+                band_excess(new, data, fixed, target, tol).sum() < excess.sum() - 1e-9
+            ):
+                labels, done = new, done + 1
+                break
+        else:
+            break
+    return labels, done
+
+
+def band_excess(labels, data: AtomData, fixed, target: float, tol: float) -> np.ndarray:
+    """Per label: how far the grid lies outside the band (0 inside, and 0 for grids holding an
+    oversized atom, which no reassignment can fix)."""
+    n = int(labels.max()) + 1
+    h = np.bincount(labels, weights=data.households, minlength=n)
+    has_fixed = np.bincount(labels, weights=fixed.astype(float), minlength=n) > 0
+    present = np.bincount(labels, minlength=n) > 0
+    out = np.maximum(np.abs(h / target - 1) - tol, 0.0)
+    out[has_fixed | ~present] = 0.0
+    return out
+
+
+def region_around(labels: np.ndarray, data: AtomData, fixed: np.ndarray, grid: int) -> list[int]:
+    """``grid`` and its neighbouring grids in its community, none holding an oversized atom."""
+    nb = data.neighbours.tocoo()
+    mine = labels[nb.row] == grid
+    near = set(labels[nb.col[mine]].tolist()) | {grid}
+    has_fixed = set(labels[fixed].tolist())
+    if data.community is not None:
+        comm = data.community[labels == grid][0]
+        near = {g for g in near if (data.community[labels == g] == comm).all()}
+    return sorted(g for g in near if g not in has_fixed)
+
+
+def repair(
+    data: AtomData,
+    labels: np.ndarray,
+    grids: list[int],
+    *,
+    target: float,
+    tol: float,
+    move_per_household: float,
+    time_limit_s: float = 10.0,
+    shape_weight: float = SHAPE_WEIGHT,
+) -> np.ndarray | None:
+    """Labels with the atoms of ``grids`` reassigned among them optimally, or None when HiGHS
+    finds no solution in time. Atoms outside ``grids`` keep their labels."""
+    atoms = np.flatnonzero(np.isin(labels, grids))
+    m, k = len(atoms), len(grids)
+    if k < 2 or m < 2:
+        return None
+    gpos = {g: j for j, g in enumerate(grids)}
+    h = data.households[atoms]
+    area = data.area[atoms]
+    cur = np.array([gpos[int(g)] for g in labels[atoms]])
+    # arcs inside the region, both directions
+    nb = data.neighbours[atoms][:, atoms].tocoo()
+    tail, head = nb.row.astype(np.int64), nb.col.astype(np.int64)
+    n_arcs = len(tail)
+    roots = np.array([np.flatnonzero(cur == j)[np.argmax(h[cur == j])] for j in range(k)])
+
+    n_x, n_f = m * k, n_arcs * k
+    xi = lambda i, j: i * k + j  # noqa: E731 (column index helpers)
+    fi = lambda a, j: n_x + a * k + j  # noqa: E731
+    s_over, s_under = n_x + n_f, n_x + n_f + k
+
+    # objective
+    c = np.zeros(n_x + n_f + 2 * k)
+    origin = data.origin[atoms] if data.origin is not None else labels[atoms]
+    g_arr = np.asarray(grids)
+    moved = origin[:, None] != g_arr[None, :]
+    c[:n_x] = (move_per_household * h[:, None] * moved).ravel()
+    cx, cy = data.cx[atoms], data.cy[atoms]
+    w = np.bincount(cur, weights=area, minlength=k)
+    gx = np.bincount(cur, weights=area * cx, minlength=k) / np.maximum(w, 1e-9)
+    gy = np.bincount(cur, weights=area * cy, minlength=k) / np.maximum(w, 1e-9)
+    d2 = (cx[:, None] - gx[None, :]) ** 2 + (cy[:, None] - gy[None, :]) ** 2
+    disc = np.maximum(w, 1e-9) ** 2 / (2 * np.pi)  # a disc's polar moment, per grid
+    c[:n_x] += (shape_weight * area[:, None] * d2 / disc[None, :]).ravel()
+    c[s_over : s_over + 2 * k] = SLACK_COST  # per household outside the band
+
+    rows, cols, vals, lo, hi = [], [], [], [], []
+    r = 0
+    # 1. every atom in exactly one grid
+    for i in range(m):
+        rows += [r] * k
+        cols += [xi(i, j) for j in range(k)]
+        vals += [1.0] * k
+        lo.append(1.0)
+        hi.append(1.0)
+        r += 1
+    # 2. balance with slack
+    band_lo, band_hi = target * (1 - tol), target * (1 + tol)
+    for j in range(k):
+        rows += [r] * (m + 1)
+        cols += [xi(i, j) for i in range(m)] + [s_over + j]
+        vals += [*h.tolist(), -1.0]
+        lo.append(-INF)
+        hi.append(band_hi)
+        r += 1
+        rows += [r] * (m + 1)
+        cols += [xi(i, j) for i in range(m)] + [s_under + j]
+        vals += [*h.tolist(), 1.0]
+        lo.append(band_lo)
+        hi.append(INF)
+        r += 1
+    # 3. flow conservation at every non-root atom: inflow − outflow − x = 0
+    into = [[] for _ in range(m)]
+    out_of = [[] for _ in range(m)]
+    for a in range(n_arcs):
+        out_of[tail[a]].append(a)
+        into[head[a]].append(a)
+    for j in range(k):
+        for i in range(m):
+            if i == roots[j]:
+                continue
+            rows += [r] * (len(into[i]) + len(out_of[i]) + 1)
+            cols += [fi(a, j) for a in into[i]] + [fi(a, j) for a in out_of[i]] + [xi(i, j)]
+            vals += [1.0] * len(into[i]) + [-1.0] * len(out_of[i]) + [-1.0]
+            lo.append(0.0)
+            hi.append(0.0)
+            r += 1
+    # 4. flow only between atoms of the grid
+    big = float(m - 1)
+    for j in range(k):
+        for a in range(n_arcs):
+            for end in (tail[a], head[a]):
+                rows += [r, r]
+                cols += [fi(a, j), xi(int(end), j)]
+                vals += [1.0, -big]
+                lo.append(-INF)
+                hi.append(0.0)
+                r += 1
+    a_mat = sparse.csr_matrix((vals, (rows, cols)), shape=(r, len(c)))
+    col_lo = np.zeros(len(c))
+    col_hi = np.r_[np.ones(n_x), np.full(n_f, big), np.full(2 * k, INF)]
+    for j, root in enumerate(roots):  # each root stays in its grid
+        col_lo[xi(int(root), j)] = 1.0
+    if data.community is not None:  # never across communities
+        comm = data.community[atoms]
+        g_comm = np.array([comm[roots[j]] for j in range(k)])
+        col_hi[:n_x] *= (comm[:, None] == g_comm[None, :]).ravel()
+    integer = np.r_[np.ones(n_x, bool), np.zeros(n_f + 2 * k, bool)]
+    model = Milp(
+        c,
+        a_mat,
+        np.asarray(lo),
+        np.asarray(hi),
+        col_lo,
+        col_hi,
+        integer,
+        maximise=False,
+        time_limit_s=time_limit_s,
+    )
+    sol = model.solve()
+    if sol.x is None:
+        return None
+    x = sol.x[:n_x].reshape(m, k)
+    out = labels.copy()
+    out[atoms] = g_arr[np.argmax(x, axis=1)]
+    return out
