@@ -13,8 +13,12 @@ Method (seeded region growing, then local search):
    borders left inside a grid, never breaking contiguity; when single atoms cannot help, chain
    moves carry an atom with the atoms between it and a lighter grid, and ejection chains pass
    households along a row of grids to one with room.
+4. A grid still outside the band has its neighbourhood (it and its neighbours) re-solved
+   exactly with HiGHS (:mod:`shequ.analyses.grid_repair`, flow-based contiguity), then the
+   search polishes shape again.
 
-Limits: the search finds a good local optimum, not a proven one; atoms are the resolution (a
+Limits: the plan is a good local optimum, not a proven one (only the repaired neighbourhoods
+are solved exactly, and only up to 150 atoms each); atoms are the resolution (a
 plan can only be as balanced as its atoms allow; the report says which grids stay out of
 tolerance and why); ``k`` per connected group is fixed by rounding.
 """

@@ -34,6 +34,11 @@ from shequ.i18n import Note
 from shequ.inputs import InputOptions, Progress, load_inputs, no_progress
 from shequ.profile import Profile
 
+PLAN_METHOD = (
+    "seeded region growing + local search with chain and ejection moves (multi-start) + exact "
+    "neighbourhood repair (HiGHS) where a grid stays outside the band"
+)
+
 
 @dataclass
 class GridOptions(InputOptions):
@@ -241,7 +246,7 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
         oversized_atoms=len(planner.oversized_),
         homes=len(homes),
         seconds=planner.seconds_,
-        method=getattr(planner, "method", "seeded region growing + local search (multi-start)"),
+        method=getattr(planner, "method", PLAN_METHOD),
         households_moved=float(moves["households"].sum()) if moves is not None else 0.0,
     )
     return GridResult(
