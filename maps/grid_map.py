@@ -635,16 +635,21 @@ def atom_features(
         column(atoms, "households"),
         column(atoms, "population"),
         column(atoms, "grid_id"),
+        column(atoms, "divided"),
         strict=True,
     )
-    for geom, ident, origin, hh, pop, grid in rows:
+    for geom, ident, origin, hh, pop, grid, divided in rows:
         geometry = geometry_json(geom)
         if geometry is None:
             continue
         kind = None if is_missing(origin) else str(origin).strip()
+        how = "" if is_missing(divided) else str(divided)
+        suffix = "_buildings" if "buildings" in how else "_paths" if kind == "block" and how else ""
         props = {
             "a": fmt_number(ident) or esc(ident),
-            "k": esc(label(f"atom_{kind}", lang)) if kind in ("compound", "block") else esc(kind),
+            "k": esc(label(f"atom_{kind}{suffix}", lang))
+            if kind in ("compound", "block")
+            else esc(kind),
             "hh": fmt_number(hh),
             "pop": fmt_number(pop),
             "g": _grid_text(grid, codes),

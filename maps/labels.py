@@ -126,6 +126,12 @@ _LABELS: dict[str, dict[str, str]] = {
     "atom_id": {"zh": "单元编号", "en": "unit id"},
     "atom_compound": {"zh": "小区", "en": "compound"},
     "atom_block": {"zh": "街块", "en": "street block"},
+    "atom_block_paths": {
+        "zh": "街块（沿内部道路划分）",
+        "en": "street block (divided along paths)",
+    },
+    "atom_block_buildings": {"zh": "街块（按楼栋分组）", "en": "street block (building group)"},
+    "atom_compound_buildings": {"zh": "小区（按楼栋分组）", "en": "compound (building group)"},
     "unit_kind": {"zh": "单元类型", "en": "unit type"},
     "grid": {"zh": "所属网格", "en": "grid"},
     "moved_from": {"zh": "原网格", "en": "from grid"},

@@ -747,3 +747,23 @@ def test_hostile_text_does_not_run(tmp_path: Path) -> None:
     tag = re.search(r'<div class="[^"]*shequ-edit-tag[^"]*"[^>]*>(.*?)</div>', run.dom)
     assert tag is not None and tag.group(1).endswith(html.escape('1">', quote=False))
     assert re.search(r"<img[^>]*onerror", run.dom) is None
+
+
+def test_unit_popups_say_how_a_unit_was_divided():
+    from shequ.maps.grid_map import atom_features
+
+    atoms = gpd.GeoDataFrame(
+        {
+            "atom_id": [0, 1, 2, 3],
+            "origin": ["block", "block", "compound", "block"],
+            "divided": ["buildings", "paths", "buildings", ""],
+            "households": [90.0, 120.0, 80.0, 40.0],
+            "grid_id": [0, 0, 1, 1],
+        },
+        geometry=[shapely.box(i, 0, i + 1, 1) for i in range(4)],
+        crs="EPSG:4326",
+    )
+    kinds = [f["properties"]["k"] for f in atom_features(atoms, {}, "zh")["features"]]
+    assert kinds == ["街块（按楼栋分组）", "街块（沿内部道路划分）", "小区（按楼栋分组）", "街块"]
+    kinds = [f["properties"]["k"] for f in atom_features(atoms, {}, "en")["features"]]
+    assert kinds[0] == "street block (building group)" and kinds[3] == "street block"
