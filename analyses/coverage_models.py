@@ -31,6 +31,7 @@ from shequ.analyses.siting_result import (
     nearest_assignment,
     open_mask,
 )
+from shequ.i18n import Note
 
 STRENGTHEN_MAX_PAIRS = 300_000  # add x ≤ y rows (tighter LP) up to this many assignment pairs
 
@@ -151,7 +152,7 @@ class LSCP:
             new_sites=chosen,
             assignment=nearest_assignment(problem, open_mask(problem, chosen)),
             seconds={"build": problem.build_seconds, "model": build, "solve": sol.seconds},
-            message=f"{n_g} demand groups need a site; {n_y} candidates can help",
+            message=Note("s.lscp", groups=n_g, sites=n_y),
         )
         return self
 
@@ -303,14 +304,11 @@ class _MclpModel:
             self.last_y = np.round(sol.x[: self.n_y]) if sol.x is not None else np.zeros(self.n_y)
             chosen = self.sites[self.last_y > 0.5]
         model = "mclp" if self.budget is None else "mclp-budget"
-        message = "" if self.n_y else "no candidate site reaches any uncovered home"
+        message = "" if self.n_y else Note("s.no_reach")
         if self.budget is not None and self.milp is None and self.problem.n_sites:
-            message = "no candidate is affordable within the budget or reaches uncovered homes"
+            message = Note("s.no_budget")
         if p is not None and 0 < len(chosen) < p and sol.status == "optimal":
-            message = (
-                f"{len(chosen)} new sites already cover every home a candidate can reach; "
-                "more sites add nothing"
-            )
+            message = Note("s.saturated", n=len(chosen))
         problem = self.problem
         return finish(
             problem,
@@ -454,12 +452,9 @@ def _capacitated(
         **vars(solver),
     )
     sol = milp.solve() if n_y else MilpSolution(np.zeros(0), 0.0, 0.0, 0.0, "optimal", 0.0, 0)
-    message = f"{n_g} demand groups, {n_y} sites, {n_x} assignment pairs"
+    message = Note("s.capacitated", groups=n_g, sites=n_y, pairs=n_x)
     if sol.status == "infeasible":
-        message = (
-            "the sites within reach do not have the capacity to serve every coverable home; "
-            "add candidates or capacity, or use maximal cover"
-        )
+        message = Note("s.capacity_short")
     if sol.x is None or n_y == 0:
         y = np.zeros(n_y)
         x = np.zeros(n_x)

@@ -23,6 +23,7 @@ from shequ.analyses.coverage_models import SitingError, _check_time, _Solver, re
 from shequ.analyses.milp import INF, Milp, relative_gap
 from shequ.analyses.siting_problem import SitingProblem
 from shequ.analyses.siting_result import finish, nearest_assignment, open_mask
+from shequ.i18n import Note
 
 
 class GreedyMCLP:
@@ -73,7 +74,7 @@ class GreedyMCLP:
             new_sites=new_sites,
             assignment=nearest_assignment(problem, open_mask(problem, new_sites)),
             seconds={"build": problem.build_seconds, "model": 0.0, "solve": seconds},
-            message="greedy heuristic; bound from submodularity (Nemhauser-Wolsey-Fisher)",
+            message=Note("s.greedy_mclp"),
         )
         return self
 
@@ -132,6 +133,6 @@ class GreedyLSCP:
             new_sites=new_sites,
             assignment=nearest_assignment(problem, open_mask(problem, new_sites)),
             seconds={"build": problem.build_seconds, "model": 0.0, "solve": greedy_s + lp_s},
-            message="greedy heuristic; bound = LP relaxation rounded up",
+            message=Note("s.greedy_lscp"),
         )
         return self

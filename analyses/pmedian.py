@@ -26,6 +26,7 @@ from shequ.analyses.siting_result import (
     nearest_assignment,
     open_mask,
 )
+from shequ.i18n import Note
 
 
 class PMedian:
@@ -187,19 +188,13 @@ def _walk_objective(
 def _message(problem, assignment, clients, status, hard, max_walk_min, capacitated) -> str:
     if status == "infeasible":
         return (
-            f"no choice of sites brings every home within {max_walk_min:g} min"
+            Note("s.walk_infeasible", minutes=max_walk_min)
             if hard
-            else "infeasible: capacities cannot hold the demand"
+            else Note("s.capacity_infeasible")
         )
     far = int(np.sum(assignment["served_share"][clients] < 1 - 1e-6))
     if far and capacitated:
-        return (
-            f"{far} homes are not fully assigned: the open sites within "
-            f"{problem.search_m:.0f} m are full; they count at that distance (a lower bound)"
-        )
+        return Note("s.full_sites", n=far, metres=problem.search_m)
     if far and not hard:
-        return (
-            f"{far} homes have no open site within the search distance "
-            f"({problem.search_m:.0f} m); they count at that distance (a lower bound)"
-        )
+        return Note("s.beyond_search", n=far, metres=problem.search_m)
     return ""

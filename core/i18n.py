@@ -159,6 +159,57 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{n} atoms lie outside every community: their grids are flagged",
         "{n} 个单元不在任何社区内：其网格已标记",
     ),
+    "s.lscp": (
+        "{groups} demand groups need a site; {sites} candidates can help",
+        "{groups} 个需求组需要设施；{sites} 个候选点可提供覆盖",
+    ),
+    "s.no_reach": (
+        "no candidate site reaches any uncovered home",
+        "没有候选点能覆盖任何未覆盖的住宅",
+    ),
+    "s.no_budget": (
+        "no candidate is affordable within the budget or reaches uncovered homes",
+        "没有候选点在预算内或能覆盖未覆盖的住宅",
+    ),
+    "s.saturated": (
+        "{n} new sites already cover every home a candidate can reach; more sites add nothing",
+        "{n} 处新设施已覆盖所有候选点可达的住宅；再增加设施没有收益",
+    ),
+    "s.capacitated": (
+        "{groups} demand groups, {sites} sites, {pairs} assignment pairs",
+        "{groups} 个需求组，{sites} 个设施点，{pairs} 个分配对",
+    ),
+    "s.capacity_short": (
+        "the sites within reach do not have the capacity to serve every coverable home; add "
+        "candidates or capacity, or use maximal cover",
+        "可达设施的容量不足以服务所有可覆盖住宅；请增加候选点或容量，或改用最大覆盖模型",
+    ),
+    "s.greedy_mclp": (
+        "greedy heuristic; bound from submodularity (Nemhauser-Wolsey-Fisher)",
+        "贪心启发式；上界来自次模性（Nemhauser-Wolsey-Fisher）",
+    ),
+    "s.greedy_lscp": (
+        "greedy heuristic; bound = LP relaxation rounded up",
+        "贪心启发式；下界 = 线性松弛向上取整",
+    ),
+    "s.walk_infeasible": (
+        "no choice of sites brings every home within {minutes:g} min",
+        "任何设施组合都无法使所有住宅在 {minutes:g} 分钟内可达",
+    ),
+    "s.capacity_infeasible": (
+        "infeasible: capacities cannot hold the demand",
+        "无可行解：容量无法满足需求",
+    ),
+    "s.full_sites": (
+        "{n} homes are not fully assigned: the open sites within {metres:.0f} m are full; they "
+        "count at that distance (a lower bound)",
+        "{n} 处住宅未完全分配：{metres:.0f} 米内的设施已满；按该距离计（下界）",
+    ),
+    "s.beyond_search": (
+        "{n} homes have no open site within the search distance ({metres:.0f} m); they count at "
+        "that distance (a lower bound)",
+        "{n} 处住宅在搜索距离（{metres:.0f} 米）内没有设施；按该距离计（下界）",
+    ),
     "n.res_given": ("resolution {res}: given with --res", "分辨率 {res}：由 --res 指定"),
     "n.res_auto": (
         "resolution {res}: the finest of {lo}-{hi} at which occupied cells hold at least "

@@ -122,6 +122,9 @@ def test_budget_below_every_cost(capsys, tmp_path):
     row = pd.read_csv(out / "site_summary.csv").iloc[0]
     assert row["p"] == 0 and row["cost_of_new_sites"] == 0
     assert "affordable" in row["message"] and "affordable" in err
+    code, _, err = _site(capsys, *args, "--no-osm-candidates", "--out", str(out), "--lang", "zh")
+    assert code == 0 and "没有候选点在预算内" in err  # the same note, in Chinese
+    assert "affordable" in pd.read_csv(out / "site_summary.csv").iloc[0]["message"]
 
 
 def test_capacity_missing_for_capacitated_kind(capsys):
