@@ -35,8 +35,9 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from sklearn.cluster import KMeans
 
+from shequ.analyses.grid_objective import AtomData, SearchWeights
 from shequ.analyses.grid_repair import repair_out_of_band
-from shequ.analyses.grid_search import AtomData, SearchWeights, improve
+from shequ.analyses.grid_search import improve
 from shequ.geo.atoms import Atoms
 
 AREA_WEIGHT = 0.3  # share of the growth order given to area rather than households

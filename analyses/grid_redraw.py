@@ -30,9 +30,10 @@ import shapely
 from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 
+from shequ.analyses.grid_objective import AtomData, SearchWeights
 from shequ.analyses.grid_plan import DEFAULT_BORDER_COST, GridPlanner, _grow, atom_data
 from shequ.analyses.grid_repair import repair_out_of_band
-from shequ.analyses.grid_search import AtomData, SearchWeights, improve
+from shequ.analyses.grid_search import improve
 from shequ.geo.atoms import Atoms
 
 # Redraw: tolerance is near-hard, then fewest moves. Shape weighs a third of a new plan's: with

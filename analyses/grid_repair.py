@@ -27,7 +27,7 @@ import time
 import numpy as np
 from scipy import sparse
 
-from shequ.analyses.grid_search import AtomData
+from shequ.analyses.grid_objective import AtomData
 from shequ.analyses.milp import INF, Milp
 
 SLACK_COST = 1000.0  # per household outside the band: far above moves and shape

@@ -1,0 +1,143 @@
+"""The grid objective and the running totals that make a move's change cheap to price.
+
+A plan (atom → grid labels) costs
+
+    F = Σ_grids  w_dev·dev² + w_out·o² + w_lin·o     (dev = H/target − 1, o = max(0, |dev| − tol))
+      + w_compact · (1 − moment-of-inertia compactness) + w_perimeter · (1 − Polsby–Popper)
+      + w_thin · max(0, thin_below − Polsby–Popper)
+      + w_border  · Σ_internal borders  cost(class) · length / scale
+      + w_move    · households moved away from their original grid / target  (redraw only)
+
+Grid totals are kept as running sums — area, first and second area moments, perimeter, demand —
+so moving one atom is priced in constant time plus the atom's degree (:class:`State`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+
+@dataclass
+class SearchWeights:
+    """Weights of the search objective (defaults tuned on the Shanghai benchmark: balance
+    first, then compactness, then borders; see benchmarks/grids.py)."""
+
+    dev: float = 20.0
+    out: float = 50000.0  # beyond ±tolerance: near-hard (1 % outside costs 5) …
+    out_linear: float = 20000.0  # … and a steep edge (0.1 % outside costs 20)
+    compact: float = 3.0  # moment-of-inertia compactness (stretched shapes)
+    perimeter: float = 3.0  # Polsby-Popper (ragged borders)
+    thin: float = 30.0  # steep extra cost below ``thin_below`` Polsby-Popper (thin, ragged grids)
+    thin_below: float = 0.2
+    border: float = 0.02
+    move: float = 0.0
+
+
+@dataclass
+class AtomData:
+    """What the search needs per atom, as arrays."""
+
+    households: np.ndarray
+    area: np.ndarray
+    cx: np.ndarray
+    cy: np.ndarray
+    self_inertia: np.ndarray  # polar second moment of each atom about its own centroid
+    graph: sparse.csr_matrix  # symmetric, value = border cost × length / scale
+    neighbours: sparse.csr_matrix  # symmetric adjacency pattern (for contiguity)
+    perimeter: np.ndarray  # atom perimeter (m)
+    shared: sparse.csr_matrix  # shared border metres, same sparsity pattern as ``graph``
+    origin: np.ndarray | None = None  # original grid per atom (redraw), -1 none
+    community: np.ndarray | None = None  # community per atom: grids never cross communities
+
+
+class Totals:
+    def __init__(self, data: AtomData, labels: np.ndarray, n_grids: int) -> None:
+        w = data.area
+        self.h = np.bincount(labels, weights=data.households, minlength=n_grids)
+        self.a = np.bincount(labels, weights=w, minlength=n_grids)
+        self.ax = np.bincount(labels, weights=w * data.cx, minlength=n_grids)
+        self.ay = np.bincount(labels, weights=w * data.cy, minlength=n_grids)
+        self.a2 = np.bincount(
+            labels, weights=w * (data.cx**2 + data.cy**2) + data.self_inertia, minlength=n_grids
+        )
+        self.count = np.bincount(labels, minlength=n_grids)
+        inner = data.shared.multiply(labels[:, None] == labels[None, :]) if n_grids else None
+        inner_len = np.asarray(inner.sum(axis=1)).ravel() if inner is not None else 0.0
+        self.p = np.bincount(labels, weights=data.perimeter - inner_len, minlength=n_grids)
+
+    def add(self, g: int, data: AtomData, i: int, sign: float) -> None:
+        w = data.area[i]
+        self.h[g] += sign * data.households[i]
+        self.a[g] += sign * w
+        self.ax[g] += sign * w * data.cx[i]
+        self.ay[g] += sign * w * data.cy[i]
+        self.a2[g] += sign * (w * (data.cx[i] ** 2 + data.cy[i] ** 2) + data.self_inertia[i])
+        self.count[g] += int(sign)
+
+
+def inertia_compactness(a: float, ax: float, ay: float, a2: float) -> float:
+    """A² / (2π I) about the centroid: 1 for a disc, smaller for stretched shapes."""
+    if a <= 0:
+        return 1.0
+    inertia = a2 - (ax * ax + ay * ay) / a
+    return float(min(1.0, a * a / (2 * np.pi * max(inertia, 1e-9))))
+
+
+def grid_cost(t: Totals, g: int, target: float, tol: float, w: SearchWeights) -> float:
+    if t.count[g] == 0:
+        return 0.0
+    dev = t.h[g] / target - 1.0
+    over = max(0.0, abs(dev) - tol)
+    comp = inertia_compactness(t.a[g], t.ax[g], t.ay[g], t.a2[g])
+    pp = min(1.0, 4 * np.pi * t.a[g] / max(t.p[g], 1e-9) ** 2)
+    return (
+        w.dev * dev * dev
+        + w.out * over * over
+        + w.out_linear * over
+        + w.compact * (1.0 - comp)
+        + w.perimeter * (1.0 - pp)
+        + w.thin * max(0.0, w.thin_below - pp)
+    )
+
+
+class State:
+    """Labels plus running totals, with the one primitive every move uses: relocate an atom."""
+
+    def __init__(self, data: AtomData, labels: np.ndarray, weights: SearchWeights, target: float):
+        self.data, self.labels, self.w = data, labels, weights
+        self.n_grids = int(labels.max()) + 1 if len(labels) else 0
+        self.tot = Totals(data, labels, self.n_grids)
+        self.move_w = weights.move / target
+
+    def side_delta(self, i: int, h: int) -> float:
+        """Border and move terms of moving atom ``i`` to grid ``h`` (grid costs excluded)."""
+        d, g = self.data, self.labels[i]
+        s, e = d.graph.indptr[i], d.graph.indptr[i + 1]
+        lab = self.labels[d.graph.indices[s:e]]
+        vals = d.graph.data[s:e]
+        delta = self.w.border * (vals[lab == h].sum() - vals[lab == g].sum())
+        if d.origin is not None and d.origin[i] >= 0:
+            o = d.origin[i]
+            delta += d.households[i] * self.move_w * (int(h != o) - int(g != o))
+        return float(delta)
+
+    def perimeter_change(self, i: int, h: int) -> float:
+        """Change of grid ``h``'s perimeter when atom ``i`` joins it (negate for leaving)."""
+        d = self.data
+        s, e = d.shared.indptr[i], d.shared.indptr[i + 1]
+        lab = self.labels[d.shared.indices[s:e]]
+        return float(d.perimeter[i] - 2.0 * d.shared.data[s:e][lab == h].sum())
+
+    def relocate(self, i: int, h: int) -> float:
+        """Move atom ``i`` to grid ``h``; returns its border + move delta."""
+        g = self.labels[i]
+        side = self.side_delta(i, h)
+        self.tot.add(g, self.data, i, -1.0)
+        self.tot.p[g] -= self.perimeter_change(i, g)
+        self.tot.add(h, self.data, i, +1.0)
+        self.tot.p[h] += self.perimeter_change(i, h)
+        self.labels[i] = h
+        return side
