@@ -36,8 +36,7 @@ from scipy.sparse import csgraph
 from sklearn.cluster import KMeans
 
 from shequ.analyses.grid_objective import AtomData, SearchWeights
-from shequ.analyses.grid_repair import repair_out_of_band
-from shequ.analyses.grid_search import improve
+from shequ.analyses.grid_search import improve, repair_and_polish
 from shequ.geo.atoms import Atoms
 
 AREA_WEIGHT = 0.3  # share of the growth order given to area rather than households
@@ -221,28 +220,17 @@ class GridPlanner:
             if best is None or log["objective"] < best[1]["objective"] - 1e-9:
                 best = (labels, {**log, "start": start}, oversized, fixed)
         labels, log, oversized, fixed = best
-        labels, log["exact_repairs"] = repair_out_of_band(
+        labels, log["exact_repairs"] = repair_and_polish(
             data,
             labels,
+            fixed,
             oversized,
             target=self.households_per_grid,
             tol=self.tolerance,
-            move_per_household=0.0,
+            weights=self.weights,
             seconds=self.time_limit_s / 4,
+            random_state=self.random_state,
         )
-        if log["exact_repairs"]:  # the exact model keeps the band; the search restores shape
-            labels, polish = improve(
-                data,
-                labels,
-                fixed,
-                target=self.households_per_grid,
-                tol=self.tolerance,
-                weights=self.weights,
-                max_rounds=self.max_rounds,
-                time_limit_s=self.time_limit_s / self.n_starts,
-                random_state=self.random_state,
-            )
-            log["objective"] = polish["objective"]
         self.labels_ = _compact_ids(labels)
         self.oversized_ = np.flatnonzero(oversized)
         self.log_ = {**log, "starts": self.n_starts}

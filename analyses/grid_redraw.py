@@ -32,8 +32,7 @@ from scipy.optimize import linear_sum_assignment
 
 from shequ.analyses.grid_objective import AtomData, SearchWeights
 from shequ.analyses.grid_plan import DEFAULT_BORDER_COST, GridPlanner, _grow, atom_data
-from shequ.analyses.grid_repair import repair_out_of_band
-from shequ.analyses.grid_search import improve
+from shequ.analyses.grid_search import improve, repair_and_polish
 from shequ.geo.atoms import Atoms
 
 # Redraw: tolerance is near-hard, then fewest moves. Shape weighs a third of a new plan's: with
@@ -173,26 +172,17 @@ class GridRedrawer:
             time_limit_s=self.time_limit_s / 2,
             random_state=self.random_state,
         )
-        labels, log["exact_repairs"] = repair_out_of_band(
+        labels, log["exact_repairs"] = repair_and_polish(
             data,
             labels,
             fixed,
+            fixed,
             target=target,
             tol=tol,
-            move_per_household=self.weights.move / target,
+            weights=self.weights,
             seconds=self.time_limit_s / 4,
+            random_state=self.random_state,
         )
-        if log["exact_repairs"]:  # the search restores shape around the re-solved grids
-            labels, _ = improve(
-                data,
-                labels,
-                fixed,
-                target=target,
-                tol=tol,
-                weights=self.weights,
-                time_limit_s=self.time_limit_s / 4,
-                random_state=self.random_state,
-            )
         final = np.asarray(id_of, dtype=np.int64)[labels]
         log["start"] = "existing grids"
         local_rank = _rank(final, origin, data, fixed, target, tol)

@@ -19,6 +19,7 @@ from scipy import sparse
 
 from shequ.analyses.grid_chains import contiguous_without, ejection_pass, path_pass
 from shequ.analyses.grid_objective import AtomData, SearchWeights, State, grid_cost
+from shequ.analyses.grid_repair import repair_out_of_band
 
 
 def _still_contiguous(labels: np.ndarray, nb: sparse.csr_matrix, g: int, leaving: int) -> bool:
@@ -108,3 +109,41 @@ def improve(
             break
     total = sum(grid_cost(tot, g, target, tol, weights) for g in range(st.n_grids))
     return labels, {"rounds": rounds, "moves": moves, "path_moves": path_moves, "objective": total}
+
+
+def repair_and_polish(
+    data: AtomData,
+    labels: np.ndarray,
+    fixed: np.ndarray,
+    oversized: np.ndarray,
+    *,
+    target: float,
+    tol: float,
+    weights: SearchWeights,
+    seconds: float,
+    random_state: int = 0,
+) -> tuple[np.ndarray, int]:
+    """Grids still outside the band: exact neighbourhood repair
+    (:func:`~shequ.analyses.grid_repair.repair_out_of_band`), then the search again to restore
+    shape around the re-solved grids. Returns the labels and how many repairs were kept."""
+    labels, done = repair_out_of_band(
+        data,
+        labels,
+        oversized,
+        target=target,
+        tol=tol,
+        move_per_household=weights.move / target,
+        seconds=seconds,
+    )
+    if done:
+        labels, _ = improve(
+            data,
+            labels,
+            fixed,
+            target=target,
+            tol=tol,
+            weights=weights,
+            time_limit_s=seconds,
+            random_state=random_state,
+        )
+    return labels, done
