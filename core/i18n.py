@@ -210,6 +210,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "that distance (a lower bound)",
         "{n} 处住宅在搜索距离（{metres:.0f} 米）内没有设施；按该距离计（下界）",
     ),
+    "n.empty_isochrones": (
+        "{n} facility isochrones are empty (door beyond the band's reach): flagged 'empty' with "
+        "a reason in the isochrones layer",
+        "{n} 个设施等时圈为空（入口到街道的距离超出该时段步行范围）："
+        "已在 isochrones 图层标记 empty 并注明原因",
+    ),
     "n.res_given": ("resolution {res}: given with --res", "分辨率 {res}：由 --res 指定"),
     "n.res_auto": (
         "resolution {res}: the finest of {lo}-{hi} at which occupied cells hold at least "

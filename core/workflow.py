@@ -23,6 +23,7 @@ from shequ.analyses.isochrones import facility_isochrones, union_by_kind
 from shequ.geo.checks import Warning_
 from shequ.geo.network import WalkNetwork
 from shequ.geo.outputs import plain_layer, write_csv, write_gpkg, write_text
+from shequ.i18n import Note
 from shequ.inputs import (
     RASTER_COLUMNS,
     InputOptions,
@@ -86,6 +87,9 @@ def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> Acc
     homes = gpd.GeoDataFrame(homes, geometry="geometry", crs=area.crs)
 
     isochrones = _isochrones(net, profile, kinds, facilities, opts, progress)
+    empty = int(isochrones["empty"].sum()) if "empty" in isochrones else 0
+    if empty:
+        area.notes.append(Note("n.empty_isochrones", n=empty))
     return AccessResult(
         profile=profile,
         network=net,
@@ -102,9 +106,35 @@ def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> Acc
     )
 
 
+def _flag_empty(
+    polygons: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, speed: dict[str, float]
+) -> gpd.GeoDataFrame:
+    """``empty`` and ``reason`` per facility isochrone: a facility whose door is farther from
+    the street than the band reaches has no isochrone, and the layer says so instead of
+    silently holding an empty polygon."""
+    polygons = polygons.copy()
+    empty = polygons.geometry.is_empty.to_numpy() | (polygons.geometry.area.to_numpy() <= 0)
+    access = facilities.set_index(["kind", "facility_id"])["access_m"]
+    keys = pd.MultiIndex.from_arrays([polygons["kind"], polygons["facility_id"]])
+    door = access.reindex(keys).to_numpy(dtype=float)
+    reach = polygons["minutes"].to_numpy(float) * 60.0 * polygons["kind"].map(speed).to_numpy()
+    polygons["empty"] = empty
+    polygons["reason"] = [
+        (
+            f"door {d:.0f} m from the nearest street, beyond the {r:.0f} m this band walks"
+            if d > r
+            else "no street reachable within the band"
+        )
+        if e
+        else ""
+        for e, d, r in zip(empty, door, reach, strict=True)
+    ]
+    return polygons
+
+
 def _isochrones(net, profile, kinds, facilities, opts, progress) -> gpd.GeoDataFrame:
     empty = gpd.GeoDataFrame(
-        {"kind": [], "minutes": [], "scope": [], "facility_id": []},
+        {"kind": [], "minutes": [], "scope": [], "facility_id": [], "empty": [], "reason": []},
         geometry=gpd.GeoSeries([], crs=net.crs),
         crs=net.crs,
     )
@@ -133,9 +163,13 @@ def _isochrones(net, profile, kinds, facilities, opts, progress) -> gpd.GeoDataF
     if not parts:
         return empty
     per_facility = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=net.crs)
-    return gpd.GeoDataFrame(
+    per_facility = _flag_empty(per_facility, facilities, {k.id: profile.speed(k) for k in kinds})
+    out = gpd.GeoDataFrame(
         pd.concat([union_by_kind(per_facility), per_facility], ignore_index=True), crs=net.crs
     )
+    out["empty"] = out["empty"].fillna(False).astype(bool) | out.geometry.is_empty
+    out["reason"] = out["reason"].fillna("")
+    return out
 
 
 def write_access_outputs(

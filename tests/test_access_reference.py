@@ -156,3 +156,21 @@ def test_union_covers_every_facility_polygon(run):
         assert (outside < 1.0).all()
         # ... and the union adds nothing of its own: no larger than the areas summed
         assert max(shapely.area(polys)) - 1.0 <= served.area <= shapely.area(polys).sum() + 1.0
+
+
+def test_empty_isochrones_are_flagged_with_their_reason():
+    osm = shared_file("osm/beijing_haidian_liudaokou_small.osm")
+    result = compute_access(AccessOptions(osm=osm, bands=[0.5]))  # 30 s: doors set back are out
+    iso = result.isochrones
+    per_fac = iso[iso["scope"] == "facility"]
+    empty = per_fac["empty"].to_numpy()
+    assert empty.any() and not empty.all()
+    assert (per_fac.geometry.is_empty.to_numpy() | (per_fac.area.to_numpy() <= 0))[empty].all()
+    assert (per_fac.loc[~empty, "reason"] == "").all()
+    assert (per_fac.loc[empty, "reason"] != "").all()
+    access = result.facilities.set_index(["kind", "facility_id"])["access_m"]
+    for _, row in per_fac[empty].iterrows():  # only a door beyond the band's walk empties one
+        reach = 0.5 * 60 * result.profile.speed(row["kind"])
+        assert row["reason"].startswith("door")
+        assert access[(row["kind"], row["facility_id"])] > reach
+    assert any("isochrones are empty" in n for n in result.notes)
