@@ -83,7 +83,6 @@ import json
 import logging
 import os
 import platform
-import resource
 import sys
 import time
 import tracemalloc
@@ -98,7 +97,7 @@ import pandas as pd
 import pyproj
 import scipy
 import shapely
-from common import Meter, rounded, shared_dir
+from common import Meter, emit, machine, max_rss_mb, shared_dir
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
 import shequ
@@ -989,19 +988,12 @@ def main(argv: list[str] | None = None) -> int:
                 iso_band["first_1000_polygons"]["seconds"], AIM_1000_POLYGONS_S, at_least=False
             ),
         },
-        "process_max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-        "machine": {
-            "load_average_1_5_15min_before": load_before,
-            "load_average_1_5_15min_after": os.getloadavg(),
-            "cpu_count": os.cpu_count(),
-            "cpus_available": len(os.sched_getaffinity(0)),
-            "platform": platform.platform(),
-        },
+        "process_max_rss_mb": max_rss_mb(),
+        "machine": machine(load_before),
         "versions": versions(),
         "notes": NOTES,
     }
-    print(json.dumps(rounded(report), indent=2, ensure_ascii=False))
-    return 0
+    return emit(report)
 
 
 NOTES = [
@@ -1036,7 +1028,7 @@ NOTES = [
     "quadtree of cells) and use os.cpu_count() threads for the GEOS work; the peer runs "
     "single-threaded, as the example. helsinki.shequ.cpu_seconds_per_polygon is process CPU "
     "time, for a per-core comparison. Timings are wall-clock on a shared machine: see "
-    "machine.load_average_*.",
+    "machine.load_average_start/end.",
     "shequ merges the buffers of whole quadtree cells once and reuses them, so its per-polygon "
     "time falls as more facilities share streets (helsinki.shequ.all_facilities); the ratios "
     "use the sample both sides drew.",

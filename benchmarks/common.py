@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import gc
 import importlib.metadata
+import json
 import logging
 import os
+import platform
 import resource
 import statistics
 import time
@@ -76,6 +78,24 @@ class Meter:
 def max_rss_mb() -> float:
     """Peak resident memory of this process so far (Linux reports kB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def machine(load_start: list[float]) -> dict[str, Any]:
+    """Cores, platform and the 1/5/15-minute load average at the start and end of the run:
+    other work on the machine slows every timing, and this is how a reader can tell."""
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpus_available": len(os.sched_getaffinity(0)),
+        "load_average_start": list(load_start),
+        "load_average_end": list(os.getloadavg()),
+        "platform": platform.platform(),
+    }
+
+
+def emit(report: dict[str, Any]) -> int:
+    """Print the report as rounded JSON (the scripts' only output on stdout); exit code 0."""
+    print(json.dumps(rounded(report), indent=2, ensure_ascii=False))
+    return 0
 
 
 def package_version(name: str) -> str | None:

@@ -78,7 +78,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from common import MB, Meter, max_rss_mb, package_version, rounded, shared_dir
+from common import MB, Meter, emit, machine, max_rss_mb, package_version, shared_dir
 from scipy import sparse
 from scipy.sparse import csgraph
 
@@ -735,18 +735,11 @@ def main(argv: list[str] | None = None) -> int:
             "process_max_rss_mb_after_shequ": rss_after_shequ,
             "process_max_rss_mb": max_rss_mb(),
         },
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "cpus_available": len(os.sched_getaffinity(0)),
-            "load_average_start": load_start,
-            "load_average_end": list(os.getloadavg()),
-            "platform": platform.platform(),
-        },
+        "machine": machine(load_start),
         "versions": versions(),
         "notes": NOTES,
     }
-    print(json.dumps(rounded(report), indent=2, ensure_ascii=False))
-    return 0
+    return emit(report)
 
 
 NOTES = [

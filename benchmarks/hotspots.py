@@ -90,7 +90,7 @@ import numpy as np
 import pyproj
 import scipy
 import shapely
-from common import Meter, max_rss_mb, package_version, rounded, shared_dir
+from common import Meter, emit, machine, max_rss_mb, package_version, shared_dir
 from scipy import sparse
 
 import shequ
@@ -381,7 +381,7 @@ NOTES = [
     "permuted ids for every cell), so they agree within sampling error, not exactly.",
     "tracemalloc sees Python and NumPy allocations of this process only (not GEOS, h3's C "
     "memory or numba's allocator). Timings are wall-clock medians over --repeats; "
-    "machine.load_average_* shows whether other work shared the cores.",
+    "machine.load_average_start/end shows whether other work shared the cores.",
 ]
 
 
@@ -552,18 +552,11 @@ def main(argv: list[str] | None = None) -> int:
             "process_max_rss_mb": max_rss_mb(),
             "loky_worker_max_rss_mb": loky_rss,
         },
-        "machine": {
-            "load_average_1_5_15min_before": load_before,
-            "load_average_1_5_15min_after": os.getloadavg(),
-            "cpu_count": os.cpu_count(),
-            "cpus_available": len(os.sched_getaffinity(0)),
-            "platform": platform.platform(),
-        },
+        "machine": machine(load_before),
         "versions": versions(),
         "notes": NOTES,
     }
-    print(json.dumps(rounded(report), indent=2, ensure_ascii=False))
-    return 0
+    return emit(report)
 
 
 if __name__ == "__main__":

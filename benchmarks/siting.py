@@ -85,7 +85,7 @@ import numpy as np
 import pulp
 import pyproj
 import scipy
-from common import MB, Meter, max_rss_mb, package_version, rounded, shared_dir
+from common import MB, Meter, emit, machine, max_rss_mb, package_version, shared_dir
 from scipy.sparse import csgraph
 
 import shequ
@@ -850,18 +850,11 @@ def main(argv: list[str] | None = None) -> int:
             "process_max_rss_mb_after_spopt_sample": rss_after_spopt_sample,
             "process_max_rss_mb": max_rss_mb(),
         },
-        "machine": {
-            "load_average_start": load_start,
-            "load_average_end": list(os.getloadavg()),
-            "cpu_count": os.cpu_count(),
-            "cpus_available": len(os.sched_getaffinity(0)),
-            "platform": platform.platform(),
-        },
+        "machine": machine(load_start),
         "versions": versions(),
         "notes": NOTES,
     }
-    print(json.dumps(rounded(report), indent=2, ensure_ascii=False))
-    return 0
+    return emit(report)
 
 
 NOTES = [
