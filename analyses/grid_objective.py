@@ -64,8 +64,13 @@ class Totals:
             labels, weights=w * (data.cx**2 + data.cy**2) + data.self_inertia, minlength=n_grids
         )
         self.count = np.bincount(labels, minlength=n_grids)
-        inner = data.shared.multiply(labels[:, None] == labels[None, :]) if n_grids else None
-        inner_len = np.asarray(inner.sum(axis=1)).ravel() if inner is not None else 0.0
+        # a grid's perimeter: its atoms' perimeters minus the borders shared inside it (sparse:
+        # one pass over the stored adjacency, never an n × n mask)
+        shared = data.shared.tocoo()
+        inside = labels[shared.row] == labels[shared.col]
+        inner_len = np.bincount(
+            shared.row[inside], weights=shared.data[inside], minlength=len(labels)
+        )
         self.p = np.bincount(labels, weights=data.perimeter - inner_len, minlength=n_grids)
 
     def add(self, g: int, data: AtomData, i: int, sign: float) -> None:
