@@ -206,4 +206,5 @@ def parts_without(labels: np.ndarray, nb: sparse.csr_matrix, g: int, leaving) ->
 
 
 def contiguous_without(labels: np.ndarray, nb: sparse.csr_matrix, g: int, leaving) -> bool:
+    """Grid ``g`` is one connected piece (and not empty) without the ``leaving`` atoms."""
     return len(parts_without(labels, nb, g, leaving)) == 1

@@ -136,13 +136,16 @@ class State:
         lab = self.labels[d.shared.indices[s:e]]
         return float(d.perimeter[i] - 2.0 * d.shared.data[s:e][lab == h].sum())
 
+    def shift(self, i: int, g: int, sign: float) -> None:
+        """Add (+1) or take away (−1) atom ``i``'s share of grid ``g``'s totals, perimeter
+        included; labels are untouched, so a move can be priced and then undone."""
+        self.tot.add(g, self.data, i, sign)
+        self.tot.p[g] += sign * self.perimeter_change(i, g)
+
     def relocate(self, i: int, h: int) -> float:
         """Move atom ``i`` to grid ``h``; returns its border + move delta."""
-        g = self.labels[i]
         side = self.side_delta(i, h)
-        self.tot.add(g, self.data, i, -1.0)
-        self.tot.p[g] -= self.perimeter_change(i, g)
-        self.tot.add(h, self.data, i, +1.0)
-        self.tot.p[h] += self.perimeter_change(i, h)
+        self.shift(i, self.labels[i], -1.0)
+        self.shift(i, h, +1.0)
         self.labels[i] = h
         return side

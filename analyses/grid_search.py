@@ -15,16 +15,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from scipy import sparse
 
 from shequ.analyses.grid_chains import contiguous_without, ejection_pass, path_pass
 from shequ.analyses.grid_objective import AtomData, SearchWeights, State, grid_cost
 from shequ.analyses.grid_repair import repair_out_of_band
-
-
-def _still_contiguous(labels: np.ndarray, nb: sparse.csr_matrix, g: int, leaving: int) -> bool:
-    """Grid ``g`` stays contiguous (and non-empty) without atom ``leaving``."""
-    return contiguous_without(labels, nb, g, [leaving])
 
 
 def improve(
@@ -72,25 +66,19 @@ def improve(
             if len(cand) == 0 or step - last_move[i] < tabu_tenure:
                 continue
             before_g = grid_cost(tot, g, target, tol, weights)
-            dp_g = st.perimeter_change(i, g)
-            tot.add(g, data, i, -1.0)
-            tot.p[g] -= dp_g
+            st.shift(i, g, -1.0)
             after_g = grid_cost(tot, g, target, tol, weights)
             best, best_delta = -1, -1e-12
             for h in cand:
                 before_h = grid_cost(tot, h, target, tol, weights)
-                dp_h = st.perimeter_change(i, h)
-                tot.add(h, data, i, +1.0)
-                tot.p[h] += dp_h
+                st.shift(i, h, +1.0)
                 after_h = grid_cost(tot, h, target, tol, weights)
-                tot.add(h, data, i, -1.0)
-                tot.p[h] -= dp_h
+                st.shift(i, h, -1.0)
                 delta = (after_g - before_g) + (after_h - before_h) + st.side_delta(i, h)
                 if delta < best_delta:
                     best, best_delta = h, delta
-            tot.add(g, data, i, +1.0)
-            tot.p[g] += dp_g
-            if best < 0 or not _still_contiguous(labels, data.neighbours, g, i):
+            st.shift(i, g, +1.0)
+            if best < 0 or not contiguous_without(labels, data.neighbours, g, [i]):
                 continue
             st.relocate(i, best)
             last_move[i] = step
