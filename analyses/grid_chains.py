@@ -24,16 +24,11 @@ from shequ.analyses.grid_objective import State, grid_cost
 def grid_pairs(st: State, tol: float, target: float) -> list[tuple[int, int]]:
     """Adjacent grid pairs (heavier, lighter) in one community, most unequal first: pairs far
     apart, or with one grid outside the tolerance."""
-    d, lab = st.data, st.labels
-    nb = d.neighbours.tocoo()
-    ok = lab[nb.row] != lab[nb.col]
-    if d.community is not None:
-        ok &= d.community[nb.row] == d.community[nb.col]
     dev = st.tot.h / target - 1.0
-    pairs = {(int(lab[a]), int(lab[b])) for a, b in zip(nb.row[ok], nb.col[ok], strict=True)}
     pairs = [
         (g, u)
-        for g, u in pairs
+        for g, near in grid_graph(st).items()
+        for u in near
         if dev[g] > dev[u] and (dev[g] - dev[u] > tol or dev[g] > tol or dev[u] < -tol)
     ]
     return sorted(pairs, key=lambda p: dev[p[1]] - dev[p[0]])
@@ -94,21 +89,20 @@ def path_pass(st: State, fixed: np.ndarray, target: float, tol: float, t_end: fl
         best_chain, best_delta = None, -1e-9
         for chain in chains(st, fixed, g, u, st.tot.h[g] - st.tot.h[u]):
             before = grid_cost(st.tot, g, target, tol, w) + grid_cost(st.tot, u, target, tol, w)
-            side = sum(st.relocate(a, u) for a in chain)
+            side, undo = _hand_over(st, chain, u)
             after = grid_cost(st.tot, g, target, tol, w) + grid_cost(st.tot, u, target, tol, w)
-            for a in reversed(chain):
-                st.relocate(a, g)
+            _take_back(st, undo)
             if after - before + side < best_delta:
                 best_chain, best_delta = chain, after - before + side
         if best_chain is not None:
-            for a in best_chain:
-                st.relocate(a, u)
+            _hand_over(st, best_chain, u)
             accepted += 1
             touched |= {g, u}
     return accepted
 
 
 def grid_graph(st: State) -> dict[int, set[int]]:
+    """Grid → the grids it borders in the same community."""
     d, lab = st.data, st.labels
     nb = d.neighbours.tocoo()
     ok = lab[nb.row] != lab[nb.col]
@@ -172,17 +166,27 @@ def ejection_pass(
                     break
                 chain = min(options, key=lambda c: abs(d.households[c].sum() - want))
                 want = d.households[chain].sum()  # the next grid passes on what it received
-                for atom in chain:
-                    side += st.relocate(atom, b)
-                    done.append((atom, a))
+                moved, undo = _hand_over(st, chain, b)
+                side += moved
+                done += undo
             after = sum(grid_cost(st.tot, g, target, tol, w) for g in grids)
             if ok and after - before + side < -1e-9:
                 accepted += 1
                 break
-            for atom, a in reversed(done):
-                st.relocate(atom, a)
+            _take_back(st, done)
         dev = st.tot.h / target - 1.0
     return accepted
+
+
+def _hand_over(st: State, chain: list[int], to: int) -> tuple[float, list[tuple[int, int]]]:
+    """Move ``chain`` to grid ``to``; returns the border + move delta and what undoes it."""
+    undo = [(a, int(st.labels[a])) for a in chain]
+    return sum(st.relocate(a, to) for a in chain), undo
+
+
+def _take_back(st: State, undo: list[tuple[int, int]]) -> None:
+    for a, g in reversed(undo):
+        st.relocate(a, g)
 
 
 def parts_without(labels: np.ndarray, nb: sparse.csr_matrix, g: int, leaving) -> list[list[int]]:
