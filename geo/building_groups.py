@@ -46,7 +46,7 @@ def divide_by_buildings(
     """
     if len(points) < 2 or weights.sum() <= limit:
         return [piece]
-    units, unit_fp = _units(piece, points, footprints)
+    units, unit_fp, bare = _units(piece, points, footprints)
     n_units = int(units.max()) + 1
     w = np.bincount(units, weights=weights, minlength=n_units)
     xy = shapely.get_coordinates(points)
@@ -56,7 +56,6 @@ def divide_by_buildings(
     group = _cluster(unit_xy, w, limit, seed)
     if group.max() == 0:
         return [piece]
-    bare = _bare_footprints(piece, footprints, unit_fp)
     if len(bare):  # buildings without homes (shops, offices) go whole to the nearest group
         nearest = shapely.STRtree(shapely.points(unit_xy)).query_nearest(
             shapely.point_on_surface(bare)
@@ -71,10 +70,12 @@ def divide_by_buildings(
 
 def _units(
     piece: shapely.Polygon, points: np.ndarray, footprints: np.ndarray
-) -> tuple[np.ndarray, list]:
-    """Unit of each home (its building, or itself) and each unit's footprint clipped to piece."""
+) -> tuple[np.ndarray, list, np.ndarray]:
+    """Unit of each home (its building, or itself), each unit's footprint clipped to the piece,
+    and the clipped footprints that hold no home (shops, offices)."""
     unit = np.full(len(points), -1, dtype=np.int64)
     unit_fp: list = []
+    bare = np.empty(0, dtype=object)
     if len(footprints):
         fp = shapely.intersection(shapely.make_valid(footprints), piece)
         fp = fp[shapely.area(fp) > SLIVER_M2]
@@ -84,10 +85,11 @@ def _units(
         used, inverse = np.unique(f_idx, return_inverse=True)
         unit[p_idx] = inverse
         unit_fp = list(fp[used])
+        bare = np.delete(fp, used)
     alone = np.flatnonzero(unit < 0)
     unit[alone] = len(unit_fp) + np.arange(len(alone))
     unit_fp += [None] * len(alone)
-    return unit, unit_fp
+    return unit, unit_fp, bare
 
 
 def _cluster(xy: np.ndarray, w: np.ndarray, limit: float, seed: int) -> np.ndarray:
@@ -110,18 +112,6 @@ def _cluster(xy: np.ndarray, w: np.ndarray, limit: float, seed: int) -> np.ndarr
             group[part] = group.max() + 1
         todo += parts
     return np.unique(group, return_inverse=True)[1]
-
-
-def _bare_footprints(piece, footprints: np.ndarray, unit_fp: list) -> np.ndarray:
-    """Footprints in the piece that hold no home (clipped to the piece)."""
-    if len(footprints) == 0:
-        return np.empty(0, dtype=object)
-    fp = shapely.intersection(shapely.make_valid(footprints), piece)
-    fp = fp[shapely.area(fp) > SLIVER_M2]
-    used = [f for f in unit_fp if f is not None]
-    if used:
-        fp = fp[~shapely.equals(fp[:, None], np.asarray(used, dtype=object)[None, :]).any(axis=1)]
-    return fp
 
 
 def _group_land(
