@@ -81,10 +81,11 @@ def test_residential_zones_are_divided_and_gated_compounds_kept_whole(nanjing_pl
     homes = nanjing_plan.homes
     assert homes["grid_id"].notna().all()
     assert nanjing_plan.grids["households"].sum() == pytest.approx(homes["households"].sum())
-    # crowded pieces were divided into building groups, and the plan balances where it can
+    # crowded pieces were divided into building groups, and every grid an oversized unit does
+    # not hold is within the band
     assert fr["divided"].str.contains("buildings").any()
     g = nanjing_plan.grids
-    assert (g.loc[~g["oversized"], "deviation"].abs() <= 0.2).all()
+    assert (g.loc[~g["oversized"], "deviation"].abs() <= 0.15 + 1e-6).all()  # within ±15 %
 
 
 def test_redraw_after_growth_of_real_homes(nanjing_plan):
