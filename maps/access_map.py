@@ -43,6 +43,7 @@ from shequ.maps.page import (
     new_map,
     style_by_id,
 )
+from shequ.maps.render import render_page
 from shequ.maps.style import (
     blind_spot_style,
     facility_style,
@@ -107,8 +108,12 @@ def build_access_map(
 
 
 def render_html(m: folium.Map) -> str:
-    """The map's complete, self-contained HTML page (no external scripts or stylesheets)."""
-    return strip_external_resources(m.get_root().render())
+    """The map's complete, self-contained HTML page (no external scripts or stylesheets).
+
+    Rendered in one pass (:func:`shequ.maps.render.render_page`), so text from the data is
+    never evaluated as a template.
+    """
+    return strip_external_resources(render_page(m))
 
 
 def write_map(m: folium.Map, path: str | Path) -> Path:

@@ -45,8 +45,8 @@ from shequ.maps.style import (
     far_deviation,
 )
 from shequ.rejects import Rejects
-from tests.test_map import geojson_layers, in_page
-from tests.test_map_browser import TILE_HOST, count, open_page
+from tests.helpers import TILE_HOST, count, in_page, open_page
+from tests.test_map import geojson_layers
 
 XSS_IMG = '<img src=x onerror="window.__xss=1">'
 XSS_SCRIPT = "</script><script>window.__xss=2</script>"

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import html
-import json
 import math
 import os
 import re
@@ -24,6 +23,7 @@ from shequ.errors import InputError
 from shequ.maps import build_access_map, render_html, write_map
 from shequ.maps.assets import LEAFLET_VERSION, leaflet_css, strip_external_resources
 from shequ.maps.style import UNREACHABLE, UNREACHABLE_COLOR, minute_bin
+from tests.helpers import in_page
 
 XSS_IMG = '<img src=x onerror="window.__xss=1">'
 XSS_SCRIPT = "</script><script>window.__xss=2</script>"
@@ -101,16 +101,6 @@ def geojson_layers(m: folium.Map) -> dict[str, folium.GeoJson]:
         for child in m._children.values()
         if isinstance(child, folium.GeoJson)
     }
-
-
-def in_page(text: str, page: str) -> bool:
-    """``text`` appears as is (HTML) or as folium writes it inside scripts (ASCII JSON with
-    ``<``, ``>``, ``&`` and ``'`` as ``\\u`` escapes)."""
-    as_json = json.dumps(text)[1:-1]
-    script_safe = as_json
-    for char in "<>&'":
-        script_safe = script_safe.replace(char, f"\\u{ord(char):04x}")
-    return any(form in page for form in (text, as_json, script_safe))
 
 
 # --- assets -----------------------------------------------------------------------------------

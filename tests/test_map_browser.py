@@ -17,148 +17,17 @@ set their text through ``innerHTML``) and records ``typeof window.__xss``.
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
-import subprocess
-from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from shequ.maps import build_access_map, write_map
 from shequ.maps.style import FACILITY_COLOR, MINUTE_BINS, UNREACHABLE_COLOR
+from tests.helpers import PROBE, TILE_HOST, count, open_page
 from tests.test_map import EXPECTED, KINDS, XSS_IMG, sample_inputs
 
 pytestmark = pytest.mark.browser
-
-CHROME_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-    "--enable-logging=stderr",
-    "--v=0",
-    "--virtual-time-budget=5000",
-]
-TILE_HOST = "https://tile.openstreetmap.org/"
-
-PROBE = """
-<script>
-(function () {
-  var opened = 0;
-  document.querySelectorAll('.leaflet-control-layers-selector').forEach(function (box) {
-    if (!box.checked) { box.click(); }
-  });
-  Object.keys(window).forEach(function (key) {
-    var map = window[key];
-    if (!/^map_/.test(key) || !(map instanceof L.Map)) { return; }
-    map.eachLayer(function (layer) {
-      if (layer.getTooltip && layer.getTooltip()) { layer.openTooltip(); opened += 1; }
-    });
-  });
-  setTimeout(function () {
-    var out = document.createElement('div');
-    out.id = 'shequ-probe';
-    out.setAttribute('data-xss', typeof window.__xss);
-    out.setAttribute('data-opened', String(opened));
-    document.body.appendChild(out);
-  }, 1000);
-})();
-</script>
-"""
-
-
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.skip(
-        "headless Chromium not found: install it with `apt-get install chromium` (Debian)"
-        " to run the map browser test"
-    )
-
-
-@dataclass
-class PageRun:
-    dom: str
-    console: list[str]
-    requests: list[str]
-
-
-def open_page(page: Path, work: Path) -> PageRun:
-    """Load ``page`` in a fresh, offline headless Chromium and collect DOM, console, requests."""
-    net_log = work / "net.json"
-    result = subprocess.run(
-        [
-            chromium(),
-            *CHROME_FLAGS,
-            f"--user-data-dir={work / 'profile'}",
-            f"--log-net-log={net_log}",
-            "--dump-dom",
-            page.resolve().as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    console = [
-        line for line in result.stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line
-    ]
-    return PageRun(result.stdout, console, page_requests(net_log))
-
-
-def page_requests(net_log: Path) -> list[str]:
-    """URLs the page (a file:// document) asked the network for; Chromium's own are skipped."""
-    log = json.loads(net_log.read_text(encoding="utf-8"))
-    start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
-    return [
-        event["params"]["url"]
-        for event in log["events"]
-        if event["type"] == start_job
-        and "url" in event.get("params", {})
-        and event["params"].get("network_isolation_key", "").startswith("file://")
-    ]
-
-
-class _Counter(HTMLParser):
-    """Counts drawn features in a dumped DOM, with their fill colour per Leaflet pane."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.paths = 0
-        self.fills: dict[str, list[str]] = {}  # pane -> fill of each drawn path, in order
-        self.tooltips = 0
-        self.probe: dict[str, str | None] = {}
-        self._pane = ""
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        classes = (values.get("class") or "").split()
-        if "leaflet-pane" in classes:  # panes are siblings: a path belongs to the last one
-            self._pane = next(name for name in classes if name != "leaflet-pane")
-        if tag == "path" and "leaflet-interactive" in classes:
-            self.paths += 1
-            self.fills.setdefault(self._pane, []).append(values.get("fill") or "")
-        if "leaflet-tooltip" in classes:
-            self.tooltips += 1
-        if values.get("id") == "shequ-probe":
-            self.probe = values
-
-
-def count(dom: str) -> _Counter:
-    counter = _Counter()
-    counter.feed(dom)
-    return counter
 
 
 def write_sample(path: Path, **kwargs: object) -> Path:

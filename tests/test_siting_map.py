@@ -29,8 +29,8 @@ from shequ.maps.style import (
     EXISTING_COLOR,
     SITING_HOME_FILLS,
 )
-from tests.test_map import geojson_layers, in_page
-from tests.test_map_browser import PROBE, TILE_HOST, count, open_page
+from tests.helpers import PROBE, TILE_HOST, count, in_page, open_page
+from tests.test_map import geojson_layers
 
 XSS_IMG = "<img src=x onerror=alert(1)>"
 XSS_PROBE = '<img src=x onerror="window.__xss=1">'

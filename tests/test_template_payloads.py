@@ -1,0 +1,189 @@
+"""Hostile text in every field that reaches a map: shown verbatim, never run (all four commands).
+
+Anyone can edit an OSM name, and homes, facility, candidate, grid and incident files come from
+spreadsheets. branca re-renders rendered output as a Jinja2 template, so before the single-pass
+renderer (:mod:`shequ.maps.render`) a name such as ``{{ lipsum.__globals__.os.makedirs(…) }}``
+created a folder on the planner's machine and ``{{ 7*7 }}`` showed as 49. Here every text field
+of every input (OSM ``name`` and another tag, homes and facilities names, candidate names, grid
+codes and names, incident types) carries template syntax, ``</script>``, quotes and an
+``<img onerror>``; each command must run, create nothing, and put the text on its page verbatim.
+A browser pass opens every tooltip of every page and checks that no script ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+import re
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from shequ.cli import main
+from shequ.maps.overlays import title_box
+from shequ.maps.render import render_page
+from tests.conftest import shared_file
+from tests.helpers import PROBE, count, in_page, open_page
+
+NANJING = "osm/nanjing_xinjiekou_small.osm"
+
+
+def payloads(marker: Path) -> list[str]:
+    """Two hostile texts: one that runs code and computes if templated, one that breaks markup.
+
+    They are kept apart because an unclosed ``{#`` would make a template fail to compile before
+    the code in the first could run: the first proves evaluation, the second parsing and markup.
+    """
+    run_code = (
+        "RUN{{ lipsum.__globals__.os.makedirs('" + str(marker) + "', exist_ok=True) }}"
+        "{{ 7*7 }}{% if true %}IF{% endif %}名称"
+    )
+    markup = (
+        'MARKUP{# comment <img src=x onerror="window.__xss=1">'
+        "</script><script>window.__xss=2</script> 'single' \"double\" `tick` &amp; {{"
+    )
+    return [run_code, markup]
+
+
+def hostile_osm(source: Path, target: Path, texts: list[str]) -> Path:
+    """The extract with every ``name`` (and ``operator``) value replaced by a hostile text."""
+    xml = source.read_text(encoding="utf-8")
+    counter = iter(range(10**9))
+
+    def swap(match: re.Match[str]) -> str:
+        text = texts[next(counter) % len(texts)]
+        return f"<tag k={match.group(1)} v={quoteattr(text)}/>"
+
+    xml = re.sub(r"<tag k=(\"(?:name|name:zh|operator)\") v=\"[^\"]*\"\s*/>", swap, xml)
+    target.write_text(xml, encoding="utf-8")
+    return target
+
+
+def points_csv(path: Path, lon: np.ndarray, lat: np.ndarray, texts: list[str], **cols) -> Path:
+    names = [texts[i % len(texts)] for i in range(len(lon))]
+    pd.DataFrame({"name": names, "lon": lon, "lat": lat, **cols}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory) -> dict[str, object]:
+    """Hostile inputs around Nanjing Xinjiekou, and the folder a template would create."""
+    work = tmp_path_factory.mktemp("payloads")
+    marker = work / "PWNED"
+    texts = payloads(marker)
+    osm = hostile_osm(shared_file(NANJING), work / "nanjing_hostile.osm", texts)
+    rng = np.random.default_rng(7)
+    lon = 118.7790 + rng.uniform(0, 0.012, 12)
+    lat = 32.0380 + rng.uniform(0, 0.010, 12)
+    return {
+        "work": work,
+        "marker": marker,
+        "texts": texts,
+        "osm": osm,
+        "homes": points_csv(work / "homes.csv", lon, lat, texts, households=40),
+        "facilities": points_csv(work / "fac.csv", lon[:4] + 3e-4, lat[:4], texts),
+        "candidates": points_csv(work / "cand.csv", lon[4:10] - 3e-4, lat[4:10], texts),
+    }
+
+
+def _page(out: Path) -> str:
+    return (out / "map.html").read_text(encoding="utf-8")
+
+
+def _assert_verbatim(page: str, texts: list[str], marker: Path) -> None:
+    assert not marker.exists(), "a template in the data ran code"
+    for text in texts:
+        assert in_page(html.escape(text), page), f"not shown verbatim: {text[:40]}"
+    assert "RUN49" not in page and "RUNIF" not in page
+
+
+def _run(args: list[str]) -> None:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main([*args, "--quiet", "--lang", "en"])
+    assert code == 0, err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def pages(hostile, tmp_path_factory) -> dict[str, Path]:
+    """The four commands on the hostile inputs; each page's path."""
+    out = tmp_path_factory.mktemp("pages")
+    osm, homes = str(hostile["osm"]), str(hostile["homes"])
+    runs = {
+        "access": [
+            "access", "--osm", osm, "--homes", homes, "--kinds", "clinic,kindergarten",
+            "--facilities", str(hostile["facilities"]), "--kind", "clinic",
+        ],
+        "site": [
+            "site", "--osm", osm, "--homes", homes, "--kind", "ebike_charging", "--p", "2",
+            "--candidates", str(hostile["candidates"]), "--curve", "3",
+        ],
+        "grids": ["grids", "--osm", osm, "--homes", homes, "--households-per-grid", "120"],
+    }  # fmt: skip
+    for name, args in runs.items():
+        _run([*args, "--out", str(out / name)])
+    grids = gpd.read_file(out / "grids" / "shequ.gpkg", layer="grids")
+    texts = hostile["texts"]
+    grids["code"] = [texts[i % 2] + str(i) for i in range(len(grids))]
+    grids["name"] = [texts[(i + 1) % 2] for i in range(len(grids))]
+    grids_file = hostile["work"] / "hostile_grids.geojson"
+    grids[["code", "name", "geometry"]].to_crs("EPSG:4326").to_file(grids_file)
+    homes_layer = gpd.read_file(out / "grids" / "shequ.gpkg", layer="homes").to_crs("EPSG:4326")
+    rng = np.random.default_rng(3)
+    pick = rng.choice(len(homes_layer), 400)
+    incidents = pd.DataFrame(
+        {
+            "lon": homes_layer.geometry.x.to_numpy()[pick] + rng.normal(0, 2e-4, 400),
+            "lat": homes_layer.geometry.y.to_numpy()[pick] + rng.normal(0, 2e-4, 400),
+            "time": pd.date_range("2025-01-01", periods=400, freq="5h").strftime("%Y-%m-%d"),
+            "type": [texts[i % 2] for i in range(400)],
+        }
+    )
+    incidents_file = hostile["work"] / "incidents.csv"
+    incidents.to_csv(incidents_file, index=False)
+    hot = [
+        "hotspots", "--incidents", str(incidents_file), "--osm", osm, "--grids",
+        str(grids_file), "--res", "10", "--types", f"{texts[0]},{texts[1]}",
+    ]  # fmt: skip
+    _run([*hot, "--out", str(out / "hotspots")])
+    return {name: out / name for name in ("access", "site", "grids", "hotspots")}
+
+
+@pytest.mark.parametrize("command", ["access", "site", "grids", "hotspots"])
+def test_hostile_text_is_verbatim_and_inert(pages, hostile, command):
+    page = _page(pages[command])
+    _assert_verbatim(page, hostile["texts"], hostile["marker"])
+    assert not list(Path.cwd().glob("PWNED*"))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("command", ["access", "site", "grids", "hotspots"])
+def test_hostile_text_does_not_run_in_the_browser(pages, hostile, command, tmp_path):
+    probed = tmp_path / "probed.html"
+    probed.write_text(_page(pages[command]).replace("</html>", PROBE + "</html>"), "utf-8")
+    run = open_page(probed, tmp_path)
+    result = count(run.dom)
+    assert result.probe.get("data-xss") == "undefined"
+    assert re.search(r"<img[^>]*onerror", run.dom) is None
+    assert not hostile["marker"].exists()
+
+
+def test_an_element_that_renders_twice_is_refused():
+    """folium.Popup re-renders its output as a template: such an element never reaches a page."""
+    m = folium.Map(tiles=None)
+    folium.Marker([32.0, 118.8], popup=folium.Popup("{{ 7*7 }}")).add_to(m)
+    with pytest.raises(TypeError, match="Popup"):
+        render_page(m)
+
+
+def test_a_shequ_element_renders_its_text_once():
+    m = folium.Map(tiles=None)
+    title_box(html.escape("{{ 7*7 }}{% if true %}x{% endif %}")).add_to(m)
+    page = render_page(m)
+    assert "{{ 7*7 }}{% if true %}x{% endif %}" in page
