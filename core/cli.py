@@ -10,8 +10,10 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from functools import partial
 from importlib import resources
 from pathlib import Path
+from typing import Any, NoReturn
 
 import numpy as np
 from tqdm import tqdm
@@ -31,6 +33,87 @@ from shequ.workflow import (
 )
 
 EXIT_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line in the user's language and exit status 2.
+
+    argparse prints the whole usage before its message; the planner needs the one line that
+    names the option (``--help`` still shows the usage).
+    """
+
+    def __init__(self, *args: Any, lang: str = "en", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lang = lang
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INPUT, t("error", self.lang, msg=f"{self.prog}: {message}") + "\n")
+
+
+def _lang_in(argv: list[str]) -> str:
+    """The ``--lang`` the user gave (parsing may have stopped before reading it)."""
+    for i, arg in enumerate(argv):
+        if arg.startswith("--lang="):
+            value = arg.split("=", 1)[1]
+        elif arg == "--lang" and i + 1 < len(argv):
+            value = argv[i + 1]
+        else:
+            continue
+        if value in ("zh", "en"):
+            return value
+    return default_lang()
+
+
+def _number(
+    kind: type, least: float | None = None, below: float | None = None, *, strict: bool = True
+) -> Callable[[str], float]:
+    """An argparse ``type=``: a finite ``kind`` (int or float) in range, checked while parsing."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            noun = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+        if not np.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        if least is not None and (value <= least if strict else value < least):
+            sign = ">" if strict else "≥"
+            raise argparse.ArgumentTypeError(f"must be {sign} {least:g}, got {text}")
+        if below is not None and value >= below:
+            raise argparse.ArgumentTypeError(f"must be below {below:g}, got {text}")
+        return value
+
+    return parse
+
+
+POSITIVE = _number(float, 0)
+COUNT = _number(int, 1, strict=False)
+NONNEGATIVE_INT = _number(int, 0, strict=False)
+
+
+def _h3_resolution(text: str) -> int:
+    """``--res``: an H3 resolution, 0 (continents) to 15 (about 1 m²)."""
+    try:
+        res = int(text)
+    except ValueError:
+        res = -1
+    if not 0 <= res <= 15:
+        raise argparse.ArgumentTypeError(
+            f"H3 resolution must be a whole number from 0 to 15, got {text}"
+        )
+    return res
+
+
+def _crs_name(text: str) -> str:
+    """``--crs``: checked while parsing, whether or not a user file will need it."""
+    from shequ.geo.coords import normalise_crs_name
+
+    try:
+        normalise_crs_name(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+    return text
 
 
 def demo_osm_path() -> Path:
@@ -253,11 +336,15 @@ def _grids_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     grids.add_argument("--existing", help="existing grid polygons: redraw with fewest moves")
     grids.add_argument("--edits", help="GeoJSON of edits exported from the grid map")
     grids.add_argument(
-        "--households-per-grid", type=float, help="target households per grid (profile: 300)"
+        "--households-per-grid", type=POSITIVE, help="target households per grid (profile: 300)"
     )
-    grids.add_argument("--tolerance", type=float, help="allowed deviation (profile: 0.15)")
-    grids.add_argument("--seed", type=int, default=0, help="random seed (results repeat)")
-    grids.add_argument("--time-limit", type=float, default=60.0, help="search seconds")
+    grids.add_argument(
+        "--tolerance", type=_number(float, 0, 1), help="allowed deviation (profile: 0.15)"
+    )
+    grids.add_argument(
+        "--seed", type=NONNEGATIVE_INT, default=0, help="random seed (results repeat)"
+    )
+    grids.add_argument("--time-limit", type=POSITIVE, default=60.0, help="search seconds")
     grids.set_defaults(func=cmd_grids)
     return grids
 
@@ -277,12 +364,12 @@ def cmd_hotspots(args: argparse.Namespace) -> None:
         three_colour=args.three_colour,
         seed=args.seed,
     )
-    result = compute_hotspots(opts)
+    result = compute_hotspots(opts, _progress_factory(args.lang, args.quiet))
     out = Path(args.out)
     write_hotspot_outputs(
         result, out, lang=args.lang, three_colour=args.three_colour, with_map=not args.no_map
     )
-    _print_notes(result.notes, [], args.lang)
+    _print_notes(result.notes, result.warnings, args.lang)
     row = result.summary.iloc[0]
     print(
         t(
@@ -304,14 +391,18 @@ def _hotspots_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
     hot.add_argument("--osm", help="OSM extract: study area, homes (exposure), fire equipment")
     hot.add_argument("--grids", help="grid polygons for the per-grid roll-up")
     hot.add_argument("--profile", help="YAML profile merged onto the default")
-    hot.add_argument("--crs", help="CRS of the incident file: wgs84, gcj02, bd09, EPSG:n")
-    hot.add_argument("--res", type=int, help="H3 resolution 0-15 (default: automatic)")
+    hot.add_argument(
+        "--crs", type=_crs_name, help="CRS of the incident file: wgs84, gcj02, bd09, EPSG:n"
+    )
+    hot.add_argument("--res", type=_h3_resolution, help="H3 resolution 0-15 (default: automatic)")
     hot.add_argument("--time-col", help="time column (default: found by name)")
     hot.add_argument("--type-col", help="type column (default: found by name)")
     hot.add_argument("--types", help="comma-separated incident types to keep")
     hot.add_argument("--no-trends", action="store_true", help="skip space-time trends")
     hot.add_argument("--three-colour", action="store_true", help="red/yellow/blue levels")
-    hot.add_argument("--seed", type=int, default=0, help="permutation seed (results repeat)")
+    hot.add_argument(
+        "--seed", type=NONNEGATIVE_INT, default=0, help="permutation seed (results repeat)"
+    )
     hot.set_defaults(func=cmd_hotspots)
     return hot
 
@@ -324,7 +415,9 @@ def _area_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--facilities", action="append", help="facilities file (repeatable)")
     p.add_argument("--profile", help="YAML profile merged onto the default")
     p.add_argument(
-        "--crs", help="CRS of user files without one: wgs84, cgcs2000, gcj02, bd09, EPSG:n"
+        "--crs",
+        type=_crs_name,
+        help="CRS of user files without one: wgs84, cgcs2000, gcj02, bd09, EPSG:n",
     )
     p.add_argument(
         "--metric-crs",
@@ -354,9 +447,9 @@ def _site_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     site.add_argument("--kind", required=True, help="facility kind, e.g. canteen, childcare")
     _area_flags(site)
     goal = site.add_mutually_exclusive_group(required=True)
-    goal.add_argument("--p", type=int, help="number of new sites (maximal cover or p-median)")
+    goal.add_argument("--p", type=COUNT, help="number of new sites (maximal cover or p-median)")
     goal.add_argument("--cover-all", action="store_true", help="fewest sites covering all homes")
-    goal.add_argument("--budget", type=float, help="total cost of new sites (candidate 'cost')")
+    goal.add_argument("--budget", type=POSITIVE, help="total cost of new sites (candidate 'cost')")
     site.add_argument(
         "--model", choices=("mclp", "pmedian"), default="mclp", help="model used with --p"
     )
@@ -369,12 +462,17 @@ def _site_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     site.add_argument(
         "--street-candidates", action="store_true", help="add a candidate every --spacing m"
     )
-    site.add_argument("--spacing", type=float, help="street candidate spacing in metres")
+    site.add_argument("--spacing", type=POSITIVE, help="street candidate spacing in metres")
     site.add_argument("--capacitated", action="store_true", help="respect site capacities")
-    site.add_argument("--max-walk", type=float, help="p-median: every home within this many min")
-    site.add_argument("--curve", type=int, help="coverage curve up to p = N (0: none)")
-    site.add_argument("--time-limit", type=float, default=600.0, help="solver seconds per solve")
-    site.add_argument("--gap", type=float, default=0.0, help="stop at this relative MIP gap")
+    site.add_argument("--max-walk", type=POSITIVE, help="p-median: every home within this many min")
+    site.add_argument("--curve", type=NONNEGATIVE_INT, help="coverage curve up to p = N (0: none)")
+    site.add_argument("--time-limit", type=POSITIVE, default=600.0, help="solver seconds per solve")
+    site.add_argument(
+        "--gap",
+        type=_number(float, 0, 1, strict=False),
+        default=0.0,
+        help="stop at this relative MIP gap",
+    )
     site.add_argument(
         "--heuristic",
         action="store_true",
@@ -384,12 +482,16 @@ def _site_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return site
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="shequ", description="社区 GIS: living circles, siting, grids, risk."
+def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
+    """The ``shequ`` parser; option errors are printed in ``lang`` (default: the locale's)."""
+    lang = lang or default_lang()
+    parser = _Parser(
+        prog="shequ", description="社区 GIS: living circles, siting, grids, risk.", lang=lang
     )
     parser.add_argument("--version", action="version", version=f"shequ {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(
+        dest="command", required=True, parser_class=partial(_Parser, lang=lang)
+    )
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--out", default="shequ-out", help="output folder (default: shequ-out)")
@@ -426,22 +528,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser(_lang_in(argv)).parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a bad option (one line printed)
+        return exc.code if isinstance(exc.code, int) else EXIT_INPUT
+    from shequ.geo.output_folder import check_output_folder, exit_on_sigterm
+
+    exit_on_sigterm()  # SIGTERM unwinds like Ctrl-C, so no half-written output stays behind
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
+        check_output_folder(args.out)  # before the work, not after minutes of it
         args.func(args)
     except InputError as exc:
         print(t("error", args.lang, msg=exc.one_line()), file=sys.stderr)
         return EXIT_INPUT
-    except OSError as exc:  # unwritable output folder, disk full …
-        print(
-            t("error", args.lang, msg=f"{exc.filename or ''}: {exc.strerror or exc}"),
-            file=sys.stderr,
-        )
+    except OSError as exc:  # an unwritable output folder, a full disk …
+        where = exc.filename or args.out
+        print(t("error", args.lang, msg=f"{where}: {exc.strerror or exc}"), file=sys.stderr)
         return EXIT_INPUT
+    except KeyboardInterrupt:
+        print(t("interrupted", args.lang, out=args.out), file=sys.stderr)
+        return 130
     return 0
 
 

@@ -28,6 +28,7 @@ from shequ.geo.atoms import THROUGH_CLASSES, Atoms, atom_of_points, build_atoms,
 from shequ.geo.blocks import border_lines, secondary_lines, street_blocks, study_area
 from shequ.geo.checks import Warning_
 from shequ.geo.homes import building_footprints
+from shequ.geo.output_folder import output_folder
 from shequ.geo.outputs import plain_layer, write_csv, write_gpkg, write_text
 from shequ.geo.polygons_file import read_polygon_file
 from shequ.i18n import Note
@@ -276,6 +277,9 @@ def _redraw(opts: GridOptions, area, atoms: Atoms, settings: dict, notes: list[s
         if frame["grid_id"].duplicated().any():
             raise InputError("duplicate grid_id values in the existing grids", path=opts.existing)
     else:
+        if "grid_id" in frame.columns:  # text ids (G001 …): numbered in file order, said so
+            first = frame["grid_id"].iloc[0]
+            notes.append(Note("n.existing_ids_renumbered", n=len(frame), first=first))
         frame["grid_id"] = np.arange(len(frame), dtype=np.int64)
     origin, report = existing_labels(atoms, frame)
     if repaired:
@@ -308,12 +312,14 @@ def _edits(opts: GridOptions, area, atoms: Atoms, labels, moves, codes, notes: l
     frame, _ = read_polygon_file(opts.edits, "wgs84", area.crs, area.rejects, layer="edits")
     if "to_grid" not in frame.columns:
         raise InputError("edits need a 'to_grid' property per polygon", path=opts.edits)
-    to_grid = pd.to_numeric(frame["to_grid"], errors="coerce")
+    to_grid = pd.to_numeric(frame["to_grid"], errors="coerce").astype(float)
     to_code = frame["to_code"] if "to_code" in frame.columns else pd.Series([None] * len(frame))
     edits = []
-    for row, geom, grid, code in zip(frame["row"], frame.geometry, to_grid, to_code, strict=True):
-        if grid != grid:
-            area.rejects.add(str(opts.edits), "edits", int(row), None, "to_grid is not a number")
+    rows = zip(frame["row"], frame.geometry, frame["to_grid"], to_grid, to_code, strict=True)
+    for row, geom, raw, grid, code in rows:
+        if not (np.isfinite(grid) and grid == round(grid)):
+            reason = f"to_grid {raw!r} is not a whole grid id"
+            area.rejects.add(str(opts.edits), "edits", int(row), None, reason)
             continue
         known = codes.get(int(grid))
         if code and known and str(code) != known:
@@ -400,9 +406,12 @@ def write_grid_outputs(
     result: GridResult, out_dir: str | Path, *, lang: str = "en", with_map: bool = True
 ) -> dict[str, Path]:
     """Write ``shequ.gpkg``, ``grid_summary.csv``, ``plan_summary.csv``, ``rejects.csv``,
-    ``run.json`` and ``map.html`` (grids by deviation, with the edit tool)."""
+    ``run.json`` and ``map.html`` (grids by deviation, with the edit tool).
+
+    All or nothing: ``out_dir`` is replaced as a whole (see
+    :func:`shequ.geo.output_folder.output_folder`). Returns the paths in ``out_dir``.
+    """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     atoms = result.atoms.frame
     layers = {
         "grids": plain_layer(result.grids),
@@ -412,11 +421,7 @@ def write_grid_outputs(
     }
     if result.moves is not None:
         layers["moves"] = plain_layer(result.moves)
-    paths = {"gpkg": write_gpkg(out / "shequ.gpkg", layers)}
     table = pd.DataFrame(result.grids.drop(columns="geometry"))
-    paths["grids"] = write_csv(out / "grid_summary.csv", table)
-    paths["plan"] = write_csv(out / "plan_summary.csv", result.summary)
-    paths["rejects"] = write_csv(out / "rejects.csv", result.rejects)
     run = {
         "crs": str(result.grids.crs),
         "profile": result.profile.source,
@@ -427,19 +432,25 @@ def write_grid_outputs(
         "notes": result.notes,
         "warnings": [{"key": w.key, **w.params} for w in result.warnings],
     }
-    paths["run"] = write_text(out / "run.json", json.dumps(run, ensure_ascii=False, indent=2))
-    if with_map:
-        from shequ.maps import build_grid_map, write_map
+    with output_folder(out, "grids") as staging:
+        paths = {"gpkg": write_gpkg(staging / "shequ.gpkg", layers)}
+        paths["grids"] = write_csv(staging / "grid_summary.csv", table)
+        paths["plan"] = write_csv(staging / "plan_summary.csv", result.summary)
+        paths["rejects"] = write_csv(staging / "rejects.csv", result.rejects)
+        text = json.dumps(run, ensure_ascii=False, indent=2)
+        paths["run"] = write_text(staging / "run.json", text)
+        if with_map:
+            from shequ.maps import build_grid_map, write_map
 
-        fmap = build_grid_map(
-            result.grids,
-            atoms,
-            result.homes,
-            result.borders,
-            moves=result.moves,
-            target=result.target,
-            tolerance=result.tolerance,
-            lang=lang,
-        )
-        paths["map"] = write_map(fmap, out / "map.html")
-    return paths
+            fmap = build_grid_map(
+                result.grids,
+                atoms,
+                result.homes,
+                result.borders,
+                moves=result.moves,
+                target=result.target,
+                tolerance=result.tolerance,
+                lang=lang,
+            )
+            paths["map"] = write_map(fmap, staging / "map.html")
+    return {key: out / path.name for key, path in paths.items()}

@@ -26,6 +26,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{incidents} 起事件，{cells} 个 H3 网格（分辨率 {res}）："
         "95% 置信热点 {hot} 个，红色 {red} 个",
     ),
+    "step.incidents": ("Reading incidents", "读取事件"),
+    "step.statistics": (
+        "Hot-spot statistics (Gi*, Moran, permutations)",
+        "热点统计（Gi*、Moran、置换检验）",
+    ),
+    "step.density": ("Kernel density per cell", "逐单元核密度"),
     "step.atoms": ("Street blocks and compounds", "街廓与小区"),
     "step.grids": ("Delineating grids", "划分网格"),
     "grid.line": (
@@ -46,6 +52,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "done": ("Done: outputs in {out}", "完成：结果已写入 {out}"),
     "error": ("error: {msg}", "错误：{msg}"),
+    "interrupted": (
+        "interrupted: nothing was written to {out} (the previous outputs, if any, are intact)",
+        "已中断：未写入 {out}（原有结果如有，保持不变）",
+    ),
     "warn.outside": (
         "warning: {n} of {total} points in {file} lie more than {km:g} km outside "
         "the study area{cause}",
@@ -62,6 +72,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the file is probably {crs} (pass --crs {crs})",
         "警告：{file} 中的点距最近街道的中位距离为 {now:.0f} 米；"
         "若按 {crs} 转换则为 {then:.0f} 米，文件很可能是 {crs} 坐标（请使用 --crs {crs}）",
+    ),
+    "warn.crs_not_declared": (
+        "warning: points in {file} lie a median {now:.0f} m from the nearest street; read as "
+        "{name} they would lie {then:.0f} m away: the file is probably {name} (pass --crs {crs})",
+        "警告：{file} 中的点距最近街道的中位距离为 {now:.0f} 米；若按 {name} 读取则为 "
+        "{then:.0f} 米，文件很可能是 {name} 坐标（请使用 --crs {crs}）",
+    ),
+    "warn.crs_wrongly_declared": (
+        "warning: points in {file} lie a median {now:.0f} m from the nearest street after the "
+        "{name} conversion; without it they would lie {then:.0f} m away: the file is probably "
+        "WGS-84 already, not {name} (do not pass --crs {crs})",
+        "警告：{file} 中的点经 {name} 转换后距最近街道的中位距离为 {now:.0f} 米；不转换则为 "
+        "{then:.0f} 米，文件很可能已是 WGS-84 坐标而非 {name}（请勿使用 --crs {crs}）",
     ),
     "note": ("note: {msg}", "提示：{msg}"),
     # notes (shequ.i18n.Note): printed in the user's language, kept in English in run.json
@@ -116,6 +139,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{compounds} compounds above a grid's ceiling were divided into {groups} groups of whole "
         "buildings (--split-large-compounds)",
         "{compounds} 个超过网格上限的小区被划分为 {groups} 组整栋楼（--split-large-compounds）",
+    ),
+    "n.existing_ids_renumbered": (
+        "the {n} existing grids have grid_id values that are not whole numbers ({first} …): "
+        "they are numbered from 0 in file order",
+        "{n} 个现有网格的 grid_id 不是整数（{first} …）：已按文件顺序从 0 起编号",
     ),
     "n.existing_repaired": (
         "{n} existing grid polygons were invalid and have been repaired",

@@ -122,12 +122,33 @@ def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInp
         layer = read_points_file(path, opts.crs, rejects, layer="facilities")
         parts.append(facilities_from_layer(layer, crs, profile, rejects, kind=kind))
         warnings += layer_checks(layer.source, layer.frame, net)
-    facilities = combine_facilities(parts, crs)
-    facilities = facilities[facilities["kind"].isin([k.id for k in kinds])].reset_index(drop=True)
+    facilities = _keep_kinds(combine_facilities(parts, crs), kinds, rejects)
     step(1)
     return AreaInputs(
         profile, osm, crs, net, homes, facilities, compounds, kinds, rejects, warnings, notes
     )
+
+
+def _keep_kinds(
+    facilities: gpd.GeoDataFrame, kinds: list[FacilityKind], rejects: Rejects
+) -> gpd.GeoDataFrame:
+    """Facilities of the kinds in the run; user rows of other kinds are reported, not lost.
+
+    OSM features are only read for the run's kinds, so the rows dropped here come from
+    ``--facilities`` files of several kinds filtered by ``--kinds`` (or by ``site --kind``).
+    """
+    wanted = [k.id for k in kinds]
+    keep = facilities["kind"].isin(wanted).to_numpy()
+    for _, row in facilities[~keep].iterrows():
+        rejects.add(
+            row["source"],
+            "facilities",
+            row["source_ref"],
+            row["name"],
+            f"kind {row['kind']} filtered out: not in this run's kinds ({', '.join(wanted)}; "
+            "--kinds)",
+        )
+    return facilities[keep].reset_index(drop=True)
 
 
 def _apply_rasters(

@@ -3,23 +3,33 @@
 Numbers that drive an audit (speeds, thresholds, household sizes) are policy, not code: they live
 in ``shequ/data/profile_default.yaml`` with their source and confidence, and a planner overrides
 them with a file of local norms. A user profile is merged onto the default, so it only needs the
-values it changes (or the kinds it adds).
+values it changes (or the kinds it adds). The merged profile is checked against the schema of
+:mod:`shequ.profile_schema` before anything else runs; the first problem becomes one
+:class:`~shequ.errors.InputError` that names the key.
 """
 
 from __future__ import annotations
 
 import copy
-import re
+import difflib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from shequ.errors import InputError
-
-WALKERS = ("general", "elderly")
+from shequ.profile_schema import (
+    KEY_ERROR,
+    VALUE_ERROR,
+    WALKERS,
+    FacilityKindSpec,
+    ProfileSchema,
+    schema_keys,
+    validate_profile,
+)
 
 
 @dataclass(frozen=True)
@@ -93,94 +103,144 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"not a valid YAML profile ({first})", path=path) from exc
     if not isinstance(data, dict):
-        raise InputError("a profile must be a YAML mapping", path=path)
+        sections = ", ".join(k for k in schema_keys(()) if k != "schema_version")
+        got = "an empty file" if data is None else f"{type(data).__name__} {_show(data)}"
+        raise InputError(
+            f"a profile must be a YAML mapping of sections ({sections}), got {got}", path=path
+        )
     return data
 
 
 def load_profile(path: str | Path | None = None) -> Profile:
-    """The default profile, with the user's file (if any) merged onto it."""
+    """The default profile, with the user's file (if any) merged onto it, checked.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A YAML file of local norms; only the values it changes are needed.
+
+    Returns
+    -------
+    Profile
+        The checked values; ``raw`` keeps the merged YAML with sources and confidence.
+
+    Raises
+    ------
+    InputError
+        When a file is missing or not YAML, or the merged profile breaks the schema: one
+        line naming the dotted key. The default profile always passes, so a bad key comes
+        from the user's file, whose path the error carries.
+    """
     raw = _read_yaml(default_profile_path())
     source = "default"
+    blame: str | Path = default_profile_path()
     if path is not None:
         raw = _merge(raw, _read_yaml(Path(path)))
-        source = str(path)
-    return _build(raw, source)
-
-
-def _value(raw: dict[str, Any], dotted: str, source: str, *, positive: bool = True) -> float:
-    node: Any = raw
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise InputError(f"profile value {dotted!r} is missing", path=source)
-        node = node[part]
-    if isinstance(node, dict):
-        node = node.get("value")
+        source = blame = str(path)
     try:
-        number = float(node)
-    except (TypeError, ValueError):
-        raise InputError(
-            f"profile value {dotted!r} must be a number, got {node!r}", path=source
-        ) from None
-    if positive and not number > 0:
-        raise InputError(f"profile value {dotted!r} must be > 0, got {number}", path=source)
-    return number
+        schema = validate_profile(raw)
+    except ValidationError as exc:
+        raise _schema_error(exc, raw, blame) from None
+    return _build(raw, schema, source)
 
 
-def _kind(kind_id: str, spec: Any, source: str) -> FacilityKind:
-    where = f"facilities.{kind_id}"
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", kind_id):
-        raise InputError(f"kind id {kind_id!r} must be lower_snake_case", path=source)
-    if not isinstance(spec, dict):
-        raise InputError(f"{where} must be a mapping", path=source)
-    walker = spec.get("walker", "general")
-    if walker not in WALKERS:
-        raise InputError(f"{where}.walker must be one of {WALKERS}, got {walker!r}", path=source)
-    osm = spec.get("osm") or []
-    if not isinstance(osm, list) or not all(isinstance(alt, dict) for alt in osm):
-        raise InputError(f"{where}.osm must be a list of tag mappings", path=source)
-    regex = spec.get("name_regex")
-    if regex is not None:
-        try:
-            re.compile(regex)
-        except re.error as exc:
-            raise InputError(
-                f"{where}.name_regex is not a valid regex ({exc})", path=source
-            ) from exc
-    threshold = _value({"k": spec}, "k.max_walk_min", source)
+def _schema_error(exc: ValidationError, raw: dict[str, Any], path: str | Path) -> InputError:
+    """The first schema error as one line a planner can act on (and how many more there are)."""
+    errors = exc.errors(include_url=False)
+    message = _describe(errors[0], raw)
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more)"
+    return InputError(message, path=path)
+
+
+def _describe(error: Any, raw: dict[str, Any]) -> str:
+    kind, loc, ctx = error["type"], error["loc"], error.get("ctx") or {}
+    if kind == KEY_ERROR:  # a check across keys names its own key
+        return f"{ctx['where']}: {ctx['problem']}"
+    where = _dotted(loc, raw) or "profile"
+    if kind == "extra_forbidden":
+        known = schema_keys(loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f", did you mean {close[0]}?" if close else ""
+        return f"{where}: unknown key{hint} (known: {', '.join(known)})"
+    if kind == "missing":
+        return f"{where}: required key missing"
+    if kind == VALUE_ERROR:
+        expected = ctx["expected"]
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        keys = schema_keys(loc)
+        expected = "a mapping" + (f" with keys {', '.join(keys)}" if keys else "")
+    elif kind == "list_type":
+        expected = "a list"
+    else:  # not raised by the schema's own checks; keep pydantic's words minus its jargon
+        expected = str(error["msg"]).removeprefix("Input should be ")
+    return f"{where}: expected {expected}, got {_show(error['input'])}"
+
+
+def _dotted(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
+    """``loc`` as the dotted key the user wrote (``facilities.canteen.osm[1].amenity``).
+
+    A bare number is checked as ``{value: number}`` and a bad dict key is marked ``[key]``;
+    neither part is in the user's YAML, so the path follows the YAML and stops where it does.
+    """
+    parts: list[str] = []
+    node: Any = raw
+    for part in loc:
+        if part == "[key]":
+            continue
+        if isinstance(node, dict):
+            parts.append(str(part))
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and parts:
+            parts[-1] += f"[{part}]"
+            node = node[part] if part < len(node) else None
+        else:
+            break
+    return ".".join(parts)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind(kind_id: str, spec: FacilityKindSpec, raw_spec: dict[str, Any]) -> FacilityKind:
+    threshold = raw_spec.get("max_walk_min")
     return FacilityKind(
         id=kind_id,
-        zh=str(spec.get("zh", kind_id)),
-        en=str(spec.get("en", kind_id)),
-        tier=int(spec.get("tier", 15)),
-        walker=walker,
-        max_walk_min=threshold,
-        osm=tuple(osm),
-        name_regex=regex,
-        source=spec.get("max_walk_min") if isinstance(spec.get("max_walk_min"), dict) else {},
+        zh=kind_id if spec.zh is None else spec.zh,
+        en=kind_id if spec.en is None else spec.en,
+        tier=spec.tier,
+        walker=spec.walker,
+        max_walk_min=spec.max_walk_min.value,
+        osm=tuple(spec.osm or []),
+        name_regex=spec.name_regex,
+        source=threshold if isinstance(threshold, dict) else {},
     )
 
 
-def _build(raw: dict[str, Any], source: str) -> Profile:
-    speeds = {w: _value(raw, f"walking.speed_mps.{w}", source) for w in WALKERS}
-    levels = raw.get("demand", {}).get("default_levels", {}).get("by_building", {})
-    kinds_raw = raw.get("facilities") or {}
-    if not isinstance(kinds_raw, dict) or not kinds_raw:
-        raise InputError("the profile defines no facility kinds", path=source)
-    tiers = raw.get("walking", {}).get("tiers_min", [5, 10, 15])
+def _build(raw: dict[str, Any], schema: ProfileSchema, source: str) -> Profile:
+    walking, demand = schema.walking, schema.demand
+    levels = demand.default_levels.by_building
     return Profile(
-        speeds=speeds,
-        max_access_m=_value(raw, "walking.max_access_m", source),
-        isochrone_buffer_m=_value(raw, "walking.isochrone_buffer_m", source),
-        tiers_min=tuple(float(t) for t in tiers),
-        persons_per_household=_value(raw, "demand.persons_per_household", source),
-        floor_area_per_household_m2=_value(raw, "demand.floor_area_per_household_m2", source),
-        elderly_share=_value(raw, "demand.elderly_share", source, positive=False),
-        children_share=_value(raw, "demand.children_share", source, positive=False),
-        default_levels={str(k): float(v) for k, v in levels.items()},
-        level_height_m=_value(raw, "demand.level_height_m", source),
-        residential_buildings=tuple(raw.get("demand", {}).get("residential_buildings", [])),
-        min_footprint_m2=_value(raw, "demand.min_footprint_m2", source, positive=False),
-        kinds={k: _kind(k, v, source) for k, v in kinds_raw.items()},
+        speeds={w: getattr(walking.speed_mps, w).value for w in WALKERS},
+        max_access_m=walking.max_access_m.value,
+        isochrone_buffer_m=walking.isochrone_buffer_m.value,
+        tiers_min=tuple(walking.tiers_min),
+        persons_per_household=demand.persons_per_household.value,
+        floor_area_per_household_m2=demand.floor_area_per_household_m2.value,
+        elderly_share=demand.elderly_share.value,
+        children_share=demand.children_share.value,
+        # str(): YAML 1.1 reads the unquoted `yes:` key of the default as True, kept as "True"
+        default_levels={str(k): v for k, v in levels.items()},
+        level_height_m=demand.level_height_m.value,
+        residential_buildings=tuple(demand.residential_buildings),
+        min_footprint_m2=demand.min_footprint_m2.value,
+        kinds={k: _kind(k, spec, raw["facilities"][k]) for k, spec in schema.facilities.items()},
         raw=raw,
         source=source,
     )

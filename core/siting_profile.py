@@ -2,7 +2,9 @@
 
 Like walk thresholds, these are local policy (1 port per 20 households, 4.5 childcare places per
 1,000 residents, "must not adjoin a nursery"), so they live in the profile's ``siting`` section
-with their sources, and a planner overrides them with local rules.
+with their sources, and a planner overrides them with local rules. ``load_profile`` has already
+checked the section against :mod:`shequ.profile_schema` (forms, ranges, known kinds), so this
+module only picks a kind's entry and unwraps its values.
 """
 
 from __future__ import annotations
@@ -10,10 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shequ.errors import InputError
 from shequ.profile import Profile
-
-DEMAND_COLUMNS = ("population", "households", "elderly", "children")
+from shequ.profile_schema import DEMAND_COLUMNS as DEMAND_COLUMNS  # home columns a weight uses
 
 
 @dataclass(frozen=True)
@@ -38,63 +38,52 @@ class SitingSpec:
     osm_candidates: tuple[dict[str, Any], ...]
 
 
-def _number(node: Any, where: str, source: str, *, allow_none: bool = False) -> float | None:
-    value = node.get("value") if isinstance(node, dict) else node
-    if value is None and allow_none:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        msg = f"profile value {where!r} must be a number, got {value!r}"
-        raise InputError(msg, path=source) from None
-    if not number >= 0:
-        raise InputError(f"profile value {where!r} must be ≥ 0, got {number}", path=source)
-    return number
+def _plain(node: Any) -> Any:
+    """A profile value given bare or as ``{value: ..., src: ...}`` (the schema checked both)."""
+    return node.get("value") if isinstance(node, dict) else node
 
 
 def siting_spec(profile: Profile, kind_id: str) -> SitingSpec:
-    """The siting settings of ``kind_id`` (the profile's ``default`` entry when it has none)."""
+    """The siting settings of ``kind_id`` (the profile's ``default`` entry when it has none).
+
+    Parameters
+    ----------
+    profile : Profile
+        A profile from :func:`shequ.profile.load_profile` (its ``siting`` section is checked).
+    kind_id : str
+        The facility kind to site.
+
+    Returns
+    -------
+    SitingSpec
+        Demand column and factor, capacity, exclusion rule and candidate settings.
+
+    Raises
+    ------
+    InputError
+        When ``kind_id`` is not a facility kind of the profile.
+    """
     profile.kind(kind_id)  # unknown kinds fail here with the list of known ones
-    raw = profile.raw.get("siting") or {}
-    source = profile.source
-    kinds = raw.get("kinds") or {}
+    raw = profile.raw["siting"]
+    kinds = raw["kinds"]
     spec = kinds.get(kind_id) or kinds.get("default") or {}
-    where = f"siting.kinds.{kind_id}"
-    demand = str(spec.get("demand", "population"))
-    if demand not in DEMAND_COLUMNS:
-        raise InputError(
-            f"{where}.demand must be one of {', '.join(DEMAND_COLUMNS)}, got {demand!r}",
-            path=source,
-        )
-    factor = _number(spec.get("factor", 1.0), f"{where}.factor", source)
-    capacity = _number(
-        spec.get("capacity_per_site"), f"{where}.capacity_per_site", source, allow_none=True
-    )
+    capacity = _plain(spec.get("capacity_per_site"))
     exclusion = None
     if spec.get("exclude_near"):
         ex = spec["exclude_near"]
         exclusion = ExclusionRule(
             rule=str(ex.get("rule", "excluded")),
-            within_m=_number(ex.get("within_m", 0.0), f"{where}.exclude_near.within_m", source),
+            within_m=float(_plain(ex.get("within_m", 0.0))),
             kinds=tuple(str(k) for k in ex.get("kinds") or []),
             osm=tuple(ex.get("osm") or []),
         )
-        for k in exclusion.kinds:
-            profile.kind(k)
     return SitingSpec(
         kind=kind_id,
-        demand=demand,
-        factor=float(factor),
-        capacity_per_site=capacity,
+        demand=str(spec.get("demand", "population")),
+        factor=float(_plain(spec.get("factor", 1.0))),
+        capacity_per_site=None if capacity is None else float(capacity),
         exclusion=exclusion,
-        candidate_spacing_m=float(
-            _number(raw.get("candidate_spacing_m", 100), "siting.candidate_spacing_m", source)
-        ),
-        pmedian_search_factor=max(
-            1.0,
-            float(
-                _number(raw.get("pmedian_search_factor", 3), "siting.pmedian_search_factor", source)
-            ),
-        ),
+        candidate_spacing_m=float(_plain(raw["candidate_spacing_m"])),
+        pmedian_search_factor=float(_plain(raw["pmedian_search_factor"])),  # ≥ 1 by the schema
         osm_candidates=tuple(raw.get("osm_candidates") or []),
     )

@@ -22,6 +22,7 @@ from shequ.analyses.audit import compound_rollup, home_columns, summary
 from shequ.analyses.isochrones import facility_isochrones, union_by_kind
 from shequ.geo.checks import Warning_
 from shequ.geo.network import WalkNetwork
+from shequ.geo.output_folder import output_folder
 from shequ.geo.outputs import plain_layer, write_csv, write_gpkg, write_text
 from shequ.i18n import Note
 from shequ.inputs import (
@@ -175,9 +176,12 @@ def _isochrones(net, profile, kinds, facilities, opts, progress) -> gpd.GeoDataF
 def write_access_outputs(
     result: AccessResult, out_dir: str | Path, *, lang: str = "en", with_map: bool = True
 ) -> dict[str, Path]:
-    """Write ``shequ.gpkg``, ``summary.csv``, ``compounds.csv``, ``rejects.csv``, ``map.html``."""
+    """Write ``shequ.gpkg``, ``summary.csv``, ``compounds.csv``, ``rejects.csv``, ``map.html``.
+
+    All or nothing: ``out_dir`` is replaced as a whole (see
+    :func:`shequ.geo.output_folder.output_folder`). Returns the paths in ``out_dir``.
+    """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     net = result.network
     layers = {
         "homes": plain_layer(result.homes),
@@ -186,10 +190,6 @@ def write_access_outputs(
         "compounds": plain_layer(result.compounds),
         **network_layers(net),
     }
-    paths = {"gpkg": write_gpkg(out / "shequ.gpkg", layers)}
-    paths["summary"] = write_csv(out / "summary.csv", result.summary)
-    paths["compounds"] = write_csv(out / "compounds.csv", result.compound_summary)
-    paths["rejects"] = write_csv(out / "rejects.csv", result.rejects)
     run = {
         "crs": net.crs.to_string(),
         "profile": result.profile.source,
@@ -202,21 +202,27 @@ def write_access_outputs(
         "notes": result.notes,
         "warnings": [{"key": w.key, **w.params} for w in result.warnings],
     }
-    paths["run"] = write_text(out / "run.json", json.dumps(run, ensure_ascii=False, indent=2))
-    if with_map:
-        from shequ.maps import build_access_map, write_map
+    with output_folder(out, "access") as staging:
+        paths = {"gpkg": write_gpkg(staging / "shequ.gpkg", layers)}
+        paths["summary"] = write_csv(staging / "summary.csv", result.summary)
+        paths["compounds"] = write_csv(staging / "compounds.csv", result.compound_summary)
+        paths["rejects"] = write_csv(staging / "rejects.csv", result.rejects)
+        text = json.dumps(run, ensure_ascii=False, indent=2)
+        paths["run"] = write_text(staging / "run.json", text)
+        if with_map:
+            from shequ.maps import build_access_map, write_map
 
-        kinds = [
-            {
-                "id": a.kind.id,
-                "zh": a.kind.zh,
-                "en": a.kind.en,
-                "threshold_min": a.kind.max_walk_min,
-            }
-            for a in result.access.values()
-        ]
-        fmap = build_access_map(
-            result.homes, result.facilities, result.isochrones, kinds, lang=lang
-        )
-        paths["map"] = write_map(fmap, out / "map.html")
-    return paths
+            kinds = [
+                {
+                    "id": a.kind.id,
+                    "zh": a.kind.zh,
+                    "en": a.kind.en,
+                    "threshold_min": a.kind.max_walk_min,
+                }
+                for a in result.access.values()
+            ]
+            fmap = build_access_map(
+                result.homes, result.facilities, result.isochrones, kinds, lang=lang
+            )
+            paths["map"] = write_map(fmap, staging / "map.html")
+    return {key: out / path.name for key, path in paths.items()}

@@ -20,7 +20,7 @@ import shapely
 from shequ.geo.facilities import matches_tags
 from shequ.geo.network import WalkNetwork
 from shequ.geo.osm_file import OsmData
-from shequ.geo.points_file import PointLayer
+from shequ.geo.points_file import PointLayer, no_usable_rows
 from shequ.rejects import Rejects
 
 CANDIDATE_COLUMNS = ["name", "origin", "source", "source_ref", "cost", "capacity"]
@@ -37,31 +37,39 @@ def empty_candidates(crs: pyproj.CRS) -> gpd.GeoDataFrame:
 def _number_column(
     frame: pd.DataFrame, column: str, layer: PointLayer, rejects: Rejects, bad: np.ndarray
 ) -> np.ndarray:
-    """A numeric column (NaN where blank); non-numbers and negatives are rejected rows."""
+    """A numeric column (NaN where blank); text, NaN, infinite and negative values reject the
+    row (a cost of ``inf`` would make every budget infeasible, ``nan`` silently free)."""
     if column not in frame.columns:
         return np.full(len(frame), np.nan)
     text = frame[column].astype(str).str.strip()
-    blank = text.isin(["", "nan", "None"]).to_numpy()
+    blank = text.isin(["", "None"]).to_numpy() | frame[column].isna().to_numpy()
     values = pd.to_numeric(text.where(~blank, None), errors="coerce").to_numpy(dtype=float)
     wrong = ~blank & ~(np.isfinite(values) & (values >= 0))
+    rows = frame["row"].to_numpy()
     for i in np.flatnonzero(wrong & ~bad):
         rejects.add(
             layer.source,
             "candidates",
-            int(frame["row"].iloc[i]),
+            int(rows[i]),
             None,
-            f"{column} must be a number ≥ 0, got {frame[column].iloc[i]!r}",
+            f"{column} must be a number ≥ 0, got {text.iat[i][:40]!r}",
         )
     bad |= wrong
-    return values
+    return np.where(blank, np.nan, values)
 
 
 def candidates_from_layer(layer: PointLayer, crs: pyproj.CRS, rejects: Rejects) -> gpd.GeoDataFrame:
-    """Candidate sites from a user file; ``name``, ``cost`` and ``capacity`` columns optional."""
+    """Candidate sites from a user file; ``name``, ``cost`` (``费用``, ``造价`` …) and
+    ``capacity`` (``容量``, ``床位``, ``托位`` …) columns optional. A file none of whose rows
+    is usable is an :class:`InputError` (the user named these sites)."""
     frame = layer.frame
     bad = np.zeros(len(frame), dtype=bool)
+    before = len(rejects.rows)
     cost = _number_column(frame, "cost", layer, rejects, bad)
     capacity = _number_column(frame, "capacity", layer, rejects, bad)
+    if bad.all():
+        reasons = [str(r["reason"]) for r in rejects.rows[before:]]
+        raise no_usable_rows(layer.source, reasons, layer.columns)
     name = frame["name"] if "name" in frame.columns else pd.Series([None] * len(frame))
     keep = ~bad
     return _frame(

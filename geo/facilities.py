@@ -15,8 +15,9 @@ import pandas as pd
 import pyproj
 
 from shequ.errors import InputError
+from shequ.geo.column_names import accepted
 from shequ.geo.osm_file import OsmData
-from shequ.geo.points_file import PointLayer
+from shequ.geo.points_file import PointLayer, describe_columns, no_usable_rows
 from shequ.profile import FacilityKind, Profile
 from shequ.rejects import Rejects
 
@@ -87,7 +88,13 @@ def facilities_from_layer(
     *,
     kind: str | None,
 ) -> gpd.GeoDataFrame:
-    """Facilities from a user file: ``--kind`` for the whole file, else a ``kind`` column."""
+    """Facilities from a user file: ``--kind`` for the whole file, else a ``kind`` column
+    (``类型``, ``类别`` … see :mod:`shequ.geo.column_names`).
+
+    A row of an unknown kind is rejected with the kind named; a file with no kind column and
+    no ``--kind``, or none of whose rows has a known kind, is an :class:`InputError`: the user
+    asked for these facilities, and an audit without them would look like a finding.
+    """
     frame = layer.frame
     if kind is not None:
         profile.kind(kind)  # raises for an unknown kind
@@ -96,26 +103,26 @@ def facilities_from_layer(
         kinds = frame["kind"].astype(str).str.strip()
     else:
         raise InputError(
-            "facility file has no 'kind' column; pass --kind with one of: "
-            + ", ".join(profile.kinds),
+            f"facility file has no kind column ({accepted('kind')}); pass --kind with one of: "
+            + ", ".join(profile.kinds)
+            + f"; columns found: {describe_columns(layer.columns)}",
             path=layer.source,
         )
     known = kinds.isin(list(profile.kinds)).to_numpy()
-    for i in np.flatnonzero(~known):
-        rejects.add(
-            layer.source,
-            "facilities",
-            int(frame["row"].iloc[i]),
-            None,
-            f"unknown kind {kinds.iloc[i]!r}",
-        )
+    reasons = [f"unknown kind {kinds.iloc[i][:40]!r}" for i in np.flatnonzero(~known)]
+    rows = frame["row"].to_numpy()
+    for i, reason in zip(np.flatnonzero(~known), reasons, strict=True):
+        rejects.add(layer.source, "facilities", int(rows[i]), None, reason)
+    if not known.any():
+        hint = "known kinds: " + ", ".join(profile.kinds)
+        raise no_usable_rows(layer.source, reasons, layer.columns, hint)
     name = frame["name"] if "name" in frame.columns else pd.Series([None] * len(frame))
     out = gpd.GeoDataFrame(
         {
             "kind": kinds.to_numpy()[known],
             "name": name.to_numpy()[known],
             "source": layer.source,
-            "source_ref": [f"row {r}" for r in frame["row"].to_numpy()[known]],
+            "source_ref": [f"row {r}" for r in rows[known]],
         },
         geometry=frame.geometry.to_crs(crs).to_numpy()[known],
         crs=crs,

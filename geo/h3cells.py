@@ -77,10 +77,18 @@ def cell_centres(cells: np.ndarray) -> np.ndarray:
 
 
 def polygon_to_cells(polygon: shapely.Geometry, res: int) -> np.ndarray:
-    """Cells overlapping a lon/lat (multi)polygon: the overlap mode keeps narrow polygons."""
+    """Cells overlapping a lon/lat (multi)polygon: the overlap mode keeps narrow polygons.
+
+    A degenerate area (a point or a line: the hull of incidents that all share one address or
+    lie on one street) is widened by one cell edge first, so it still gets its cell and the
+    ring around it instead of failing.
+    """
     res = check_resolution(res)
+    polygon = _widen_degenerate(polygon, res)
     out = []
     for part in shapely.get_parts(polygon):
+        if part.geom_type != "Polygon" or part.is_empty:
+            continue
         shape = h3.LatLngPoly(
             [(y, x) for x, y in part.exterior.coords[:-1]],
             *[[(y, x) for x, y in ring.coords[:-1]] for ring in part.interiors],
@@ -88,6 +96,18 @@ def polygon_to_cells(polygon: shapely.Geometry, res: int) -> np.ndarray:
         found = h3.h3shape_to_cells_experimental(shape, res, contain="overlap")
         out.extend(h3.str_to_int(c) if isinstance(c, str) else c for c in found)
     return np.unique(np.asarray(out, dtype=np.uint64))
+
+
+def _widen_degenerate(area: shapely.Geometry, res: int) -> shapely.Geometry:
+    """``area`` itself when it has area; else its non-empty parts buffered by one edge length
+    of a cell at ``res`` (in degrees of latitude, ÷ cos(lat) so it spans an edge east-west too)."""
+    parts = [p for p in shapely.get_parts(area) if not p.is_empty]
+    if all(p.geom_type == "Polygon" and p.area > 0 for p in parts):
+        return area
+    lat = float(np.mean(shapely.get_coordinates(area)[:, 1])) if parts else 0.0
+    edge_deg = h3.average_hexagon_edge_length(res, unit="m") / 111_320.0
+    width = edge_deg / max(np.cos(np.radians(lat)), 0.1)
+    return shapely.union_all([p if p.area > 0 else p.buffer(width) for p in parts])
 
 
 def ring_pairs(cells: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:

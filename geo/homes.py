@@ -18,12 +18,28 @@ import pandas as pd
 import pyproj
 import shapely
 
+from shequ.errors import InputError
+from shequ.geo.column_names import accepted
 from shequ.geo.osm_file import OsmData
-from shequ.geo.points_file import PointLayer
+from shequ.geo.points_file import PointLayer, describe_columns, no_usable_rows
 from shequ.profile import Profile
 from shequ.rejects import Rejects
 
 DEMAND_COLUMNS = ("households", "population", "elderly", "children")
+
+#: The most a single home (one point of a homes file: a building, or at most one compound drawn
+#: as a point) can plausibly hold. An ASSUMPTION, not a standard: the largest residential
+#: buildings and compounds in Chinese cities hold a few thousand households, so a row above
+#: these is taken for a unit or column error (a sub-district's 街道 total in one row, people
+#: typed into the households column, 1e12) and rejected with the reason rather than letting one
+#: point outweigh a whole district. A file of very large compounds drawn as single points may
+#: need splitting into buildings. The limits are inclusive.
+PLAUSIBLE_PER_HOME: dict[str, float] = {
+    "households": 5_000,
+    "population": 15_000,  # ≈ 5,000 households × 2.62 persons (7th census), rounded up
+    "elderly": 15_000,  # no more than the population bound
+    "children": 15_000,
+}
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 
 
@@ -153,72 +169,112 @@ def homes_from_layer(
 ) -> gpd.GeoDataFrame:
     """Homes from a user file: its household/population columns override the estimate.
 
-    A row needs ``households`` or ``population`` (or a footprint to estimate from); a row with a
-    negative, non-numeric or missing count is rejected with the column named. Duplicate
-    ``home_id`` values are rejected after the first.
+    Parameters
+    ----------
+    layer : the file as read by :func:`~shequ.geo.points_file.read_points_file` (columns under
+        their canonical names: ``户数`` is ``households``, ``人口`` ``population`` …)
+    crs : the metric CRS of the run
+    profile : persons per household, census shares, floor area per household
+    rejects : rows that cannot be used are added here with the reason
+
+    Returns
+    -------
+    GeoDataFrame of the usable rows (metric CRS). A row needs ``households`` or
+    ``population`` (or a footprint to estimate from); a count that is not a number, not
+    finite, negative or above :data:`PLAUSIBLE_PER_HOME`, an ``elderly``/``children`` count
+    above the row's population, an empty or repeated ``home_id`` rejects the row. A file with
+    neither column (and no footprints), or with no usable row, is an :class:`InputError`: an
+    audit without its homes would report 0 % coverage as if it were a finding.
     """
     frame = layer.frame
     src = layer.source
     n = len(frame)
-    reasons: list[str | None] = [None] * n
-    values: dict[str, np.ndarray] = {}
-    for col in DEMAND_COLUMNS:
-        if col not in frame.columns:
-            continue
-        raw = frame[col].astype(str).str.strip()
-        num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-        # An empty cell means "not given" (estimated from the other columns); a value that is
-        # there but NaN, text or negative is an error in the row.
-        given = (raw.ne("") & frame[col].notna() & raw.ne("None")).to_numpy()
-        for i in np.flatnonzero(given & ~(num >= 0)):
-            reasons[i] = reasons[i] or f"{col} is {frame[col].iloc[i]!r}: must be a number >= 0"
-        values[col] = np.where(given, num, np.nan)
-    ids = _ids(frame, "home_id", reasons)
-    metric = frame.to_crs(crs)
+    has_footprints = "footprint" in frame.columns
+    if not has_footprints and not {"households", "population"} & set(frame.columns):
+        raise InputError(
+            f"no households or population column (accepted headers: {accepted('households')}; "
+            f"{accepted('population')}); columns found: {describe_columns(layer.columns)}",
+            path=src,
+        )
+    why = np.full(n, None, dtype=object)
+    values = {col: _counts(frame, col, why) for col in DEMAND_COLUMNS if col in frame.columns}
+    for col in ("elderly", "children"):
+        if col in values and "population" in values:
+            part, whole = values[col], values["population"]
+            over = (part > whole) & pd.isna(why)
+            for i in np.flatnonzero(over):
+                why[i] = f"{col} {part[i]:g} is more than the population {whole[i]:g}"
+    ids = _ids(frame, "home_id", why)
     footprint_area = np.full(n, np.nan)
-    if "footprint" in frame.columns:
-        fp = gpd.GeoSeries(frame["footprint"], crs="EPSG:4326").to_crs(crs)
+    if has_footprints:
+        fp = gpd.GeoSeries(frame["footprint"].to_numpy(), crs="EPSG:4326").to_crs(crs)
         footprint_area = fp.area.to_numpy()
-    est = estimate_demand(footprint_area * profile.default_levels.get("yes", 1.0), profile)
     # Given households win, then households from a given population, then the footprint estimate.
     population = values.get("population", np.full(n, np.nan))
     households = values.get("households", np.full(n, np.nan))
     households = np.where(
         np.isfinite(households), households, population / profile.persons_per_household
     )
-    households = np.where(np.isfinite(households), households, est["households"].to_numpy())
-    for i in np.flatnonzero(~np.isfinite(households)):
-        reasons[i] = (
-            reasons[i] or "no households or population column, and no footprint to estimate from"
-        )
+    if has_footprints:
+        area = footprint_area * profile.default_levels.get("yes", 1.0)
+        est = estimate_demand(area, profile)["households"].to_numpy()
+        households = np.where(np.isfinite(households), households, est)
+    none = ~np.isfinite(households) & pd.isna(why)
+    why[none] = "no households or population value, and no footprint to estimate from"
     population = np.where(
         np.isfinite(population), population, households * profile.persons_per_household
     )
-    derived = demand_from_population(population, profile)
     # elderly/children: the file's value where given, else the census share of the population
-    elderly = _given_or(values.get("elderly"), derived["elderly"].to_numpy())
-    children = _given_or(values.get("children"), derived["children"].to_numpy())
-    ok = np.array([r is None for r in reasons])
+    elderly = _given_or(values.get("elderly"), population * profile.elderly_share)
+    children = _given_or(values.get("children"), population * profile.children_share)
+    ok = pd.isna(why)
+    rows = frame["row"].to_numpy()
     for i in np.flatnonzero(~ok):
-        rejects.add(src, "homes", int(frame["row"].iloc[i]), ids[i], str(reasons[i]))
-    name = frame["name"] if "name" in frame.columns else pd.Series([None] * n)
-    homes = gpd.GeoDataFrame(
-        {
-            "home_id": ids[ok],
-            "source": src,
-            "osm_ref": None,
-            "input_row": frame["row"].to_numpy()[ok],
-            "name": name.to_numpy()[ok],
-            "households": households[ok],
-            "population": population[ok],
-            "elderly": elderly[ok],
-            "children": children[ok],
-            "compound_id": -1,
-        },
-        geometry=metric.geometry.to_numpy()[ok],
-        crs=crs,
+        rejects.add(src, "homes", int(rows[i]), ids[i], str(why[i]))
+    if not ok.any():
+        raise no_usable_rows(src, [str(w) for w in why], layer.columns)
+    keep = slice(None) if ok.all() else ok  # a full boolean mask would copy every column
+    xy = shapely.get_coordinates(frame.geometry.to_numpy()[keep])
+    x, y = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(
+        xy[:, 0], xy[:, 1]
     )
-    return homes
+    del xy
+    name = frame["name"].to_numpy()[keep] if "name" in frame.columns else None
+    columns = {
+        "home_id": ids[keep],
+        "source": src,
+        "osm_ref": None,
+        "input_row": rows[keep],
+        "name": name,
+        "households": households[keep],
+        "population": population[keep],
+        "elderly": elderly[keep],
+        "children": children[keep],
+        "compound_id": -1,
+    }
+    return gpd.GeoDataFrame(columns, geometry=shapely.points(x, y), crs=crs, copy=False)
+
+
+def _counts(frame: pd.DataFrame, col: str, why: np.ndarray) -> np.ndarray:
+    """A count column as floats, NaN where the cell is empty ("not given": estimated from the
+    other columns); a value that is there but is not a finite number in
+    0..:data:`PLAUSIBLE_PER_HOME` marks its row in ``why`` (the first problem of a row wins)."""
+    text = frame[col].astype(str).str.strip()
+    num = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    blank = text.isin(["", "None"]).to_numpy() | frame[col].isna().to_numpy()
+    limit = PLAUSIBLE_PER_HOME[col]
+    free = pd.isna(why) & ~blank
+    problems = (
+        (np.isnan(num), "{col} {v!r} is not a number"),
+        (np.isinf(num), "{col} {v!r} is not a finite number"),
+        (num < 0, "{col} {v} is negative: a count must be ≥ 0"),
+        (num > limit, "{col} {v} is outside the plausible range 0–{limit:g} per home"),
+    )
+    for mask, template in problems:
+        for i in np.flatnonzero(free & mask):
+            why[i] = template.format(col=col, v=text.iat[i][:40], limit=limit)
+            free[i] = False
+    return np.where(blank, np.nan, num)
 
 
 def _given_or(given: np.ndarray | None, default: np.ndarray) -> np.ndarray:
@@ -227,19 +283,20 @@ def _given_or(given: np.ndarray | None, default: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(given), given, default)
 
 
-def _ids(frame: pd.DataFrame, column: str, reasons: list[str | None]) -> np.ndarray:
-    """The id column (1..n when absent); repeated ids are marked as rejected after the first."""
+def _ids(frame: pd.DataFrame, column: str, why: np.ndarray) -> np.ndarray:
+    """The id column (1..n when absent); an empty id, or a repeated one after its first row,
+    marks the row in ``why``."""
     if column not in frame.columns:
-        return np.arange(1, len(frame) + 1, dtype=object)
-    ids = frame[column].astype(str).str.strip().to_numpy(dtype=object)
-    first_row: dict[object, int] = {}
-    for i, ident in enumerate(ids):
-        if ident in ("", "nan", "None"):
-            reasons[i] = reasons[i] or f"{column} is empty"
-        elif ident in first_row:
-            reasons[i] = (
-                reasons[i] or f"duplicate {column} {ident!r} (first at row {first_row[ident]})"
-            )
-        else:
-            first_row[ident] = int(frame["row"].iloc[i])
-    return ids
+        return np.arange(1, len(frame) + 1, dtype=np.int64)
+    ids = frame[column].astype(str).str.strip()
+    empty = ids.isin(["", "nan", "None"]).to_numpy()
+    repeat = ids.duplicated(keep="first").to_numpy() & ~empty
+    for i in np.flatnonzero(empty & pd.isna(why)):
+        why[i] = f"{column} is empty"
+    if repeat.any():
+        rows = frame["row"].to_numpy()
+        first_row = pd.Series(rows[~repeat & ~empty], index=ids[~repeat & ~empty].to_numpy())
+        for i in np.flatnonzero(repeat & pd.isna(why)):
+            ident = ids.iat[i]
+            why[i] = f"duplicate {column} {ident!r} (first at row {first_row[ident]})"
+    return ids.to_numpy(dtype=object)

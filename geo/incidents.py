@@ -19,34 +19,16 @@ import numpy as np
 import pandas as pd
 
 from shequ.errors import InputError
-from shequ.geo.points_file import read_points_file
+from shequ.geo.points_file import PointLayer, describe_columns, no_usable_rows, read_points_file
 from shequ.rejects import Rejects
 
-TIME_NAMES = (
-    "time",
-    "datetime",
-    "date",
-    "cdatetime",
-    "timestamp",
-    "occurred",
-    "reported",
-    "时间",
-    "日期",
-    "发生时间",
-    "报警时间",
-)
-TYPE_NAMES = (
-    "type",
-    "category",
-    "crimedescr",
-    "offense",
-    "event_type",
-    "kind",
-    "类型",
-    "事件类型",
-    "案件类型",
-    "类别",
-)
+#: Incidents dated before this are rejected. A fixed default (the founding of the PRC: no
+#: Chinese incident register reaches further back), kept here rather than in the profile while
+#: the profile is reworked; a date this old is a typing or two-digit-year error.
+EARLIEST_DATE = pd.Timestamp("1949-10-01")
+#: A time up to this far past the clock of the machine running shequ is still accepted: data in
+#: China time (UTC+8) read on a machine in UTC, or a clock a little behind, are not "future".
+FUTURE_SLACK = pd.Timedelta(days=1)
 TIME_FORMATS = (
     "%m/%d/%y %H:%M",
     "%m/%d/%Y %H:%M",
@@ -73,13 +55,20 @@ class Incidents:
     time_format: str | None
 
 
-def _find(columns: list[str], wanted: str | None, names: tuple[str, ...], what: str, path):
-    if wanted is not None:
-        if wanted not in columns:
-            raise InputError(f"no {what} column {wanted!r}; columns are {columns}", path=path)
+def _find(layer: PointLayer, wanted: str | None, canonical: str, what: str) -> str | None:
+    """The frame column holding ``canonical`` (found by its aliases when reading), or the
+    user's ``--time-col``/``--type-col`` by its name in the file."""
+    columns = [c for c in layer.frame.columns if c not in ("row", "geometry", "footprint")]
+    if wanted is None:
+        return canonical if canonical in columns else None
+    if layer.renamed.get(wanted) in columns:
+        return layer.renamed[wanted]
+    if wanted in columns:
         return wanted
-    lower = {c.lower().strip(): c for c in columns}
-    return next((lower[n] for n in names if n in lower), None)
+    raise InputError(
+        f"no {what} column {wanted!r}; columns found: {describe_columns(layer.columns)}",
+        path=layer.source,
+    )
 
 
 def parse_times(text: pd.Series) -> tuple[pd.Series, str | None]:
@@ -108,50 +97,70 @@ def read_incidents(
     time_col: str | None = None,
     type_col: str | None = None,
     need_time: bool = False,
+    now: pd.Timestamp | None = None,
 ) -> Incidents:
-    """Read an incident file; rows in = rows kept + rows in ``rejects``."""
-    layer = read_points_file(path, crs, rejects, layer="incidents")
+    """Read an incident file; rows in = rows kept + rows in ``rejects``.
+
+    A time that cannot be read, lies in the future (after ``now`` + :data:`FUTURE_SLACK`;
+    ``now`` defaults to the clock) or before :data:`EARLIEST_DATE`, and an empty type reject
+    the row: a 2099 date would stretch the trend slices over decades. A file with no usable
+    row is an :class:`InputError` giving the most common reason. The time and type columns are
+    found by the headers of :data:`shequ.geo.column_names.ALIASES` (``报警时间``, ``案件类型`` …).
+
+    Whether the coordinates are in the system they were read in is checked against a street
+    network (:func:`shequ.geo.checks.point_checks`) by the caller, when there is one: with
+    ``shequ hotspots`` without ``--osm`` there is nothing to compare the incidents with.
+    """
+    extra = [c for c in (time_col, type_col) if c is not None]
+    layer = read_points_file(path, crs, rejects, layer="incidents", extra_columns=extra)
     frame = layer.frame
-    columns = [c for c in frame.columns if c not in ("row", "geometry", "footprint")]
-    t_col = _find(columns, time_col, TIME_NAMES, "time", layer.source)
-    k_col = _find(columns, type_col, TYPE_NAMES, "type", layer.source)
+    t_col = _find(layer, time_col, "time", "time")
+    k_col = _find(layer, type_col, "type", "type")
     if need_time and t_col is None:
         raise InputError(
-            f"trends need a time column: none of {columns} looks like one; pass --time-col",
+            f"trends need a time column: none of {describe_columns(layer.columns)} looks like "
+            "one; pass --time-col",
             path=layer.source,
         )
-    bad = np.zeros(len(frame), dtype=bool)
+    n = len(frame)
+    why = np.full(n, None, dtype=object)
     times = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
     fmt = None
     if t_col is not None:
-        times, fmt = parse_times(frame[t_col])
-        bad_time = times.isna().to_numpy()
-        for i in np.flatnonzero(bad_time):
-            rejects.add(
-                layer.source,
-                "incidents",
-                int(frame["row"].iat[i]),
-                None,
-                f"cannot read time {frame[t_col].iat[i]!r} (format {fmt})",
-            )
-        bad |= bad_time
-    types = pd.Series(["incident"] * len(frame), index=frame.index)
+        text = frame[t_col].astype(str)
+        times, fmt = parse_times(text)
+        if isinstance(times.dtype, pd.DatetimeTZDtype):  # one time zone: keep the wall time
+            times = times.dt.tz_localize(None)
+        elif not pd.api.types.is_datetime64_dtype(times):  # mixed time zones: in UTC
+            times = pd.to_datetime(times, utc=True, errors="coerce").dt.tz_localize(None)
+        latest = (pd.Timestamp.now() if now is None else now) + FUTURE_SLACK
+        value = times.to_numpy()
+        unread = np.isnat(value)
+        for i in np.flatnonzero(unread):
+            why[i] = f"cannot read time {text.iat[i][:40]!r} (format {fmt})"
+        future = ~unread & (value > latest.to_datetime64())
+        for i in np.flatnonzero(future):
+            why[i] = f"date in the future ({text.iat[i][:40]})"
+        early = ~unread & (value < EARLIEST_DATE.to_datetime64())
+        for i in np.flatnonzero(early):
+            why[i] = f"date before {EARLIEST_DATE.date()} ({text.iat[i][:40]})"
+    types = pd.Series(["incident"] * n, index=frame.index)
     if k_col is not None:
         types = frame[k_col].astype(str).str.strip()
-        bad_type = (types == "") & ~bad
-        for i in np.flatnonzero(bad_type.to_numpy()):
-            rejects.add(layer.source, "incidents", int(frame["row"].iat[i]), None, "empty type")
-        bad |= bad_type.to_numpy()
-    keep = ~bad
+        why[(types == "").to_numpy() & pd.isna(why)] = "empty type"
+    keep = pd.isna(why)
+    rows = frame["row"].to_numpy()
+    for i in np.flatnonzero(~keep):
+        rejects.add(layer.source, "incidents", int(rows[i]), None, str(why[i]))
+    if not keep.any():
+        raise no_usable_rows(layer.source, [str(w) for w in why], layer.columns)
     out = gpd.GeoDataFrame(
         {
-            "row": frame["row"].to_numpy()[keep],
+            "row": rows[keep],
             "time": times.to_numpy()[keep],
             "type": types.to_numpy()[keep],
         },
         geometry=frame.geometry.to_numpy()[keep],
         crs=frame.crs,
     )
-    if out.empty:
-        raise InputError("no usable incident rows (see rejects)", path=layer.source)
     return Incidents(out, layer.source, t_col, k_col, fmt)

@@ -3,145 +3,622 @@
 Formats: GeoJSON, GeoPackage, Shapefile (through pyogrio) and CSV with lon/lat columns. The
 coordinate system comes from the file when it has one, else from ``--crs`` (GCJ-02 and BD-09
 files from Amap or Baidu are often labelled WGS-84, so an explicit ``--crs gcj02|bd09`` wins over
-a plain EPSG:4326 label). Rows that cannot be used go to the rejects list with their reason; a
-problem with the whole file (missing, unreadable, no coordinate columns, lat/lon swapped) is one
-:class:`InputError`.
+a plain EPSG:4326 label). Headers are matched through :mod:`shequ.geo.column_names` (``经度``,
+``户数`` …) and renamed to the canonical names the readers use.
+
+What a planner's files do to a reader, and what happens here:
+
+- a workbook renamed ``.csv``, binary data, a file in neither UTF-8 nor GBK/GB18030: one
+  :class:`InputError` saying what the file looks like and how to save it;
+- a row with more fields than the header (an unquoted comma in a name), an empty row, missing
+  or non-numeric coordinates, coordinates out of range: that row goes to the rejects list with
+  its reason and the others are kept, so rows in = rows kept + rows rejected;
+- a problem with the whole file (no coordinate columns, lat/lon swapped, coordinates in metres
+  read as degrees, no row left): one :class:`InputError` naming the file.
+
+CSV files are parsed in chunks of :data:`CHUNK_ROWS` rows by pandas' C parser with every value
+as text, so only one chunk's text is alive at a time; from each chunk only the coordinates (as
+float arrays) and the columns the layer's reader uses are kept. A 200 MB homes CSV peaks at a few
+times its size (the shapely points are most of it), not tens of times.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
 import logging
-from dataclasses import dataclass
+import re
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyproj
 import shapely
 
 from shequ.errors import InputError
+from shequ.geo.column_names import LAYER_COLUMNS, accepted, canonical_names, find_column
 from shequ.geo.coords import normalise_crs_name, to_wgs84
 from shequ.rejects import Rejects
 
 log = logging.getLogger(__name__)
 
-LON_NAMES = ("lon", "lng", "longitude", "long", "x", "经度")
-LAT_NAMES = ("lat", "latitude", "y", "纬度")
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet")
+GEOGRAPHIC_NAMES = ("wgs84", "cgcs2000", "gcj02", "bd09")
+
+#: rows parsed at a time: bounds the text objects alive at once (~25 MB of text per chunk)
+CHUNK_ROWS = 200_000
+#: a ragged row may have this many fields more than the header and still be read (to be
+#: rejected with its field count); rows with more are skipped by the parser and reported too
+SPARE_FIELDS = 8
+_SPARE = "\x00spare"  # names of the spare columns: no header can clash with them
+#: bytes read to recognise the file type and the header line
+_HEAD_BYTES = 65536
+#: coordinates larger than this cannot be degrees, even mistyped: the file is in metres
+_METRES_ABOVE = 1000.0
+
+_SKIPPED = re.compile(r"Skipping line (\d+): expected \d+ fields, saw (\d+)")
+_VALUE = re.compile(r"'[^']*'|\"[^\"]*\"|[-+]?\d[\d.,]*(?:e[-+]?\d+)?|\d")
 
 
 @dataclass
 class PointLayer:
-    """A user layer in WGS-84 with the 1-based row number of every kept record."""
+    """A user layer in WGS-84 with the 1-based row number of every kept record.
 
-    frame: gpd.GeoDataFrame  # columns as in the file + "row"; geometry in EPSG:4326
+    ``frame`` holds the columns the layer's reader uses under their canonical names (see
+    :data:`shequ.geo.column_names.LAYER_COLUMNS`), plus ``row`` and the geometry (EPSG:4326);
+    ``columns`` is the file's own header, ``renamed`` maps a file header to its canonical name.
+    """
+
+    frame: gpd.GeoDataFrame
     source: str
     crs_used: str
+    columns: list[str] = field(default_factory=list)
+    renamed: dict[str, str] = field(default_factory=dict)
 
 
-def _find_column(columns: list[str], names: tuple[str, ...]) -> str | None:
-    lower = {c.lower().strip(): c for c in columns}
-    for name in names:
-        if name in lower:
-            return lower[name]
+@dataclass
+class _Table:
+    """What a file reader returns: attributes, raw x/y, row numbers and row problems."""
+
+    attrs: pd.DataFrame  # kept columns, canonical names
+    x: np.ndarray
+    y: np.ndarray
+    rows: np.ndarray  # 1-based data row of each record of attrs
+    why: np.ndarray  # object: None, or the reason the row is rejected
+    lost: list[tuple[int, str]]  # rows the parser could not even split (row, reason)
+    columns: list[str]
+    renamed: dict[str, str]
+    file_crs: str | None = None
+    geometry: gpd.GeoSeries | None = None
+
+
+# ------------------------------------------------------------------------------------------
+# Messages shared by the readers
+# ------------------------------------------------------------------------------------------
+
+
+def describe_columns(columns: Sequence[object], most: int = 15) -> str:
+    """The file's headers for a message: the first ``most``, each cut to 40 characters."""
+    shown = [str(c).replace("\n", " ")[:40] for c in list(columns)[:most]]
+    more = f" … ({len(columns)} in all)" if len(columns) > most else ""
+    return (", ".join(shown) or "(none)") + more
+
+
+def _reason_kind(reason: str) -> str:
+    """A reason with its values blanked, to count rows rejected for the same problem."""
+    return _VALUE.sub("…", reason)
+
+
+def no_usable_rows(
+    source: str | Path, reasons: Sequence[str], columns: Sequence[object], hint: str = ""
+) -> InputError:
+    """The error for a file none of whose rows could be used: the most common reason (with an
+    example), how many rows had it, and the columns the file has."""
+    kinds = Counter(_reason_kind(r) for r in reasons)
+    kind, count = kinds.most_common(1)[0]
+    example = next(r for r in reasons if _reason_kind(r) == kind)
+    share = "all" if count == len(reasons) else f"{count} of the {len(reasons)}"
+    message = (
+        f"no row could be used ({share} rejected for: {example}"
+        + (f"; {hint}" if hint else "")
+        + f"); columns found: {describe_columns(columns)}"
+    )
+    return InputError(message, path=source)
+
+
+# ------------------------------------------------------------------------------------------
+# CSV
+# ------------------------------------------------------------------------------------------
+
+
+def _not_text(head: bytes) -> str | None:
+    """What a file that is not text looks like, from its first bytes (None: text)."""
+    if head.startswith(b"PK\x03\x04"):
+        if b"word/" in head:
+            return "looks like a Word document"
+        if b"xl/" in head or b"[Content_Types].xml" in head:
+            return "looks like an Excel workbook: save it as CSV UTF-8"
+        return "looks like a ZIP archive: unpack it, or save the table as CSV UTF-8"
+    magic = {
+        b"\xd0\xcf\x11\xe0": "looks like an Excel 97-2003 workbook: save it as CSV UTF-8",
+        b"SQLite format 3\x00": "looks like a GeoPackage/SQLite database: name it .gpkg",
+        b"%PDF": "looks like a PDF document",
+        b"\x1f\x8b": "looks like a gzip archive: unpack it first",
+        b"{\\rtf": "looks like an RTF document: save the table as CSV UTF-8",
+    }
+    for start, what in magic.items():
+        if head.startswith(start):
+            return what
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    control = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
+    if b"\x00" in head or control > 0.01 * len(head):
+        return "binary data, not text"
     return None
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def _first_undecodable(path: Path, encoding: str) -> tuple[int, int, bool] | None:
+    """(byte offset, line, whether non-ASCII text decoded before it) of the first byte
+    ``encoding`` cannot decode, or None when the whole file decodes."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset, lines, text_seen = 0, 0, False
+    with path.open("rb") as f:
+        while True:
+            block = f.read(1 << 22)
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as exc:
+                start = max(0, min(exc.start, len(block)))
+                text_seen = text_seen or not block[:start].isascii()
+                return offset + start, lines + block[:start].count(b"\n") + 1, text_seen
+            if not block:
+                return None
+            text_seen = text_seen or not block.isascii()
+            offset += len(block)
+            lines += block.count(b"\n")
+
+
+def _encoding(path: Path, head: bytes) -> tuple[str, str]:
+    """(encoding, errors) to read the file with: UTF-8 (BOM or not), UTF-16 with a BOM, else
+    GBK/GB18030 (Excel's "CSV" on Chinese Windows). A UTF-8 file with Chinese text that breaks
+    at one byte after its header is read with that byte replaced (the rows holding it are
+    rejected); a file that decodes in neither is an :class:`InputError` naming the line.
+    (Random bytes often decode as GB18030 for a while, so only UTF-8, whose multi-byte
+    characters do not happen by chance, is trusted that far.)"""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    elif head.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    else:
+        candidates = ["utf-8", "gb18030"]
+    failures = {}
+    for encoding in candidates:
+        bad = _first_undecodable(path, encoding)
+        if bad is None:
+            return encoding, "strict"
+        failures[encoding] = bad
+    utf8 = next((c for c in candidates if c.startswith("utf-8")), None)
+    if utf8 is not None:
+        offset, line, text_seen = failures[utf8]
+        if text_seen and 0 <= head.find(b"\n") < offset:
+            log.info("%s: line %d is not UTF-8; unreadable bytes are replaced", path, line)
+            return utf8, "replace"
+    offset, line, _ = min(failures.values())
+    names = {"utf-8": "UTF-8", "gb18030": "GBK/GB18030", "utf-16": "UTF-16", "utf-8-sig": "UTF-8"}
+    tried = " or ".join(names[c] for c in candidates)
+    raise InputError(
+        f"not a text CSV: line {line} (byte {offset}) is not {tried} text; "
+        "save the table as CSV UTF-8",
+        path=path,
+    )
+
+
+def _header(path: Path, head: bytes, encoding: str) -> tuple[list[str], str, int]:
+    """(header names made unique, delimiter, blank lines before the header)."""
+    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
+    lines = re.split(r"\r\n|\r|\n", text)  # old Excel for Mac ends lines with CR alone
+    if len(head) == _HEAD_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut
+    skip = 0
+    while skip < len(lines) and not lines[skip].strip():
+        skip += 1
+    if skip == len(lines):
+        raise InputError("the file holds only blank lines", path=path)
+    line = lines[skip]
+    if path.suffix.lower() == ".tsv":
+        delimiter = "\t"
+    else:
+        delimiter = next((d for d in (",", "\t", ";", "|") if d in line), ",")
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"cannot read CSV ({str(exc).splitlines()[0]})", path=path) from exc
-    lon_col = _find_column(list(df.columns), LON_NAMES)
-    lat_col = _find_column(list(df.columns), LAT_NAMES)
+        names = next(csv.reader([line], delimiter=delimiter))
+    except csv.Error as exc:
+        raise InputError(f"cannot read the header line ({exc})", path=path) from exc
+    unique: list[str] = []
+    for i, name in enumerate(names):
+        name = name.strip() or f"column_{i + 1}"
+        base, k = name, 1
+        while name in unique:
+            name, k = f"{base}.{k}", k + 1
+        unique.append(name)
+    return unique, delimiter, skip
+
+
+def _read_csv(path: Path, wanted: Sequence[str], extra: Sequence[str]) -> _Table:
+    with path.open("rb") as f:
+        head = f.read(_HEAD_BYTES)
+    what = _not_text(head)
+    if what is not None:
+        raise InputError(f"not a text CSV ({what})", path=path)
+    encoding, errors = _encoding(path, head)
+    header, delimiter, skip = _header(path, head, encoding)
+    lon_col = find_column(header, "lon")
+    lat_col = find_column(header, "lat")
     if lon_col is None or lat_col is None:
         raise InputError(
-            f"CSV needs longitude and latitude columns (one of {LON_NAMES} and {LAT_NAMES}); "
-            f"found {list(df.columns)}",
+            f"CSV needs longitude and latitude columns ({accepted('lon')}; {accepted('lat')}); "
+            f"columns found: {describe_columns(header)}",
             path=path,
         )
-    lon = pd.to_numeric(df[lon_col].str.strip(), errors="coerce").to_numpy(dtype=float)
-    lat = pd.to_numeric(df[lat_col].str.strip(), errors="coerce").to_numpy(dtype=float)
-    return df.drop(columns=[lon_col, lat_col]), lon, lat
+    others = [c for c in header if c not in (lon_col, lat_col)]
+    renamed = canonical_names(others, wanted)
+    keep = [c for c in others if c in renamed or c in extra]
+    spares = [f"{_SPARE}{i}" for i in range(SPARE_FIELDS)]
+    reader = pd.read_csv(
+        path,
+        sep=delimiter,
+        header=None,
+        names=[*header, *spares],
+        skiprows=skip + 1,
+        dtype=str,
+        na_filter=False,
+        skip_blank_lines=False,
+        index_col=False,
+        on_bad_lines="warn",
+        chunksize=CHUNK_ROWS,
+        encoding=encoding,
+        encoding_errors=errors,
+        engine="c",
+    )
+    parts, xs, ys, whys = [], [], [], []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        try:
+            for chunk in reader:
+                x, y, why = _chunk_checks(chunk, header, lon_col, lat_col, spares, keep, errors)
+                parts.append(chunk[keep])
+                xs.append(x)
+                ys.append(y)
+                whys.append(why)
+        except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(f"cannot read CSV ({first})", path=path) from exc
+    lost = []
+    for warning in caught:
+        for line, fields in _SKIPPED.findall(str(warning.message)):
+            row = int(line) - (skip + 1)
+            lost.append((row, _ragged(int(fields), len(header))))
+    attrs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=keep)
+    attrs = attrs.rename(columns=renamed)
+    n = len(attrs)
+    parsed = np.ones(n + len(lost), dtype=bool)  # records the parser skipped have no row
+    parsed[np.array([r for r, _ in lost], dtype=np.int64) - 1] = False
+    rows = np.flatnonzero(parsed) + 1
+    return _Table(
+        attrs,
+        np.concatenate(xs) if xs else np.zeros(0),
+        np.concatenate(ys) if ys else np.zeros(0),
+        rows,
+        np.concatenate(whys) if whys else np.zeros(0, dtype=object),
+        lost,
+        header,
+        renamed,
+    )
 
 
-def read_vector(path: Path) -> tuple[pd.DataFrame, gpd.GeoSeries, str | None]:
+def _ragged(fields: int, expected: int) -> str:
+    return (
+        f"the row has {fields} fields but the header has {expected} "
+        "(a value with an unquoted comma?)"
+    )
+
+
+def _chunk_checks(
+    chunk: pd.DataFrame,
+    header: list[str],
+    lon_col: str,
+    lat_col: str,
+    spares: list[str],
+    keep: list[str],
+    errors: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates of one chunk as floats, and the reason each bad row is rejected."""
+    lon_text, lat_text = chunk[lon_col], chunk[lat_col]
+    x = pd.to_numeric(lon_text, errors="coerce").to_numpy(dtype=float)
+    y = pd.to_numeric(lat_text, errors="coerce").to_numpy(dtype=float)
+    why = np.full(len(chunk), None, dtype=object)
+    extra = (chunk[spares] != "").to_numpy()
+    ragged = extra.any(axis=1)
+    for i in np.flatnonzero(ragged):
+        last = int(np.flatnonzero(extra[i])[-1])
+        why[i] = _ragged(len(header) + last + 1, len(header))
+    empty = ~ragged & (chunk[header] == "").to_numpy().all(axis=1)
+    why[empty] = "empty row"
+    if errors == "replace":
+        broken = np.zeros(len(chunk), dtype=bool)
+        for col in [lon_col, lat_col, *keep]:
+            broken |= chunk[col].str.contains("\ufffd", regex=False).to_numpy()
+        for i in np.flatnonzero(broken & ~ragged):
+            why[i] = "the row holds bytes that are not text in the file's encoding"
+    no_xy = ~(np.isfinite(x) & np.isfinite(y))
+    for i in np.flatnonzero(no_xy & pd.isna(why)):
+        why[i] = (
+            "missing or non-numeric coordinates "
+            f"(lon {lon_text.iat[i][:30]!r}, lat {lat_text.iat[i][:30]!r})"
+        )
+    return x, y, why
+
+
+# ------------------------------------------------------------------------------------------
+# Vector files
+# ------------------------------------------------------------------------------------------
+
+_VECTOR_ERRORS = (
+    pyogrio.errors.DataSourceError,
+    pyogrio.errors.DataLayerError,
+    pyogrio.errors.FieldError,
+    pyogrio.errors.FeatureError,
+    pyogrio.errors.GeometryError,
+    pyogrio.errors.CRSError,
+    ValueError,
+    UnicodeDecodeError,
+    ImportError,
+    shapely.errors.GEOSException,
+)
+
+
+def read_vector(
+    path: Path, columns: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, gpd.GeoSeries, str | None]:
+    """Attributes (only ``columns`` when given), geometry and CRS (``EPSG:n`` when it has
+    one, else its text) of a vector file; an unreadable file is an :class:`InputError`."""
     try:
-        gdf = gpd.read_parquet(path) if path.suffix == ".parquet" else gpd.read_file(path)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
-        raise InputError(f"cannot read the layer ({str(exc).splitlines()[0]})", path=path) from exc
-    crs = None if gdf.crs is None else gdf.crs.to_string()
-    return pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), gdf.geometry, crs
+        if path.suffix.lower() == ".parquet":
+            gdf = gpd.read_parquet(path)
+        else:
+            gdf = gpd.read_file(path, columns=list(columns) if columns is not None else None)
+    except _VECTOR_ERRORS as exc:
+        text = str(exc).strip().splitlines()
+        raise InputError(
+            f"cannot read the layer ({text[0] if text else type(exc).__name__})", path=path
+        ) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        raise InputError("the file has no geometry column", path=path)
+    crs = None
+    if gdf.crs is not None:
+        code = gdf.crs.to_epsg(min_confidence=70)
+        crs = f"EPSG:{code}" if code else gdf.crs.to_string()
+    attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    return attrs, gdf.geometry, crs
+
+
+def vector_fields(path: Path) -> list[str] | None:
+    """The attribute names of a vector file (None when they cannot be listed cheaply)."""
+    if path.suffix.lower() == ".parquet":
+        return None
+    try:
+        return [str(f) for f in pyogrio.read_info(path)["fields"]]
+    except _VECTOR_ERRORS as exc:
+        text = str(exc).strip().splitlines()
+        raise InputError(
+            f"cannot read the layer ({text[0] if text else type(exc).__name__})", path=path
+        ) from exc
+
+
+def _read_points_vector(path: Path, wanted: Sequence[str], extra: Sequence[str]) -> _Table:
+    fields = vector_fields(path)
+    keep = None
+    if fields is not None:
+        renamed = canonical_names(fields, wanted)
+        keep = [c for c in fields if c in renamed or c in extra]
+    attrs, geometry, file_crs = read_vector(path, keep)
+    columns = fields if fields is not None else list(attrs.columns)
+    if keep is None:
+        renamed = canonical_names(columns, wanted)
+        attrs = attrs[[c for c in columns if c in renamed or c in extra]]
+    n = len(attrs)
+    geoms = geometry.to_numpy()
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    why = np.full(n, None, dtype=object)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    bounds = shapely.bounds(geoms)
+    finite = ~missing & np.isfinite(bounds).all(axis=1)
+    if finite.any():
+        pts = shapely.get_coordinates(shapely.point_on_surface(geoms[finite]))
+        x[finite], y[finite] = pts[:, 0], pts[:, 1]
+    why[missing] = "no geometry (empty or missing)"
+    why[~missing & ~finite] = "the geometry has non-numeric (NaN/infinite) coordinates"
+    return _Table(
+        attrs.rename(columns=renamed).reset_index(drop=True),
+        x,
+        y,
+        np.arange(1, n + 1, dtype=np.int64),
+        why,
+        [],
+        columns,
+        renamed,
+        file_crs,
+        geometry.reset_index(drop=True),
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Coordinate checks and the public reader
+# ------------------------------------------------------------------------------------------
+
+
+def is_geographic(crs_used: str) -> bool:
+    """True for lon/lat systems (the named Chinese ones, or a geographic EPSG code)."""
+    if crs_used in GEOGRAPHIC_NAMES:
+        return True
+    return bool(pyproj.CRS.from_user_input(crs_used).is_geographic)
+
+
+def _range_text(v: np.ndarray) -> str:
+    def num(a: float) -> str:
+        return f"{a:.0f}" if abs(a) >= 1e5 else f"{a:.6g}"
+
+    return f"{num(np.nanmin(v))} to {num(np.nanmax(v))}"
+
+
+def check_degrees(
+    path: Path, x: np.ndarray, y: np.ndarray, crs_used: str, file_crs: str | None
+) -> np.ndarray:
+    """For a lon/lat CRS: fail when most coordinates are metres (a projected file without its
+    ``.prj``, or with a wrong one); returns which rows look like metres."""
+    metres = (np.abs(x) > _METRES_ABOVE) | (np.abs(y) > _METRES_ABOVE)
+    if len(x) and metres.mean() > 0.5:
+        seen = f"x {_range_text(x[metres])}, y {_range_text(y[metres])}"
+        if file_crs is not None:
+            why = (
+                f"the file's coordinate system {file_crs} is in degrees but its coordinates "
+                f"look like metres ({seen}): fix the file's CRS (.prj)"
+            )
+        else:
+            why = (
+                f"coordinates are not degrees ({seen}: metres?) and the file has no CRS; "
+                "give --crs EPSG:n (e.g. EPSG:4547 for CGCS2000 Gauss-Krüger 114°E, "
+                "EPSG:32650 for UTM 50N)"
+            )
+        raise InputError(why, path=path)
+    return metres
+
+
+def _check_not_degrees(path: Path, x: np.ndarray, y: np.ndarray, crs_used: str) -> None:
+    """For a projected CRS: fail when every coordinate is a plausible lon/lat."""
+    if len(x) and ((np.abs(x) <= 180) & (np.abs(y) <= 90)).all():
+        raise InputError(
+            f"coordinates look like degrees (lon {_range_text(x)}, lat {_range_text(y)}) but "
+            f"{crs_used} is a projected CRS in metres: give --crs wgs84 (or the right CRS)",
+            path=path,
+        )
 
 
 def read_points_file(
-    path: str | Path, crs: str | None, rejects: Rejects, *, layer: str
+    path: str | Path,
+    crs: str | None,
+    rejects: Rejects,
+    *,
+    layer: str,
+    extra_columns: Sequence[str] = (),
 ) -> PointLayer:
-    """Read a homes/facilities file into WGS-84; unusable rows go to ``rejects``."""
+    """Read a homes/facilities/candidates/incidents file into WGS-84.
+
+    Parameters
+    ----------
+    path : the file (.csv/.txt/.tsv with lon/lat columns, or a vector format)
+    crs : ``--crs`` (used when the file has none; gcj02/bd09 also override a WGS-84 label)
+    rejects : unusable rows are added here with their reason
+    layer : the input kind; its columns (:data:`~shequ.geo.column_names.LAYER_COLUMNS`) are
+        kept under their canonical names
+    extra_columns : more file columns to keep as they are (e.g. ``--time-col``)
+
+    Returns
+    -------
+    PointLayer with at least one row; a file with none usable is an :class:`InputError`.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", path=path)
+    if not path.is_file():
+        raise InputError("not a file", path=path)
     if path.stat().st_size == 0:
         raise InputError("the file is empty", path=path)
     stated = normalise_crs_name(crs) if crs else None
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt", ".tsv"):
-        attrs, x, y = _read_csv(path)
-        file_crs = None
-        geometry = None
+    wanted = LAYER_COLUMNS.get(layer, ())
+    if suffix in CSV_SUFFIXES:
+        table = _read_csv(path, wanted, extra_columns)
     elif suffix in VECTOR_SUFFIXES:
-        attrs, geometry, file_crs = read_vector(path)
-        x = np.full(len(attrs), np.nan)
-        y = np.full(len(attrs), np.nan)
-        has = ~(geometry.isna() | geometry.is_empty).to_numpy()
-        if has.any():
-            pts = shapely.get_coordinates(geometry[has].representative_point())
-            x[has], y[has] = pts[:, 0], pts[:, 1]
+        table = _read_points_vector(path, wanted, extra_columns)
     else:
         raise InputError(
             "unsupported file type: use .csv (lon/lat columns), .geojson, .gpkg or .shp", path=path
         )
-    if len(attrs) == 0:
-        raise InputError("the file has no rows", path=path)
-    crs_used = choose_crs(stated, file_crs)
-    rows = np.arange(1, len(attrs) + 1)
-    bad = ~(np.isfinite(x) & np.isfinite(y))
-    for r in rows[bad]:
-        rejects.add(str(path), layer, int(r), None, "missing or non-numeric coordinates")
-    geographic = crs_used in ("wgs84", "cgcs2000", "gcj02", "bd09", "EPSG:4326", "EPSG:4490")
-    if geographic:
-        _check_swapped(path, x[~bad], y[~bad])
-        out_of_range = ~bad & ((np.abs(y) > 90) | (np.abs(x) > 180))
-        for r in rows[out_of_range]:
-            rejects.add(
-                str(path), layer, int(r), None, "coordinates out of range (lat/lon swapped?)"
-            )
-        bad |= out_of_range
-    lon, lat = to_wgs84(x[~bad], y[~bad], crs_used)
-    kept = attrs.loc[~bad].copy()
-    kept["row"] = rows[~bad]
-    geoms = shapely.points(np.column_stack([lon, lat])) if len(kept) else []
-    frame = gpd.GeoDataFrame(kept.reset_index(drop=True), geometry=geoms, crs="EPSG:4326")
-    if geometry is not None and file_crs is not None and crs_used not in ("gcj02", "bd09"):
-        footprints = geometry[~bad].reset_index(drop=True).to_crs("EPSG:4326")
-        polygonal = footprints.geom_type.isin(["Polygon", "MultiPolygon"])
+    total = len(table.attrs) + len(table.lost)
+    if total == 0:
+        raise InputError(
+            f"the file has no rows; columns found: {describe_columns(table.columns)}", path=path
+        )
+    crs_used = choose_crs(stated, table.file_crs, path)
+    x, y, why = table.x, table.y, table.why
+    ok = pd.isna(why)
+    if is_geographic(crs_used):
+        metres = check_degrees(path, x[ok], y[ok], crs_used, table.file_crs)
+        _check_swapped(path, x[ok], y[ok])
+        idx = np.flatnonzero(ok)
+        for i in idx[metres]:
+            why[i] = f"coordinates ({x[i]:.10g}, {y[i]:.10g}) look like metres, not degrees"
+        out = ok & ((np.abs(y) > 90) | (np.abs(x) > 180)) & pd.isna(why)
+        for i in np.flatnonzero(out):
+            why[i] = f"coordinates ({x[i]:.10g}, {y[i]:.10g}) out of range (lat/lon swapped?)"
+    else:
+        _check_not_degrees(path, x[ok], y[ok], crs_used)
+    ok = pd.isna(why)
+    lon = np.full(len(x), np.nan)
+    lat = np.full(len(x), np.nan)
+    lon[ok], lat[ok] = to_wgs84(x[ok], y[ok], crs_used)
+    bad_conv = ok & ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90))
+    for i in np.flatnonzero(bad_conv):
+        why[i] = f"coordinates ({x[i]:.10g}, {y[i]:.10g}) cannot be converted from {crs_used}"
+    ok &= ~bad_conv
+    reasons = [(row, text) for row, text in table.lost]
+    reasons += [(int(table.rows[i]), str(why[i])) for i in np.flatnonzero(~ok)]
+    for row, text in sorted(reasons):
+        rejects.add(str(path), layer, row, None, text)
+    if not ok.any():
+        # For every input kind read here (homes, facilities, candidates, incidents) a file with
+        # no usable row is an error, not an empty layer: the user named the file to be used,
+        # and a run without it would report 0 % coverage, no facility or no hotspot as if it
+        # were a finding. (Rows dropped later for reasons of the area, e.g. no street within
+        # reach, are results, and the run goes on.)
+        raise no_usable_rows(path, [t for _, t in reasons], table.columns)
+    kept = table.attrs.loc[ok].reset_index(drop=True) if not ok.all() else table.attrs
+    kept["row"] = table.rows[ok]
+    frame = gpd.GeoDataFrame(
+        kept, geometry=shapely.points(lon[ok], lat[ok]), crs="EPSG:4326", copy=False
+    )
+    geometry = table.geometry
+    if geometry is not None and table.file_crs is not None and crs_used not in ("gcj02", "bd09"):
+        footprints = gpd.GeoSeries(geometry.to_numpy()[ok], crs=geometry.crs).to_crs("EPSG:4326")
+        polygonal = footprints.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
         if polygonal.any():
-            frame["footprint"] = footprints.where(polygonal, None)
-    log.info("%s: %d rows read, %d rejected", path.name, len(attrs), int(bad.sum()))
-    return PointLayer(frame, str(path), crs_used)
+            frame["footprint"] = footprints.where(polygonal, None).to_numpy()
+    log.info("%s: %d rows read, %d rejected", path.name, total, len(reasons))
+    return PointLayer(frame, str(path), crs_used, list(table.columns), dict(table.renamed))
 
 
-def choose_crs(stated: str | None, file_crs: str | None) -> str:
+def choose_crs(stated: str | None, file_crs: str | None, path: str | Path | None = None) -> str:
+    """The CRS to read a file in: its own, else ``--crs``, else WGS-84 (see the module doc)."""
     if file_crs is None:
         return stated or "wgs84"
     file_name = normalise_crs_name(file_crs) if file_crs.upper().startswith("EPSG:") else None
     if stated in ("gcj02", "bd09") and file_name in ("wgs84", "EPSG:4326", None):
         return stated  # Chinese web-map coordinates labelled as WGS-84
     if file_name is None:
-        raise InputError(f"the file's coordinate system {file_crs!r} has no EPSG code; pass --crs")
+        if stated is not None:
+            return stated  # the user says what the file's unnamed CRS is
+        raise InputError(
+            f"the file's coordinate system {file_crs[:80]!r} has no EPSG code; pass --crs",
+            path=path,
+        )
     return file_name
 
 

@@ -13,8 +13,6 @@ object per home would emit a block of JS each.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ import folium
 import geopandas as gpd
 
 from shequ.errors import InputError
+from shequ.geo.outputs import atomic_path
 from shequ.maps.assets import strip_external_resources
 from shequ.maps.escape import esc, fmt_number
 from shequ.maps.features import (
@@ -120,24 +119,15 @@ def write_map(m: folium.Map, path: str | Path) -> Path:
     """Write the map as one self-contained HTML file, atomically.
 
     The page goes to a temporary file in the target folder and is moved over ``path`` with
-    :func:`os.replace`, so a reader (a web server, a file share) sees the old page or the new
-    one, never half of one. The file keeps the mode of the page it replaces (else 0644).
+    :func:`os.replace` (:func:`shequ.geo.outputs.atomic_path`), so a reader (a web server, a
+    file share) sees the old page or the new one, never half of one. The file keeps the mode of
+    the page it replaces (else 0644). A failed write raises
+    :class:`shequ.geo.outputs.OutputError` naming ``path``.
     """
     target = Path(path)
     page = render_html(m).encode("utf-8")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(page)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    with atomic_path(target, mode=0o644) as temp:
+        temp.write_bytes(page)
     return target
 
 

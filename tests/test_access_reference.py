@@ -43,8 +43,8 @@ def run(request, tmp_path_factory):
         homes = _features_csv(osm, tmp / "homes.csv", households=1)
     opts = AccessOptions(osm=osm, homes=homes, facilities=facilities, bands=[5.0, 10.0])
     result = compute_access(opts)
-    write_access_outputs(result, tmp, with_map=False)
-    return result, tmp / "shequ.gpkg"
+    write_access_outputs(result, tmp / "out", with_map=False)
+    return result, tmp / "out" / "shequ.gpkg"
 
 
 def _reference(edges: pd.DataFrame, fac: pd.DataFrame) -> dict[int, float]:

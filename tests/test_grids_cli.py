@@ -95,7 +95,7 @@ def test_homes_outside_every_community_are_kept_and_flagged(capsys, tmp_path):
 
 def test_bad_tolerance_and_empty_area(capsys, tmp_path):
     code, _, err = _grids(capsys, "--tolerance", "1.5", "--out", str(tmp_path))
-    assert code == 2 and "--tolerance must be between 0 and 1" in err
+    assert code == 2 and "argument --tolerance: must be below 1, got 1.5" in err
     empty = tmp_path / "empty.osm"
     empty.write_text(
         "<?xml version='1.0'?><osm version='0.6'>"

@@ -100,7 +100,7 @@ def test_candidate_file_without_usable_rows(capsys, tmp_path):
     bad.write_text("name,lon,lat\nA,x,y\nB,,\n")
     code, _, err = _site(capsys, "--kind", "canteen", "--p", "1", "--candidates", str(bad))
     assert code == 2
-    assert "no usable rows" in _error_line(err) and "bad.csv" in err
+    assert "no row could be used" in _error_line(err) and "bad.csv" in err
 
 
 def test_p_larger_than_candidates(capsys, tmp_path):
@@ -131,7 +131,7 @@ def test_capacity_missing_for_capacitated_kind(capsys):
     args = ["--kind", "childcare", "--p", "2", "--street-candidates", "--capacitated"]
     code, _, err = _site(capsys, *args)
     assert code == 2
-    assert "capacity missing" in _error_line(err)
+    assert "no capacity given (--capacitated needs one per candidate)" in _error_line(err)
 
 
 def test_bad_cost_values_are_rejected_rows(capsys, tmp_path):

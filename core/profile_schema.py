@@ -1,0 +1,661 @@
+"""The profile's schema: every section and key of a shequ profile, its form and its range.
+
+A profile is policy that a planner edits by hand (walking speeds, census shares, grid sizes,
+risk settings), so a slip must fail at once, naming the key, before any data is read. Without
+a schema an unknown key (``walkng:``) is ignored and the default silently used, and a word where
+a number belongs (``tiers_min: fifteen``) ends in a traceback deep inside an analysis.
+
+The models describe the *merged* profile (``shequ/data/profile_default.yaml`` with the user's
+file on top), so a key the default has is always there; keys of one facility kind or one
+siting entry are optional, with the default the code uses. Every model forbids unknown keys.
+
+A number may be given bare (``elderly_share: 0.2``) or with its source, as the default profile
+gives it (``elderly_share: {value: 0.2, confidence: derived, src: "..."}``): see
+:class:`Sourced`.
+
+Every check raises a :class:`pydantic_core.PydanticCustomError` of type :data:`VALUE_ERROR`,
+whose ``ctx["expected"]`` says the expected form in a planner's words, or, for checks that
+compare two keys, of type :data:`KEY_ERROR` with ``ctx["where"]`` (the dotted key) and
+``ctx["problem"]``. :mod:`shequ.profile` turns the first error into one line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import types
+from collections.abc import Callable
+from itertools import pairwise
+from typing import Annotated, Any, Generic, NoReturn, TypeVar, Union, get_args, get_origin
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainValidator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+VALUE_ERROR = "profile_value"
+KEY_ERROR = "profile_key"
+
+SCHEMA_VERSION = 1
+WALKERS = ("general", "elderly")
+# Home columns a siting demand weight can come from (siting.kinds.<kind>.demand).
+DEMAND_COLUMNS = ("population", "households", "elderly", "children")
+# Labels of shared/docs/standards.md, plus `assumption` (a working default of shequ's own).
+CONFIDENCE_LABELS = (
+    "verified-from-text",
+    "secondary-source",
+    "derived",
+    "unverified",
+    "assumption",
+)
+# Border classes of street-block edges: the same tuple as shequ.geo.blocks.BORDER_CLASSES (the
+# profile is read by geo/, so it cannot import from there; a test checks the two agree).
+BORDER_CLASSES = ("none", "minor", "medium", "major", "river", "rail", "edge")
+# Numeric columns of the hotspot cell table that core/hotspots.py can weigh into the risk
+# index; each key of risk.osm_features adds one more (a distance column).
+RISK_FACTORS = (
+    "rate",
+    "gi_z",
+    "count",
+    "kde",
+    "households",
+    "population",
+    "elderly",
+    "elderly_share",
+    "building_age",
+    "charging_gap",
+)
+CODE_FIELDS = ("admin", "jiedao", "community", "seq")
+
+
+def _fail(expected: str) -> NoReturn:
+    raise PydanticCustomError(VALUE_ERROR, "expected {expected}", {"expected": expected})
+
+
+def _finite(value: object) -> float | None:
+    """``value`` as a float when it is a real number (not a bool, text, NaN or infinity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _number(expected: str, ok: Callable[[float], bool]) -> Any:
+    """A float type whose values pass ``ok``; YAML text such as ``"1.0"`` is not a number."""
+
+    def check(value: object) -> float:
+        number = _finite(value)
+        if number is None or not ok(number):
+            _fail(expected)
+        return number
+
+    return Annotated[float, PlainValidator(check)]
+
+
+def _whole(expected: str, minimum: int) -> Any:
+    """An int type of at least ``minimum``: ``true`` and ``2.7`` are not whole numbers."""
+
+    def check(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            _fail(expected)
+        return value
+
+    return Annotated[int, PlainValidator(check)]
+
+
+def _choice(options: tuple[str, ...]) -> Any:
+    def check(value: object) -> str:
+        if not isinstance(value, str) or value not in options:
+            _fail("one of " + ", ".join(options))
+        return value
+
+    return Annotated[str, PlainValidator(check)]
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        _fail("text (in quotes if it looks like a number or yes/no)")
+    return value
+
+
+def _snake_id(value: object) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", value):
+        _fail("a lower_snake_case id (a-z, 0-9 and _, starting with a letter)")
+    return value
+
+
+def _tiers(value: object) -> list[float]:
+    minutes = [_finite(t) for t in value] if isinstance(value, list) else []
+    increasing = all(a < b for a, b in pairwise(minutes)) if None not in minutes else False
+    if not minutes or not increasing or minutes[0] <= 0:
+        _fail("a list of increasing minutes > 0, e.g. [5, 10, 15]")
+    return minutes
+
+
+def _tag_value(value: object) -> object:
+    """A tag condition as ``shequ.geo.facilities.matches_tags`` reads it: text (``"*"``: any), a
+    number (compared as text) or a list of these. YAML reads an unquoted ``yes``/``no`` as a
+    boolean, which would never match the tag's text, so it is refused with a hint."""
+    items = value if isinstance(value, list) else [value]
+    if not items or any(isinstance(v, bool) or not isinstance(v, str | int | float) for v in items):
+        _fail('a tag value: text, a list of texts or "*" for any (write "yes"/"no" in quotes)')
+    return value
+
+
+def _tag_key(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        _fail("an OSM tag key (text)")
+    return value
+
+
+def _nonempty_tags(value: dict[str, object]) -> dict[str, object]:
+    if not value:  # an empty alternative would match every OSM feature
+        _fail("at least one tag condition, e.g. {amenity: clinic}")
+    return value
+
+
+def _regex(value: object) -> str:
+    if not isinstance(value, str):
+        _fail("a regular expression (text)")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        _fail(f"a valid regular expression ({exc})")
+    return value
+
+
+def _code_pattern(value: object) -> str:
+    try:
+        if not isinstance(value, str):
+            raise TypeError
+        value.format(**dict.fromkeys(CODE_FIELDS, 0))
+    except (KeyError, IndexError, ValueError, TypeError):
+        fields = ", ".join("{" + f + "}" for f in CODE_FIELDS)
+        _fail(f"a code pattern using only {fields}, e.g. '{{admin:06d}}{{seq:03d}}'")
+    return value
+
+
+def _building_tag(value: object) -> str | bool:
+    """A ``building=*`` value. YAML 1.1 reads an unquoted ``yes:`` key as the boolean True; it
+    is accepted and kept as the loader gives it (``shequ.profile._build`` makes it "True")."""
+    if not isinstance(value, str | bool):
+        _fail("a building tag value (text)")
+    return value
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        _fail("true or false")
+    return value
+
+
+def _schema_version(value: object) -> int:
+    if isinstance(value, bool) or value != SCHEMA_VERSION:
+        _fail(f"{SCHEMA_VERSION} (the profile format this version of shequ reads)")
+    return SCHEMA_VERSION
+
+
+def _none_if_blank(value: object) -> object:
+    return None if value == "" else value
+
+
+Positive = _number("a number > 0", lambda x: x > 0)
+NonNegative = _number("a number ≥ 0", lambda x: x >= 0)
+Share = _number("a share from 0 to 1", lambda x: 0 <= x <= 1)
+Tolerance = _number("a share from 0 to below 1", lambda x: 0 <= x < 1)
+Probability = _number("a probability above 0 and at most 1", lambda x: 0 < x <= 1)
+Multiple = _number("a number ≥ 1 (a multiple of the kind's walk threshold)", lambda x: x >= 1)
+Count = _whole("a whole number ≥ 1", 1)
+Slices = _whole("a whole number ≥ 2 (a trend needs two time slices)", 2)
+Digits = _whole("a whole number ≥ 0", 0)
+Text = Annotated[str, PlainValidator(_text)]
+KindId = Annotated[str, PlainValidator(_snake_id)]
+Tiers = Annotated[list[float], PlainValidator(_tiers)]
+TagMapping = Annotated[
+    dict[Annotated[str, PlainValidator(_tag_key)], Annotated[Any, PlainValidator(_tag_value)]],
+    AfterValidator(_nonempty_tags),
+]
+Regex = Annotated[str, PlainValidator(_regex)]
+CodePattern = Annotated[str, PlainValidator(_code_pattern)]
+BuildingTag = Annotated[str | bool, PlainValidator(_building_tag)]
+Flag = Annotated[bool, PlainValidator(_flag)]
+Confidence = _choice(CONFIDENCE_LABELS)
+Walker = _choice(WALKERS)
+DemandColumn = _choice(DEMAND_COLUMNS)
+BorderClass = _choice(BORDER_CLASSES)
+Scheme = Annotated[
+    str,
+    PlainValidator(
+        lambda v: v if v == "four_level" else _fail("four_level (--three-colour folds it to three)")
+    ),
+]
+
+V = TypeVar("V")
+
+
+class _Strict(BaseModel):
+    """A mapping of named keys; any other key is a mistake (usually a typo) and an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Noted(_Strict):
+    """A mapping that may say where its numbers come from.
+
+    Attributes
+    ----------
+    confidence : str, optional
+        How far the value was checked: one of :data:`CONFIDENCE_LABELS`.
+    src : str, optional
+        The source: a standard, a census bulletin, or why shequ chose the value.
+    needs_local_confirmation : bool
+        True when a planner should replace the value with the local rule.
+    """
+
+    confidence: Confidence | None = None
+    src: Text | None = None
+    needs_local_confirmation: Flag = False
+
+
+class Sourced(_Noted, Generic[V]):
+    """A value with its source: ``{value, confidence, src, needs_local_confirmation}``.
+
+    The default profile gives most numbers this way so that each carries its evidence; a
+    planner may give just the number (``elderly_share: 0.2``), which is read as
+    ``{value: 0.2}``, as the readers of every section accept both forms.
+    """
+
+    value: V
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_value(cls, data: Any) -> Any:
+        return data if isinstance(data, dict) else {"value": data}
+
+
+class SpeedMps(_Strict):
+    """Walking speed in m/s of each walker a facility kind can be measured for."""
+
+    general: Sourced[Positive]
+    elderly: Sourced[Positive]
+
+
+class Walking(_Strict):
+    """How walk times are measured (生活圈 audit).
+
+    Attributes
+    ----------
+    speed_mps : SpeedMps
+        Speeds (m/s) that turn street metres into minutes.
+    max_access_m : Sourced
+        A home or facility farther than this (m) from any walkable street is reported, not served.
+    isochrone_buffer_m : Sourced
+        Street-side buffer (m) that turns reached streets into an isochrone polygon.
+    tiers_min : list of float
+        Living-circle tiers (minutes) the summary reports, increasing (GB 50180-2018: 5, 10, 15).
+    """
+
+    speed_mps: SpeedMps
+    max_access_m: Sourced[Positive]
+    isochrone_buffer_m: Sourced[Positive]
+    tiers_min: Tiers
+
+
+class DefaultLevels(_Noted):
+    """Floors assumed per ``building=*`` value when OSM has no levels or height."""
+
+    by_building: dict[BuildingTag, Positive]
+
+
+class Demand(_Strict):
+    """How homes, households and residents are estimated from OSM buildings (census defaults).
+
+    Attributes
+    ----------
+    persons_per_household, floor_area_per_household_m2, level_height_m : Sourced
+        Positive numbers: household size, floor area per household (m²), storey height (m).
+    elderly_share, children_share : Sourced
+        Shares of residents aged 60+ and 0-14, each from 0 to 1 and together at most 1.
+    default_levels : DefaultLevels
+        Floors per building type when OSM has none.
+    residential_buildings : list of str
+        ``building=*`` values that are homes wherever they stand.
+    min_footprint_m2 : Sourced
+        Smaller footprints (m², ≥ 0) are sheds or kiosks, not homes.
+    """
+
+    persons_per_household: Sourced[Positive]
+    floor_area_per_household_m2: Sourced[Positive]
+    elderly_share: Sourced[Share]
+    children_share: Sourced[Share]
+    default_levels: DefaultLevels
+    level_height_m: Sourced[Positive]
+    residential_buildings: list[Text]
+    min_footprint_m2: Sourced[NonNegative]
+
+    @model_validator(mode="after")
+    def _shares_of_one_population(self) -> Demand:
+        total = self.elderly_share.value + self.children_share.value
+        if total > 1:  # 60+ and 0-14 are disjoint groups of the same residents
+            raise PydanticCustomError(
+                KEY_ERROR,
+                "{where}: {problem}",
+                {
+                    "where": "demand.children_share",
+                    "problem": f"elderly_share + children_share = {total:g}, expected at most 1",
+                },
+            )
+        return self
+
+
+class FacilityKindSpec(_Strict):
+    """One facility kind (托育, 老年助餐点 …) and the rule that says a home is served.
+
+    Attributes
+    ----------
+    zh, en : str, optional
+        Names for maps and tables (default: the kind id).
+    tier : int
+        The living-circle tier (minutes) the kind belongs to; default 15.
+    walker : {"general", "elderly"}
+        Whose walking speed measures the kind; default general.
+    max_walk_min : Sourced
+        Minutes within which a home counts as served (> 0).
+    osm : list of mapping, optional
+        Alternatives of OSM tag conditions; a feature matching all conditions of one is the kind.
+    name_regex : str, optional
+        A regular expression matched against OSM names.
+    """
+
+    zh: Text | None = None
+    en: Text | None = None
+    tier: Count = 15
+    walker: Walker = "general"
+    max_walk_min: Sourced[Positive]
+    osm: list[TagMapping] | None = None
+    name_regex: Regex | None = None
+
+
+class ExcludeNear(_Strict):
+    """Candidates within ``within_m`` (≥ 0) of these OSM features or facility kinds are out."""
+
+    within_m: Sourced[NonNegative] = Sourced[NonNegative](value=0.0)
+    rule: Text = "excluded"
+    kinds: list[KindId] | None = None
+    osm: list[TagMapping] | None = None
+
+
+class SitingKind(_Strict):
+    """Siting settings of one kind: what its demand is, how much one site holds, exclusions.
+
+    Attributes
+    ----------
+    demand : str
+        The home column the demand weight comes from (:data:`DEMAND_COLUMNS`).
+    factor : Sourced
+        Weight = column × factor (≥ 0), e.g. 0.05 charging ports per household.
+    capacity_per_site : Sourced, optional
+        What one site holds (≥ 0, in weight units); null: the site files must give it.
+    exclude_near : ExcludeNear, optional
+        Features a candidate must keep away from; null or absent: none.
+    """
+
+    demand: DemandColumn = "population"
+    factor: Sourced[NonNegative] = Sourced[NonNegative](value=1.0)
+    capacity_per_site: Sourced[NonNegative | None] | None = None
+    exclude_near: ExcludeNear | None = None
+
+
+class Siting(_Strict):
+    """Facility siting (``shequ site``): candidates and per-kind demand.
+
+    Attributes
+    ----------
+    candidate_spacing_m : Sourced
+        Metres (> 0) between street candidates (``--street-candidates``).
+    pmedian_search_factor : Sourced
+        p-median assigns homes to sites within this multiple (≥ 1) of the walk threshold.
+    osm_candidates : list of mapping, optional
+        OSM features that could host a new facility.
+    kinds : dict
+        Settings per facility kind, plus ``default`` for kinds without their own entry; null
+        entries fall back to ``default``.
+    """
+
+    candidate_spacing_m: Sourced[Positive]
+    pmedian_search_factor: Sourced[Multiple]
+    osm_candidates: list[TagMapping] | None
+    kinds: dict[KindId, SitingKind | None]
+
+
+class ZonesCrossedBy(_Noted):
+    """Border classes that make a ``landuse=residential`` polygon a zone, not one compound."""
+
+    values: list[BorderClass]
+
+
+class BorderCost(_Noted):
+    """Cost per metre (≥ 0) of a border class left inside one grid."""
+
+    values: dict[BorderClass, NonNegative]
+
+
+class GridCode(_Noted):
+    """Grid code: ``pattern`` formats ``admin``, ``jiedao``, ``community`` and ``seq``."""
+
+    pattern: CodePattern
+    admin: Digits
+    jiedao: Digits
+
+
+class Grid(_Strict):
+    """Management grids (网格, ``shequ grids``).
+
+    Attributes
+    ----------
+    households_per_grid : Sourced
+        Target households per grid (> 0).
+    tolerance : Sourced
+        Allowed deviation from the target, a share from 0 to below 1 (as ``--tolerance``).
+    split_block_above_share, building_group_share : Sourced
+        Shares (0 to 1) of the target: pieces above the first are divided along paths; building
+        groups hold at most the second (0: the first).
+    zones_crossed_by, border_cost, code : mapping
+        See :class:`ZonesCrossedBy`, :class:`BorderCost`, :class:`GridCode`.
+    """
+
+    households_per_grid: Sourced[Positive]
+    tolerance: Sourced[Tolerance]
+    split_block_above_share: Sourced[Share]
+    building_group_share: Sourced[Share]
+    zones_crossed_by: ZonesCrossedBy
+    border_cost: BorderCost
+    code: GridCode
+
+
+class FactorWeights(_Noted):
+    """Weight (≥ 0) of each factor in the composite risk index (0: left out)."""
+
+    values: dict[Text, NonNegative]
+
+
+class TopShare(_Strict):
+    """Shares of cells (0 to 1, together at most 1) given red, orange and yellow."""
+
+    red: Share
+    orange: Share
+    yellow: Share
+
+    @model_validator(mode="after")
+    def _at_most_all_cells(self) -> TopShare:
+        if self.red + self.orange + self.yellow > 1:
+            _fail("shares of cells adding up to at most 1")
+        return self
+
+
+class RiskLevels(_Noted):
+    """Warning levels: the national four-level scheme (``--three-colour`` folds it)."""
+
+    scheme: Scheme
+    top_share: TopShare
+
+
+class Risk(_Strict):
+    """Risk hotspots (``shequ hotspots``): statistics settings, factors and warning levels.
+
+    Attributes
+    ----------
+    min_incidents, weights_rings, permutations : Sourced
+        Whole numbers ≥ 1: fewest incidents analysed, H3 neighbour rings, permutations.
+    weights_distance_m : Sourced, optional
+        A distance band (m, > 0) between cell centres instead of rings; null: rings.
+    fdr_alpha : Sourced
+        False-discovery-rate level, above 0 and at most 1.
+    time_slices : Sourced
+        Equal time slices (≥ 2) of the Mann-Kendall trend.
+    factor_weights : FactorWeights
+        Weights of :data:`RISK_FACTORS` and of the ``osm_features`` distance columns.
+    levels : RiskLevels
+        Warning levels and the share of cells per level.
+    osm_features : dict
+        Distance factors: column name -> OSM tag alternatives of the features measured to.
+    """
+
+    min_incidents: Sourced[Count]
+    weights_rings: Sourced[Count]
+    weights_distance_m: Annotated[Sourced[Positive] | None, BeforeValidator(_none_if_blank)]
+    permutations: Sourced[Count]
+    fdr_alpha: Sourced[Probability]
+    time_slices: Sourced[Slices]
+    factor_weights: FactorWeights
+    levels: RiskLevels
+    osm_features: dict[KindId, list[TagMapping]]
+
+    @model_validator(mode="after")
+    def _known_factors(self) -> Risk:
+        known = (*RISK_FACTORS, *self.osm_features)
+        for name in self.factor_weights.values:
+            if name not in known:  # core/hotspots.py would skip it silently
+                raise PydanticCustomError(
+                    KEY_ERROR,
+                    "{where}: {problem}",
+                    {
+                        "where": f"risk.factor_weights.values.{name}",
+                        "problem": "unknown risk factor (known: "
+                        + ", ".join(known)
+                        + "; a distance factor needs an entry in risk.osm_features)",
+                    },
+                )
+        return self
+
+
+class ProfileSchema(_Strict):
+    """A whole merged profile (``profile_default.yaml`` with the user's file on top)."""
+
+    schema_version: Annotated[int, PlainValidator(_schema_version)]
+    walking: Walking
+    demand: Demand
+    facilities: dict[KindId, FacilityKindSpec]
+    siting: Siting
+    grid: Grid
+    risk: Risk
+
+    @model_validator(mode="after")
+    def _kinds_exist(self) -> ProfileSchema:
+        known = tuple(self.facilities)
+        for kind_id, spec in self.siting.kinds.items():
+            where = f"siting.kinds.{kind_id}"
+            if kind_id != "default" and kind_id not in known:
+                _unknown_kind(where, kind_id, (*known, "default"))
+            rule = spec.exclude_near if spec is not None else None
+            for i, other in enumerate((rule.kinds if rule is not None else None) or []):
+                if other not in known:
+                    _unknown_kind(f"{where}.exclude_near.kinds[{i}]", other, known)
+        return self
+
+
+def _unknown_kind(where: str, name: str, known: tuple[str, ...]) -> NoReturn:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f", did you mean {close[0]}?" if close else ""
+    what = "" if where.endswith("." + name) else f" {name!r}"
+    problem = f"unknown facility kind{what}{hint} (known: " + ", ".join(known) + ")"
+    raise PydanticCustomError(KEY_ERROR, "{where}: {problem}", {"where": where, "problem": problem})
+
+
+def validate_profile(raw: dict[str, Any]) -> ProfileSchema:
+    """Check a merged profile against the schema.
+
+    Parameters
+    ----------
+    raw : dict
+        The merged YAML mapping.
+
+    Returns
+    -------
+    ProfileSchema
+        The checked values (numbers as floats or ints, bare and sourced forms alike).
+
+    Raises
+    ------
+    pydantic.ValidationError
+        With one error per bad key; see the module docstring for the error types.
+    """
+    return ProfileSchema.model_validate(raw)
+
+
+def _unwrap(tp: Any) -> Any:
+    """The model, dict or list inside ``Annotated[...]`` and ``X | None``."""
+    while True:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            tp = get_args(tp)[0]
+        elif origin in (Union, types.UnionType):
+            tp = next(a for a in get_args(tp) if a is not type(None))
+        else:
+            return tp
+
+
+def schema_keys(loc: tuple[str | int, ...]) -> tuple[str, ...]:
+    """The keys the schema allows in the mapping at ``loc``.
+
+    Parameters
+    ----------
+    loc : tuple
+        A path of keys and list positions from the top of the profile, as in a pydantic
+        error's ``loc``.
+
+    Returns
+    -------
+    tuple of str
+        The allowed keys, in schema order; empty when ``loc`` is not a mapping of named keys
+        (a dict of kinds, a list, a value).
+    """
+    tp: Any = ProfileSchema
+    for part in loc:
+        if part == "[key]":  # pydantic marks an error in a dict key so
+            continue
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = tp.model_fields.get(str(part))
+            if field is None:
+                return ()
+            tp = field.annotation
+        elif get_origin(tp) in (dict, list):
+            tp = get_args(tp)[-1]
+        else:
+            return ()
+    tp = _unwrap(tp)
+    if not (isinstance(tp, type) and issubclass(tp, BaseModel)):
+        return ()
+    notes = tuple(_Noted.model_fields)  # source notes last: the keys that matter come first
+    own = tuple(k for k in tp.model_fields if k not in notes)
+    return own + tuple(k for k in tp.model_fields if k in notes)

@@ -1,0 +1,422 @@
+"""One output folder (``--out``), written whole or not at all.
+
+A command's outputs (``shequ.gpkg``, the CSVs, ``run.json``, ``map.html``) belong together: a
+map of one run beside the GeoPackage of another is wrong without looking wrong. So every writer
+works inside :func:`output_folder`::
+
+    with output_folder(out_dir, "access") as staging:
+        write_gpkg(staging / "shequ.gpkg", layers)
+        ...
+
+It locks the folder against a second shequ run, has the writer fill a hidden staging folder
+beside it, and on success swaps the staging folder in whole: ``out_dir`` then holds this run's
+files and nothing else (stale files of another command are gone). On any error, Ctrl-C or
+SIGTERM (see :func:`exit_on_sigterm`), the staging folder is removed and ``out_dir`` is left as
+it was. A folder holding files shequ did not write is never replaced: ``run.json`` records the
+command and the files of each output folder, and anything else in the folder stops the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from shequ.errors import InputError
+from shequ.geo.outputs import OutputError, write_error, write_text
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+    import msvcrt
+
+log = logging.getLogger(__name__)
+
+RUN_FILE = "run.json"
+LOCK_SUFFIX = ".shequ.lock"
+STAGING_TAG = ".shequ-new-"
+ASIDE_TAG = ".shequ-old-"
+
+# What shequ wrote before run.json listed its files: such folders may be replaced too.
+LEGACY_OUTPUTS = frozenset(
+    {
+        "shequ.gpkg",
+        "summary.csv",
+        "compounds.csv",
+        "rejects.csv",
+        "site_summary.csv",
+        "site_curve.csv",
+        "grid_summary.csv",
+        "plan_summary.csv",
+        RUN_FILE,
+        "map.html",
+    }
+)
+# Files SQLite leaves beside a GeoPackage that QGIS (or another reader) has open.
+_SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+@contextlib.contextmanager
+def output_folder(out_dir: str | Path, command: str) -> Iterator[Path]:
+    """Write a command's outputs into ``out_dir`` as one whole: all of them, or none.
+
+    Parameters
+    ----------
+    out_dir
+        The output folder. It may be absent, empty, or hold earlier shequ outputs (of any
+        command); a file, or a folder holding other files, is refused.
+    command
+        The command writing the folder (``"access"``, ``"site"``, ``"grids"``, ``"hotspots"``);
+        recorded in ``run.json``.
+
+    Yields
+    ------
+    Path
+        A hidden staging folder beside ``out_dir`` (same filesystem): write every output in it.
+        On success ``run.json`` in it gets ``"command"`` and ``"files"`` (created if the writer
+        wrote none), files replacing older ones keep their modes, and it becomes ``out_dir``;
+        the previous folder is removed.
+
+    Raises
+    ------
+    InputError
+        Another shequ run is writing to ``out_dir`` (its pid is named when known); ``out_dir``
+        is a file, the current folder or a mount point, or holds files shequ did not write.
+    OutputError
+        A write failed (disk full, no permission …): names the file as it would be in
+        ``out_dir``. An ``InputError`` and an ``OSError``.
+    """
+    shown = Path(out_dir)
+    target = _target(shown)
+    with _folder_lock(target, shown):
+        _clear_leftovers(target)
+        previous = _check_replaceable(target, shown)
+        staging = _new_staging(target)
+        try:
+            yield staging
+            _write_run_file(staging, command)
+            if previous and previous != command:
+                log.info("replacing the outputs of `shequ %s` in %s", previous, shown)
+            _swap_in(staging, target, shown)
+        except BaseException as exc:
+            with _signals_held():
+                shutil.rmtree(staging, ignore_errors=True)
+            relocated = _relocated(exc, staging, shown)
+            if relocated is None:
+                raise
+            raise relocated from exc
+
+
+def check_output_folder(out_dir: str | Path) -> None:
+    """Refuse, before any work, an ``out_dir`` that :func:`output_folder` would refuse.
+
+    The same checks run again under the lock when the outputs are written; this early pass
+    spares the user minutes of computing before learning that ``--out`` holds their own files.
+    """
+    shown = Path(out_dir)
+    _check_replaceable(_target(shown), shown)
+
+
+def exit_on_sigterm() -> None:
+    """Make SIGTERM end the program with ``SystemExit(143)`` instead of killing it outright.
+
+    Python's default SIGTERM action stops the process at once, so no ``finally`` runs and a
+    half-written output stays behind; raised as ``SystemExit`` it unwinds like Ctrl-C does and
+    :func:`output_folder` cleans up. For the CLI's ``main``; does nothing outside the main
+    thread (where Python cannot set signal handlers).
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_exit)
+
+
+def _raise_exit(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+# --- where, and may we ---------------------------------------------------------------------
+
+
+def _target(shown: Path) -> Path:
+    """The real folder to replace (symlinks followed), its parent created; or why not."""
+    if shown.exists() and not shown.is_dir():
+        raise InputError("is a file, not a folder: give a folder for the outputs", path=shown)
+    target = shown.resolve()
+    try:
+        here = Path.cwd().resolve()
+    except OSError:  # the current folder was removed
+        here = None
+    if target == here:
+        msg = (
+            "is the current folder, which shequ would replace as a whole: "
+            "give a folder inside it, such as out"
+        )
+        raise InputError(msg, path=shown)
+    if target.parent == target or os.path.ismount(target):
+        msg = "is a mount point, which cannot be replaced: give a folder inside it"
+        raise InputError(msg, path=shown)
+    if target.parent.exists() and not target.parent.is_dir():
+        raise InputError("is a file, not a folder", path=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(target.parent, exc) from exc
+    return target
+
+
+def _check_replaceable(target: Path, shown: Path) -> str | None:
+    """Refuse a folder holding files shequ did not write; the command that wrote it, if any."""
+    if not target.exists():
+        return None
+    try:
+        entries = sorted(os.listdir(target))
+    except OSError as exc:
+        raise write_error(shown, exc) from exc
+    if not entries:
+        return None
+    run = _read_run_file(target / RUN_FILE)
+    listed = _listed_files(run)
+    if listed is None:
+        msg = (
+            "is not empty and holds no shequ outputs; shequ replaces the whole output folder, "
+            "so choose an empty or new folder"
+        )
+        raise InputError(msg, path=shown)
+    foreign = [name for name in entries if not _is_listed(name, listed)]
+    if foreign:
+        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        msg = (
+            f"holds files shequ did not write ({', '.join(foreign[:3])}{more}); shequ replaces "
+            "the whole output folder, so move them away or choose an empty or new folder"
+        )
+        raise InputError(msg, path=shown)
+    command = run.get("command") if run else None
+    return command if isinstance(command, str) else None
+
+
+def _read_run_file(path: Path) -> dict | None:
+    try:
+        run = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return run if isinstance(run, dict) else None
+
+
+def _listed_files(run: dict | None) -> frozenset[str] | None:
+    """The files a shequ ``run.json`` says its folder holds (None: not a shequ folder)."""
+    if run is None:
+        return None
+    files = run.get("files")
+    if isinstance(run.get("command"), str) and isinstance(files, list):
+        return frozenset(str(name) for name in files) | {RUN_FILE}
+    if "notes" in run and "profile" in run:  # written before run.json listed its files
+        return LEGACY_OUTPUTS
+    return None
+
+
+def _is_listed(name: str, listed: frozenset[str]) -> bool:
+    if name in listed:
+        return True
+    return any(name.endswith(side) and name[: -len(side)] in listed for side in _SQLITE_SIDE_FILES)
+
+
+# --- the lock --------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _folder_lock(target: Path, shown: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``<parent>/.<name>.shequ.lock``; removed when released.
+
+    The lock file sits beside the folder because the folder itself is replaced. A run that
+    opened the file just before its holder removed it finds it is no longer the file at that
+    path and opens the new one, so removing it is safe.
+    """
+    lock = target.parent / f".{target.name}{LOCK_SUFFIX}"
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        except OSError as exc:
+            raise write_error(target.parent, exc) from exc
+        if not _try_lock(fd):
+            pid = _read_pid(fd)
+            os.close(fd)
+            who = f" (pid {pid})" if pid else ""
+            msg = (
+                f"another shequ run{who} is writing to this folder; "
+                "wait for it to end or choose another output folder"
+            )
+            raise InputError(msg, path=shown)
+        if _is_file_at(fd, lock):
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        if fcntl is not None:
+            lock.unlink(missing_ok=True)  # while still locked: see the docstring
+            os.close(fd)
+        else:  # Windows: an open file cannot be removed
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                lock.unlink()
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    except (BlockingIOError, PermissionError):
+        return False
+    return True
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except (OSError, AttributeError):
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def _is_file_at(fd: int, path: Path) -> bool:
+    try:
+        here, there = os.fstat(fd), os.stat(path)
+    except FileNotFoundError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+
+
+# --- staging and the swap ------------------------------------------------------------------
+
+
+def _hidden_name(target: Path, tag: str) -> Path:
+    return target.parent / f".{target.name}{tag}{secrets.token_hex(4)}"
+
+
+def _clear_leftovers(target: Path) -> None:
+    """Tidy after a run that was killed outright (SIGKILL, power cut); called under the lock.
+
+    Staging folders are removed; if the run died between moving the old folder aside and
+    moving the new one in, the old one is put back.
+    """
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return
+    staged = [target.parent / n for n in names if n.startswith(f".{target.name}{STAGING_TAG}")]
+    aside = [target.parent / n for n in names if n.startswith(f".{target.name}{ASIDE_TAG}")]
+    aside.sort(key=lambda p: p.stat().st_mtime)
+    if aside and not target.exists():
+        os.rename(aside.pop(), target)
+    for path in staged + aside:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _new_staging(target: Path) -> Path:
+    staging = _hidden_name(target, STAGING_TAG)
+    try:
+        staging.mkdir()  # mode from the umask, as a folder made by the user's own mkdir
+    except OSError as exc:
+        raise write_error(target.parent, exc) from exc
+    return staging
+
+
+def _write_run_file(staging: Path, command: str) -> None:
+    """Record in ``run.json`` which command wrote the folder and which files it holds."""
+    path = staging / RUN_FILE
+    run = _read_run_file(path) if path.exists() else {}
+    if run is None:
+        msg = f"{path.name} is not a JSON object"
+        raise ValueError(msg)
+    files = sorted(set(os.listdir(staging)) | {RUN_FILE})
+    run = {"command": command, **{k: v for k, v in run.items() if k not in ("command", "files")}}
+    run["files"] = files
+    write_text(path, json.dumps(run, ensure_ascii=False, indent=2))
+
+
+def _swap_in(staging: Path, target: Path, shown: Path) -> None:
+    """Move the staging folder to ``target``; the previous folder is moved aside, then removed."""
+    with _signals_held():
+        try:
+            if not target.exists():
+                os.rename(staging, target)
+                return
+            _keep_modes(target, staging)
+            aside = _hidden_name(target, ASIDE_TAG)
+            os.rename(target, aside)
+            try:
+                os.rename(staging, target)
+            except BaseException:
+                os.rename(aside, target)
+                raise
+            shutil.rmtree(aside, ignore_errors=True)
+        except OSError as exc:
+            raise write_error(shown, exc) from exc
+
+
+def _keep_modes(old: Path, new: Path) -> None:
+    """The new folder and its files keep the modes of those they replace (e.g. a web share)."""
+    with contextlib.suppress(OSError):
+        os.chmod(new, old.stat().st_mode & 0o777)
+    for name in os.listdir(new):
+        with contextlib.suppress(OSError):
+            mode = (old / name).stat().st_mode & 0o777
+            os.chmod(new / name, mode)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM for a few renames, then deliver them: never half a swap."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def hold(signum: int, _frame: object) -> None:
+        caught.append(signum)
+
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.getsignal(signum) for signum in held}
+    for signum in held:
+        signal.signal(signum, hold)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        if caught:
+            signal.raise_signal(caught[0])
+
+
+def _relocated(exc: BaseException, staging: Path, shown: Path) -> OutputError | None:
+    """A write error naming a file in the staging folder, renamed to name it in ``out_dir``."""
+    if isinstance(exc, InputError):
+        where = exc.path
+    elif isinstance(exc, OSError):
+        where = exc.filename
+    else:
+        return None
+    if not isinstance(where, str | os.PathLike):
+        return None
+    try:
+        inside = Path(where).relative_to(staging)
+    except ValueError:
+        return None
+    if isinstance(exc, OutputError):
+        error = OutputError(exc.message, path=shown / inside)
+        error.errno = exc.errno
+        return error
+    if isinstance(exc, InputError):
+        return None
+    return write_error(shown / inside, exc)
