@@ -7,9 +7,12 @@ Python API in :mod:`shequ.workflow`. Bad input ends as one line on stderr and ex
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -462,7 +465,9 @@ def _site_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     site.add_argument(
         "--street-candidates", action="store_true", help="add a candidate every --spacing m"
     )
-    site.add_argument("--spacing", type=POSITIVE, help="street candidate spacing in metres")
+    site.add_argument(
+        "--spacing", type=_number(float, 1, strict=False), help="street candidate spacing in metres"
+    )
     site.add_argument("--capacitated", action="store_true", help="respect site capacities")
     site.add_argument("--max-walk", type=POSITIVE, help="p-median: every home within this many min")
     site.add_argument("--curve", type=NONNEGATIVE_INT, help="coverage curve up to p = N (0: none)")
@@ -527,22 +532,41 @@ def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _sigterm_exits() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C (``SystemExit(143)``) while a command runs, so the output
+    folder's clean-up runs; the previous handler is restored after (``main`` may be called
+    from a library or a test). Python only sets handlers in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def exit_143(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, exit_143)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = build_parser(_lang_in(argv)).parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a bad option (one line printed)
         return exc.code if isinstance(exc.code, int) else EXIT_INPUT
-    from shequ.geo.output_folder import check_output_folder, exit_on_sigterm
+    from shequ.geo.output_folder import reserve_output_folder
 
-    exit_on_sigterm()  # SIGTERM unwinds like Ctrl-C, so no half-written output stays behind
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        check_output_folder(args.out)  # before the work, not after minutes of it
-        args.func(args)
+        # the folder is locked and checked before the work, not after minutes of it
+        with _sigterm_exits(), reserve_output_folder(args.out):
+            args.func(args)
     except InputError as exc:
         print(t("error", args.lang, msg=exc.one_line()), file=sys.stderr)
         return EXIT_INPUT

@@ -11,9 +11,12 @@ works inside :func:`output_folder`::
 It locks the folder against a second shequ run, has the writer fill a hidden staging folder
 beside it, and on success swaps the staging folder in whole: ``out_dir`` then holds this run's
 files and nothing else (stale files of another command are gone). On any error, Ctrl-C or
-SIGTERM (see :func:`exit_on_sigterm`), the staging folder is removed and ``out_dir`` is left as
-it was. A folder holding files shequ did not write is never replaced: ``run.json`` records the
-command and the files of each output folder, and anything else in the folder stops the run.
+SIGTERM (the CLI turns it into ``SystemExit``), the staging folder is removed and ``out_dir``
+is left as it was. A folder holding files shequ did not write is never replaced: ``run.json``
+records the command and the files of each output folder, and anything else in the folder
+(a sub-folder included) stops the run; a file browser's ``.DS_Store`` or ``Thumbs.db`` does not.
+The CLI takes the lock for the whole run with :func:`reserve_output_folder`, so a second run
+on the same folder stops at its start; :func:`output_folder` reuses a lock this process holds.
 """
 
 from __future__ import annotations
@@ -60,6 +63,8 @@ LEGACY_OUTPUTS = frozenset(
         "map.html",
     }
 )
+# Files a file browser leaves in any folder it shows: not the user's data, replaced freely.
+OS_CLUTTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 # Files SQLite leaves beside a GeoPackage that QGIS (or another reader) has open.
 _SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
@@ -115,30 +120,19 @@ def output_folder(out_dir: str | Path, command: str) -> Iterator[Path]:
             raise relocated from exc
 
 
-def check_output_folder(out_dir: str | Path) -> None:
-    """Refuse, before any work, an ``out_dir`` that :func:`output_folder` would refuse.
+@contextlib.contextmanager
+def reserve_output_folder(out_dir: str | Path) -> Iterator[None]:
+    """Lock ``out_dir`` for a whole run and refuse it at once if it cannot be replaced.
 
-    The same checks run again under the lock when the outputs are written; this early pass
-    spares the user minutes of computing before learning that ``--out`` holds their own files.
+    The CLI holds this around the computing, so a second run on the same folder stops at the
+    start, not after minutes of work, and a folder of the user's own files is refused before
+    any work. :func:`output_folder` inside the run reuses the lock.
     """
     shown = Path(out_dir)
-    _check_replaceable(_target(shown), shown)
-
-
-def exit_on_sigterm() -> None:
-    """Make SIGTERM end the program with ``SystemExit(143)`` instead of killing it outright.
-
-    Python's default SIGTERM action stops the process at once, so no ``finally`` runs and a
-    half-written output stays behind; raised as ``SystemExit`` it unwinds like Ctrl-C does and
-    :func:`output_folder` cleans up. For the CLI's ``main``; does nothing outside the main
-    thread (where Python cannot set signal handlers).
-    """
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _raise_exit)
-
-
-def _raise_exit(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)
+    target = _target(shown)
+    with _folder_lock(target, shown, reserve=True):
+        _check_replaceable(target, shown)
+        yield
 
 
 # --- where, and may we ---------------------------------------------------------------------
@@ -176,7 +170,7 @@ def _check_replaceable(target: Path, shown: Path) -> str | None:
     if not target.exists():
         return None
     try:
-        entries = sorted(os.listdir(target))
+        entries = sorted(name for name in os.listdir(target) if name not in OS_CLUTTER)
     except OSError as exc:
         raise write_error(shown, exc) from exc
     if not entries:
@@ -189,7 +183,11 @@ def _check_replaceable(target: Path, shown: Path) -> str | None:
             "so choose an empty or new folder"
         )
         raise InputError(msg, path=shown)
-    foreign = [name for name in entries if not _is_listed(name, listed)]
+    foreign = [
+        name
+        for name in entries
+        if not _is_listed(name, listed) or (target / name).is_dir()  # shequ writes no folders
+    ]
     if foreign:
         more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
         msg = (
@@ -229,15 +227,22 @@ def _is_listed(name: str, listed: frozenset[str]) -> bool:
 
 # --- the lock --------------------------------------------------------------------------------
 
+# Folders locked for a whole run by reserve_output_folder: flock conflicts between two
+# descriptors even in one process, so output_folder reuses that lock when the run writes.
+_RESERVED: set[Path] = set()
+
 
 @contextlib.contextmanager
-def _folder_lock(target: Path, shown: Path) -> Iterator[None]:
+def _folder_lock(target: Path, shown: Path, *, reserve: bool = False) -> Iterator[None]:
     """Hold an exclusive lock on ``<parent>/.<name>.shequ.lock``; removed when released.
 
     The lock file sits beside the folder because the folder itself is replaced. A run that
     opened the file just before its holder removed it finds it is no longer the file at that
     path and opens the new one, so removing it is safe.
     """
+    if target in _RESERVED and not reserve:  # held for this whole run: reserve_output_folder
+        yield
+        return
     lock = target.parent / f".{target.name}{LOCK_SUFFIX}"
     while True:
         try:
@@ -259,8 +264,12 @@ def _folder_lock(target: Path, shown: Path) -> Iterator[None]:
     try:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
+        if reserve:
+            _RESERVED.add(target)
         yield
     finally:
+        if reserve:
+            _RESERVED.discard(target)
         if fcntl is not None:
             lock.unlink(missing_ok=True)  # while still locked: see the docstring
             os.close(fd)

@@ -16,19 +16,16 @@ What a planner's files do to a reader, and what happens here:
 - a problem with the whole file (no coordinate columns, lat/lon swapped, coordinates in metres
   read as degrees, no row left): one :class:`InputError` naming the file.
 
-CSV files are parsed in chunks of :data:`CHUNK_ROWS` rows by pandas' C parser with every value
-as text, so only one chunk's text is alive at a time; from each chunk only the coordinates (as
-float arrays) and the columns the layer's reader uses are kept. A 200 MB homes CSV peaks at a few
-times its size (the shapely points are most of it), not tens of times.
+Text tables (CSV/TSV) are read by :func:`shequ.geo.csv_table.read_table` (file type, encoding,
+header, separator, ragged rows, chunked parsing); vector files here, through pyogrio. Both give
+a :class:`~shequ.geo.csv_table.Table` of raw coordinates, row numbers and row reasons, which
+:func:`read_points_file` checks (degrees or metres, swapped lat/lon, range) and brings to WGS-84.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
 import logging
 import re
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,28 +39,43 @@ import pyproj
 import shapely
 
 from shequ.errors import InputError
-from shequ.geo.column_names import LAYER_COLUMNS, accepted, canonical_names, find_column
+from shequ.geo.column_names import LAYER_COLUMNS, canonical_names
 from shequ.geo.coords import normalise_crs_name, to_wgs84
+from shequ.geo.csv_table import (
+    CHUNK_ROWS,
+    CSV_SUFFIXES,
+    SPARE_FIELDS,
+    Table,
+    describe_columns,
+    read_table,
+)
 from shequ.rejects import Rejects
+
+__all__ = [
+    "CHUNK_ROWS",
+    "CSV_SUFFIXES",
+    "GEOGRAPHIC_NAMES",
+    "SPARE_FIELDS",
+    "VECTOR_SUFFIXES",
+    "PointLayer",
+    "check_degrees",
+    "choose_crs",
+    "describe_columns",
+    "is_geographic",
+    "no_usable_rows",
+    "read_points_file",
+    "read_vector",
+    "vector_fields",
+]
 
 log = logging.getLogger(__name__)
 
-CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet")
 GEOGRAPHIC_NAMES = ("wgs84", "cgcs2000", "gcj02", "bd09")
 
-#: rows parsed at a time: bounds the text objects alive at once (~25 MB of text per chunk)
-CHUNK_ROWS = 200_000
-#: a ragged row may have this many fields more than the header and still be read (to be
-#: rejected with its field count); rows with more are skipped by the parser and reported too
-SPARE_FIELDS = 8
-_SPARE = "\x00spare"  # names of the spare columns: no header can clash with them
-#: bytes read to recognise the file type and the header line
-_HEAD_BYTES = 65536
 #: coordinates larger than this cannot be degrees, even mistyped: the file is in metres
 _METRES_ABOVE = 1000.0
 
-_SKIPPED = re.compile(r"Skipping line (\d+): expected \d+ fields, saw (\d+)")
 _VALUE = re.compile(r"'[^']*'|\"[^\"]*\"|[-+]?\d[\d.,]*(?:e[-+]?\d+)?|\d")
 
 
@@ -83,32 +95,9 @@ class PointLayer:
     renamed: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
-class _Table:
-    """What a file reader returns: attributes, raw x/y, row numbers and row problems."""
-
-    attrs: pd.DataFrame  # kept columns, canonical names
-    x: np.ndarray
-    y: np.ndarray
-    rows: np.ndarray  # 1-based data row of each record of attrs
-    why: np.ndarray  # object: None, or the reason the row is rejected
-    lost: list[tuple[int, str]]  # rows the parser could not even split (row, reason)
-    columns: list[str]
-    renamed: dict[str, str]
-    file_crs: str | None = None
-    geometry: gpd.GeoSeries | None = None
-
-
 # ------------------------------------------------------------------------------------------
 # Messages shared by the readers
 # ------------------------------------------------------------------------------------------
-
-
-def describe_columns(columns: Sequence[object], most: int = 15) -> str:
-    """The file's headers for a message: the first ``most``, each cut to 40 characters."""
-    shown = [str(c).replace("\n", " ")[:40] for c in list(columns)[:most]]
-    more = f" … ({len(columns)} in all)" if len(columns) > most else ""
-    return (", ".join(shown) or "(none)") + more
 
 
 def _reason_kind(reason: str) -> str:
@@ -131,238 +120,6 @@ def no_usable_rows(
         + f"); columns found: {describe_columns(columns)}"
     )
     return InputError(message, path=source)
-
-
-# ------------------------------------------------------------------------------------------
-# CSV
-# ------------------------------------------------------------------------------------------
-
-
-def _not_text(head: bytes) -> str | None:
-    """What a file that is not text looks like, from its first bytes (None: text)."""
-    if head.startswith(b"PK\x03\x04"):
-        if b"word/" in head:
-            return "looks like a Word document"
-        if b"xl/" in head or b"[Content_Types].xml" in head:
-            return "looks like an Excel workbook: save it as CSV UTF-8"
-        return "looks like a ZIP archive: unpack it, or save the table as CSV UTF-8"
-    magic = {
-        b"\xd0\xcf\x11\xe0": "looks like an Excel 97-2003 workbook: save it as CSV UTF-8",
-        b"SQLite format 3\x00": "looks like a GeoPackage/SQLite database: name it .gpkg",
-        b"%PDF": "looks like a PDF document",
-        b"\x1f\x8b": "looks like a gzip archive: unpack it first",
-        b"{\\rtf": "looks like an RTF document: save the table as CSV UTF-8",
-    }
-    for start, what in magic.items():
-        if head.startswith(start):
-            return what
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return None
-    control = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
-    if b"\x00" in head or control > 0.01 * len(head):
-        return "binary data, not text"
-    return None
-
-
-def _first_undecodable(path: Path, encoding: str) -> tuple[int, int, bool] | None:
-    """(byte offset, line, whether non-ASCII text decoded before it) of the first byte
-    ``encoding`` cannot decode, or None when the whole file decodes."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    offset, lines, text_seen = 0, 0, False
-    with path.open("rb") as f:
-        while True:
-            block = f.read(1 << 22)
-            try:
-                decoder.decode(block, final=not block)
-            except UnicodeDecodeError as exc:
-                start = max(0, min(exc.start, len(block)))
-                text_seen = text_seen or not block[:start].isascii()
-                return offset + start, lines + block[:start].count(b"\n") + 1, text_seen
-            if not block:
-                return None
-            text_seen = text_seen or not block.isascii()
-            offset += len(block)
-            lines += block.count(b"\n")
-
-
-def _encoding(path: Path, head: bytes) -> tuple[str, str]:
-    """(encoding, errors) to read the file with: UTF-8 (BOM or not), UTF-16 with a BOM, else
-    GBK/GB18030 (Excel's "CSV" on Chinese Windows). A UTF-8 file with Chinese text that breaks
-    at one byte after its header is read with that byte replaced (the rows holding it are
-    rejected); a file that decodes in neither is an :class:`InputError` naming the line.
-    (Random bytes often decode as GB18030 for a while, so only UTF-8, whose multi-byte
-    characters do not happen by chance, is trusted that far.)"""
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates = ["utf-16"]
-    elif head.startswith(codecs.BOM_UTF8):
-        candidates = ["utf-8-sig"]
-    else:
-        candidates = ["utf-8", "gb18030"]
-    failures = {}
-    for encoding in candidates:
-        bad = _first_undecodable(path, encoding)
-        if bad is None:
-            return encoding, "strict"
-        failures[encoding] = bad
-    utf8 = next((c for c in candidates if c.startswith("utf-8")), None)
-    if utf8 is not None:
-        offset, line, text_seen = failures[utf8]
-        if text_seen and 0 <= head.find(b"\n") < offset:
-            log.info("%s: line %d is not UTF-8; unreadable bytes are replaced", path, line)
-            return utf8, "replace"
-    offset, line, _ = min(failures.values())
-    names = {"utf-8": "UTF-8", "gb18030": "GBK/GB18030", "utf-16": "UTF-16", "utf-8-sig": "UTF-8"}
-    tried = " or ".join(names[c] for c in candidates)
-    raise InputError(
-        f"not a text CSV: line {line} (byte {offset}) is not {tried} text; "
-        "save the table as CSV UTF-8",
-        path=path,
-    )
-
-
-def _header(path: Path, head: bytes, encoding: str) -> tuple[list[str], str, int]:
-    """(header names made unique, delimiter, blank lines before the header)."""
-    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
-    lines = re.split(r"\r\n|\r|\n", text)  # old Excel for Mac ends lines with CR alone
-    if len(head) == _HEAD_BYTES and len(lines) > 1:
-        lines = lines[:-1]  # the last line may be cut
-    skip = 0
-    while skip < len(lines) and not lines[skip].strip():
-        skip += 1
-    if skip == len(lines):
-        raise InputError("the file holds only blank lines", path=path)
-    line = lines[skip]
-    if path.suffix.lower() == ".tsv":
-        delimiter = "\t"
-    else:
-        delimiter = next((d for d in (",", "\t", ";", "|") if d in line), ",")
-    try:
-        names = next(csv.reader([line], delimiter=delimiter))
-    except csv.Error as exc:
-        raise InputError(f"cannot read the header line ({exc})", path=path) from exc
-    unique: list[str] = []
-    for i, name in enumerate(names):
-        name = name.strip() or f"column_{i + 1}"
-        base, k = name, 1
-        while name in unique:
-            name, k = f"{base}.{k}", k + 1
-        unique.append(name)
-    return unique, delimiter, skip
-
-
-def _read_csv(path: Path, wanted: Sequence[str], extra: Sequence[str]) -> _Table:
-    with path.open("rb") as f:
-        head = f.read(_HEAD_BYTES)
-    what = _not_text(head)
-    if what is not None:
-        raise InputError(f"not a text CSV ({what})", path=path)
-    encoding, errors = _encoding(path, head)
-    header, delimiter, skip = _header(path, head, encoding)
-    lon_col = find_column(header, "lon")
-    lat_col = find_column(header, "lat")
-    if lon_col is None or lat_col is None:
-        raise InputError(
-            f"CSV needs longitude and latitude columns ({accepted('lon')}; {accepted('lat')}); "
-            f"columns found: {describe_columns(header)}",
-            path=path,
-        )
-    others = [c for c in header if c not in (lon_col, lat_col)]
-    renamed = canonical_names(others, wanted)
-    keep = [c for c in others if c in renamed or c in extra]
-    spares = [f"{_SPARE}{i}" for i in range(SPARE_FIELDS)]
-    reader = pd.read_csv(
-        path,
-        sep=delimiter,
-        header=None,
-        names=[*header, *spares],
-        skiprows=skip + 1,
-        dtype=str,
-        na_filter=False,
-        skip_blank_lines=False,
-        index_col=False,
-        on_bad_lines="warn",
-        chunksize=CHUNK_ROWS,
-        encoding=encoding,
-        encoding_errors=errors,
-        engine="c",
-    )
-    parts, xs, ys, whys = [], [], [], []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", pd.errors.ParserWarning)
-        try:
-            for chunk in reader:
-                x, y, why = _chunk_checks(chunk, header, lon_col, lat_col, spares, keep, errors)
-                parts.append(chunk[keep])
-                xs.append(x)
-                ys.append(y)
-                whys.append(why)
-        except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(f"cannot read CSV ({first})", path=path) from exc
-    lost = []
-    for warning in caught:
-        for line, fields in _SKIPPED.findall(str(warning.message)):
-            row = int(line) - (skip + 1)
-            lost.append((row, _ragged(int(fields), len(header))))
-    attrs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=keep)
-    attrs = attrs.rename(columns=renamed)
-    n = len(attrs)
-    parsed = np.ones(n + len(lost), dtype=bool)  # records the parser skipped have no row
-    parsed[np.array([r for r, _ in lost], dtype=np.int64) - 1] = False
-    rows = np.flatnonzero(parsed) + 1
-    return _Table(
-        attrs,
-        np.concatenate(xs) if xs else np.zeros(0),
-        np.concatenate(ys) if ys else np.zeros(0),
-        rows,
-        np.concatenate(whys) if whys else np.zeros(0, dtype=object),
-        lost,
-        header,
-        renamed,
-    )
-
-
-def _ragged(fields: int, expected: int) -> str:
-    return (
-        f"the row has {fields} fields but the header has {expected} "
-        "(a value with an unquoted comma?)"
-    )
-
-
-def _chunk_checks(
-    chunk: pd.DataFrame,
-    header: list[str],
-    lon_col: str,
-    lat_col: str,
-    spares: list[str],
-    keep: list[str],
-    errors: str,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Coordinates of one chunk as floats, and the reason each bad row is rejected."""
-    lon_text, lat_text = chunk[lon_col], chunk[lat_col]
-    x = pd.to_numeric(lon_text, errors="coerce").to_numpy(dtype=float)
-    y = pd.to_numeric(lat_text, errors="coerce").to_numpy(dtype=float)
-    why = np.full(len(chunk), None, dtype=object)
-    extra = (chunk[spares] != "").to_numpy()
-    ragged = extra.any(axis=1)
-    for i in np.flatnonzero(ragged):
-        last = int(np.flatnonzero(extra[i])[-1])
-        why[i] = _ragged(len(header) + last + 1, len(header))
-    empty = ~ragged & (chunk[header] == "").to_numpy().all(axis=1)
-    why[empty] = "empty row"
-    if errors == "replace":
-        broken = np.zeros(len(chunk), dtype=bool)
-        for col in [lon_col, lat_col, *keep]:
-            broken |= chunk[col].str.contains("\ufffd", regex=False).to_numpy()
-        for i in np.flatnonzero(broken & ~ragged):
-            why[i] = "the row holds bytes that are not text in the file's encoding"
-    no_xy = ~(np.isfinite(x) & np.isfinite(y))
-    for i in np.flatnonzero(no_xy & pd.isna(why)):
-        why[i] = (
-            "missing or non-numeric coordinates "
-            f"(lon {lon_text.iat[i][:30]!r}, lat {lat_text.iat[i][:30]!r})"
-        )
-    return x, y, why
 
 
 # ------------------------------------------------------------------------------------------
@@ -421,7 +178,7 @@ def vector_fields(path: Path) -> list[str] | None:
         ) from exc
 
 
-def _read_points_vector(path: Path, wanted: Sequence[str], extra: Sequence[str]) -> _Table:
+def _read_points_vector(path: Path, wanted: Sequence[str], extra: Sequence[str]) -> Table:
     fields = vector_fields(path)
     keep = None
     if fields is not None:
@@ -445,7 +202,7 @@ def _read_points_vector(path: Path, wanted: Sequence[str], extra: Sequence[str])
         x[finite], y[finite] = pts[:, 0], pts[:, 1]
     why[missing] = "no geometry (empty or missing)"
     why[~missing & ~finite] = "the geometry has non-numeric (NaN/infinite) coordinates"
-    return _Table(
+    return Table(
         attrs.rename(columns=renamed).reset_index(drop=True),
         x,
         y,
@@ -545,7 +302,7 @@ def read_points_file(
     suffix = path.suffix.lower()
     wanted = LAYER_COLUMNS.get(layer, ())
     if suffix in CSV_SUFFIXES:
-        table = _read_csv(path, wanted, extra_columns)
+        table = read_table(path, wanted, extra_columns)
     elif suffix in VECTOR_SUFFIXES:
         table = _read_points_vector(path, wanted, extra_columns)
     else:

@@ -8,35 +8,41 @@ in a name would be evaluated on the planner's machine: ``{{ 7*7 }}`` would show 
 ``{{ lipsum.__globals__.os… }}`` would run code. HTML escaping does not help: braces are not
 HTML.
 
-:func:`render_page` renders the page with ``MacroElement.render`` swapped, for the duration
-of the call and under a lock, for a version that places each macro's output on the page as it
-is (:class:`~shequ.maps.overlays.RawHtml`), never compiled again. Every value still enters the
-page exactly once, as the value of a ``{{ … }}`` expression in one of shequ's or folium's own
-templates, and Jinja2 never parses the output of an expression. Elements that re-parse their
-output by routes of their own (``folium.Popup``, ``GeoJsonTooltip``, Vega charts …) are
-refused before anything is rendered: only the folium classes listed here, after reading their
-``render``, and shequ's own elements may reach a page.
+:func:`render_page` renders the page with every ``MacroElement`` placing its macro output on
+the page as it is (:class:`~shequ.maps.overlays.RawHtml`), never compiled again. Every value
+still enters the page exactly once, as the value of a ``{{ … }}`` expression in one of
+shequ's or folium's own templates, and Jinja2 never parses the output of an expression.
+Elements that re-parse their output by routes of their own (``folium.Popup``,
+``GeoJsonTooltip``, Vega charts …) or a plain branca ``Element`` whose text holds template
+syntax are refused before anything is rendered: only the folium classes listed here, after
+reading their ``render``, and shequ's own elements may reach a page.
 
 Written by hand because neither folium nor branca has an option to render without the second
-pass (branca 0.8); the swap is scoped, so other folium users in the process are not affected
-outside the call.
+pass (branca 0.8). ``MacroElement.render`` is wrapped once, the first time a page is rendered;
+the wrapper takes the single-pass route only inside :func:`render_page` (a context variable,
+so other threads and other folium users in the process render exactly as before).
 """
 
 from __future__ import annotations
 
-import threading
+import contextvars
+import re
 from collections.abc import Iterator
 
 import folium
+import folium.elements
 import folium.features
 import folium.map
 import folium.raster_layers
 import folium.vector_layers
-from branca.element import Element, Figure, MacroElement
+from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
 
 from shequ.maps.overlays import RawHtml
 
-_LOCK = threading.Lock()
+_SINGLE_PASS: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "shequ_single_pass", default=False
+)
+_TEMPLATE_SYNTAX = re.compile(r"\{[{%#]")
 
 
 # folium classes known to pass data only as template values, through MacroElement.render (made
@@ -54,12 +60,19 @@ _FOLIUM_CHECKED: tuple[type, ...] = (
     folium.features.GeoJson,
     folium.features.DivIcon,
     folium.vector_layers.CircleMarker,
+    # added by folium while a page renders (so present when a map is rendered again):
+    folium.elements.ElementAddToElement,
+    folium.map.Marker.SetIcon,
+    JavascriptLink,  # folium's CDN links (shequ's pages drop them; see maps/assets.py)
+    CssLink,
 )
 
 
 def _checked(element: Element) -> bool:
     kind = type(element)
-    if kind in (Element, Figure) or kind in _FOLIUM_CHECKED:
+    if kind is Element:  # compiles its own text: fine only if that text has no template syntax
+        return not _TEMPLATE_SYNTAX.search(element._template_str or "")
+    if kind is Figure or kind in _FOLIUM_CHECKED:
         return True
     return kind.__module__.startswith("shequ.maps.")
 
@@ -79,9 +92,27 @@ def _render_macro_once(self: MacroElement, **kwargs: object) -> None:
         element.render(**kwargs)
 
 
+def _install_wrapper() -> None:
+    """Wrap ``MacroElement.render`` once: single pass inside :func:`render_page`, else as is."""
+    if getattr(MacroElement.render, "_shequ_wrapper", False):
+        return
+    original = MacroElement.render
+
+    def render(self: MacroElement, **kwargs: object) -> None:
+        if _SINGLE_PASS.get():
+            return _render_macro_once(self, **kwargs)
+        return original(self, **kwargs)
+
+    render._shequ_wrapper = True  # type: ignore[attr-defined]
+    MacroElement.render = render  # type: ignore[method-assign]
+
+
 def _walk(element: Element) -> Iterator[Element]:
     yield element
-    for child in list(element._children.values()):
+    children = list(element._children.values())
+    if isinstance(element, Figure):  # the page's head, body and script hold elements too
+        children += [element.header, element.html, element.script]
+    for child in children:
         yield from _walk(child)
 
 
@@ -115,10 +146,9 @@ def render_page(m: folium.Map) -> str:
     """
     root = m.get_root()
     check_elements(root)
-    with _LOCK:
-        original = MacroElement.render
-        MacroElement.render = _render_macro_once  # type: ignore[method-assign]
-        try:
-            return root.render()
-        finally:
-            MacroElement.render = original  # type: ignore[method-assign]
+    _install_wrapper()
+    token = _SINGLE_PASS.set(True)
+    try:
+        return root.render()
+    finally:
+        _SINGLE_PASS.reset(token)

@@ -8,8 +8,9 @@ command must end in one of two ways, and the harness checks the same things each
 - ``error``: exit status 2 and exactly one line on stderr starting with ``error``, naming the
   file, row, key or option (``says``); no output folder left behind;
 - ``ok``: exit status 0; every row of every user file named in ``balance`` is either kept in an
-  output layer or listed in ``rejects.csv`` (rows in = rows kept + rows rejected), with the
-  reason text in ``says`` found in the rejects or in what the terminal printed.
+  output layer or listed in ``rejects.csv`` (rows in = rows kept + rows rejected), as many
+  kept as expected where a case says so, and the reason text in ``says`` found in the
+  rejects, the warnings and notes, or ``run.json``.
 
 And always: no traceback (any exception escaping ``main`` fails the case), no code run by text
 from the data, no hidden temporary file or staging folder left anywhere under the work folder.
@@ -48,6 +49,7 @@ class Balance:
     layer: str  # gpkg layer holding the kept rows ("homes", "facilities", "candidates") or
     # "cells" for incidents (kept = sum of cell counts)
     rows: int
+    kept: int | None = None  # how many must be kept (None: only rows in = kept + rejected)
 
 
 @dataclass(frozen=True)
@@ -457,16 +459,24 @@ H = Balance("homes.csv", "homes", 20)
 CORPUS: list[Case] = [
     # --- access: the OSM file --------------------------------------------------------------
     Case("osm-missing", lambda w: access("--osm", str(w / "nope.osm")), "error", ("nope.osm",)),
-    Case("osm-empty-file", _osm_bytes("empty.osm", b""), "error", ("empty.osm",)),
-    Case("osm-binary", _osm_bytes("garbage.osm", bytes(range(256)) * 8), "error", ("garbage.osm",)),
+    Case("osm-empty-file", _osm_bytes("empty.osm", b""), "error", ("empty.osm", "empty")),
+    Case(
+        "osm-binary",
+        _osm_bytes("garbage.osm", bytes(range(256)) * 8),
+        "error",
+        ("garbage.osm", "cannot read OSM data"),
+    ),
     Case(
         "osm-truncated-gz",
         _osm_bytes("cut.osm.gz", b"\x1f\x8b\x08\x00" + b"\x00" * 20),
         "error",
-        ("cut.osm.gz",),
+        ("cut.osm.gz", "cannot read OSM data"),
     ),
     Case(
-        "osm-html", _osm_bytes("page.osm", b"<html><body>404</body></html>"), "error", ("page.osm",)
+        "osm-html",
+        _osm_bytes("page.osm", b"<html><body>404</body></html>"),
+        "error",
+        ("page.osm", "cannot read OSM data"),
     ),
     # --- access: homes files ---------------------------------------------------------------
     Case(
@@ -475,92 +485,102 @@ CORPUS: list[Case] = [
         "error",
         ("no.csv",),
     ),
-    Case("homes-zero-bytes", _file_bytes("homes.csv", b""), "error", ("homes.csv",)),
+    Case("homes-zero-bytes", _file_bytes("homes.csv", b""), "error", ("homes.csv", "empty")),
     Case(
         "homes-xlsx-renamed",
         _file_bytes("homes.csv", xlsx_bytes()),
         "error",
         ("homes.csv", "Excel"),
     ),
-    Case("homes-binary", _file_bytes("homes.csv", bytes(range(256)) * 40), "error", ("homes.csv",)),
+    Case(
+        "homes-binary",
+        _file_bytes("homes.csv", bytes(range(256)) * 40),
+        "error",
+        ("homes.csv", "not a text CSV"),
+    ),
     Case(
         "homes-header-only",
         _file_bytes("homes.csv", b"name,lon,lat,households\n"),
         "error",
-        ("homes.csv",),
+        ("homes.csv", "no rows"),
     ),
     Case(
         "homes-no-coordinates",
         _file_bytes("homes.csv", "名称,地址\n甲,北京\n".encode()),
         "error",
-        ("homes.csv",),
+        ("homes.csv", "longitude and latitude"),
     ),
-    Case("homes-all-rows-bad", _all_rows_bad, "error", ("homes.csv",)),
+    Case("homes-all-rows-bad", _all_rows_bad, "error", ("homes.csv", "no row could be used")),
     Case(
         "homes-gbk-chinese-headers",
         _gbk_chinese_headers,
         "ok",
         (),
-        (Balance("homes_gbk.csv", "homes", 12),),
+        (Balance("homes_gbk.csv", "homes", 12, kept=12),),
     ),
     Case(
         "homes-gb18030-ragged-row",
         _gbk_ragged,
         "ok",
-        (),
-        (Balance("homes_ragged.csv", "homes", 12),),
+        ("the row has 6 fields but the header has 4",),
+        (Balance("homes_ragged.csv", "homes", 12, kept=11),),
     ),
-    Case("homes-utf8-bom", _bom_csv, "ok", (), (Balance("homes_bom.csv", "homes", 12),)),
+    Case("homes-utf8-bom", _bom_csv, "ok", (), (Balance("homes_bom.csv", "homes", 12, kept=12),)),
     Case(
         "homes-households-inf",
         _homes_with("households", ["inf", "1e400", "-inf"]),
         "ok",
-        ("households",),
-        (Balance("homes.csv", "homes", 13),),
+        ("'inf' is not a finite number", "'1e400' is not a finite number"),
+        (Balance("homes.csv", "homes", 13, kept=10),),
     ),
     Case(
         "homes-households-huge",
         _homes_with("households", ["1e12", "-5"]),
         "ok",
-        ("households",),
-        (Balance("homes.csv", "homes", 12),),
+        ("1e12 is outside the plausible range", "-5 is negative"),
+        (Balance("homes.csv", "homes", 12, kept=10),),
     ),
     Case(
         "homes-households-text",
         _homes_with("households", ["三十", "30户"]),
         "ok",
-        ("households",),
-        (Balance("homes.csv", "homes", 12),),
+        ("'三十' is not a number", "'30户' is not a number"),
+        (Balance("homes.csv", "homes", 12, kept=10),),
     ),
     Case(
         "homes-lat-out-of-range",
         _homes_with("lat", [200.0, -95.0]),
         "ok",
-        (),
-        (Balance("homes.csv", "homes", 12),),
+        ("(116.35337, 200) out of range",),
+        (Balance("homes.csv", "homes", 12, kept=10),),
     ),
     Case(
         "homes-coordinates-blank",
         _homes_with("lon", ["", "nan"]),
         "ok",
-        (),
-        (Balance("homes.csv", "homes", 12),),
+        ("missing or non-numeric coordinates (lon ",),
+        (Balance("homes.csv", "homes", 12, kept=10),),
     ),
-    Case("homes-projected-shp-no-prj", _projected_shapefile, "error", ("homes_utm.shp",)),
+    Case(
+        "homes-projected-shp-no-prj",
+        _projected_shapefile,
+        "error",
+        ("homes_utm.shp", "not degrees"),
+    ),
     Case(
         "homes-polygons",
         _polygons_as_homes,
         "ok",
         (),
-        (Balance("homes_polygons.geojson", "homes", 6),),
+        (Balance("homes_polygons.geojson", "homes", 6, kept=6),),
     ),
     Case(
         "homes-bad-geojson",
         _file_bytes("homes.geojson", b'{"type": "FeatureCollection", "features": [{'),
         "error",
-        ("homes.geojson",),
+        ("homes.geojson", "cannot read"),
     ),
-    Case("homes-wgs84-declared-gcj02", _wgs_declared_gcj, "ok", ("GCJ",), (H,)),
+    Case("homes-wgs84-declared-gcj02", _wgs_declared_gcj, "ok", ("gcj02",), (H,)),
     # --- access: facilities ---------------------------------------------------------------
     Case(
         "facilities-missing",
@@ -573,23 +593,23 @@ CORPUS: list[Case] = [
         "facilities-other-kinds-filtered",
         _facilities_of_other_kinds,
         "ok",
-        ("--kinds",),
-        (Balance("fac_kinds.csv", "facilities", 30),),
+        ("kind canteen filtered out",),
+        (Balance("fac_kinds.csv", "facilities", 30, kept=20),),
     ),
     Case(
         "facilities-unknown-kind-values",
         _facilities_unknown_kind_values,
         "ok",
         ("spaceport",),
-        (Balance("fac_unknown.csv", "facilities", 6),),
+        (Balance("fac_unknown.csv", "facilities", 6, kept=3),),
     ),
     Case(
         "facilities-xlsx-renamed",
         _file_bytes("fac.csv", xlsx_bytes(), "--facilities"),
         "error",
-        ("fac.csv",),
+        ("fac.csv", "Excel"),
     ),
-    Case("facilities-amap-gcj02-as-wgs84", _amap_as_wgs, "error", ("kindergarten.csv",)),
+    Case("facilities-amap-without-kind", _amap_as_wgs, "error", ("kindergarten.csv",)),
     # --- access: options ------------------------------------------------------------------
     Case(
         "kinds-unknown",
@@ -621,9 +641,9 @@ CORPUS: list[Case] = [
         "error",
         ("--bands",),
     ),
-    Case("raster-not-a-tif", _raster_garbage, "error", ("pop.tif",)),
-    Case("out-is-a-file", _out_is_a_file, "error", ("out",)),
-    Case("out-holds-user-files", _out_holds_user_files, "error", ("out",)),
+    Case("raster-not-a-tif", _raster_garbage, "error", ("pop.tif", "cannot read the raster")),
+    Case("out-is-a-file", _out_is_a_file, "error", ("out", "is a file")),
+    Case("out-holds-user-files", _out_holds_user_files, "error", ("out", "holds no shequ outputs")),
     # --- the profile ----------------------------------------------------------------------
     Case(
         "profile-missing",
@@ -735,17 +755,19 @@ CORPUS: list[Case] = [
         "site-candidates-bad-numbers",
         _site_bad_candidates,
         "ok",
-        ("cost",),
+        ("cost must be a number ≥ 0, got 'abc'", "capacity must be a number ≥ 0, got '1e400'"),
         (H, Balance("candidates.csv", "candidates", 8)),
     ),
     Case(
         "site-budget-bad-costs",
         _site_budget_bad_costs,
         "ok",
-        ("cost",),
+        ("cost must be a number ≥ 0, got 'inf'",),
         (H, Balance("candidates.csv", "candidates", 8)),
     ),
-    Case("site-candidates-binary", _site_garbage_candidates, "error", ("cand.csv",)),
+    Case(
+        "site-candidates-binary", _site_garbage_candidates, "error", ("cand.csv", "not a text CSV")
+    ),
     # --- grids ----------------------------------------------------------------------------
     Case("grids-tolerance-above-one", _grid_args("--tolerance", "1.5"), "error", ("tolerance",)),
     Case("grids-tolerance-negative", _grid_args("--tolerance", "-0.1"), "error", ("tolerance",)),
@@ -764,12 +786,29 @@ CORPUS: list[Case] = [
         ("old.geojson",),
     ),
     Case("grids-existing-string-ids", _existing_string_ids, "ok", ("G001",)),
-    Case("grids-edits-infinity", _edits(["Infinity", "-Infinity", "NaN"]), "ok", ("to_grid",)),
-    Case("grids-edits-fraction", _edits(["2.7"]), "ok", ("to_grid",)),
-    Case("grids-edits-string", _edits(['"G001"']), "ok", ("to_grid",)),
+    Case(
+        "grids-edits-infinity",
+        _edits(["Infinity", "-Infinity", "NaN"]),
+        "ok",
+        ("to_grid inf is not a whole grid id", "to_grid -inf", "to_grid nan"),
+    ),
+    Case("grids-edits-fraction", _edits(["2.7"]), "ok", ("to_grid 2.7 is not a whole grid id",)),
+    Case(
+        "grids-edits-string", _edits(['"G001"']), "ok", ("to_grid 'G001' is not a whole grid id",)
+    ),
     Case("grids-edits-broken-json", _edits_broken, "error", ("e.geojson",)),
-    Case("grids-communities-metres-no-prj", _communities_in_metres, "error", ("communities.shp",)),
-    Case("grids-communities-points", _communities_points, "error", ("communities.geojson",)),
+    Case(
+        "grids-communities-metres-no-prj",
+        _communities_in_metres,
+        "error",
+        ("communities.shp", "not degrees"),
+    ),
+    Case(
+        "grids-communities-points",
+        _communities_points,
+        "error",
+        ("communities.geojson", "not a polygon"),
+    ),
     # --- hotspots -------------------------------------------------------------------------
     Case(
         "hot-missing",
@@ -777,36 +816,49 @@ CORPUS: list[Case] = [
         "error",
         ("none.csv",),
     ),
-    Case("hot-binary", _hot_bytes(bytes(range(256)) * 40), "error", ("incidents.csv",)),
-    Case("hot-xlsx-renamed", _hot_bytes(xlsx_bytes()), "error", ("incidents.csv",)),
+    Case(
+        "hot-binary",
+        _hot_bytes(bytes(range(256)) * 40),
+        "error",
+        ("incidents.csv", "not a text CSV"),
+    ),
+    Case("hot-xlsx-renamed", _hot_bytes(xlsx_bytes()), "error", ("incidents.csv", "Excel")),
     Case(
         "hot-no-coordinates",
         _hot_bytes("时间,类型\n2025-01-01,盗窃\n".encode()),
         "error",
-        ("incidents.csv",),
+        ("incidents.csv", "longitude and latitude"),
     ),
     Case(
         "hot-future-dates",
         _hot(_future_dates),
         "ok",
-        ("future",),
-        (Balance("incidents.csv", "cells", 300),),
+        ("date in the future (2099-12-31",),
+        (Balance("incidents.csv", "cells", 300, kept=295),),
     ),
-    Case("hot-one-point", _hot(_one_point), "ok", (), (Balance("incidents.csv", "cells", 300),)),
+    Case(
+        "hot-one-point",
+        _hot(_one_point),
+        "ok",
+        (),
+        (Balance("incidents.csv", "cells", 300, kept=300),),
+    ),
     Case("hot-res-16", _hot(None, "--res", "16"), "error", ("--res",)),
     Case("hot-res-15", _hot(_wide, "--res", "15"), "error", ("--res 15",)),
     Case("hot-res-negative", _hot(None, "--res", "-1"), "error", ("--res",)),
     Case("hot-types-absent", _hot(None, "--types", "地震"), "error", ("地震",)),
-    Case("hot-time-col-absent", _hot(None, "--time-col", "when"), "error", ("when",)),
+    Case(
+        "hot-time-col-absent", _hot(None, "--time-col", "when"), "error", ("incidents.csv", "when")
+    ),
     Case("hot-crs-unknown", _hot(None, "--crs", "mars"), "error", ("mars",)),
     Case(
         "hot-gcj02-read-as-wgs84",
         _hot_gcj,
         "ok",
-        ("GCJ",),
+        ("gcj02",),
         (Balance("incidents.csv", "cells", 300),),
     ),
-    Case("hot-grids-garbage", _hot_grids_garbage, "error", ("grids.gpkg",)),
+    Case("hot-grids-garbage", _hot_grids_garbage, "error", ("grids.gpkg", "cannot read")),
     Case(
         "hot-profile-permutations-fraction",
         lambda w: hotspots(
@@ -861,14 +913,18 @@ def run_case(case: Case, work: Path, capsys) -> tuple[int, str]:
         assert after == before or (before is None and not after), "output folder changed"
     else:
         assert code == 0, err
-        told = err + captured.out
+        # what the run says about the input: warnings and notes (stderr), rejects, run.json;
+        # not the summary lines on stdout, which name households and kinds in every run
+        told = err
         rejects = _rejects(out)
         told += "\n".join(rejects["reason"]) + (out / "run.json").read_text(encoding="utf-8")
         for text in case.says:
             assert text in told, (text, told[-2000:])
         for balance in case.balance:
             mine = rejects[rejects["source"].map(lambda s: Path(s).name) == balance.file]
-            assert _kept(out, balance) + len(mine) == balance.rows, (balance, mine)
+            kept = _kept(out, balance)
+            assert kept + len(mine) == balance.rows, (balance, mine)
+            assert balance.kept is None or kept == balance.kept, (balance, kept)
     return code, err
 
 

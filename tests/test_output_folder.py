@@ -323,3 +323,38 @@ def test_sigterm_leaves_the_previous_outputs_or_the_new_ones_whole(tmp_path, cap
         # the new folder is in place)
         assert proc.returncode in (128 + signal.SIGTERM, -signal.SIGTERM)
         assert _contents(out) == before or _whole(out)
+
+
+# --- the whole run --------------------------------------------------------------------------
+
+
+def test_a_reserved_folder_stops_a_second_run_before_any_work(tmp_path, capsys, monkeypatch):
+    """The CLI locks --out for the whole run: a second run stops before reading its inputs."""
+    from shequ.geo.output_folder import reserve_output_folder
+
+    out = tmp_path / "out"
+    monkeypatch.setattr("shequ.inputs.read_osm", lambda _path: pytest.fail("work started"))
+    with reserve_output_folder(out):
+        code = main(_access_args(out))
+    assert code == 2
+    assert "another shequ run" in capsys.readouterr().err
+    assert _hidden(tmp_path) == []
+
+
+def test_main_restores_the_sigterm_handler(tmp_path, capsys):
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(_access_args(tmp_path / "out")) == 0
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_file_browser_clutter_is_replaced_but_a_sub_folder_is_refused(tmp_path):
+    out = tmp_path / "out"
+    _write(out, "access", {"summary.csv": "a\n"})
+    (out / ".DS_Store").write_bytes(b"\x00")
+    _write(out, "grids", {"plan_summary.csv": "b\n"})
+    assert sorted(os.listdir(out)) == ["plan_summary.csv", "run.json"]
+    (out / "plan_summary.csv").unlink()
+    (out / "plan_summary.csv").mkdir()  # a folder under a listed name: the user's, not shequ's
+    with pytest.raises(InputError, match=r"plan_summary\.csv"):
+        _open_and_close(out)
+    assert (out / "plan_summary.csv").is_dir()

@@ -1,0 +1,385 @@
+"""Read a delimited text table (CSV/TSV) from a planner's spreadsheet robustly.
+
+A "CSV" from a planner is whatever Excel, WPS or a colleague's script wrote: UTF-8 with or
+without a BOM, UTF-16, GBK/GB18030 (Excel's "CSV" on Chinese Windows), commas, tabs or
+semicolons, blank lines before the header, a name with an unquoted comma that gives its row one
+field too many, a byte that is not text — or no text at all (a workbook saved as ``.xlsx`` and
+renamed ``.csv``). This module turns such a file into a :class:`Table`: the coordinates as
+floats, the columns the caller asked for, the 1-based data row of every record, and for every
+row that cannot be used the reason it is rejected.
+
+Why it is hand-written rather than one :func:`pandas.read_csv` call: pandas alone
+
+- raises on the first ragged row (``ParserError: Expected 3 fields in line 3, saw 4``), so one
+  unquoted comma in a GBK file — read in the fallback encoding — loses the whole file; with
+  ``on_bad_lines="skip"`` the row vanishes without a trace instead;
+- cannot tell an ``.xlsx`` renamed ``.csv`` (a ZIP archive), a PDF or binary data from text: it
+  raises a ``UnicodeDecodeError`` about a byte position, or parses garbage;
+- does not choose between UTF-8 and GBK, and reports an undecodable byte by its offset in a
+  buffer, not by its line;
+- loses row numbers: skipped and blank rows shift the index, so a rejected row cannot be named
+  as the planner sees it in the spreadsheet.
+
+What is built on pandas: its C parser (``engine="c"``) does the splitting and quoting, in chunks
+(``chunksize``) with every value as text (``dtype=str``, ``na_filter=False``) and blank lines
+kept (``skip_blank_lines=False``); a few spare columns past the header catch ragged rows so they
+are read and rejected with their field count, rows raggeder still are skipped by the parser with
+``on_bad_lines="warn"`` and their warnings turned back into row numbers; ``encoding_errors``
+replaces an undecodable byte in a UTF-8 file with Chinese text; :func:`pandas.to_numeric` reads
+the coordinates. What is added here: file-type sniffing from the first bytes, encoding and
+separator detection, header clean-up, row bookkeeping and the reasons.
+
+Only one chunk of :data:`CHUNK_ROWS` rows is alive as text at a time; from each chunk only the
+coordinates (as float arrays) and the columns the caller keeps are retained, so a 200 MB table
+peaks at a few times its size, not tens of times.
+
+Headers are matched through :mod:`shequ.geo.column_names` (``经度``, ``户数`` …); turning the
+table into points in WGS-84 is :mod:`shequ.geo.points_file`'s job.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import logging
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from shequ.errors import InputError
+from shequ.geo.column_names import accepted, canonical_names, find_column
+
+log = logging.getLogger(__name__)
+
+#: file name endings read as delimited text tables
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+#: rows parsed at a time: bounds the text objects alive at once (~25 MB of text per chunk)
+CHUNK_ROWS = 200_000
+#: a ragged row may have this many fields more than the header and still be read (to be
+#: rejected with its field count); rows with more are skipped by the parser and reported too
+SPARE_FIELDS = 8
+_SPARE = "\x00spare"  # names of the spare columns: no header can clash with them
+#: bytes read to recognise the file type and the header line
+_HEAD_BYTES = 65536
+
+_SKIPPED = re.compile(r"Skipping line (\d+): expected \d+ fields, saw (\d+)")
+
+
+@dataclass
+class Table:
+    """What a layer file reader returns: attributes, raw x/y, row numbers and row problems.
+
+    Made by :func:`read_table` for text tables and by :mod:`shequ.geo.points_file` for vector
+    files (which also set ``file_crs`` and ``geometry``).
+
+    Attributes
+    ----------
+    attrs : the kept columns, under their canonical names, one record per parsed row
+    x, y : float coordinates of each record of ``attrs`` (NaN where missing or not a number)
+    rows : the 1-based data row (header not counted) of each record of ``attrs``
+    why : object array, per record: None, or the reason the row is rejected
+    lost : rows the parser could not even split, as (row, reason)
+    columns : the file's header, made unique
+    renamed : file header -> canonical name, for the kept columns that have one
+    file_crs : the file's own CRS (``EPSG:n`` or its text); None for text tables
+    geometry : the file's geometries (vector files only)
+    """
+
+    attrs: pd.DataFrame
+    x: np.ndarray
+    y: np.ndarray
+    rows: np.ndarray
+    why: np.ndarray
+    lost: list[tuple[int, str]]
+    columns: list[str]
+    renamed: dict[str, str]
+    file_crs: str | None = None
+    geometry: gpd.GeoSeries | None = None
+
+
+def describe_columns(columns: Sequence[object], most: int = 15) -> str:
+    """The file's headers for a message.
+
+    Parameters
+    ----------
+    columns : the headers, in file order
+    most : how many to show; the rest are counted
+
+    Returns
+    -------
+    str
+        The first ``most`` headers, each cut to 40 characters, comma-separated
+        (``"(none)"`` when there are none).
+    """
+    shown = [str(c).replace("\n", " ")[:40] for c in list(columns)[:most]]
+    more = f" … ({len(columns)} in all)" if len(columns) > most else ""
+    return (", ".join(shown) or "(none)") + more
+
+
+def read_table(path: str | Path, wanted: Sequence[str], extra: Sequence[str] = ()) -> Table:
+    """Read a CSV/TSV of points with longitude and latitude columns.
+
+    Parameters
+    ----------
+    path : an existing, non-empty file (``.tsv`` is read tab-separated; for other names the
+        separator is the first of ``, \\t ; |`` found in the header line)
+    wanted : canonical column names to keep when the file has them under a known alias (see
+        :data:`shequ.geo.column_names.LAYER_COLUMNS`); they are renamed to the canonical name
+    extra : more file columns to keep under their own names (e.g. ``--time-col``)
+
+    Returns
+    -------
+    Table
+        Every value read as text except the coordinates. Rows with more fields than the
+        header, empty rows, rows holding undecodable bytes and rows with missing or
+        non-numeric coordinates carry their reason in ``why`` (or in ``lost`` when the parser
+        skipped them), so every data row of the file is accounted for.
+
+    Raises
+    ------
+    InputError
+        When the file is not text (a workbook, archive, PDF, binary data), decodes in none of
+        UTF-8, UTF-16 (with a BOM) and GBK/GB18030, holds only blank lines, has no longitude
+        or latitude column, or cannot be parsed at all.
+    """
+    path = Path(path)
+    with path.open("rb") as f:
+        head = f.read(_HEAD_BYTES)
+    what = _not_text(head)
+    if what is not None:
+        raise InputError(f"not a text CSV ({what})", path=path)
+    encoding, errors = _encoding(path, head)
+    header, delimiter, skip = _header(path, head, encoding)
+    lon_col = find_column(header, "lon")
+    lat_col = find_column(header, "lat")
+    if lon_col is None or lat_col is None:
+        raise InputError(
+            f"CSV needs longitude and latitude columns ({accepted('lon')}; {accepted('lat')}); "
+            f"columns found: {describe_columns(header)}",
+            path=path,
+        )
+    others = [c for c in header if c not in (lon_col, lat_col)]
+    renamed = canonical_names(others, wanted)
+    keep = [c for c in others if c in renamed or c in extra]
+    spares = [f"{_SPARE}{i}" for i in range(SPARE_FIELDS)]
+    reader = pd.read_csv(
+        path,
+        sep=delimiter,
+        header=None,
+        names=[*header, *spares],
+        skiprows=skip + 1,
+        dtype=str,
+        na_filter=False,
+        skip_blank_lines=False,
+        index_col=False,
+        on_bad_lines="warn",
+        chunksize=CHUNK_ROWS,
+        encoding=encoding,
+        encoding_errors=errors,
+        engine="c",
+    )
+    parts, xs, ys, whys = [], [], [], []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        try:
+            for chunk in reader:
+                x, y, why = _chunk_checks(chunk, header, lon_col, lat_col, spares, keep, errors)
+                parts.append(chunk[keep])
+                xs.append(x)
+                ys.append(y)
+                whys.append(why)
+        except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(f"cannot read CSV ({first})", path=path) from exc
+    lost = []
+    for warning in caught:
+        for line, fields in _SKIPPED.findall(str(warning.message)):
+            row = int(line) - (skip + 1)
+            lost.append((row, _ragged(int(fields), len(header))))
+    attrs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=keep)
+    attrs = attrs.rename(columns=renamed)
+    n = len(attrs)
+    parsed = np.ones(n + len(lost), dtype=bool)  # records the parser skipped have no row
+    parsed[np.array([r for r, _ in lost], dtype=np.int64) - 1] = False
+    rows = np.flatnonzero(parsed) + 1
+    return Table(
+        attrs,
+        np.concatenate(xs) if xs else np.zeros(0),
+        np.concatenate(ys) if ys else np.zeros(0),
+        rows,
+        np.concatenate(whys) if whys else np.zeros(0, dtype=object),
+        lost,
+        header,
+        renamed,
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# File type, encoding and header
+# ------------------------------------------------------------------------------------------
+
+
+def _not_text(head: bytes) -> str | None:
+    """What a file that is not text looks like, from its first bytes (None: text)."""
+    if head.startswith(b"PK\x03\x04"):
+        if b"word/" in head:
+            return "looks like a Word document"
+        if b"xl/" in head or b"[Content_Types].xml" in head:
+            return "looks like an Excel workbook: save it as CSV UTF-8"
+        return "looks like a ZIP archive: unpack it, or save the table as CSV UTF-8"
+    magic = {
+        b"\xd0\xcf\x11\xe0": "looks like an Excel 97-2003 workbook: save it as CSV UTF-8",
+        b"SQLite format 3\x00": "looks like a GeoPackage/SQLite database: name it .gpkg",
+        b"%PDF": "looks like a PDF document",
+        b"\x1f\x8b": "looks like a gzip archive: unpack it first",
+        b"{\\rtf": "looks like an RTF document: save the table as CSV UTF-8",
+    }
+    for start, what in magic.items():
+        if head.startswith(start):
+            return what
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    control = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
+    if b"\x00" in head or control > 0.01 * len(head):
+        return "binary data, not text"
+    return None
+
+
+def _first_undecodable(path: Path, encoding: str) -> tuple[int, int, bool] | None:
+    """(byte offset, line, whether non-ASCII text decoded before it) of the first byte
+    ``encoding`` cannot decode, or None when the whole file decodes."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset, lines, text_seen = 0, 0, False
+    with path.open("rb") as f:
+        while True:
+            block = f.read(1 << 22)
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as exc:
+                start = max(0, min(exc.start, len(block)))
+                text_seen = text_seen or not block[:start].isascii()
+                return offset + start, lines + block[:start].count(b"\n") + 1, text_seen
+            if not block:
+                return None
+            text_seen = text_seen or not block.isascii()
+            offset += len(block)
+            lines += block.count(b"\n")
+
+
+def _encoding(path: Path, head: bytes) -> tuple[str, str]:
+    """(encoding, errors) to read the file with: UTF-8 (BOM or not), UTF-16 with a BOM, else
+    GBK/GB18030 (Excel's "CSV" on Chinese Windows). A UTF-8 file with Chinese text that breaks
+    at one byte after its header is read with that byte replaced (the rows holding it are
+    rejected); a file that decodes in neither is an :class:`InputError` naming the line.
+    (Random bytes often decode as GB18030 for a while, so only UTF-8, whose multi-byte
+    characters do not happen by chance, is trusted that far.)"""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    elif head.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    else:
+        candidates = ["utf-8", "gb18030"]
+    failures = {}
+    for encoding in candidates:
+        bad = _first_undecodable(path, encoding)
+        if bad is None:
+            return encoding, "strict"
+        failures[encoding] = bad
+    utf8 = next((c for c in candidates if c.startswith("utf-8")), None)
+    if utf8 is not None:
+        offset, line, text_seen = failures[utf8]
+        if text_seen and 0 <= head.find(b"\n") < offset:
+            log.info("%s: line %d is not UTF-8; unreadable bytes are replaced", path, line)
+            return utf8, "replace"
+    offset, line, _ = min(failures.values())
+    names = {"utf-8": "UTF-8", "gb18030": "GBK/GB18030", "utf-16": "UTF-16", "utf-8-sig": "UTF-8"}
+    tried = " or ".join(names[c] for c in candidates)
+    raise InputError(
+        f"not a text CSV: line {line} (byte {offset}) is not {tried} text; "
+        "save the table as CSV UTF-8",
+        path=path,
+    )
+
+
+def _header(path: Path, head: bytes, encoding: str) -> tuple[list[str], str, int]:
+    """(header names made unique, delimiter, blank lines before the header)."""
+    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
+    lines = re.split(r"\r\n|\r|\n", text)  # old Excel for Mac ends lines with CR alone
+    if len(head) == _HEAD_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut
+    skip = 0
+    while skip < len(lines) and not lines[skip].strip():
+        skip += 1
+    if skip == len(lines):
+        raise InputError("the file holds only blank lines", path=path)
+    line = lines[skip]
+    if path.suffix.lower() == ".tsv":
+        delimiter = "\t"
+    else:
+        delimiter = next((d for d in (",", "\t", ";", "|") if d in line), ",")
+    try:
+        names = next(csv.reader([line], delimiter=delimiter))
+    except csv.Error as exc:
+        raise InputError(f"cannot read the header line ({exc})", path=path) from exc
+    unique: list[str] = []
+    for i, name in enumerate(names):
+        name = name.strip() or f"column_{i + 1}"
+        base, k = name, 1
+        while name in unique:
+            name, k = f"{base}.{k}", k + 1
+        unique.append(name)
+    return unique, delimiter, skip
+
+
+# ------------------------------------------------------------------------------------------
+# Rows
+# ------------------------------------------------------------------------------------------
+
+
+def _ragged(fields: int, expected: int) -> str:
+    return (
+        f"the row has {fields} fields but the header has {expected} "
+        "(a value with an unquoted comma?)"
+    )
+
+
+def _chunk_checks(
+    chunk: pd.DataFrame,
+    header: list[str],
+    lon_col: str,
+    lat_col: str,
+    spares: list[str],
+    keep: list[str],
+    errors: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates of one chunk as floats, and the reason each bad row is rejected."""
+    lon_text, lat_text = chunk[lon_col], chunk[lat_col]
+    x = pd.to_numeric(lon_text, errors="coerce").to_numpy(dtype=float)
+    y = pd.to_numeric(lat_text, errors="coerce").to_numpy(dtype=float)
+    why = np.full(len(chunk), None, dtype=object)
+    extra = (chunk[spares] != "").to_numpy()
+    ragged = extra.any(axis=1)
+    for i in np.flatnonzero(ragged):
+        last = int(np.flatnonzero(extra[i])[-1])
+        why[i] = _ragged(len(header) + last + 1, len(header))
+    empty = ~ragged & (chunk[header] == "").to_numpy().all(axis=1)
+    why[empty] = "empty row"
+    if errors == "replace":
+        broken = np.zeros(len(chunk), dtype=bool)
+        for col in [lon_col, lat_col, *keep]:
+            broken |= chunk[col].str.contains("\ufffd", regex=False).to_numpy()
+        for i in np.flatnonzero(broken & ~ragged):
+            why[i] = "the row holds bytes that are not text in the file's encoding"
+    no_xy = ~(np.isfinite(x) & np.isfinite(y))
+    for i in np.flatnonzero(no_xy & pd.isna(why)):
+        why[i] = (
+            "missing or non-numeric coordinates "
+            f"(lon {lon_text.iat[i][:30]!r}, lat {lat_text.iat[i][:30]!r})"
+        )
+    return x, y, why
