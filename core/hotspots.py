@@ -157,7 +157,9 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
     lon, lat = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
     # shifted coordinates (GCJ-02/BD-09 read as WGS-84, or the reverse) show against the
     # streets; without --osm there are no streets to compare with
-    warnings = point_checks(inc.source, lon, lat, area_inputs.network) if area_inputs else []
+    warnings = (
+        point_checks(inc.source, lon, lat, area_inputs.network, inc.crs_used) if area_inputs else []
+    )
     area = _area(osm, lon, lat)
     inside = shapely.contains_xy(area, lon, lat)
     if osm is not None:

@@ -74,10 +74,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "若按 {crs} 转换则为 {then:.0f} 米，文件很可能是 {crs} 坐标（请使用 --crs {crs}）",
     ),
     "warn.crs_not_declared": (
-        "warning: points in {file} lie a median {now:.0f} m from the nearest street; read as "
-        "{name} they would lie {then:.0f} m away: the file is probably {name} (pass --crs {crs})",
-        "警告：{file} 中的点距最近街道的中位距离为 {now:.0f} 米；若按 {name} 读取则为 "
-        "{then:.0f} 米，文件很可能是 {name} 坐标（请使用 --crs {crs}）",
+        "warning: points in {file}, read as {read}, lie a median {now:.0f} m from the nearest "
+        "street; read as {name} they would lie {then:.0f} m away: the file is probably {name} "
+        "(pass --crs {crs})",
+        "警告：{file} 中的点按 {read} 读取，距最近街道的中位距离为 {now:.0f} 米；若按 {name} "
+        "读取则为 {then:.0f} 米，文件很可能是 {name} 坐标（请使用 --crs {crs}）",
     ),
     "warn.crs_wrongly_declared": (
         "warning: points in {file} lie a median {now:.0f} m from the nearest street after the "

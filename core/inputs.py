@@ -137,18 +137,23 @@ def _keep_kinds(
     """Facilities of the kinds in the run; user rows of other kinds are reported, not lost.
 
     OSM features are only read for the run's kinds, so the rows dropped here come from
-    ``--facilities`` files of several kinds filtered by ``--kinds`` (or by ``site --kind``).
+    ``--facilities`` files of several kinds filtered by ``--kinds`` (or by ``site --kind``);
+    each is reported by its data row in the file (``input_row``) and its name, as the reader
+    reports the rows it rejects.
     """
     wanted = [k.id for k in kinds]
     keep = facilities["kind"].isin(wanted).to_numpy()
-    for _, row in facilities[~keep].iterrows():
+    dropped = facilities[~keep]
+    rows = dropped["input_row"].to_numpy(dtype=float, na_value=np.nan)
+    for source, row, name, kind in zip(
+        dropped["source"], rows, dropped["name"], dropped["kind"], strict=True
+    ):
         rejects.add(
-            row["source"],
+            source,
             "facilities",
-            row["source_ref"],
-            row["name"],
-            f"kind {row['kind']} filtered out: not in this run's kinds ({', '.join(wanted)}; "
-            "--kinds)",
+            int(row) if np.isfinite(row) else None,
+            name,
+            f"kind {kind} filtered out: not in this run's kinds ({', '.join(wanted)}; --kinds)",
         )
     return facilities[keep].reset_index(drop=True)
 
@@ -186,9 +191,11 @@ def _apply_rasters(
 
 
 def layer_checks(name: str, frame: gpd.GeoDataFrame, net: WalkNetwork) -> list[Warning_]:
-    """Warnings for a user layer that lies outside the area or looks GCJ-02/BD-09 shifted."""
+    """Warnings for a user layer (``PointLayer.frame``) that lies outside the area or looks
+    read in the wrong one of WGS-84/GCJ-02/BD-09, given the system it was read in (the
+    reader's ``crs_used``, carried in ``frame.attrs``)."""
     lon, lat = shapely.get_x(frame.geometry.values), shapely.get_y(frame.geometry.values)
-    return point_checks(name, np.asarray(lon), np.asarray(lat), net)
+    return point_checks(name, lon, lat, net, frame.attrs["crs_used"])
 
 
 def _assign_compounds(homes: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -17,6 +17,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from shequ.geo.cells import cell_text
 from shequ.geo.facilities import matches_tags
 from shequ.geo.network import WalkNetwork
 from shequ.geo.osm_file import OsmData
@@ -41,9 +42,8 @@ def _number_column(
     row (a cost of ``inf`` would make every budget infeasible, ``nan`` silently free)."""
     if column not in frame.columns:
         return np.full(len(frame), np.nan)
-    text = frame[column].astype(str).str.strip()
-    blank = text.isin(["", "None"]).to_numpy() | frame[column].isna().to_numpy()
-    values = pd.to_numeric(text.where(~blank, None), errors="coerce").to_numpy(dtype=float)
+    text, blank = cell_text(frame[column])
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
     wrong = ~blank & ~(np.isfinite(values) & (values >= 0))
     rows = frame["row"].to_numpy()
     for i in np.flatnonzero(wrong & ~bad):

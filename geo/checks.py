@@ -8,6 +8,7 @@ wrong block. These checks name the likely cause so the user can fix the input.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ import shapely
 
 from shequ.geo.coords import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
 from shequ.geo.network import WalkNetwork
+from shequ.geo.points_file import is_geographic
 
 OUTSIDE_KM = 3.0
 
@@ -65,34 +67,55 @@ SAMPLE = 2000
 MIN_POINTS = 5
 #: points closer than this (median, metres) to a street need no explanation
 NEAR_M = 20.0
-_NAMES = {"gcj02": "GCJ-02", "bd09": "BD-09"}
-# How the points would lie had the file been read in another system, and what that means:
-# read as WGS-84 but really GCJ-02/BD-09 (the forgotten --crs), or read as GCJ-02/BD-09 (a
-# --crs given) but really WGS-84 already (the conversion shifted them ~300-1,000 m away).
-_ALTERNATIVES = (
-    ("warn.crs_not_declared", "gcj02", gcj02_to_wgs84),
-    ("warn.crs_not_declared", "bd09", bd09_to_wgs84),
-    ("warn.crs_wrongly_declared", "gcj02", wgs84_to_gcj02),
-    ("warn.crs_wrongly_declared", "bd09", wgs84_to_bd09),
-)
+_NAMES = {"wgs84": "WGS-84", "cgcs2000": "CGCS2000", "gcj02": "GCJ-02", "bd09": "BD-09"}
+_FROM_WGS84 = {"gcj02": wgs84_to_gcj02, "bd09": wgs84_to_bd09}
+_TO_WGS84 = {"gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84}
 
 
-def crs_offset(name: str, lon: np.ndarray, lat: np.ndarray, net: WalkNetwork) -> list[Warning_]:
+def _hypotheses(crs_used: str) -> list[tuple[str, str, Callable]]:
+    """What else the file may be in, given the system it was read in: ``(key, crs, convert)``
+    with ``convert`` taking the WGS-84 points as read to where they would be.
+
+    Read as WGS-84 (or CGCS2000, or another geographic EPSG code): maybe GCJ-02 or BD-09 read
+    without ``--crs``. Read as GCJ-02 or BD-09 (``--crs`` given): maybe WGS-84 already (the
+    conversion moved it), or the other web-map system. Read in a projected CRS (metres): no web
+    map shifts metres, so nothing to test.
+    """
+    if crs_used in _TO_WGS84:
+        undo = _FROM_WGS84[crs_used]  # back to the file's own coordinates
+        other = "bd09" if crs_used == "gcj02" else "gcj02"
+        return [
+            ("warn.crs_wrongly_declared", crs_used, undo),
+            ("warn.crs_not_declared", other, lambda x, y: _TO_WGS84[other](*undo(x, y))),
+        ]
+    if is_geographic(crs_used):
+        return [("warn.crs_not_declared", crs, _TO_WGS84[crs]) for crs in ("gcj02", "bd09")]
+    return []
+
+
+def crs_offset(
+    name: str, lon: np.ndarray, lat: np.ndarray, net: WalkNetwork, crs_used: str
+) -> list[Warning_]:
     """Warn when the points would lie much nearer the streets read in another system.
 
-    Both directions: WGS-84 points that are really GCJ-02/BD-09 (``--crs`` forgotten), and
-    points read with ``--crs gcj02|bd09`` that were WGS-84 already (the conversion moved them
-    a few hundred metres). ``lon``/``lat`` are the WGS-84 positions as read; the median
-    distance to the nearest street edge is compared over an even sample of the points.
+    Only the systems the file may really be in, given the one it was read in, are tried (see
+    :func:`_hypotheses`): WGS-84 points that are really GCJ-02/BD-09 (``--crs`` forgotten),
+    points read with ``--crs gcj02|bd09`` that were WGS-84 already (the conversion moved them a
+    few hundred metres) or in the other web-map system. ``lon``/``lat`` are the WGS-84
+    positions as read; the median distance to the nearest street edge is compared over an even
+    sample of the points.
 
     Returns
     -------
-    One ``warn.crs_not_declared`` / ``warn.crs_wrongly_declared`` warning (``file``, ``now``,
-    ``then`` metres, ``crs`` and its display ``name``) for the alternative that fits best when
-    it halves the median distance, else none.
+    One warning for the system that fits best when it halves the median distance, else none:
+    ``warn.crs_not_declared`` (the file is probably in ``crs``: pass ``--crs crs``) or
+    ``warn.crs_wrongly_declared`` (WGS-84 already: do not pass ``--crs crs``), with ``file``,
+    ``now`` and ``then`` metres, ``crs`` and its display ``name``, and ``read``, the display
+    name of the system the points were read in.
     """
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    if len(lon) < MIN_POINTS:
+    hypotheses = _hypotheses(crs_used)
+    if len(lon) < MIN_POINTS or not hypotheses:
         return []
     pick = np.unique(np.linspace(0, len(lon) - 1, min(len(lon), SAMPLE)).astype(np.int64))
     lon, lat = lon[pick], lat[pick]
@@ -108,17 +131,42 @@ def crs_offset(name: str, lon: np.ndarray, lat: np.ndarray, net: WalkNetwork) ->
     now = median_gap(lon, lat)
     if now < NEAR_M:
         return []
-    fits = [(median_gap(*convert(lon, lat)), key, crs) for key, crs, convert in _ALTERNATIVES]
+    fits = [(median_gap(*convert(lon, lat)), key, crs) for key, crs, convert in hypotheses]
     then, key, crs = min(fits, key=lambda fit: fit[0])
     if then >= 0.5 * now:
         return []
-    params = {"file": name, "now": now, "then": then, "crs": crs, "name": _NAMES[crs]}
+    params = {
+        "file": name,
+        "now": now,
+        "then": then,
+        "crs": crs,
+        "name": _NAMES[crs],
+        "read": _NAMES.get(crs_used, crs_used),
+    }
     return [Warning_(key, params)]
 
 
-def point_checks(name: str, lon: np.ndarray, lat: np.ndarray, net: WalkNetwork) -> list[Warning_]:
+def point_checks(
+    name: str, lon: np.ndarray, lat: np.ndarray, net: WalkNetwork, crs_used: str
+) -> list[Warning_]:
     """Every check of a user point layer (homes, facilities, candidates, incidents) against the
     street network of the area: far outside it (with the likely cause), else shifted as if in
-    the wrong Chinese coordinate system. Without a network (``shequ hotspots`` without
-    ``--osm``) there is nothing to compare with, and no check."""
-    return outside_area(name, lon, lat, net) or crs_offset(name, lon, lat, net)
+    the wrong Chinese coordinate system.
+
+    Parameters
+    ----------
+    name : the file, for the message
+    lon, lat : the points in WGS-84, as read
+    net : the area's walk network
+    crs_used : the system the file was read in (``PointLayer.crs_used``: ``wgs84``,
+        ``cgcs2000``, ``gcj02``, ``bd09`` or ``EPSG:n``); it decides which other systems are
+        tried and which ``--crs`` the message names
+
+    Returns
+    -------
+    list of Warning_
+        At most one: :func:`outside_area`'s, else :func:`crs_offset`'s. Without a network
+        (``shequ hotspots`` without ``--osm``) the caller has nothing to compare with and
+        does not call this.
+    """
+    return outside_area(name, lon, lat, net) or crs_offset(name, lon, lat, net, crs_used)

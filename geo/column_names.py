@@ -20,8 +20,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     # coordinates of point files (CSV); vector files carry their geometry instead
     "lon": ("lon", "lng", "longitude", "long", "x", "经度"),
     "lat": ("lat", "latitude", "y", "纬度"),
-    # homes (demand)
-    "home_id": ("home_id", "id", "编号", "住宅编号", "楼栋编号"),
+    # homes (demand). Not the bare "id"/"编号": a generic row number or feature id (QGIS, Excel)
+    # that repeats would reject homes as duplicates; without a home_id, homes are numbered 1..n
+    "home_id": ("home_id", "住宅编号", "楼栋编号"),
     "households": ("households", "hh", "户数", "户", "住户数", "家庭户数"),
     "population": ("population", "pop", "people", "residents", "人口", "人数", "常住人口"),
     "elderly": ("elderly", "elderly_population", "老人", "老年人", "老年人口", "60岁以上"),

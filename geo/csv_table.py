@@ -17,17 +17,22 @@ Why it is hand-written rather than one :func:`pandas.read_csv` call: pandas alon
   raises a ``UnicodeDecodeError`` about a byte position, or parses garbage;
 - does not choose between UTF-8 and GBK, and reports an undecodable byte by its offset in a
   buffer, not by its line;
-- loses row numbers: skipped and blank rows shift the index, so a rejected row cannot be named
-  as the planner sees it in the spreadsheet.
+- loses row numbers: skipped rows shift the index, so a rejected row cannot be named as the
+  planner sees it in the spreadsheet.
+
+Rows are numbered as a planner counts data rows: 1 for the first row after the header, a row
+holding a quoted line break counted once, blank (or whitespace-only) lines neither counted nor
+rejected, as pandas skips them; a line of separators only (``,,,``) is a row, rejected as empty.
 
 What is built on pandas: its C parser (``engine="c"``) does the splitting and quoting, in chunks
 (``chunksize``) with every value as text (``dtype=str``, ``na_filter=False``) and blank lines
-kept (``skip_blank_lines=False``); a few spare columns past the header catch ragged rows so they
-are read and rejected with their field count, rows raggeder still are skipped by the parser with
-``on_bad_lines="warn"`` and their warnings turned back into row numbers; ``encoding_errors``
-replaces an undecodable byte in a UTF-8 file with Chinese text; :func:`pandas.to_numeric` reads
-the coordinates. What is added here: file-type sniffing from the first bytes, encoding and
-separator detection, header clean-up, row bookkeeping and the reasons.
+skipped (``skip_blank_lines=True``); a few spare columns past the header catch ragged rows so
+they are read and rejected with their field count, rows raggeder still are skipped by the parser
+with ``on_bad_lines="warn"`` and their warnings (which give the line in the file, blank lines
+counted) turned back into row numbers; ``encoding_errors`` replaces an undecodable byte in a
+UTF-8 file with Chinese text; :func:`pandas.to_numeric` reads the coordinates. What is added
+here: file-type sniffing from the first bytes, encoding and separator detection, header
+clean-up, row bookkeeping and the reasons.
 
 Only one chunk of :data:`CHUNK_ROWS` rows is alive as text at a time; from each chunk only the
 coordinates (as float arrays) and the columns the caller keeps are retained, so a 200 MB table
@@ -82,7 +87,7 @@ class Table:
     ----------
     attrs : the kept columns, under their canonical names, one record per parsed row
     x, y : float coordinates of each record of ``attrs`` (NaN where missing or not a number)
-    rows : the 1-based data row (header not counted) of each record of ``attrs``
+    rows : the 1-based data row (header and blank lines not counted) of each record of ``attrs``
     why : object array, per record: None, or the reason the row is rejected
     lost : rows the parser could not even split, as (row, reason)
     columns : the file's header, made unique
@@ -137,9 +142,10 @@ def read_table(path: str | Path, wanted: Sequence[str], extra: Sequence[str] = (
     -------
     Table
         Every value read as text except the coordinates. Rows with more fields than the
-        header, empty rows, rows holding undecodable bytes and rows with missing or
-        non-numeric coordinates carry their reason in ``why`` (or in ``lost`` when the parser
-        skipped them), so every data row of the file is accounted for.
+        header, rows of empty fields (``,,,``), rows holding undecodable bytes and rows with
+        missing or non-numeric coordinates carry their reason in ``why`` (or in ``lost`` when
+        the parser skipped them), so every data row of the file is accounted for; blank lines
+        are not data rows.
 
     Raises
     ------
@@ -176,7 +182,7 @@ def read_table(path: str | Path, wanted: Sequence[str], extra: Sequence[str] = (
         skiprows=skip + 1,
         dtype=str,
         na_filter=False,
-        skip_blank_lines=False,
+        skip_blank_lines=True,
         index_col=False,
         on_bad_lines="warn",
         chunksize=CHUNK_ROWS,
@@ -197,11 +203,18 @@ def read_table(path: str | Path, wanted: Sequence[str], extra: Sequence[str] = (
         except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputError(f"cannot read CSV ({first})", path=path) from exc
+    skipped = [
+        (int(line), int(fields))
+        for warning in caught
+        for line, fields in _SKIPPED.findall(str(warning.message))
+    ]
     lost = []
-    for warning in caught:
-        for line, fields in _SKIPPED.findall(str(warning.message)):
-            row = int(line) - (skip + 1)
-            lost.append((row, _ragged(int(fields), len(header))))
+    if skipped:
+        last = max(line for line, _ in skipped)
+        blank = _blank_lines(path, encoding, errors, delimiter, skip + 1, last)
+        for line, fields in skipped:
+            row = line - (skip + 1) - int(np.searchsorted(blank, line))
+            lost.append((row, _ragged(fields, len(header))))
     attrs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=keep)
     attrs = attrs.rename(columns=renamed)
     n = len(attrs)
@@ -340,6 +353,30 @@ def _header(path: Path, head: bytes, encoding: str) -> tuple[list[str], str, int
 # ------------------------------------------------------------------------------------------
 # Rows
 # ------------------------------------------------------------------------------------------
+
+
+def _blank_lines(
+    path: Path, encoding: str, errors: str, delimiter: str, header: int, last: int
+) -> np.ndarray:
+    """The lines between the header (line ``header``) and line ``last`` that the parser skips
+    as blank, sorted.
+
+    Lines are counted as pandas counts them in its "Skipping line n" warnings: from the start
+    of the file, blank lines included, a quoted line break not starting a new line. Read only
+    when the parser skipped rows, to turn their lines into data rows.
+    """
+    blank: list[int] = []
+    line = 0
+    with path.open(encoding=encoding, errors=errors, newline="") as f:
+        try:
+            for line, fields in enumerate(csv.reader(f, delimiter=delimiter), start=1):
+                if line >= last:
+                    break
+                if line > header and len(fields) <= 1 and not "".join(fields).strip():
+                    blank.append(line)
+        except csv.Error as exc:  # a field over the csv module's size limit: count no further
+            log.info("%s: blank lines counted up to line %d only (%s)", path, line, exc)
+    return np.array(blank, dtype=np.int64)
 
 
 def _ragged(fields: int, expected: int) -> str:

@@ -15,13 +15,15 @@ import pandas as pd
 import pyproj
 
 from shequ.errors import InputError
+from shequ.geo.cells import cell_text
 from shequ.geo.column_names import accepted
 from shequ.geo.osm_file import OsmData
 from shequ.geo.points_file import PointLayer, describe_columns, no_usable_rows
 from shequ.profile import FacilityKind, Profile
 from shequ.rejects import Rejects
 
-FACILITY_COLUMNS = ["facility_id", "kind", "name", "source", "source_ref"]
+#: ``input_row`` is the 1-based data row of a facility read from a user file (missing for OSM)
+FACILITY_COLUMNS = ["facility_id", "kind", "name", "source", "source_ref", "input_row"]
 
 
 def matches_tags(tags: dict[str, str], alternatives: list[dict] | tuple[dict, ...]) -> bool:
@@ -72,6 +74,7 @@ def facilities_from_osm(
                         "source_ref": [
                             f"{t}/{i}" for t, i in zip(sub["osm_type"], sub["osm_id"], strict=True)
                         ],
+                        "input_row": pd.array([pd.NA] * len(sub), dtype="Int64"),
                     },
                     geometry=sub.geometry.to_crs(crs).representative_point().to_numpy(),
                     crs=crs,
@@ -91,16 +94,19 @@ def facilities_from_layer(
     """Facilities from a user file: ``--kind`` for the whole file, else a ``kind`` column
     (``类型``, ``类别`` … see :mod:`shequ.geo.column_names`).
 
-    A row of an unknown kind is rejected with the kind named; a file with no kind column and
-    no ``--kind``, or none of whose rows has a known kind, is an :class:`InputError`: the user
-    asked for these facilities, and an audit without them would look like a finding.
+    A row of an unknown kind, or with no kind (an empty or NULL cell), is rejected with the
+    reason and the facility's name; a file with no kind column and no ``--kind``, or none of
+    whose rows has a known kind, is an :class:`InputError`: the user asked for these
+    facilities, and an audit without them would look like a finding. Each facility keeps its
+    data row in ``input_row``.
     """
     frame = layer.frame
+    blank = np.zeros(len(frame), dtype=bool)
     if kind is not None:
         profile.kind(kind)  # raises for an unknown kind
         kinds = pd.Series([kind] * len(frame))
     elif "kind" in frame.columns:
-        kinds = frame["kind"].astype(str).str.strip()
+        kinds, blank = cell_text(frame["kind"])
     else:
         raise InputError(
             f"facility file has no kind column ({accepted('kind')}); pass --kind with one of: "
@@ -109,20 +115,25 @@ def facilities_from_layer(
             path=layer.source,
         )
     known = kinds.isin(list(profile.kinds)).to_numpy()
-    reasons = [f"unknown kind {kinds.iloc[i][:40]!r}" for i in np.flatnonzero(~known)]
+    reasons = [
+        "empty kind" if blank[i] else f"unknown kind {kinds.iloc[i][:40]!r}"
+        for i in np.flatnonzero(~known)
+    ]
     rows = frame["row"].to_numpy()
+    name = frame["name"] if "name" in frame.columns else pd.Series([None] * len(frame))
+    names = name.to_numpy()
     for i, reason in zip(np.flatnonzero(~known), reasons, strict=True):
-        rejects.add(layer.source, "facilities", int(rows[i]), None, reason)
+        rejects.add(layer.source, "facilities", int(rows[i]), names[i], reason)
     if not known.any():
         hint = "known kinds: " + ", ".join(profile.kinds)
         raise no_usable_rows(layer.source, reasons, layer.columns, hint)
-    name = frame["name"] if "name" in frame.columns else pd.Series([None] * len(frame))
     out = gpd.GeoDataFrame(
         {
             "kind": kinds.to_numpy()[known],
-            "name": name.to_numpy()[known],
+            "name": names[known],
             "source": layer.source,
             "source_ref": [f"row {r}" for r in rows[known]],
+            "input_row": pd.array(rows[known], dtype="Int64"),
         },
         geometry=frame.geometry.to_crs(crs).to_numpy()[known],
         crs=crs,

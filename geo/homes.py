@@ -19,6 +19,7 @@ import pyproj
 import shapely
 
 from shequ.errors import InputError
+from shequ.geo.cells import cell_text
 from shequ.geo.column_names import accepted
 from shequ.geo.osm_file import OsmData
 from shequ.geo.points_file import PointLayer, describe_columns, no_usable_rows
@@ -27,18 +28,17 @@ from shequ.rejects import Rejects
 
 DEMAND_COLUMNS = ("households", "population", "elderly", "children")
 
-#: The most a single home (one point of a homes file: a building, or at most one compound drawn
-#: as a point) can plausibly hold. An ASSUMPTION, not a standard: the largest residential
-#: buildings and compounds in Chinese cities hold a few thousand households, so a row above
-#: these is taken for a unit or column error (a sub-district's 街道 total in one row, people
-#: typed into the households column, 1e12) and rejected with the reason rather than letting one
-#: point outweigh a whole district. A file of very large compounds drawn as single points may
-#: need splitting into buildings. The limits are inclusive.
+#: The most a single home (one point of a homes file: a building, or a whole compound drawn as
+#: one point) can plausibly hold. An ASSUMPTION, not a standard: the largest compounds given as
+#: one point (天通苑-like ones in Beijing) exceed 10,000 households, so the bound is set a few
+#: times above them; a row above it is taken for a unit or column error (a district total in one
+#: row, 1e12) and rejected with the reason rather than letting one point outweigh a district.
+#: The limits are inclusive.
 PLAUSIBLE_PER_HOME: dict[str, float] = {
-    "households": 5_000,
-    "population": 15_000,  # ≈ 5,000 households × 2.62 persons (7th census), rounded up
-    "elderly": 15_000,  # no more than the population bound
-    "children": 15_000,
+    "households": 50_000,
+    "population": 150_000,  # ≈ 3 persons a household (2.62 in the 7th census), rounded up
+    "elderly": 150_000,  # no more than the population bound
+    "children": 150_000,
 }
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 
@@ -182,7 +182,8 @@ def homes_from_layer(
     GeoDataFrame of the usable rows (metric CRS). A row needs ``households`` or
     ``population`` (or a footprint to estimate from); a count that is not a number, not
     finite, negative or above :data:`PLAUSIBLE_PER_HOME`, an ``elderly``/``children`` count
-    above the row's population, an empty or repeated ``home_id`` rejects the row. A file with
+    above the row's population, an empty or repeated ``home_id`` rejects the row (a
+    ``home_id`` column with no value at all is ignored: homes are numbered 1..n). A file with
     neither column (and no footprints), or with no usable row, is an :class:`InputError`: an
     audit without its homes would report 0 % coverage as if it were a finding.
     """
@@ -259,9 +260,8 @@ def _counts(frame: pd.DataFrame, col: str, why: np.ndarray) -> np.ndarray:
     """A count column as floats, NaN where the cell is empty ("not given": estimated from the
     other columns); a value that is there but is not a finite number in
     0..:data:`PLAUSIBLE_PER_HOME` marks its row in ``why`` (the first problem of a row wins)."""
-    text = frame[col].astype(str).str.strip()
+    text, blank = cell_text(frame[col])
     num = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-    blank = text.isin(["", "None"]).to_numpy() | frame[col].isna().to_numpy()
     limit = PLAUSIBLE_PER_HOME[col]
     free = pd.isna(why) & ~blank
     problems = (
@@ -284,12 +284,14 @@ def _given_or(given: np.ndarray | None, default: np.ndarray) -> np.ndarray:
 
 
 def _ids(frame: pd.DataFrame, column: str, why: np.ndarray) -> np.ndarray:
-    """The id column (1..n when absent); an empty id, or a repeated one after its first row,
-    marks the row in ``why``."""
+    """The id column (1..n when absent, or when every cell is blank: the NULL field QGIS gives a
+    new layer); an empty id among given ones, or a repeated one after its first row, marks the
+    row in ``why``."""
     if column not in frame.columns:
         return np.arange(1, len(frame) + 1, dtype=np.int64)
-    ids = frame[column].astype(str).str.strip()
-    empty = ids.isin(["", "nan", "None"]).to_numpy()
+    ids, empty = cell_text(frame[column])
+    if empty.all():
+        return np.arange(1, len(frame) + 1, dtype=np.int64)
     repeat = ids.duplicated(keep="first").to_numpy() & ~empty
     for i in np.flatnonzero(empty & pd.isna(why)):
         why[i] = f"{column} is empty"

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from shequ.errors import InputError
+from shequ.geo.cells import cell_text
 from shequ.geo.points_file import PointLayer, describe_columns, no_usable_rows, read_points_file
 from shequ.rejects import Rejects
 
@@ -48,11 +49,16 @@ TIME_FORMATS = (
 
 @dataclass
 class Incidents:
-    frame: gpd.GeoDataFrame  # row, time (datetime64, NaT when no time column), type, geometry
+    """An incident file as read: ``frame`` holds ``row``, ``time`` (datetime64, NaT when there
+    is no time column), ``type`` and the WGS-84 point; ``crs_used`` is the coordinate system
+    the file was read in (see :attr:`shequ.geo.points_file.PointLayer.crs_used`)."""
+
+    frame: gpd.GeoDataFrame
     source: str
     time_column: str | None
     type_column: str | None
     time_format: str | None
+    crs_used: str = "wgs84"
 
 
 def _find(layer: PointLayer, wanted: str | None, canonical: str, what: str) -> str | None:
@@ -101,11 +107,12 @@ def read_incidents(
 ) -> Incidents:
     """Read an incident file; rows in = rows kept + rows in ``rejects``.
 
-    A time that cannot be read, lies in the future (after ``now`` + :data:`FUTURE_SLACK`;
-    ``now`` defaults to the clock) or before :data:`EARLIEST_DATE`, and an empty type reject
-    the row: a 2099 date would stretch the trend slices over decades. A file with no usable
-    row is an :class:`InputError` giving the most common reason. The time and type columns are
-    found by the headers of :data:`shequ.geo.column_names.ALIASES` (``报警时间``, ``案件类型`` …).
+    An empty (or NULL) time, a time that cannot be read, lies in the future (after ``now`` +
+    :data:`FUTURE_SLACK`; ``now`` defaults to the clock) or before :data:`EARLIEST_DATE`, and
+    an empty (or NULL) type reject the row: a 2099 date would stretch the trend slices over
+    decades. A file with no usable row is an :class:`InputError` giving the most common reason.
+    The time and type columns are found by the headers of
+    :data:`shequ.geo.column_names.ALIASES` (``报警时间``, ``案件类型`` …).
 
     Whether the coordinates are in the system they were read in is checked against a street
     network (:func:`shequ.geo.checks.point_checks`) by the caller, when there is one: with
@@ -127,8 +134,10 @@ def read_incidents(
     times = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
     fmt = None
     if t_col is not None:
-        text = frame[t_col].astype(str)
-        times, fmt = parse_times(text)
+        text, blank = cell_text(frame[t_col])
+        why[blank] = "empty time"
+        times, fmt = parse_times(text[~blank])  # the format that reads most of the given times
+        times = times.reindex(frame.index)
         if isinstance(times.dtype, pd.DatetimeTZDtype):  # one time zone: keep the wall time
             times = times.dt.tz_localize(None)
         elif not pd.api.types.is_datetime64_dtype(times):  # mixed time zones: in UTC
@@ -136,7 +145,7 @@ def read_incidents(
         latest = (pd.Timestamp.now() if now is None else now) + FUTURE_SLACK
         value = times.to_numpy()
         unread = np.isnat(value)
-        for i in np.flatnonzero(unread):
+        for i in np.flatnonzero(unread & ~blank):
             why[i] = f"cannot read time {text.iat[i][:40]!r} (format {fmt})"
         future = ~unread & (value > latest.to_datetime64())
         for i in np.flatnonzero(future):
@@ -146,8 +155,8 @@ def read_incidents(
             why[i] = f"date before {EARLIEST_DATE.date()} ({text.iat[i][:40]})"
     types = pd.Series(["incident"] * n, index=frame.index)
     if k_col is not None:
-        types = frame[k_col].astype(str).str.strip()
-        why[(types == "").to_numpy() & pd.isna(why)] = "empty type"
+        types, blank = cell_text(frame[k_col])
+        why[blank & pd.isna(why)] = "empty type"
     keep = pd.isna(why)
     rows = frame["row"].to_numpy()
     for i in np.flatnonzero(~keep):
@@ -163,4 +172,4 @@ def read_incidents(
         geometry=frame.geometry.to_numpy()[keep],
         crs=frame.crs,
     )
-    return Incidents(out, layer.source, t_col, k_col, fmt)
+    return Incidents(out, layer.source, t_col, k_col, fmt, layer.crs_used)

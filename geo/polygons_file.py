@@ -3,11 +3,11 @@
 Same coordinate rules as point files (:mod:`shequ.geo.points_file`): the file's own CRS, else
 ``--crs``; GCJ-02 and BD-09 polygons are converted vertex by vertex. Headers are matched through
 :mod:`shequ.geo.column_names` (``编码`` is ``code``, ``网格编号`` ``grid_id`` …) and renamed to
-the canonical names. Rows without a usable polygon (not a polygon, empty, NaN/infinite
-coordinates, not convertible) go to the rejects list with their reason; invalid rings are
-repaired with ``shapely.make_valid`` and the repair is counted. A file in metres read as
-degrees (a shapefile without its ``.prj``), or with no usable polygon, is one
-:class:`InputError` naming the file.
+the canonical names; a blank text cell (NULL, empty or only whitespace) is read as None. Rows
+without a usable polygon (not a polygon, empty, NaN/infinite coordinates, not convertible) go
+to the rejects list with their reason; invalid rings are repaired with ``shapely.make_valid``
+and the repair is counted. A file in metres read as degrees (a shapefile without its
+``.prj``), or with no usable polygon, is one :class:`InputError` naming the file.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
 
 from shequ.errors import InputError
+from shequ.geo.cells import cell_text
 from shequ.geo.column_names import LAYER_COLUMNS, canonical_names
 from shequ.geo.coords import normalise_crs_name, to_wgs84
 from shequ.geo.points_file import (
@@ -108,11 +110,23 @@ def read_polygon_file(
         rejects.add(str(path), layer, int(r), None, reason)
     if not ok.any():
         raise no_usable_rows(path, reasons, columns)
-    kept = attrs.loc[ok].reset_index(drop=True)
+    kept = _blank_text_as_none(attrs.loc[ok].reset_index(drop=True))
     kept["row"] = rows[ok]
     frame = gpd.GeoDataFrame(kept, geometry=list(moved), crs=metric)
     frame["geometry"] = frame.geometry.map(_polygonal_part)
     return frame, int(invalid.sum())
+
+
+def _blank_text_as_none(attrs: pd.DataFrame) -> pd.DataFrame:
+    """Text columns with every blank cell (NULL, empty or only whitespace) as None, so that a
+    reader's ``if code`` means "a code was given" (a NULL is NaN, and NaN is true)."""
+    for column in attrs.columns:
+        cells = attrs[column]
+        if pd.api.types.is_string_dtype(cells) or cells.dtype == object:
+            _, blank = cell_text(cells)
+            if blank.any():
+                attrs[column] = cells.astype(object).where(~blank, None)
+    return attrs
 
 
 def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:

@@ -454,6 +454,56 @@ def _hot_bytes(data: bytes) -> Callable[[Path], list[str]]:
     return build
 
 
+def _blank_lines(work: Path) -> list[str]:
+    lines = homes_frame(10).to_csv(index=False).splitlines()
+    text = "\n".join([*lines[:4], "", "   ", *lines[4:]]) + "\n\n\n"
+    path = work / "homes_blank.csv"
+    path.write_text(text, encoding="utf-8")
+    return access("--osm", beijing(), "--homes", str(path))
+
+
+def _generic_id_column(work: Path) -> list[str]:
+    frame = homes_frame(10)
+    frame.insert(0, "id", [7, 7, 8, 9, 10, 11, 12, 13, 14, 15])
+    return access("--osm", beijing(), "--homes", str(homes_csv(work, frame)))
+
+
+def _vector_nulls(kind: str) -> Callable[[Path], list[str]]:
+    """A GeoJSON as QGIS exports it: NULL cells in the text columns."""
+
+    def build(work: Path) -> list[str]:
+        lon, lat = points(10, seed=11)
+        frame = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
+        if kind == "homes":
+            frame["name"] = [None, "甲"] * 5
+            frame["home_id"] = [None] * 10
+            frame["households"] = [None, 30.0] * 5
+            path = work / "homes_nulls.geojson"
+            frame.to_file(path)
+            return access("--osm", beijing(), "--homes", str(path))
+        if kind == "facilities":
+            frame["name"] = [None, "诊所"] * 5
+            frame["kind"] = [None, "clinic"] * 5
+            path = work / "fac_nulls.geojson"
+            frame.to_file(path)
+            return access("--osm", beijing(), "--facilities", str(path), "--no-osm-facilities")
+        incidents = incidents_frame(300)
+        frame = gpd.GeoDataFrame(
+            incidents.drop(columns=["lon", "lat"]),
+            geometry=gpd.points_from_xy(incidents["lon"], incidents["lat"]),
+            crs=4326,
+        )
+        frame["time"] = frame["time"].astype(object)
+        frame["type"] = frame["type"].astype(object)
+        frame.loc[:9, "time"] = None
+        frame.loc[10:14, "type"] = None
+        path = work / "incidents_nulls.geojson"
+        frame.to_file(path)
+        return ["hotspots", "--no-map", "--incidents", str(path)]
+
+    return build
+
+
 H = Balance("homes.csv", "homes", 20)
 
 CORPUS: list[Case] = [
@@ -581,6 +631,41 @@ CORPUS: list[Case] = [
         ("homes.geojson", "cannot read"),
     ),
     Case("homes-wgs84-declared-gcj02", _wgs_declared_gcj, "ok", ("gcj02",), (H,)),
+    Case(
+        "homes-blank-lines",
+        _blank_lines,
+        "ok",
+        (),
+        (Balance("homes_blank.csv", "homes", 10, kept=10),),
+    ),
+    Case(
+        "homes-generic-id-column",
+        _generic_id_column,
+        "ok",
+        (),
+        (Balance("homes.csv", "homes", 10, kept=10),),
+    ),
+    Case(
+        "homes-geojson-nulls",
+        _vector_nulls("homes"),
+        "ok",
+        ("no households or population value",),
+        (Balance("homes_nulls.geojson", "homes", 10, kept=5),),
+    ),
+    Case(
+        "facilities-geojson-null-kind",
+        _vector_nulls("facilities"),
+        "ok",
+        ("empty kind",),
+        (Balance("fac_nulls.geojson", "facilities", 10, kept=5),),
+    ),
+    Case(
+        "hot-geojson-null-time-and-type",
+        _vector_nulls("incidents"),
+        "ok",
+        ("empty time", "empty type"),
+        (Balance("incidents_nulls.geojson", "cells", 300, kept=285),),
+    ),
     # --- access: facilities ---------------------------------------------------------------
     Case(
         "facilities-missing",
