@@ -9,8 +9,8 @@ the living-circle audit, so a grid's households are the audit's households.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,8 +28,8 @@ from shequ.geo.atoms import THROUGH_CLASSES, Atoms, atom_of_points, build_atoms,
 from shequ.geo.blocks import border_lines, secondary_lines, street_blocks, study_area
 from shequ.geo.checks import Warning_
 from shequ.geo.homes import building_footprints
-from shequ.geo.output_folder import output_folder
-from shequ.geo.outputs import plain_layer, write_csv, write_gpkg, write_text
+from shequ.geo.output_folder import write_outputs
+from shequ.geo.outputs import plain_layer
 from shequ.geo.polygons_file import read_polygon_file
 from shequ.i18n import Note
 from shequ.inputs import InputOptions, Progress, load_inputs, no_progress
@@ -432,25 +432,26 @@ def write_grid_outputs(
         "notes": result.notes,
         "warnings": [{"key": w.key, **w.params} for w in result.warnings],
     }
-    with output_folder(out, "grids") as staging:
-        paths = {"gpkg": write_gpkg(staging / "shequ.gpkg", layers)}
-        paths["grids"] = write_csv(staging / "grid_summary.csv", table)
-        paths["plan"] = write_csv(staging / "plan_summary.csv", result.summary)
-        paths["rejects"] = write_csv(staging / "rejects.csv", result.rejects)
-        text = json.dumps(run, ensure_ascii=False, indent=2)
-        paths["run"] = write_text(staging / "run.json", text)
-        if with_map:
-            from shequ.maps import build_grid_map, write_map
+    tables = {
+        "grids": ("grid_summary.csv", table),
+        "plan": ("plan_summary.csv", result.summary),
+        "rejects": ("rejects.csv", result.rejects),
+    }
+    page = partial(_write_map, result, lang) if with_map else None
+    return write_outputs(out, "grids", layers=layers, tables=tables, run=run, page=page)
 
-            fmap = build_grid_map(
-                result.grids,
-                atoms,
-                result.homes,
-                result.borders,
-                moves=result.moves,
-                target=result.target,
-                tolerance=result.tolerance,
-                lang=lang,
-            )
-            paths["map"] = write_map(fmap, staging / "map.html")
-    return {key: out / path.name for key, path in paths.items()}
+
+def _write_map(result: GridResult, lang: str, path: Path) -> Path:
+    from shequ.maps import build_grid_map, write_map
+
+    fmap = build_grid_map(
+        result.grids,
+        result.atoms.frame,
+        result.homes,
+        result.borders,
+        moves=result.moves,
+        target=result.target,
+        tolerance=result.tolerance,
+        lang=lang,
+    )
+    return write_map(fmap, path)

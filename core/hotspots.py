@@ -9,8 +9,8 @@ a hot spot is only hot relative to the cells around it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -52,8 +52,8 @@ from shequ.geo.h3cells import (
 )
 from shequ.geo.incidents import read_incidents
 from shequ.geo.osm_file import OsmData
-from shequ.geo.output_folder import output_folder
-from shequ.geo.outputs import plain_layer, write_csv, write_gpkg, write_text
+from shequ.geo.output_folder import write_outputs
+from shequ.geo.outputs import plain_layer
 from shequ.geo.polygons_file import read_polygon_file
 from shequ.i18n import Note
 from shequ.inputs import AreaInputs, InputOptions, Progress, attach, load_inputs, no_progress
@@ -503,17 +503,16 @@ def write_hotspot_outputs(
         "notes": result.notes,
         "warnings": [{"key": w.key, **w.params} for w in result.warnings],
     }
-    with output_folder(out, "hotspots") as staging:
-        paths = {"gpkg": write_gpkg(staging / "shequ.gpkg", layers)}
-        paths["summary"] = write_csv(staging / "summary.csv", result.summary)
-        paths["rejects"] = write_csv(staging / "rejects.csv", result.rejects)
-        text = json.dumps(run, ensure_ascii=False, indent=2)
-        paths["run"] = write_text(staging / "run.json", text)
-        if with_map:
-            from shequ.maps import build_hotspot_map, write_map
+    tables = {
+        "summary": ("summary.csv", result.summary),
+        "rejects": ("rejects.csv", result.rejects),
+    }
+    page = partial(_write_map, result, lang, three_colour) if with_map else None
+    return write_outputs(out, "hotspots", layers=layers, tables=tables, run=run, page=page)
 
-            fmap = build_hotspot_map(
-                result.cells, grids=result.grids, lang=lang, three_colour=three_colour
-            )
-            paths["map"] = write_map(fmap, staging / "map.html")
-    return {key: out / path.name for key, path in paths.items()}
+
+def _write_map(result: HotspotResult, lang: str, three_colour: bool, path: Path) -> Path:
+    from shequ.maps import build_hotspot_map, write_map
+
+    fmap = build_hotspot_map(result.cells, grids=result.grids, lang=lang, three_colour=three_colour)
+    return write_map(fmap, path)

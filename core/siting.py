@@ -9,8 +9,8 @@ areas and the network exactly as solved), ``site_summary.csv``, ``site_curve.csv
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -36,8 +36,8 @@ from shequ.geo.candidates import (
 from shequ.geo.checks import Warning_
 from shequ.geo.facilities import facilities_from_osm
 from shequ.geo.network import WalkNetwork
-from shequ.geo.output_folder import output_folder
-from shequ.geo.outputs import plain_layer, write_csv, write_gpkg, write_text
+from shequ.geo.output_folder import write_outputs
+from shequ.geo.outputs import plain_layer
 from shequ.geo.points_file import read_points_file
 from shequ.inputs import (
     AreaInputs,
@@ -564,19 +564,16 @@ def write_siting_outputs(
         "notes": result.notes,
         "warnings": [{"key": w.key, **w.params} for w in result.warnings],
     }
-    with output_folder(out, "site") as staging:
-        paths = {"gpkg": write_gpkg(staging / "shequ.gpkg", layers)}
-        paths["summary"] = write_csv(staging / "site_summary.csv", result.summary)
-        paths["curve"] = write_csv(staging / "site_curve.csv", result.curve)
-        paths["rejects"] = write_csv(staging / "rejects.csv", result.rejects)
-        text = json.dumps(run, ensure_ascii=False, indent=2)
-        paths["run"] = write_text(staging / "run.json", text)
-        if with_map:
-            paths["map"] = _write_map(result, staging, lang)
-    return {key: out / path.name for key, path in paths.items()}
+    tables = {
+        "summary": ("site_summary.csv", result.summary),
+        "curve": ("site_curve.csv", result.curve),
+        "rejects": ("rejects.csv", result.rejects),
+    }
+    page = partial(_write_map, result, lang) if with_map else None
+    return write_outputs(out, "site", layers=layers, tables=tables, run=run, page=page)
 
 
-def _write_map(result: SiteResult, out: Path, lang: str) -> Path:
+def _write_map(result: SiteResult, lang: str, path: Path) -> Path:
     from shequ.maps import build_siting_map, write_map
 
     homes = result.homes.rename(
@@ -602,4 +599,4 @@ def _write_map(result: SiteResult, out: Path, lang: str) -> Path:
         result.result.model,
         lang=lang,
     )
-    return write_map(fmap, out / "map.html")
+    return write_map(fmap, path)

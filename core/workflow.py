@@ -8,9 +8,9 @@ by :mod:`shequ.geo.osm_online`, into a local file.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,8 +22,8 @@ from shequ.analyses.audit import compound_rollup, home_columns, summary
 from shequ.analyses.isochrones import facility_isochrones, union_by_kind
 from shequ.geo.checks import Warning_
 from shequ.geo.network import WalkNetwork
-from shequ.geo.output_folder import output_folder
-from shequ.geo.outputs import plain_layer, write_csv, write_gpkg, write_text
+from shequ.geo.output_folder import write_outputs
+from shequ.geo.outputs import plain_layer
 from shequ.i18n import Note
 from shequ.inputs import (
     RASTER_COLUMNS,
@@ -202,27 +202,21 @@ def write_access_outputs(
         "notes": result.notes,
         "warnings": [{"key": w.key, **w.params} for w in result.warnings],
     }
-    with output_folder(out, "access") as staging:
-        paths = {"gpkg": write_gpkg(staging / "shequ.gpkg", layers)}
-        paths["summary"] = write_csv(staging / "summary.csv", result.summary)
-        paths["compounds"] = write_csv(staging / "compounds.csv", result.compound_summary)
-        paths["rejects"] = write_csv(staging / "rejects.csv", result.rejects)
-        text = json.dumps(run, ensure_ascii=False, indent=2)
-        paths["run"] = write_text(staging / "run.json", text)
-        if with_map:
-            from shequ.maps import build_access_map, write_map
+    tables = {
+        "summary": ("summary.csv", result.summary),
+        "compounds": ("compounds.csv", result.compound_summary),
+        "rejects": ("rejects.csv", result.rejects),
+    }
+    page = partial(_write_map, result, lang) if with_map else None
+    return write_outputs(out, "access", layers=layers, tables=tables, run=run, page=page)
 
-            kinds = [
-                {
-                    "id": a.kind.id,
-                    "zh": a.kind.zh,
-                    "en": a.kind.en,
-                    "threshold_min": a.kind.max_walk_min,
-                }
-                for a in result.access.values()
-            ]
-            fmap = build_access_map(
-                result.homes, result.facilities, result.isochrones, kinds, lang=lang
-            )
-            paths["map"] = write_map(fmap, staging / "map.html")
-    return {key: out / path.name for key, path in paths.items()}
+
+def _write_map(result: AccessResult, lang: str, path: Path) -> Path:
+    from shequ.maps import build_access_map, write_map
+
+    kinds = [
+        {"id": a.kind.id, "zh": a.kind.zh, "en": a.kind.en, "threshold_min": a.kind.max_walk_min}
+        for a in result.access.values()
+    ]
+    fmap = build_access_map(result.homes, result.facilities, result.isochrones, kinds, lang=lang)
+    return write_map(fmap, path)

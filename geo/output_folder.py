@@ -29,11 +29,14 @@ import secrets
 import shutil
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
+
 from shequ.errors import InputError
-from shequ.geo.outputs import OutputError, write_error, write_text
+from shequ.geo.outputs import OutputError, write_csv, write_error, write_gpkg, write_text
 
 try:
     import fcntl
@@ -118,6 +121,47 @@ def output_folder(out_dir: str | Path, command: str) -> Iterator[Path]:
             if relocated is None:
                 raise
             raise relocated from exc
+
+
+def write_outputs(
+    out_dir: str | Path,
+    command: str,
+    *,
+    layers: dict[str, gpd.GeoDataFrame],
+    tables: dict[str, tuple[str, pd.DataFrame]],
+    run: dict,
+    page: Callable[[Path], Path] | None = None,
+) -> dict[str, Path]:
+    """Write one command's outputs into ``out_dir``, whole or not at all: the one writer.
+
+    Parameters
+    ----------
+    out_dir, command
+        As for :func:`output_folder`.
+    layers
+        GeoPackage layers of ``shequ.gpkg`` (already plain: see ``outputs.plain_layer``).
+    tables
+        CSV files: key → (file name, table), written in UTF-8 with a BOM.
+    run
+        What ``run.json`` records (``command`` and ``files`` are added).
+    page
+        Writes the map to the path it is given and returns it (None: no map).
+
+    Returns
+    -------
+    dict
+        ``gpkg``, each table's key, ``run`` and ``map`` → the path in ``out_dir``.
+    """
+    out = Path(out_dir)
+    with output_folder(out, command) as staging:
+        paths = {"gpkg": write_gpkg(staging / "shequ.gpkg", layers)}
+        for key, (name, table) in tables.items():
+            paths[key] = write_csv(staging / name, table)
+        text = json.dumps(run, ensure_ascii=False, indent=2)
+        paths["run"] = write_text(staging / RUN_FILE, text)
+        if page is not None:
+            paths["map"] = page(staging / "map.html")
+    return {key: out / path.name for key, path in paths.items()}
 
 
 @contextlib.contextmanager

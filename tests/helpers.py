@@ -44,7 +44,18 @@ CHROME_FLAGS = [
 ]
 TILE_HOST = "https://tile.openstreetmap.org/"
 
-PROBE = """
+
+def probe(popups: bool = False) -> str:
+    """A script for the end of a page: every layer on, every tooltip (and popup) opened —
+    they set their text as HTML — then ``typeof window.__xss`` and the number opened are
+    written on a ``#shequ-probe`` element for the dumped DOM."""
+    popup = (
+        "if (layer.getPopup && layer.getPopup()) { layer.openPopup(); opened += 1; }"
+        if popups
+        else ""
+    )
+    return (
+        """
 <script>
 (function () {
   var opened = 0;
@@ -56,6 +67,7 @@ PROBE = """
     if (!/^map_/.test(key) || !(map instanceof L.Map)) { return; }
     map.eachLayer(function (layer) {
       if (layer.getTooltip && layer.getTooltip()) { layer.openTooltip(); opened += 1; }
+      POPUP
     });
   });
   setTimeout(function () {
@@ -68,6 +80,11 @@ PROBE = """
 })();
 </script>
 """
+    ).replace("POPUP", popup)
+
+
+PROBE = probe()
+OPEN_ALL_PROBE = probe(popups=True)
 
 
 def chromium() -> str:

@@ -45,7 +45,7 @@ from shequ.maps.style import (
     far_deviation,
 )
 from shequ.rejects import Rejects
-from tests.helpers import TILE_HOST, count, in_page, open_page
+from tests.helpers import OPEN_ALL_PROBE, TILE_HOST, count, in_page, open_page
 from tests.test_map import geojson_layers
 
 XSS_IMG = '<img src=x onerror="window.__xss=1">'
@@ -612,33 +612,6 @@ DRAW_PROBE = """
     if (step) { step(); setTimeout(run, 150); }
   }
   setTimeout(run, 300);
-})();
-</script>
-"""
-
-OPEN_ALL_PROBE = """
-<script>
-(function () {
-  /* Every layer on, every tooltip and popup opened (they set their text as HTML). */
-  var opened = 0;
-  document.querySelectorAll('.leaflet-control-layers-selector').forEach(function (box) {
-    if (!box.checked) { box.click(); }
-  });
-  Object.keys(window).forEach(function (key) {
-    var map = window[key];
-    if (!/^map_/.test(key) || !(map instanceof L.Map)) { return; }
-    map.eachLayer(function (layer) {
-      if (layer.getTooltip && layer.getTooltip()) { layer.openTooltip(); opened += 1; }
-      if (layer.getPopup && layer.getPopup()) { layer.openPopup(); opened += 1; }
-    });
-  });
-  setTimeout(function () {
-    var out = document.createElement('div');
-    out.id = 'shequ-probe';
-    out.setAttribute('data-xss', typeof window.__xss);
-    out.setAttribute('data-opened', String(opened));
-    document.body.appendChild(out);
-  }, 1000);
 })();
 </script>
 """
