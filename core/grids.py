@@ -107,8 +107,6 @@ def _communities(opts: GridOptions, area, rejects) -> tuple[gpd.GeoDataFrame | N
     frame, repaired = read_polygon_file(
         opts.communities, opts.crs, area.crs, rejects, layer="communities"
     )
-    if frame.empty:
-        raise InputError("no usable community polygons (see rejects)", path=opts.communities)
     frame["community_id"] = np.arange(len(frame), dtype=np.int64)
     codes = {}
     if "code" in frame.columns:
@@ -155,8 +153,6 @@ def _gated_compounds(
         frame, repaired = read_polygon_file(
             opts.compounds, opts.crs, area.crs, area.rejects, layer="compounds"
         )
-        if frame.empty:
-            raise InputError("no usable compound polygons (see rejects)", path=opts.compounds)
         if repaired:
             area.notes.append(Note("n.compounds_repaired", n=repaired))
         frame["compound_id"] = np.arange(len(frame), dtype=np.int64)
@@ -271,8 +267,6 @@ def _redraw(opts: GridOptions, area, atoms: Atoms, settings: dict, notes: list[s
     frame, repaired = read_polygon_file(
         opts.existing, opts.crs, area.crs, area.rejects, layer="existing_grids"
     )
-    if frame.empty:
-        raise InputError("no usable grid polygons (see rejects)", path=opts.existing)
     if "grid_id" in frame.columns and pd.api.types.is_integer_dtype(frame["grid_id"]):
         if frame["grid_id"].duplicated().any():
             raise InputError("duplicate grid_id values in the existing grids", path=opts.existing)

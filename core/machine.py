@@ -20,7 +20,11 @@ USABLE_SHARE = 0.5
 
 
 def available_memory_bytes() -> int:
-    """Memory free for new work: ``MemAvailable`` on Linux, else free physical pages."""
+    """Memory free for new work: ``MemAvailable`` on Linux, else free physical pages.
+
+    ``psutil.virtual_memory().available`` says the same on every platform; for these few lines
+    it is not worth a compiled dependency.
+    """
     meminfo = Path("/proc/meminfo")
     if meminfo.exists():
         for line in meminfo.read_text(encoding="ascii", errors="ignore").splitlines():
