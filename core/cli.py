@@ -1,4 +1,4 @@
-"""The ``shequ`` command: ``shequ demo``, ``shequ access`` and ``shequ site``.
+"""The ``shequ`` command: ``demo``, ``access``, ``site``, ``grids`` and ``hotspots``.
 
 argparse from the standard library: no extra dependency, and subcommands map one-to-one onto the
 Python API in :mod:`shequ.workflow`. Bad input ends as one line on stderr and exit status 2.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 import signal
 import sys
 import threading
@@ -16,26 +17,22 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import numpy as np
 from tqdm import tqdm
 
 from shequ import __version__
 from shequ.errors import InputError
-from shequ.grids import GridOptions, compute_grids, write_grid_outputs
-from shequ.hotspots import HotspotOptions, compute_hotspots, write_hotspot_outputs
 from shequ.i18n import default_lang, render_note, t
-from shequ.siting import SiteOptions, SiteResult, compute_siting, write_siting_outputs
-from shequ.workflow import (
-    RASTER_COLUMNS,
-    AccessOptions,
-    AccessResult,
-    compute_access,
-    write_access_outputs,
-)
+
+if TYPE_CHECKING:
+    from shequ.siting import SiteResult
+    from shequ.workflow import AccessOptions, AccessResult
 
 EXIT_INPUT = 2
+# The demand columns a population raster may replace (shequ.inputs.RASTER_COLUMNS; written out
+# here so that parsing the options imports none of the jobs: tests check the two agree).
+RASTER_COLUMNS = ("population", "elderly", "children")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -78,7 +75,7 @@ def _number(
         except ValueError:
             noun = "a whole number" if kind is int else "a number"
             raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
-        if not np.isfinite(value):
+        if not math.isfinite(value):
             raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
         if least is not None and (value <= least if strict else value < least):
             sign = ">" if strict else "≥"
@@ -197,17 +194,23 @@ def _report(result: AccessResult, out: Path, lang: str) -> None:
 
 
 def _run_access(opts: AccessOptions, out: Path, lang: str, quiet: bool, with_map: bool) -> None:
+    from shequ.workflow import compute_access, write_access_outputs
+
     result = compute_access(opts, _progress_factory(lang, quiet))
     write_access_outputs(result, out, lang=lang, with_map=with_map)
     _report(result, out, lang)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
+    from shequ.workflow import AccessOptions
+
     opts = AccessOptions(osm=demo_osm_path(), bands=[5.0, 10.0, 15.0] if args.bands else None)
     _run_access(opts, Path(args.out), args.lang, args.quiet, not args.no_map)
 
 
 def cmd_access(args: argparse.Namespace) -> None:
+    from shequ.workflow import AccessOptions
+
     if args.kind and not args.facilities:
         raise InputError("--kind names the kind of a --facilities file; give --facilities F too")
     opts = AccessOptions(
@@ -257,7 +260,7 @@ def _site_report(result: SiteResult, out: Path, lang: str) -> None:
             before=row["covered_share_before"] if row["demand_total"] else 0.0,
             after=row["covered_share_after"] if row["demand_total"] else 0.0,
             status=row["status"],
-            gap=row["gap"] if np.isfinite(row["gap"]) else 0.0,
+            gap=row["gap"] if math.isfinite(row["gap"]) else 0.0,
             seconds=row["solve_s"],
         )
     )
@@ -267,6 +270,8 @@ def _site_report(result: SiteResult, out: Path, lang: str) -> None:
 
 
 def cmd_site(args: argparse.Namespace) -> None:
+    from shequ.siting import SiteOptions, compute_siting, write_siting_outputs
+
     opts = SiteOptions(
         **_area_options(args, args.kind),
         kind=args.kind,
@@ -292,6 +297,8 @@ def cmd_site(args: argparse.Namespace) -> None:
 
 
 def cmd_grids(args: argparse.Namespace) -> None:
+    from shequ.grids import GridOptions, compute_grids, write_grid_outputs
+
     opts = GridOptions(
         **_area_options(args, None),
         communities=Path(args.communities) if args.communities else None,
@@ -353,6 +360,8 @@ def _grids_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def cmd_hotspots(args: argparse.Namespace) -> None:
+    from shequ.hotspots import HotspotOptions, compute_hotspots, write_hotspot_outputs
+
     opts = HotspotOptions(
         incidents=Path(args.incidents),
         osm=Path(args.osm) if args.osm else None,
