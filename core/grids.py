@@ -9,7 +9,7 @@ the living-circle audit, so a grid's households are the audit's households.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -190,9 +190,7 @@ def _overlap_m2(geoms: np.ndarray) -> float:
 
 def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridResult:
     """Delineate a new grid plan in memory."""
-    opts.osm_facilities = False
-    opts.kinds = opts.kinds or None
-    area = load_inputs(opts, progress)
+    area = load_inputs(replace(opts, osm_facilities=False), progress)  # caller's opts untouched
     settings = _grid_settings(area.profile, opts)
     target, tol = settings["target"], settings["tolerance"]
     homes = area.homes.reset_index(drop=True)

@@ -9,7 +9,7 @@ areas and the network exactly as solved), ``site_summary.csv``, ``site_curve.csv
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -146,8 +146,7 @@ def _check_options(opts: SiteOptions) -> str:
 def compute_siting(opts: SiteOptions, progress: Progress = no_progress) -> SiteResult:
     """Run the siting job in memory."""
     model_name = _check_options(opts)
-    opts.kinds = [opts.kind]
-    area = load_inputs(opts, progress)
+    area = load_inputs(replace(opts, kinds=[opts.kind]), progress)  # caller's opts untouched
     profile = area.profile
     kind = profile.kind(opts.kind)
     spec = siting_spec(profile, kind.id)
