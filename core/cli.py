@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import logging
 import math
+import re
 import signal
 import sys
 import threading
@@ -47,7 +48,8 @@ class _Parser(argparse.ArgumentParser):
         self.lang = lang
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_INPUT, t("error", self.lang, msg=f"{self.prog}: {message}") + "\n")
+        text = _argparse_message(message, self.lang)
+        self.exit(EXIT_INPUT, t("error", self.lang, msg=f"{self.prog}: {text}") + "\n")
 
 
 def _lang_in(argv: list[str]) -> str:
@@ -65,55 +67,85 @@ def _lang_in(argv: list[str]) -> str:
 
 
 def _number(
-    kind: type, least: float | None = None, below: float | None = None, *, strict: bool = True
+    kind: type,
+    lang: str,
+    least: float | None = None,
+    below: float | None = None,
+    *,
+    strict: bool = True,
 ) -> Callable[[str], float]:
-    """An argparse ``type=``: a finite ``kind`` (int or float) in range, checked while parsing."""
+    """An argparse ``type=``: a finite ``kind`` (int or float) in range, checked while parsing;
+    its message in ``lang``."""
 
     def parse(text: str) -> float:
         try:
             value = kind(text)
         except ValueError:
-            noun = "a whole number" if kind is int else "a number"
-            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+            key = "opt.whole" if kind is int else "opt.number"
+            raise argparse.ArgumentTypeError(t(key, lang, text=text)) from None
         if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+            raise argparse.ArgumentTypeError(t("opt.finite", lang, text=text))
         if least is not None and (value <= least if strict else value < least):
-            sign = ">" if strict else "≥"
-            raise argparse.ArgumentTypeError(f"must be {sign} {least:g}, got {text}")
+            key = "opt.above" if strict else "opt.at_least"
+            raise argparse.ArgumentTypeError(t(key, lang, least=f"{least:g}", text=text))
         if below is not None and value >= below:
-            raise argparse.ArgumentTypeError(f"must be below {below:g}, got {text}")
+            raise argparse.ArgumentTypeError(t("opt.below", lang, below=f"{below:g}", text=text))
         return value
 
     return parse
 
 
-POSITIVE = _number(float, 0)
-COUNT = _number(int, 1, strict=False)
-NONNEGATIVE_INT = _number(int, 0, strict=False)
-
-
-def _h3_resolution(text: str) -> int:
+def _h3_resolution(lang: str) -> Callable[[str], int]:
     """``--res``: an H3 resolution, 0 (continents) to 15 (about 1 m²)."""
-    try:
-        res = int(text)
-    except ValueError:
-        res = -1
-    if not 0 <= res <= 15:
-        raise argparse.ArgumentTypeError(
-            f"H3 resolution must be a whole number from 0 to 15, got {text}"
-        )
-    return res
+
+    def parse(text: str) -> int:
+        try:
+            res = int(text)
+        except ValueError:
+            res = -1
+        if not 0 <= res <= 15:
+            raise argparse.ArgumentTypeError(t("opt.h3_res", lang, text=text))
+        return res
+
+    return parse
 
 
-def _crs_name(text: str) -> str:
+def _crs_name(lang: str) -> Callable[[str], str]:
     """``--crs``: checked while parsing, whether or not a user file will need it."""
-    from shequ.geo.coords import normalise_crs_name
 
-    try:
-        normalise_crs_name(text)
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(exc.message) from None
-    return text
+    def parse(text: str) -> str:
+        from shequ.geo.coords import normalise_crs_name
+
+        try:
+            normalise_crs_name(text)
+        except InputError:
+            raise argparse.ArgumentTypeError(t("opt.crs", lang, text=text)) from None
+        return text
+
+    return parse
+
+
+# argparse's own messages (English, from gettext), in the user's language: (pattern, key).
+_ARGPARSE_MESSAGES = (
+    (
+        r"argument (?P<name>\S+): invalid choice: (?P<text>.*) \(choose from (?P<choices>.*)\)",
+        "opt.choice",
+    ),
+    (r"argument (?P<name>\S+): not allowed with argument (?P<other>\S+)", "opt.not_with"),
+    (r"argument (?P<name>\S+): expected one argument", "opt.needs_value"),
+    (r"argument (?P<name>\S+): (?P<detail>.*)", "opt.argument"),
+    (r"the following arguments are required: (?P<names>.*)", "opt.required"),
+    (r"one of the arguments (?P<names>.*) is required", "opt.one_of"),
+    (r"unrecognized arguments: (?P<names>.*)", "opt.unrecognized"),
+)
+
+
+def _argparse_message(message: str, lang: str) -> str:
+    for pattern, key in _ARGPARSE_MESSAGES:
+        found = re.fullmatch(pattern, message)
+        if found:
+            return t(key, lang, **found.groupdict())
+    return message
 
 
 def demo_osm_path() -> Path:
@@ -144,18 +176,26 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
     return w, s, e, n
 
 
-def _progress_factory(lang: str, quiet: bool) -> Callable[[str, int], Callable[[int], None]]:
-    bars: list[tqdm] = []
+class _Progress:
+    """The terminal's progress bars: one bar per step (a job calls it with the step's key and
+    total). Closed by ``main`` before anything else is printed, so an error line never lands
+    on the same line as a half-drawn bar."""
 
-    def start(key: str, total: int) -> Callable[[int], None]:
-        for bar in bars:
-            bar.close()
-        bars.clear()
-        bar = tqdm(total=total, desc=t(key, lang), disable=quiet, leave=False, file=sys.stderr)
-        bars.append(bar)
-        return bar.update
+    def __init__(self, lang: str, quiet: bool) -> None:
+        self.lang, self.quiet = lang, quiet
+        self.bar: tqdm | None = None
 
-    return start
+    def __call__(self, key: str, total: int) -> Callable[[int], None]:
+        self.close()
+        self.bar = tqdm(
+            total=total, desc=t(key, self.lang), disable=self.quiet, leave=False, file=sys.stderr
+        )
+        return self.bar.update
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def _print_notes(notes: list[str], warnings: list, lang: str) -> None:
@@ -193,19 +233,20 @@ def _report(result: AccessResult, out: Path, lang: str) -> None:
     print(t("done", lang, out=out))
 
 
-def _run_access(opts: AccessOptions, out: Path, lang: str, quiet: bool, with_map: bool) -> None:
+def _run_access(opts: AccessOptions, args: argparse.Namespace) -> None:
     from shequ.workflow import compute_access, write_access_outputs
 
-    result = compute_access(opts, _progress_factory(lang, quiet))
-    write_access_outputs(result, out, lang=lang, with_map=with_map)
-    _report(result, out, lang)
+    result = compute_access(opts, args.progress)
+    out = Path(args.out)
+    write_access_outputs(result, out, lang=args.lang, with_map=not args.no_map)
+    _report(result, out, args.lang)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
     from shequ.workflow import AccessOptions
 
     opts = AccessOptions(osm=demo_osm_path(), bands=[5.0, 10.0, 15.0] if args.bands else None)
-    _run_access(opts, Path(args.out), args.lang, args.quiet, not args.no_map)
+    _run_access(opts, args)
 
 
 def cmd_access(args: argparse.Namespace) -> None:
@@ -219,7 +260,7 @@ def cmd_access(args: argparse.Namespace) -> None:
         bands=_bands(args.bands),
         isochrones=not args.no_isochrones,
     )
-    _run_access(opts, Path(args.out), args.lang, args.quiet, not args.no_map)
+    _run_access(opts, args)
 
 
 def _area_options(args: argparse.Namespace, kind: str | None) -> dict:
@@ -290,7 +331,7 @@ def cmd_site(args: argparse.Namespace) -> None:
         mip_gap=args.gap,
         heuristic=args.heuristic,
     )
-    result = compute_siting(opts, _progress_factory(args.lang, args.quiet))
+    result = compute_siting(opts, args.progress)
     out = Path(args.out)
     write_siting_outputs(result, out, lang=args.lang, with_map=not args.no_map)
     _site_report(result, out, args.lang)
@@ -311,7 +352,7 @@ def cmd_grids(args: argparse.Namespace) -> None:
         random_state=args.seed,
         time_limit_s=args.time_limit,
     )
-    result = compute_grids(opts, _progress_factory(args.lang, args.quiet))
+    result = compute_grids(opts, args.progress)
     out = Path(args.out)
     write_grid_outputs(result, out, lang=args.lang, with_map=not args.no_map)
     _print_notes(result.notes, result.warnings, args.lang)
@@ -346,15 +387,24 @@ def _grids_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     grids.add_argument("--existing", help="existing grid polygons: redraw with fewest moves")
     grids.add_argument("--edits", help="GeoJSON of edits exported from the grid map")
     grids.add_argument(
-        "--households-per-grid", type=POSITIVE, help="target households per grid (profile: 300)"
+        "--households-per-grid",
+        type=_number(float, grids.lang, 0),
+        help="target households per grid (profile: 300)",
     )
     grids.add_argument(
-        "--tolerance", type=_number(float, 0, 1), help="allowed deviation (profile: 0.15)"
+        "--tolerance",
+        type=_number(float, grids.lang, 0, 1),
+        help="allowed deviation (profile: 0.15)",
     )
     grids.add_argument(
-        "--seed", type=NONNEGATIVE_INT, default=0, help="random seed (results repeat)"
+        "--seed",
+        type=_number(int, grids.lang, 0, strict=False),
+        default=0,
+        help="random seed (results repeat)",
     )
-    grids.add_argument("--time-limit", type=POSITIVE, default=60.0, help="search seconds")
+    grids.add_argument(
+        "--time-limit", type=_number(float, grids.lang, 0), default=60.0, help="search seconds"
+    )
     grids.set_defaults(func=cmd_grids)
     return grids
 
@@ -376,7 +426,7 @@ def cmd_hotspots(args: argparse.Namespace) -> None:
         three_colour=args.three_colour,
         seed=args.seed,
     )
-    result = compute_hotspots(opts, _progress_factory(args.lang, args.quiet))
+    result = compute_hotspots(opts, args.progress)
     out = Path(args.out)
     write_hotspot_outputs(
         result, out, lang=args.lang, three_colour=args.three_colour, with_map=not args.no_map
@@ -404,16 +454,23 @@ def _hotspots_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
     hot.add_argument("--grids", help="grid polygons for the per-grid roll-up")
     hot.add_argument("--profile", help="YAML profile merged onto the default")
     hot.add_argument(
-        "--crs", type=_crs_name, help="CRS of the incident file: wgs84, gcj02, bd09, EPSG:n"
+        "--crs",
+        type=_crs_name(hot.lang),
+        help="CRS of the incident file: wgs84, gcj02, bd09, EPSG:n",
     )
-    hot.add_argument("--res", type=_h3_resolution, help="H3 resolution 0-15 (default: automatic)")
+    hot.add_argument(
+        "--res", type=_h3_resolution(hot.lang), help="H3 resolution 0-15 (default: automatic)"
+    )
     hot.add_argument("--time-col", help="time column (default: found by name)")
     hot.add_argument("--type-col", help="type column (default: found by name)")
     hot.add_argument("--types", help="comma-separated incident types to keep")
     hot.add_argument("--no-trends", action="store_true", help="skip space-time trends")
     hot.add_argument("--three-colour", action="store_true", help="red/yellow/blue levels")
     hot.add_argument(
-        "--seed", type=NONNEGATIVE_INT, default=0, help="permutation seed (results repeat)"
+        "--seed",
+        type=_number(int, hot.lang, 0, strict=False),
+        default=0,
+        help="permutation seed (results repeat)",
     )
     hot.set_defaults(func=cmd_hotspots)
     return hot
@@ -428,7 +485,7 @@ def _area_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", help="YAML profile merged onto the default")
     p.add_argument(
         "--crs",
-        type=_crs_name,
+        type=_crs_name(p.lang),
         help="CRS of user files without one: wgs84, cgcs2000, gcj02, bd09, EPSG:n",
     )
     p.add_argument(
@@ -459,9 +516,17 @@ def _site_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     site.add_argument("--kind", required=True, help="facility kind, e.g. canteen, childcare")
     _area_flags(site)
     goal = site.add_mutually_exclusive_group(required=True)
-    goal.add_argument("--p", type=COUNT, help="number of new sites (maximal cover or p-median)")
+    goal.add_argument(
+        "--p",
+        type=_number(int, site.lang, 1, strict=False),
+        help="number of new sites (maximal cover or p-median)",
+    )
     goal.add_argument("--cover-all", action="store_true", help="fewest sites covering all homes")
-    goal.add_argument("--budget", type=POSITIVE, help="total cost of new sites (candidate 'cost')")
+    goal.add_argument(
+        "--budget",
+        type=_number(float, site.lang, 0),
+        help="total cost of new sites (candidate 'cost')",
+    )
     site.add_argument(
         "--model", choices=("mclp", "pmedian"), default="mclp", help="model used with --p"
     )
@@ -475,15 +540,30 @@ def _site_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--street-candidates", action="store_true", help="add a candidate every --spacing m"
     )
     site.add_argument(
-        "--spacing", type=_number(float, 1, strict=False), help="street candidate spacing in metres"
+        "--spacing",
+        type=_number(float, site.lang, 1, strict=False),
+        help="street candidate spacing in metres",
     )
     site.add_argument("--capacitated", action="store_true", help="respect site capacities")
-    site.add_argument("--max-walk", type=POSITIVE, help="p-median: every home within this many min")
-    site.add_argument("--curve", type=NONNEGATIVE_INT, help="coverage curve up to p = N (0: none)")
-    site.add_argument("--time-limit", type=POSITIVE, default=600.0, help="solver seconds per solve")
+    site.add_argument(
+        "--max-walk",
+        type=_number(float, site.lang, 0),
+        help="p-median: every home within this many min",
+    )
+    site.add_argument(
+        "--curve",
+        type=_number(int, site.lang, 0, strict=False),
+        help="coverage curve up to p = N (0: none)",
+    )
+    site.add_argument(
+        "--time-limit",
+        type=_number(float, site.lang, 0),
+        default=600.0,
+        help="solver seconds per solve",
+    )
     site.add_argument(
         "--gap",
-        type=_number(float, 0, 1, strict=False),
+        type=_number(float, site.lang, 0, 1, strict=False),
         default=0.0,
         help="stop at this relative MIP gap",
     )
@@ -572,10 +652,14 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    args.progress = _Progress(args.lang, args.quiet)
     try:
         # the folder is locked and checked before the work, not after minutes of it
         with _sigterm_exits(), reserve_output_folder(args.out):
-            args.func(args)
+            try:
+                args.func(args)
+            finally:
+                args.progress.close()
     except InputError as exc:
         print(t("error", args.lang, msg=exc.one_line()), file=sys.stderr)
         return EXIT_INPUT

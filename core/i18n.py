@@ -52,6 +52,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "done": ("Done: outputs in {out}", "完成：结果已写入 {out}"),
     "error": ("error: {msg}", "错误：{msg}"),
+    "opt.number": ("expected a number, got '{text}'", "应为数字，实际为“{text}”"),
+    "opt.whole": ("expected a whole number, got '{text}'", "应为整数，实际为“{text}”"),
+    "opt.finite": ("expected a finite number, got '{text}'", "应为有限数值，实际为“{text}”"),
+    "opt.above": ("must be > {least}, got {text}", "必须大于 {least}，实际为 {text}"),
+    "opt.at_least": ("must be ≥ {least}, got {text}", "必须不小于 {least}，实际为 {text}"),
+    "opt.below": ("must be below {below}, got {text}", "必须小于 {below}，实际为 {text}"),
+    "opt.h3_res": (
+        "H3 resolution must be a whole number from 0 to 15, got {text}",
+        "H3 分辨率必须是 0 到 15 之间的整数，实际为 {text}",
+    ),
+    "opt.crs": (
+        "unknown coordinate system '{text}'; accepted: wgs84, cgcs2000, gcj02 (amap), "
+        "bd09 (baidu) or EPSG:<code>",
+        "未知坐标系“{text}”；可用：wgs84、cgcs2000、gcj02（高德）、bd09（百度）或 EPSG:<代码>",
+    ),
+    "opt.argument": ("argument {name}: {detail}", "参数 {name}：{detail}"),
+    "opt.choice": (
+        "argument {name}: invalid choice: {text} (choose from {choices})",
+        "参数 {name}：无效取值 {text}（可选：{choices}）",
+    ),
+    "opt.not_with": (
+        "argument {name}: not allowed with argument {other}",
+        "参数 {name}：不能与参数 {other} 同时使用",
+    ),
+    "opt.needs_value": ("argument {name}: expected one value", "参数 {name}：需要一个取值"),
+    "opt.required": (
+        "the following arguments are required: {names}",
+        "缺少必需参数：{names}",
+    ),
+    "opt.one_of": ("one of the arguments {names} is required", "需要以下参数之一：{names}"),
+    "opt.unrecognized": ("unrecognized arguments: {names}", "无法识别的参数：{names}"),
     "interrupted": (
         "interrupted: nothing was written to {out} (the previous outputs, if any, are intact)",
         "已中断：未写入 {out}（原有结果如有，保持不变）",
