@@ -30,7 +30,7 @@ from shequ.geo.homes import (
 from shequ.geo.network import WalkNetwork, build_walk_network
 from shequ.geo.osm_file import OsmData, read_osm
 from shequ.geo.outputs import plain_layer
-from shequ.geo.points_file import read_points_file
+from shequ.geo.points_file import PointLayer, read_points_file
 from shequ.geo.population_raster import distribute
 from shequ.geo.snapping import attach_points
 from shequ.i18n import Note
@@ -110,7 +110,7 @@ def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInp
     compounds = compounds_from_osm(osm, crs)
     if opts.homes is not None:
         layer = read_points_file(opts.homes, opts.crs, rejects, layer="homes")
-        warnings += layer_checks(layer.source, layer.frame, net)
+        warnings += layer_checks(layer, net)
         homes = homes_from_layer(layer, crs, profile, rejects)
         del layer  # its WGS-84 points: ~180 bytes a home, not needed past here
         homes = _assign_compounds(homes, compounds)
@@ -123,7 +123,7 @@ def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInp
     for path, kind in opts.facilities:
         layer = read_points_file(path, opts.crs, rejects, layer="facilities")
         parts.append(facilities_from_layer(layer, crs, profile, rejects, kind=kind))
-        warnings += layer_checks(layer.source, layer.frame, net)
+        warnings += layer_checks(layer, net)
     facilities = _keep_kinds(combine_facilities(parts, crs), kinds, rejects)
     step(1)
     return AreaInputs(
@@ -190,12 +190,12 @@ def _apply_rasters(
     return homes
 
 
-def layer_checks(name: str, frame: gpd.GeoDataFrame, net: WalkNetwork) -> list[Warning_]:
-    """Warnings for a user layer (``PointLayer.frame``) that lies outside the area or looks
-    read in the wrong one of WGS-84/GCJ-02/BD-09, given the system it was read in (the
-    reader's ``crs_used``, carried in ``frame.attrs``)."""
-    lon, lat = shapely.get_x(frame.geometry.values), shapely.get_y(frame.geometry.values)
-    return point_checks(name, lon, lat, net, frame.attrs["crs_used"])
+def layer_checks(layer: PointLayer, net: WalkNetwork) -> list[Warning_]:
+    """Warnings for a user layer that lies outside the area or looks read in the wrong one of
+    WGS-84/GCJ-02/BD-09, given the system it was read in (``layer.crs_used``)."""
+    geoms = layer.frame.geometry.values
+    lon, lat = shapely.get_x(geoms), shapely.get_y(geoms)
+    return point_checks(layer.source, lon, lat, net, layer.crs_used)
 
 
 def _assign_compounds(homes: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

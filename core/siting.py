@@ -240,7 +240,7 @@ def _candidates(opts: SiteOptions, area: AreaInputs, spec: SitingSpec) -> gpd.Ge
         part = candidates_from_layer(layer, area.crs, area.rejects)
         if part.empty:
             raise InputError("the candidate file has no usable rows (see rejects)", path=path)
-        area.warnings.extend(layer_checks(layer.source, layer.frame, area.network))
+        area.warnings.extend(layer_checks(layer, area.network))
         parts.append(part)
     if opts.osm_candidates:
         parts.append(candidates_from_osm(area.osm, area.crs, list(spec.osm_candidates)))

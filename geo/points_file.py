@@ -86,9 +86,9 @@ class PointLayer:
     ``frame`` holds the columns the layer's reader uses under their canonical names (see
     :data:`shequ.geo.column_names.LAYER_COLUMNS`), plus ``row`` and the geometry (EPSG:4326);
     ``crs_used`` is the system the file was read in (``wgs84``, ``cgcs2000``, ``gcj02``,
-    ``bd09`` or ``EPSG:n``), also in ``frame.attrs["crs_used"]`` so that the frame alone can be
-    checked against the streets (:func:`shequ.geo.checks.point_checks`); ``columns`` is the
-    file's own header, ``renamed`` maps a file header to its canonical name.
+    ``bd09`` or ``EPSG:n``: :func:`shequ.geo.checks.point_checks` tests the other systems
+    against the streets); ``columns`` is the file's own header, ``renamed`` maps a file
+    header to its canonical name.
     """
 
     frame: gpd.GeoDataFrame
@@ -355,7 +355,6 @@ def read_points_file(
     frame = gpd.GeoDataFrame(
         kept, geometry=shapely.points(lon[ok], lat[ok]), crs="EPSG:4326", copy=False
     )
-    frame.attrs["crs_used"] = crs_used
     geometry = table.geometry
     if geometry is not None and table.file_crs is not None and crs_used not in ("gcj02", "bd09"):
         footprints = gpd.GeoSeries(geometry.to_numpy()[ok], crs=geometry.crs).to_crs("EPSG:4326")
