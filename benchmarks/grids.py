@@ -90,8 +90,8 @@ from shequ.geo.atoms import Atoms, build_atoms
 from shequ.geo.blocks import border_lines, street_blocks, study_area
 from shequ.geo.coords import metric_crs
 from shequ.geo.osm_file import read_osm
-from shequ.grids import GridOptions, _grid_settings, compute_grids, grid_atoms
-from shequ.inputs import load_inputs
+from shequ.jobs.grids import GridOptions, _grid_settings, compute_grids, grid_atoms
+from shequ.jobs.inputs import load_inputs
 from shequ.profile import load_profile
 
 NANJING_OSM = Path("data/osm/nanjing_xinjiekou_small.osm")

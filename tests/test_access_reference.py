@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from shequ.workflow import AccessOptions, compute_access, write_access_outputs
+from shequ.jobs.access import AccessOptions, compute_access, write_access_outputs
 from tests.conftest import OSM_EXTRACTS, shared_file
 
 SOURCE = "__source__"

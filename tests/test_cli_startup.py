@@ -10,9 +10,17 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from shequ import cli, inputs
+from shequ import cli
+from shequ.jobs import inputs
 
-HEAVY = ("shequ.workflow", "shequ.siting", "shequ.grids", "shequ.hotspots", "sklearn", "highspy")
+HEAVY = (
+    "shequ.jobs.access",
+    "shequ.jobs.siting",
+    "shequ.jobs.grids",
+    "shequ.jobs.hotspots",
+    "sklearn",
+    "highspy",
+)
 
 
 def test_help_imports_no_job():

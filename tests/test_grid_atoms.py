@@ -19,8 +19,8 @@ from shequ.geo.atoms import build_atoms, through_crossed
 from shequ.geo.blocks import border_lines, street_blocks, study_area
 from shequ.geo.building_groups import divide_by_buildings
 from shequ.geo.homes import building_footprints
-from shequ.grids import GridOptions, compute_grids
-from shequ.inputs import InputOptions, load_inputs
+from shequ.jobs.grids import GridOptions, compute_grids
+from shequ.jobs.inputs import InputOptions, load_inputs
 from tests.conftest import shared_file
 
 NANJING = "osm/nanjing_xinjiekou_small.osm"

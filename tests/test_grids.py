@@ -11,7 +11,7 @@ from scipy.sparse import csgraph
 from shequ.analyses.grid_plan import GridPlanner, polygon_inertia
 from shequ.geo.atoms import atom_of_points, build_atoms
 from shequ.geo.blocks import border_lines, street_blocks, study_area
-from shequ.inputs import InputOptions, load_inputs
+from shequ.jobs.inputs import InputOptions, load_inputs
 from tests.conftest import shared_file
 
 EXTRACTS = ["osm/nanjing_xinjiekou_small.osm", "osm/beijing_haidian_liudaokou_small.osm"]

@@ -25,7 +25,7 @@ import pytest
 from shapely.geometry import Polygon, box
 
 from shequ.errors import InputError
-from shequ.hotspots import HotspotOptions, compute_hotspots
+from shequ.jobs.hotspots import HotspotOptions, compute_hotspots
 from shequ.maps import build_hotspot_map, render_html, write_map
 from shequ.maps.hotspot_map import CellLayer, cell_table, kde_breaks
 from shequ.maps.style import GI_BIN_COLORS, LEVEL_COLORS, TREND_COLORS

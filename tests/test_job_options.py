@@ -9,8 +9,8 @@ from __future__ import annotations
 import copy
 from dataclasses import asdict
 
-from shequ.grids import GridOptions, compute_grids
-from shequ.siting import SiteOptions, compute_siting
+from shequ.jobs.grids import GridOptions, compute_grids
+from shequ.jobs.siting import SiteOptions, compute_siting
 from tests.conftest import shared_file
 
 BEIJING = "osm/beijing_haidian_liudaokou_small.osm"

@@ -333,7 +333,7 @@ def test_a_reserved_folder_stops_a_second_run_before_any_work(tmp_path, capsys, 
     from shequ.geo.output_folder import reserve_output_folder
 
     out = tmp_path / "out"
-    monkeypatch.setattr("shequ.inputs.read_osm", lambda _path: pytest.fail("work started"))
+    monkeypatch.setattr("shequ.jobs.inputs.read_osm", lambda _path: pytest.fail("work started"))
     with reserve_output_folder(out):
         code = main(_access_args(out))
     assert code == 2

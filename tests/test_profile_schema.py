@@ -184,7 +184,7 @@ def test_the_cli_reports_a_bad_profile_before_reading_the_osm(capsys, tmp_path, 
     def no_osm(*args, **kwargs):
         raise AssertionError("the OSM file was read before the profile was checked")
 
-    monkeypatch.setattr("shequ.inputs.read_osm", no_osm)
+    monkeypatch.setattr("shequ.jobs.inputs.read_osm", no_osm)
     monkeypatch.setenv("SHEQU_LANG", "en")
     out = tmp_path / "out"
     args = ["access", "--osm", str(osm), "--profile", str(bad), "--out", str(out), "--quiet"]

@@ -42,7 +42,7 @@ from shequ.geo.osm_file import read_osm
 from shequ.geo.points_file import read_points_file
 from shequ.geo.polygons_file import read_polygon_file
 from shequ.i18n import t
-from shequ.inputs import InputOptions, load_inputs
+from shequ.jobs.inputs import InputOptions, load_inputs
 from shequ.profile import load_profile
 from shequ.rejects import Rejects
 from tests.conftest import shared_file

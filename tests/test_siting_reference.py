@@ -24,7 +24,7 @@ from shequ.analyses.greedy_siting import GreedyLSCP, GreedyMCLP
 from shequ.analyses.pmedian import PMedian
 from shequ.analyses.siting_problem import build_problem, problem_from_matrix
 from shequ.geo.candidates import candidates_along_streets
-from shequ.inputs import InputOptions, attach, load_inputs
+from shequ.jobs.inputs import InputOptions, attach, load_inputs
 from tests.conftest import shared_file
 
 

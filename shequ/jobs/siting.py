@@ -4,7 +4,7 @@ The Python API behind ``shequ site``: :func:`compute_siting` runs in memory and
 :func:`write_siting_outputs` writes ``shequ.gpkg`` (candidates, proposed sites, homes, service
 areas and the network exactly as solved), ``site_summary.csv``, ``site_curve.csv``,
 ``rejects.csv`` and ``map.html``. Homes, network and attachments are the living-circle audit's
-(:mod:`shequ.inputs`), so "covered" here means the same walk as there.
+(:mod:`shequ.jobs.inputs`), so "covered" here means the same walk as there.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from shequ.geo.network import WalkNetwork
 from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
 from shequ.geo.points_file import read_points_file
-from shequ.inputs import (
+from shequ.jobs.inputs import (
     AreaInputs,
     InputOptions,
     Progress,

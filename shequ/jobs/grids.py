@@ -3,7 +3,7 @@
 The Python API behind ``shequ grids``: :func:`compute_grids` runs in memory and
 :func:`write_grid_outputs` writes ``shequ.gpkg`` (``grids``, ``atoms``, ``homes``, ``borders``),
 ``grid_summary.csv`` (one row per grid), ``plan_summary.csv`` (one row for the plan),
-``rejects.csv`` and ``run.json``. Homes and streets come from :mod:`shequ.inputs`, the same as
+``rejects.csv`` and ``run.json``. Homes and streets come from :mod:`shequ.jobs.inputs`, the same as
 the living-circle audit, so a grid's households are the audit's households.
 """
 
@@ -32,7 +32,7 @@ from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
 from shequ.geo.polygons_file import read_polygon_file
 from shequ.i18n import Note
-from shequ.inputs import InputOptions, Progress, load_inputs, no_progress
+from shequ.jobs.inputs import InputOptions, Progress, load_inputs, no_progress
 from shequ.profile import Profile
 
 PLAN_METHOD = (

@@ -25,7 +25,7 @@ from shequ.geo.network import WalkNetwork
 from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
 from shequ.i18n import Note
-from shequ.inputs import (
+from shequ.jobs.inputs import (
     RASTER_COLUMNS,
     InputOptions,
     Progress,

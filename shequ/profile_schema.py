@@ -57,7 +57,7 @@ CONFIDENCE_LABELS = (
 # Border classes of street-block edges: the same tuple as shequ.geo.blocks.BORDER_CLASSES (the
 # profile is read by geo/, so it cannot import from there; a test checks the two agree).
 BORDER_CLASSES = ("none", "minor", "medium", "major", "river", "rail", "edge")
-# Numeric columns of the hotspot cell table that core/hotspots.py can weigh into the risk
+# Numeric columns of the hotspot cell table that shequ/jobs/hotspots.py can weigh into the risk
 # index; each key of risk.osm_features adds one more (a distance column).
 RISK_FACTORS = (
     "rate",
@@ -544,7 +544,7 @@ class Risk(_Strict):
     def _known_factors(self) -> Risk:
         known = (*RISK_FACTORS, *self.osm_features)
         for name in self.factor_weights.values:
-            if name not in known:  # core/hotspots.py would skip it silently
+            if name not in known:  # shequ/jobs/hotspots.py would skip it silently
                 raise PydanticCustomError(
                     KEY_ERROR,
                     "{where}: {problem}",

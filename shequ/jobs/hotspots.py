@@ -56,7 +56,7 @@ from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
 from shequ.geo.polygons_file import read_polygon_file
 from shequ.i18n import Note
-from shequ.inputs import AreaInputs, InputOptions, Progress, attach, load_inputs, no_progress
+from shequ.jobs.inputs import AreaInputs, InputOptions, Progress, attach, load_inputs, no_progress
 from shequ.machine import check_fits
 from shequ.profile import Profile, load_profile
 from shequ.rejects import Rejects

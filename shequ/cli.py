@@ -1,7 +1,8 @@
 """The ``shequ`` command: ``demo``, ``access``, ``site``, ``grids`` and ``hotspots``.
 
-argparse from the standard library: no extra dependency, and subcommands map one-to-one onto the
-Python API in :mod:`shequ.workflow`. Bad input ends as one line on stderr and exit status 2.
+argparse from the standard library: no extra dependency, and each subcommand maps one-to-one
+onto a job in :mod:`shequ.jobs`, imported only when its command runs (so ``--help`` is fast).
+Bad input ends as one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ from shequ.errors import InputError
 from shequ.i18n import default_lang, render_note, t
 
 if TYPE_CHECKING:
-    from shequ.siting import SiteResult
-    from shequ.workflow import AccessOptions, AccessResult
+    from shequ.jobs.access import AccessOptions, AccessResult
+    from shequ.jobs.siting import SiteResult
 
 EXIT_INPUT = 2
-# The demand columns a population raster may replace (shequ.inputs.RASTER_COLUMNS; written out
+# The demand columns a population raster may replace (shequ.jobs.inputs.RASTER_COLUMNS; written out
 # here so that parsing the options imports none of the jobs: tests check the two agree).
 RASTER_COLUMNS = ("population", "elderly", "children")
 
@@ -234,7 +235,7 @@ def _report(result: AccessResult, out: Path, lang: str) -> None:
 
 
 def _run_access(opts: AccessOptions, args: argparse.Namespace) -> None:
-    from shequ.workflow import compute_access, write_access_outputs
+    from shequ.jobs.access import compute_access, write_access_outputs
 
     result = compute_access(opts, args.progress)
     out = Path(args.out)
@@ -243,14 +244,14 @@ def _run_access(opts: AccessOptions, args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from shequ.workflow import AccessOptions
+    from shequ.jobs.access import AccessOptions
 
     opts = AccessOptions(osm=demo_osm_path(), bands=[5.0, 10.0, 15.0] if args.bands else None)
     _run_access(opts, args)
 
 
 def cmd_access(args: argparse.Namespace) -> None:
-    from shequ.workflow import AccessOptions
+    from shequ.jobs.access import AccessOptions
 
     if args.kind and not args.facilities:
         raise InputError("--kind names the kind of a --facilities file; give --facilities F too")
@@ -311,7 +312,7 @@ def _site_report(result: SiteResult, out: Path, lang: str) -> None:
 
 
 def cmd_site(args: argparse.Namespace) -> None:
-    from shequ.siting import SiteOptions, compute_siting, write_siting_outputs
+    from shequ.jobs.siting import SiteOptions, compute_siting, write_siting_outputs
 
     opts = SiteOptions(
         **_area_options(args, args.kind),
@@ -338,7 +339,7 @@ def cmd_site(args: argparse.Namespace) -> None:
 
 
 def cmd_grids(args: argparse.Namespace) -> None:
-    from shequ.grids import GridOptions, compute_grids, write_grid_outputs
+    from shequ.jobs.grids import GridOptions, compute_grids, write_grid_outputs
 
     opts = GridOptions(
         **_area_options(args, None),
@@ -410,7 +411,7 @@ def _grids_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def cmd_hotspots(args: argparse.Namespace) -> None:
-    from shequ.hotspots import HotspotOptions, compute_hotspots, write_hotspot_outputs
+    from shequ.jobs.hotspots import HotspotOptions, compute_hotspots, write_hotspot_outputs
 
     opts = HotspotOptions(
         incidents=Path(args.incidents),
