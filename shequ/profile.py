@@ -30,6 +30,7 @@ from shequ.profile_schema import (
     schema_keys,
     validate_profile,
 )
+from shequ.settings import GridSettings, RiskSettings
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ class Profile:
     residential_buildings: tuple[str, ...]
     min_footprint_m2: float
     kinds: dict[str, FacilityKind]
+    grid: GridSettings
+    risk: RiskSettings
     raw: dict[str, Any] = field(compare=False, repr=False)
     source: str = "default"
 
@@ -241,6 +244,8 @@ def _build(raw: dict[str, Any], schema: ProfileSchema, source: str) -> Profile:
         residential_buildings=tuple(demand.residential_buildings),
         min_footprint_m2=demand.min_footprint_m2.value,
         kinds={k: _kind(k, spec, raw["facilities"][k]) for k, spec in schema.facilities.items()},
+        grid=GridSettings.from_schema(schema.grid),
+        risk=RiskSettings.from_schema(schema.risk),
         raw=raw,
         source=source,
     )

@@ -195,3 +195,42 @@ def test_the_cli_reports_a_bad_profile_before_reading_the_osm(capsys, tmp_path, 
         "e.g. [5, 10, 15], got 'fifteen'"
     ]
     assert not out.exists()
+
+
+def test_grid_and_risk_are_typed_settings(tmp_path):
+    """Jobs read ``profile.grid`` / ``profile.risk`` (bare values), never the raw YAML."""
+    default = load_profile()
+    assert default.grid.households_per_grid == 300.0
+    assert default.grid.tolerance == 0.15
+    assert default.grid.zones_crossed_by == ("medium", "major", "river", "rail")
+    assert default.risk.permutations == 999
+    assert default.risk.weights_distance_m is None
+    assert default.risk.top_share == {"red": 0.05, "orange": 0.10, "yellow": 0.20}
+    path = _write(
+        tmp_path,
+        "grid:\n  households_per_grid: 250\n  zones_crossed_by: {values: []}\n"
+        "risk:\n  permutations: {value: 99, src: quick look}\n  weights_distance_m: 400\n",
+    )
+    profile = load_profile(path)
+    assert profile.grid.households_per_grid == 250.0
+    assert profile.grid.zones_crossed_by == ()
+    assert profile.grid.tolerance == default.grid.tolerance
+    assert profile.risk.permutations == 99
+    assert profile.risk.weights_distance_m == 400.0
+    assert profile.risk.factor_weights == default.risk.factor_weights
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("grid:\n  households_per_grd: 250\n", "grid.households_per_grd"),
+        ("grid:\n  tolerance: lots\n", "grid.tolerance"),
+        ("risk:\n  permutations: 9.5\n", "risk.permutations"),
+        ("risk:\n  levels: {top_share: {red: 0.5, orange: 0.5, yellow: 0.5}}\n", "risk.levels"),
+    ],
+)
+def test_a_wrong_grid_or_risk_key_is_one_line_naming_it(tmp_path, text, where):
+    with pytest.raises(InputError) as info:
+        load_profile(_write(tmp_path, text))
+    assert info.value.message.startswith(where), info.value.message
+    assert "\n" not in info.value.one_line()

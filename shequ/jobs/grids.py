@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from shequ.analyses.grid_codes import DEFAULT_PATTERN, grid_codes
+from shequ.analyses.grid_codes import grid_codes
 from shequ.analyses.grid_edits import apply_edits, broken_grids
 from shequ.analyses.grid_metrics import add_grid_metrics, grid_polygons, plan_summary
 from shequ.analyses.grid_plan import DEFAULT_BORDER_COST, GridPlanner
 from shequ.analyses.grid_redraw import GridRedrawer, existing_labels
 from shequ.errors import InputError
-from shequ.geo.atoms import THROUGH_CLASSES, Atoms, atom_of_points, build_atoms, through_crossed
+from shequ.geo.atoms import Atoms, atom_of_points, build_atoms, through_crossed
 from shequ.geo.blocks import border_lines, secondary_lines, street_blocks, study_area
 from shequ.geo.checks import Warning_
 from shequ.geo.homes import building_footprints
@@ -34,6 +34,7 @@ from shequ.geo.polygons_file import read_polygon_file
 from shequ.i18n import Note
 from shequ.jobs.inputs import InputOptions, Progress, load_inputs, no_progress
 from shequ.profile import Profile
+from shequ.settings import GridSettings
 
 PLAN_METHOD = (
     "seeded region growing + local search with chain and ejection moves (multi-start) + exact "
@@ -72,33 +73,20 @@ class GridResult:
     moves: gpd.GeoDataFrame | None = None  # redraw / edit moves (atom polygons)
 
 
-def _grid_settings(profile: Profile, opts: GridOptions) -> dict:
-    raw = profile.raw.get("grid") or {}
-
-    def value(key: str, default: float) -> float:
-        node = raw.get(key, default)
-        return float(node.get("value", default) if isinstance(node, dict) else node)
-
-    target = opts.households_per_grid or value("households_per_grid", 300.0)
-    tol = opts.tolerance if opts.tolerance is not None else value("tolerance", 0.15)
-    if not target > 0:
-        raise InputError(f"--households-per-grid must be positive, got {target!r}")
-    if not 0 <= tol < 1:
-        raise InputError(f"--tolerance must be between 0 and 1, got {tol!r}")
-    costs = dict(DEFAULT_BORDER_COST)
-    costs.update((raw.get("border_cost") or {}).get("values") or {})
-    code = raw.get("code") or {}
-    return {
-        "target": float(target),
-        "tolerance": float(tol),
-        "split_share": value("split_block_above_share", 0.5),
-        "group_share": value("building_group_share", 0.3),
-        "zone_classes": list((raw.get("zones_crossed_by") or {}).get("values", THROUGH_CLASSES)),
-        "border_cost": {k: float(v) for k, v in costs.items()},
-        "pattern": str(code.get("pattern", DEFAULT_PATTERN)),
-        "admin": int(code.get("admin", 0)),
-        "jiedao": int(code.get("jiedao", 0)),
-    }
+def _grid_settings(profile: Profile, opts: GridOptions) -> GridSettings:
+    """The profile's grid settings with ``--households-per-grid`` and ``--tolerance`` applied."""
+    settings = profile.grid
+    if opts.households_per_grid:
+        settings = replace(settings, households_per_grid=float(opts.households_per_grid))
+    if opts.tolerance is not None:
+        settings = replace(settings, tolerance=float(opts.tolerance))
+    if not settings.households_per_grid > 0:
+        raise InputError(
+            f"--households-per-grid must be positive, got {settings.households_per_grid!r}"
+        )
+    if not 0 <= settings.tolerance < 1:
+        raise InputError(f"--tolerance must be between 0 and 1, got {settings.tolerance!r}")
+    return settings
 
 
 def _communities(opts: GridOptions, area, rejects) -> tuple[gpd.GeoDataFrame | None, dict]:
@@ -127,8 +115,8 @@ def grid_atoms(
 ) -> Atoms:
     """The atoms of a plan as ``shequ grids`` builds them: gated compounds whole (or divided
     with ``--split-large-compounds``), crowded pieces divided along paths, then by buildings."""
-    target = settings["target"]
-    ceiling = target * (1 + settings["tolerance"])
+    target = settings.households_per_grid
+    ceiling = target * (1 + settings.tolerance)
     return build_atoms(
         blocks,
         _gated_compounds(opts, area, lines, settings),
@@ -137,10 +125,10 @@ def grid_atoms(
         outline,
         communities,
         secondary=secondary_lines(area.osm, area.crs),
-        split_above=settings["split_share"] * target,
+        split_above=settings.split_block_above_share * target,
         footprints=building_footprints(area.osm, area.crs),
         split_compounds_above=ceiling if opts.split_large_compounds else None,
-        group_limit=settings["group_share"] * target,
+        group_limit=settings.building_group_share * target,
     )
 
 
@@ -157,7 +145,7 @@ def _gated_compounds(
             area.notes.append(Note("n.compounds_repaired", n=repaired))
         frame["compound_id"] = np.arange(len(frame), dtype=np.int64)
         return frame
-    crossed = through_crossed(area.compounds, lines, settings["zone_classes"])
+    crossed = through_crossed(area.compounds, lines, list(settings.zones_crossed_by))
     if crossed.any():
         names = area.compounds.loc[crossed, "name"].dropna().astype(str).tolist()[:3]
         area.notes.append(
@@ -192,7 +180,7 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
     """Delineate a new grid plan in memory."""
     area = load_inputs(replace(opts, osm_facilities=False), progress)  # caller's opts untouched
     settings = _grid_settings(area.profile, opts)
-    target, tol = settings["target"], settings["tolerance"]
+    target, tol = settings.households_per_grid, settings.tolerance
     homes = area.homes.reset_index(drop=True)
     if homes.empty or not homes["households"].sum() > 0:
         raise InputError("no homes with households in the area: nothing to divide into grids")
@@ -217,7 +205,7 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
         planner = GridPlanner(
             target,
             tol,
-            border_cost=settings["border_cost"],
+            border_cost={**DEFAULT_BORDER_COST, **settings.border_cost},
             random_state=opts.random_state,
             time_limit_s=opts.time_limit_s,
         ).fit(atoms)
@@ -283,14 +271,15 @@ def _redraw(opts: GridOptions, area, atoms: Atoms, settings: dict, notes: list[s
         hh = atoms.frame["households"].to_numpy()[report["gap_atoms"]].sum()
         notes.append(Note("n.existing_gaps", n=len(report["gap_atoms"]), households=hh))
     redrawer = GridRedrawer(
-        settings["target"],
-        settings["tolerance"],
-        border_cost=settings["border_cost"],
+        settings.households_per_grid,
+        settings.tolerance,
+        border_cost={**DEFAULT_BORDER_COST, **settings.border_cost},
         random_state=opts.random_state,
         time_limit_s=opts.time_limit_s,
     ).fit(atoms, origin)
     redrawer.oversized_ = np.flatnonzero(
-        atoms.frame["households"].to_numpy() > settings["target"] * (1 + settings["tolerance"])
+        atoms.frame["households"].to_numpy()
+        > settings.households_per_grid * (1 + settings.tolerance)
     )
     redrawer.method = f"redraw from {Path(opts.existing).name}: " + redrawer.log_["start"]
     if redrawer.split_ or redrawer.merged_:
@@ -357,7 +346,7 @@ def _moves_layer(atoms: Atoms, moves: pd.DataFrame | None) -> gpd.GeoDataFrame |
 
 def _grid_table(atoms, labels, planner, settings, streets, comm_codes) -> gpd.GeoDataFrame:
     grids = grid_polygons(atoms, labels)
-    grids = add_grid_metrics(grids, settings["target"], settings["tolerance"], streets)
+    grids = add_grid_metrics(grids, settings.households_per_grid, settings.tolerance, streets)
     cent = grids.geometry.centroid
     codes = grid_codes(
         grids["community_id"].to_numpy(),
@@ -365,9 +354,9 @@ def _grid_table(atoms, labels, planner, settings, streets, comm_codes) -> gpd.Ge
         cent.y.to_numpy(),
         grids.geometry.area.to_numpy(),
         community_codes=comm_codes,
-        admin=settings["admin"],
-        jiedao=settings["jiedao"],
-        pattern=settings["pattern"],
+        admin=settings.code_admin,
+        jiedao=settings.code_jiedao,
+        pattern=settings.code_pattern,
     )
     grids["seq"] = codes["seq"].to_numpy()
     grids["code"] = codes["code"].to_numpy()

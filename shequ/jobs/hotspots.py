@@ -94,33 +94,9 @@ class HotspotResult:
     warnings: list[Warning_] = field(default_factory=list)
 
 
-def _risk_settings(profile: Profile) -> dict:
-    raw = profile.raw.get("risk") or {}
-
-    def num(key: str, default: float) -> float:
-        node = raw.get(key, default)
-        return float(node.get("value", default) if isinstance(node, dict) else node)
-
-    weights = ((raw.get("factor_weights") or {}).get("values")) or {}
-    levels = raw.get("levels") or {}
-    return {
-        "min_incidents": int(num("min_incidents", 30)),
-        "k": int(num("weights_rings", 1)),
-        "distance_m": (
-            None if raw.get("weights_distance_m") in (None, "") else num("weights_distance_m", 0)
-        ),
-        "permutations": int(num("permutations", 999)),
-        "alpha": num("fdr_alpha", 0.05),
-        "slices": int(num("time_slices", 4)),
-        "weights": {k: float(v) for k, v in weights.items()},
-        "top_share": levels.get("top_share") or {"red": 0.05, "orange": 0.10, "yellow": 0.20},
-        "osm_features": raw.get("osm_features") or {},
-    }
-
-
 def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> HotspotResult:
     profile = load_profile(opts.profile)
-    settings = _risk_settings(profile)
+    settings = profile.risk
     rejects = Rejects()
     notes: list[str] = []
     step = progress("step.incidents", 1)
@@ -174,7 +150,7 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
         frame = frame[inside].reset_index(drop=True)
         lon, lat = lon[inside], lat[inside]
     try:
-        check_enough(len(frame), settings["min_incidents"])
+        check_enough(len(frame), settings.min_incidents)
     except ValueError as exc:
         raise InputError(str(exc), path=inc.source) from None
     if opts.res is None:
@@ -205,15 +181,15 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
     w_plain = ring_weights(len(cells), i, j, self_weight=False)
     step = progress("step.statistics", 1)
     gi = gi_star(count, w_star)
-    gi_p = permutation_p(count, w_star, permutations=settings["permutations"], seed=opts.seed)
-    cut = fdr_cut(gi_p, settings["alpha"])
-    floor = 1.0 / (settings["permutations"] + 1)
+    gi_p = permutation_p(count, w_star, permutations=settings.permutations, seed=opts.seed)
+    cut = fdr_cut(gi_p, settings.fdr_alpha)
+    floor = 1.0 / (settings.permutations + 1)
     if cut < floor:
-        need = int(np.ceil(floor * len(cells) / settings["alpha"]))
+        need = int(np.ceil(floor * len(cells) / settings.fdr_alpha))
         notes.append(
             Note(
                 "n.fdr_none",
-                perms=settings["permutations"],
+                perms=settings.permutations,
                 floor=floor,
                 cells=len(cells),
                 need=need,
@@ -223,7 +199,7 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
     # with binary ring weights both statistics are monotone in the neighbours' sum, so their
     # folded permutation p-values coincide (same draws); both are kept for the record
     moran_p = permutation_p(
-        count, w_plain, statistic="moran", permutations=settings["permutations"], seed=opts.seed
+        count, w_plain, statistic="moran", permutations=settings.permutations, seed=opts.seed
     )
     table = pd.DataFrame(
         {
@@ -241,16 +217,16 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
     table["kde"] = _kde(lon, lat, centres, crs, progress)
     table["trend"] = ""
     if opts.trends and inc.time_column is not None and frame["time"].notna().all():
-        counts_t, _ = slice_counts(where, frame["time"], len(cells), settings["slices"])
+        counts_t, _ = slice_counts(where, frame["time"], len(cells), settings.time_slices)
         table["trend"], info = emerging_categories(counts_t, w_star)
         notes.append(Note("n.trends", slices=info["slices"]))
     elif opts.trends and inc.time_column is None:
         notes.append(Note("n.no_time"))
     _exposure_and_factors(table, area_inputs, cells, centres, crs, settings, notes)
-    factors = [Factor(k, v) for k, v in settings["weights"].items()]
+    factors = [Factor(k, v) for k, v in settings.factor_weights.items()]
     index, ranks = risk_index(table, factors)
     table["index"] = index
-    levels = warning_levels(index, quantiles=settings["top_share"])
+    levels = warning_levels(index, quantiles=settings.top_share)
     table["level"] = three_colour(levels) if opts.three_colour else levels
     table = pd.concat([table, ranks], axis=1)
     geoms = cell_polygons(cells)
@@ -264,8 +240,8 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
                 "resolution": res,
                 "resolution_choice": why,
                 "weights": weights_text,
-                "permutations": settings["permutations"],
-                "fdr_alpha": settings["alpha"],
+                "permutations": settings.permutations,
+                "fdr_alpha": settings.fdr_alpha,
                 "fdr_cut": cut,
                 "hot_cells_95": int((table["bin"] >= 2).sum()),
                 "cold_cells_95": int((table["bin"] <= -2).sum()),
@@ -283,8 +259,8 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
 
 def _neighbour_pairs(cells, centres, crs, settings) -> tuple[np.ndarray, np.ndarray, str]:
     """Neighbours by H3 rings (default) or by a distance band between cell centres."""
-    if settings["distance_m"]:
-        d = settings["distance_m"]
+    if settings.weights_distance_m:
+        d = settings.weights_distance_m
         to_m = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
         x, y = to_m.transform(centres[:, 0], centres[:, 1])
         pts = shapely.points(x, y)
@@ -292,8 +268,8 @@ def _neighbour_pairs(cells, centres, crs, settings) -> tuple[np.ndarray, np.ndar
         keep = i != j
         text = f"distance band {d:g} m between cell centres, binary, self included for Gi*"
         return i[keep].astype(np.int64), j[keep].astype(np.int64), text
-    i, j = ring_pairs(cells, settings["k"])
-    return i, j, f"H3 rings k={settings['k']}, binary, self included for Gi*"
+    i, j = ring_pairs(cells, settings.weights_rings)
+    return i, j, f"H3 rings k={settings.weights_rings}, binary, self included for Gi*"
 
 
 # Peak memory per H3 cell: 1.4 KB measured without the map (300 incidents, --res 13 → 14:
@@ -410,7 +386,7 @@ def _exposure_and_factors(table, area, cells, centres, crs, settings, notes) -> 
     cx, cy = to_m.transform(centres[:, 0], centres[:, 1])
     centre_pts = shapely.points(cx, cy)
     feats = osm.features
-    for name, alternatives in settings["osm_features"].items():
+    for name, alternatives in settings.osm_features.items():
         hit = feats["tags"].map(lambda t, a=alternatives: matches_tags(t, a)).to_numpy(bool)
         if not hit.any():
             continue
