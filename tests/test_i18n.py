@@ -40,3 +40,40 @@ def test_grid_notes_print_in_chinese(capsys, tmp_path):
     assert "treated as residential zones" not in err
     run = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
     assert any("treated as residential zones" in n for n in run["notes"])  # run.json: English
+
+
+def test_every_section_key_is_unique_and_in_the_catalogue():
+    from shequ.messages import SECTIONS
+
+    keys = [key for section in SECTIONS.values() for key in section]
+    assert len(keys) == len(set(keys)) == len(MESSAGES)
+
+
+def test_an_input_error_prints_in_the_users_language():
+    from shequ.errors import InputError
+
+    error = InputError(Note("e.bands_positive", text="'-5'"), path="x.csv", row=3)
+    assert error.one_line() == "x.csv, row 3: --bands must be positive minutes, got '-5'"
+    assert error.one_line("zh") == "x.csv, 第 3 行: --bands 必须是正的分钟数，实际为 '-5'"
+
+
+NANJING = "osm/nanjing_xinjiekou_small.osm"
+COMMANDS = {
+    "access": ["access", "--osm", NANJING],
+    "site": ["site", "--osm", NANJING, "--kind", "canteen", "--p", "2", "--curve", "3"],
+    "grids": ["grids", "--osm", "osm/beijing_haidian_liudaokou_small.osm"],
+    "hotspots": ["hotspots", "--incidents", "incidents/sacramento_crime_jan2006.csv"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_a_chinese_run_prints_no_english_sentence(name, tmp_path, capsys):
+    from tests.helpers import english_sentences
+
+    args = [str(shared_file(a)) if "/" in a else a for a in COMMANDS[name]]
+    if name == "missing-file":
+        args[2] = str(tmp_path / args[2])
+    code = main([*args, "--lang", "zh", "--no-map", "--out", str(tmp_path / "out")])
+    printed = capsys.readouterr()
+    assert code == (2 if name == "missing-file" else 0), printed.err
+    assert english_sentences(printed.out + printed.err) == [], printed.out + printed.err
