@@ -22,6 +22,7 @@ import geopandas as gpd
 
 from shequ.errors import InputError
 from shequ.geo.outputs import atomic_path
+from shequ.i18n import Note
 from shequ.maps.assets import strip_external_resources
 from shequ.maps.escape import esc, fmt_number
 from shequ.maps.features import (
@@ -84,7 +85,9 @@ def build_access_map(
     if selected is None and kind_ids:
         selected = kind_ids[0]
     if selected is not None and selected not in kind_ids:
-        raise InputError(f"selected kind {selected!r} is not one of {', '.join(kind_ids)}")
+        raise InputError(
+            Note("e.map_selected_kind", kind=repr(selected), kinds=", ".join(kind_ids))
+        )
 
     homes_4326 = to_wgs84(homes, "homes")
     facilities_4326 = to_wgs84(facilities, "facilities")
@@ -136,9 +139,9 @@ def _check_kinds(kinds: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     for kind in kinds:
         kind_id = kind.get("id") if isinstance(kind, Mapping) else None
         if not isinstance(kind_id, str) or not kind_id:
-            raise InputError(f"each kind needs a non-empty string 'id', got {kind!r}")
+            raise InputError(Note("e.map_kind_id", got=repr(kind)))
         if any(other["id"] == kind_id for other in checked):
-            raise InputError(f"kind {kind_id!r} is listed twice")
+            raise InputError(Note("e.map_kind_twice", kind=repr(kind_id)))
         checked.append(dict(kind))
     return checked
 

@@ -18,6 +18,7 @@ import shapely
 from shapely.geometry import mapping
 
 from shequ.errors import InputError
+from shequ.i18n import Note
 from shequ.maps.escape import as_float, esc, fmt_number, is_missing
 from shequ.maps.style import minute_bin
 
@@ -36,9 +37,9 @@ def to_wgs84(frame: gpd.GeoDataFrame | None, what: str) -> gpd.GeoDataFrame | No
     try:
         frame.geometry  # noqa: B018 - raises when no active geometry column is set
     except AttributeError:
-        raise InputError(f"{what}: expected a GeoDataFrame with a geometry column") from None
+        raise InputError(Note("e.map_no_geometry", what=what)) from None
     if frame.crs is None:
-        raise InputError(f"{what}: the GeoDataFrame has no CRS, so it cannot be placed on a map")
+        raise InputError(Note("e.map_no_crs", what=what))
     return frame if frame.crs.equals("EPSG:4326") else frame.to_crs(4326)
 
 
@@ -46,7 +47,7 @@ def require_columns(frame: gpd.GeoDataFrame, columns: Sequence[str], what: str) 
     """Raise an :class:`InputError` naming the columns of ``columns`` that ``frame`` lacks."""
     missing = [column for column in columns if column not in frame.columns]
     if missing:
-        raise InputError(f"{what}: missing column(s) {', '.join(missing)}")
+        raise InputError(Note("e.map_missing_columns", what=what, columns=", ".join(missing)))
 
 
 def column(frame: gpd.GeoDataFrame, name: str) -> list[Any]:

@@ -37,6 +37,19 @@ EXIT_INPUT = 2
 RASTER_COLUMNS = ("population", "elderly", "children")
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter with its one fixed word, "usage:", in the user's language."""
+
+    def __init__(self, *args: Any, lang: str = "en", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lang = lang
+
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(
+            usage, actions, groups, t("help.usage", self.lang) if prefix is None else prefix
+        )
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a bad option is one line in the user's language and exit status 2.
 
@@ -45,8 +58,15 @@ class _Parser(argparse.ArgumentParser):
     """
 
     def __init__(self, *args: Any, lang: str = "en", **kwargs: Any) -> None:
+        kwargs["add_help"] = False  # added below with its help in the user's language
         super().__init__(*args, **kwargs)
         self.lang = lang
+        self._optionals.title = t("help.options", lang)
+        self._positionals.title = t("help.positionals", lang)
+        self.add_argument("-h", "--help", action="help", help=t("help.help", lang))
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        return _Formatter(prog=self.prog, lang=self.lang)
 
     def error(self, message: str) -> NoReturn:
         text = _argparse_message(message, self.lang)
@@ -213,11 +233,7 @@ def _report(result: AccessResult, out: Path, lang: str) -> None:
     _print_notes(result.notes, result.warnings, lang)
     rows = result.summary[result.summary["is_threshold"]]
     for _, row in rows.iterrows():
-        walker = (
-            row["walker"]
-            if lang == "en"
-            else {"general": "一般步行", "elderly": "老年人"}[row["walker"]]
-        )
+        walker = t(f"walker.{row['walker']}", lang)
         print(
             t(
                 "summary.line",
@@ -373,38 +389,39 @@ def cmd_grids(args: argparse.Namespace) -> None:
     print(t("done", args.lang, out=out))
 
 
-def _grids_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    grids = sub.add_parser("grids", help="management grids (网格): balanced, contiguous, compact")
+def _grids_parser(sub: argparse._SubParsersAction, lang: str) -> argparse.ArgumentParser:
+    grids = sub.add_parser("grids", help=t("help.cmd.grids", lang))
     _area_flags(grids)
-    grids.add_argument("--communities", help="community (社区) polygons to nest grids in")
-    grids.add_argument(
-        "--compounds", help="gated compound (小区) polygons (default: OSM landuse=residential)"
-    )
+    grids.add_argument("--communities", help=t("help.grids.communities", grids.lang))
+    grids.add_argument("--compounds", help=t("help.grids.compounds", grids.lang))
     grids.add_argument(
         "--split-large-compounds",
         action="store_true",
-        help="divide compounds above a grid's ceiling into groups of whole buildings",
+        help=t("help.grids.split_large_compounds", grids.lang),
     )
-    grids.add_argument("--existing", help="existing grid polygons: redraw with fewest moves")
-    grids.add_argument("--edits", help="GeoJSON of edits exported from the grid map")
+    grids.add_argument("--existing", help=t("help.grids.existing", grids.lang))
+    grids.add_argument("--edits", help=t("help.grids.edits", grids.lang))
     grids.add_argument(
         "--households-per-grid",
         type=_number(float, grids.lang, 0),
-        help="target households per grid (profile: 300)",
+        help=t("help.grids.households_per_grid", grids.lang),
     )
     grids.add_argument(
         "--tolerance",
         type=_number(float, grids.lang, 0, 1),
-        help="allowed deviation (profile: 0.15)",
+        help=t("help.grids.tolerance", grids.lang),
     )
     grids.add_argument(
         "--seed",
         type=_number(int, grids.lang, 0, strict=False),
         default=0,
-        help="random seed (results repeat)",
+        help=t("help.grids.seed", grids.lang),
     )
     grids.add_argument(
-        "--time-limit", type=_number(float, grids.lang, 0), default=60.0, help="search seconds"
+        "--time-limit",
+        type=_number(float, grids.lang, 0),
+        default=60.0,
+        help=t("help.grids.time_limit", grids.lang),
     )
     grids.set_defaults(func=cmd_grids)
     return grids
@@ -448,130 +465,132 @@ def cmd_hotspots(args: argparse.Namespace) -> None:
     print(t("done", args.lang, out=out))
 
 
-def _hotspots_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    hot = sub.add_parser("hotspots", help="risk hotspots on H3 cells and warning levels")
-    hot.add_argument("--incidents", required=True, help="incident file (.csv lon/lat, .gpkg …)")
-    hot.add_argument("--osm", help="OSM extract: study area, homes (exposure), fire equipment")
-    hot.add_argument("--grids", help="grid polygons for the per-grid roll-up")
-    hot.add_argument("--profile", help="YAML profile merged onto the default")
+def _hotspots_parser(sub: argparse._SubParsersAction, lang: str) -> argparse.ArgumentParser:
+    hot = sub.add_parser("hotspots", help=t("help.cmd.hotspots", lang))
+    hot.add_argument("--incidents", required=True, help=t("help.hotspots.incidents", hot.lang))
+    hot.add_argument("--osm", help=t("help.hotspots.osm", hot.lang))
+    hot.add_argument("--grids", help=t("help.hotspots.grids", hot.lang))
+    hot.add_argument("--profile", help=t("help.hotspots.profile", hot.lang))
     hot.add_argument(
         "--crs",
         type=_crs_name(hot.lang),
-        help="CRS of the incident file: wgs84, gcj02, bd09, EPSG:n",
+        help=t("help.hotspots.crs", hot.lang),
+    )
+    hot.add_argument("--res", type=_h3_resolution(hot.lang), help=t("help.hotspots.res", hot.lang))
+    hot.add_argument("--time-col", help=t("help.hotspots.time_col", hot.lang))
+    hot.add_argument("--type-col", help=t("help.hotspots.type_col", hot.lang))
+    hot.add_argument("--types", help=t("help.hotspots.types", hot.lang))
+    hot.add_argument(
+        "--no-trends", action="store_true", help=t("help.hotspots.no_trends", hot.lang)
     )
     hot.add_argument(
-        "--res", type=_h3_resolution(hot.lang), help="H3 resolution 0-15 (default: automatic)"
+        "--three-colour", action="store_true", help=t("help.hotspots.three_colour", hot.lang)
     )
-    hot.add_argument("--time-col", help="time column (default: found by name)")
-    hot.add_argument("--type-col", help="type column (default: found by name)")
-    hot.add_argument("--types", help="comma-separated incident types to keep")
-    hot.add_argument("--no-trends", action="store_true", help="skip space-time trends")
-    hot.add_argument("--three-colour", action="store_true", help="red/yellow/blue levels")
     hot.add_argument(
         "--seed",
         type=_number(int, hot.lang, 0, strict=False),
         default=0,
-        help="permutation seed (results repeat)",
+        help=t("help.hotspots.seed", hot.lang),
     )
     hot.set_defaults(func=cmd_hotspots)
     return hot
 
 
 def _area_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--osm", help="local .osm / .osm.gz / .osm.bz2 / .osm.pbf file")
-    p.add_argument("--online", metavar="PLACE", help="download a place by name (needs internet)")
-    p.add_argument("--bbox", metavar="W,S,E,N", help="download a bbox (needs internet)")
-    p.add_argument("--homes", help="homes file (.csv lon/lat, .geojson, .gpkg, .shp)")
-    p.add_argument("--facilities", action="append", help="facilities file (repeatable)")
-    p.add_argument("--profile", help="YAML profile merged onto the default")
+    p.add_argument("--osm", help=t("help.area.osm", p.lang))
+    p.add_argument("--online", metavar="PLACE", help=t("help.area.online", p.lang))
+    p.add_argument("--bbox", metavar="W,S,E,N", help=t("help.area.bbox", p.lang))
+    p.add_argument("--homes", help=t("help.area.homes", p.lang))
+    p.add_argument("--facilities", action="append", help=t("help.area.facilities", p.lang))
+    p.add_argument("--profile", help=t("help.area.profile", p.lang))
     p.add_argument(
         "--crs",
         type=_crs_name(p.lang),
-        help="CRS of user files without one: wgs84, cgcs2000, gcj02, bd09, EPSG:n",
+        help=t("help.area.crs", p.lang),
     )
     p.add_argument(
         "--metric-crs",
         choices=("utm", "cgcs2000_gk"),
         default="utm",
-        help="metric CRS for distances (UTM zone or CGCS2000 3-degree Gauss-Kruger)",
+        help=t("help.area.metric_crs", p.lang),
     )
-    p.add_argument("--no-osm-facilities", action="store_true", help="use only --facilities files")
+    p.add_argument(
+        "--no-osm-facilities", action="store_true", help=t("help.area.no_osm_facilities", p.lang)
+    )
     p.add_argument(
         "--population-raster",
         action="append",
         metavar="TIF",
-        help="GeoTIFF of people per pixel (repeatable; same grid, summed)",
+        help=t("help.area.population_raster", p.lang),
     )
     p.add_argument(
         "--raster-column",
         default="population",
         choices=RASTER_COLUMNS,
-        help="which demand column the raster replaces",
+        help=t("help.area.raster_column", p.lang),
     )
 
 
-def _site_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    site = sub.add_parser(
-        "site", help="facility siting: where new sites cover the most homes (HiGHS, exact)"
-    )
-    site.add_argument("--kind", required=True, help="facility kind, e.g. canteen, childcare")
+def _site_parser(sub: argparse._SubParsersAction, lang: str) -> argparse.ArgumentParser:
+    site = sub.add_parser("site", help=t("help.cmd.site", lang))
+    site.add_argument("--kind", required=True, help=t("help.site.kind", site.lang))
     _area_flags(site)
     goal = site.add_mutually_exclusive_group(required=True)
     goal.add_argument(
         "--p",
         type=_number(int, site.lang, 1, strict=False),
-        help="number of new sites (maximal cover or p-median)",
+        help=t("help.site.p", site.lang),
     )
-    goal.add_argument("--cover-all", action="store_true", help="fewest sites covering all homes")
+    goal.add_argument("--cover-all", action="store_true", help=t("help.site.cover_all", site.lang))
     goal.add_argument(
         "--budget",
         type=_number(float, site.lang, 0),
-        help="total cost of new sites (candidate 'cost')",
+        help=t("help.site.budget", site.lang),
     )
     site.add_argument(
-        "--model", choices=("mclp", "pmedian"), default="mclp", help="model used with --p"
+        "--model", choices=("mclp", "pmedian"), default="mclp", help=t("help.site.model", site.lang)
+    )
+    site.add_argument("--candidates", action="append", help=t("help.site.candidates", site.lang))
+    site.add_argument(
+        "--no-osm-candidates", action="store_true", help=t("help.site.no_osm_candidates", site.lang)
     )
     site.add_argument(
-        "--candidates", action="append", help="candidate sites file (repeatable; cost, capacity)"
-    )
-    site.add_argument(
-        "--no-osm-candidates", action="store_true", help="no parking/vacant/community candidates"
-    )
-    site.add_argument(
-        "--street-candidates", action="store_true", help="add a candidate every --spacing m"
+        "--street-candidates", action="store_true", help=t("help.site.street_candidates", site.lang)
     )
     site.add_argument(
         "--spacing",
         type=_number(float, site.lang, 1, strict=False),
-        help="street candidate spacing in metres",
+        help=t("help.site.spacing", site.lang),
     )
-    site.add_argument("--capacitated", action="store_true", help="respect site capacities")
+    site.add_argument(
+        "--capacitated", action="store_true", help=t("help.site.capacitated", site.lang)
+    )
     site.add_argument(
         "--max-walk",
         type=_number(float, site.lang, 0),
-        help="p-median: every home within this many min",
+        help=t("help.site.max_walk", site.lang),
     )
     site.add_argument(
         "--curve",
         type=_number(int, site.lang, 0, strict=False),
-        help="coverage curve up to p = N (0: none)",
+        help=t("help.site.curve", site.lang),
     )
     site.add_argument(
         "--time-limit",
         type=_number(float, site.lang, 0),
         default=600.0,
-        help="solver seconds per solve",
+        help=t("help.site.time_limit", site.lang),
     )
     site.add_argument(
         "--gap",
         type=_number(float, site.lang, 0, 1, strict=False),
         default=0.0,
-        help="stop at this relative MIP gap",
+        help=t("help.site.gap", site.lang),
     )
     site.add_argument(
         "--heuristic",
         action="store_true",
-        help="greedy answer with a proven bound, for very large instances (mclp, lscp)",
+        help=t("help.site.heuristic", site.lang),
     )
     site.set_defaults(func=cmd_site)
     return site
@@ -580,45 +599,46 @@ def _site_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
     """The ``shequ`` parser; option errors are printed in ``lang`` (default: the locale's)."""
     lang = lang or default_lang()
-    parser = _Parser(
-        prog="shequ", description="社区 GIS: living circles, siting, grids, risk.", lang=lang
+    parser = _Parser(prog="shequ", description=t("help.shequ", lang), lang=lang)
+    parser.add_argument(
+        "--version", action="version", version=f"shequ {__version__}", help=t("help.version", lang)
     )
-    parser.add_argument("--version", action="version", version=f"shequ {__version__}")
     sub = parser.add_subparsers(
         dest="command", required=True, parser_class=partial(_Parser, lang=lang)
     )
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--out", default="shequ-out", help="output folder (default: shequ-out)")
+        p.add_argument("--out", default="shequ-out", help=t("help.common.out", p.lang))
         p.add_argument(
-            "--lang", choices=("zh", "en"), default=default_lang(), help="messages and map labels"
+            "--lang",
+            choices=("zh", "en"),
+            default=default_lang(),
+            help=t("help.common.lang", p.lang),
         )
-        p.add_argument("--quiet", action="store_true", help="no progress bars")
-        p.add_argument("--no-map", action="store_true", help="skip map.html")
-        p.add_argument("-v", "--verbose", action="store_true", help="log details")
+        p.add_argument("--quiet", action="store_true", help=t("help.common.quiet", p.lang))
+        p.add_argument("--no-map", action="store_true", help=t("help.common.no_map", p.lang))
+        p.add_argument(
+            "-v", "--verbose", action="store_true", help=t("help.common.verbose", p.lang)
+        )
 
-    demo = sub.add_parser(
-        "demo", help="run the living-circle audit on the bundled Helsinki extract"
-    )
+    demo = sub.add_parser("demo", help=t("help.cmd.demo", lang))
     common(demo)
-    demo.add_argument("--bands", action="store_true", help="isochrones at 5, 10 and 15 minutes")
+    demo.add_argument("--bands", action="store_true", help=t("help.demo.bands", demo.lang))
     demo.set_defaults(func=cmd_demo)
 
-    acc = sub.add_parser(
-        "access", help="living-circle audit: walk minutes from homes to facilities"
-    )
+    acc = sub.add_parser("access", help=t("help.cmd.access", lang))
     common(acc)
     _area_flags(acc)
-    acc.add_argument("--kind", help="kind of the --facilities file(s), e.g. kindergarten")
-    acc.add_argument("--kinds", help="comma-separated kinds to audit (default: all in the profile)")
+    acc.add_argument("--kind", help=t("help.access.kind", acc.lang))
+    acc.add_argument("--kinds", help=t("help.access.kinds", acc.lang))
+    acc.add_argument("--bands", help=t("help.access.bands", acc.lang))
     acc.add_argument(
-        "--bands", help="isochrone minutes, e.g. 5,10,15 (default: each kind's threshold)"
+        "--no-isochrones", action="store_true", help=t("help.access.no_isochrones", acc.lang)
     )
-    acc.add_argument("--no-isochrones", action="store_true", help="skip isochrone polygons")
     acc.set_defaults(func=cmd_access)
-    common(_site_parser(sub))
-    common(_grids_parser(sub))
-    common(_hotspots_parser(sub))
+    common(_site_parser(sub, lang))
+    common(_grids_parser(sub, lang))
+    common(_hotspots_parser(sub, lang))
     return parser
 
 

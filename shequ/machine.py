@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from shequ.errors import InputError
+from shequ.i18n import Note
 
 # Share of the free memory one run may plan to use: the rest is for the operating system,
 # other programs and what the estimate leaves out.
@@ -60,8 +61,14 @@ def check_fits(option: str, objects: float, bytes_each: float, what: str, advice
     need = objects * bytes_each
     free = available_memory_bytes()
     if need > USABLE_SHARE * free:
-        msg = (
-            f"{option} would make about {objects:,.0f} {what} (≈ {need / 1024**3:,.1f} GB "
-            f"estimated); this machine has {free / 1024**3:,.1f} GB free: {advice}"
+        raise InputError(
+            Note(
+                "m.too_big",
+                option=option,
+                objects=f"{objects:,.0f}",
+                what=what,
+                need=f"{need / 1024**3:,.1f}",
+                free=f"{free / 1024**3:,.1f}",
+                advice=advice,
+            )
         )
-        raise InputError(msg)

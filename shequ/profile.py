@@ -21,6 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from shequ.errors import InputError
+from shequ.i18n import Note
 from shequ.profile_schema import (
     KEY_ERROR,
     VALUE_ERROR,
@@ -80,7 +81,7 @@ class Profile:
             return self.kinds[kind_id]
         except KeyError:
             known = ", ".join(self.kinds)
-            raise InputError(f"unknown facility kind {kind_id!r}; known kinds: {known}") from None
+            raise InputError(Note("p.unknown_kind", kind=repr(kind_id), known=known)) from None
 
 
 def default_profile_path() -> Path:
@@ -99,18 +100,18 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.exists():
-        raise InputError("profile file not found", path=path)
+        raise InputError(Note("p.not_found"), path=path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"not a valid YAML profile ({first})", path=path) from exc
+        raise InputError(Note("p.not_yaml", detail=first), path=path) from exc
     if not isinstance(data, dict):
         sections = ", ".join(k for k in schema_keys(()) if k != "schema_version")
-        got = "an empty file" if data is None else f"{type(data).__name__} {_show(data)}"
-        raise InputError(
-            f"a profile must be a YAML mapping of sections ({sections}), got {got}", path=path
-        )
+        if data is None:
+            raise InputError(Note("p.empty", sections=sections), path=path)
+        got = f"{type(data).__name__} {_show(data)}"
+        raise InputError(Note("p.not_mapping", sections=sections, got=got), path=path)
     return data
 
 
@@ -152,32 +153,34 @@ def _schema_error(exc: ValidationError, raw: dict[str, Any], path: str | Path) -
     errors = exc.errors(include_url=False)
     message = _describe(errors[0], raw)
     if len(errors) > 1:
-        message += f" (and {len(errors) - 1} more)"
+        message = Note("p.and_more", message=message, n=len(errors) - 1)
     return InputError(message, path=path)
 
 
-def _describe(error: Any, raw: dict[str, Any]) -> str:
+def _describe(error: Any, raw: dict[str, Any]) -> Note:
+    """One pydantic error as a catalogue note naming the dotted key the user wrote."""
     kind, loc, ctx = error["type"], error["loc"], error.get("ctx") or {}
     if kind == KEY_ERROR:  # a check across keys names its own key
-        return f"{ctx['where']}: {ctx['problem']}"
+        return Note("p.key_problem", where=ctx["where"], problem=ctx["note"])
     where = _dotted(loc, raw) or "profile"
     if kind == "extra_forbidden":
         known = schema_keys(loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        hint = f", did you mean {close[0]}?" if close else ""
-        return f"{where}: unknown key{hint} (known: {', '.join(known)})"
+        if close:
+            return Note("p.unknown_key_hint", where=where, close=close[0], known=", ".join(known))
+        return Note("p.unknown_key", where=where, known=", ".join(known))
     if kind == "missing":
-        return f"{where}: required key missing"
+        return Note("p.missing", where=where)
     if kind == VALUE_ERROR:
-        expected = ctx["expected"]
+        expected = ctx["note"]
     elif kind in ("model_type", "model_attributes_type", "dict_type"):
         keys = schema_keys(loc)
-        expected = "a mapping" + (f" with keys {', '.join(keys)}" if keys else "")
+        expected = Note("x.mapping_with", keys=", ".join(keys)) if keys else Note("x.mapping")
     elif kind == "list_type":
-        expected = "a list"
-    else:  # not raised by the schema's own checks; keep pydantic's words minus its jargon
-        expected = str(error["msg"]).removeprefix("Input should be ")
-    return f"{where}: expected {expected}, got {_show(error['input'])}"
+        expected = Note("x.list")
+    else:  # not raised by the schema's own checks; pydantic's words (quoted in Chinese)
+        expected = Note("x.pydantic", detail=str(error["msg"]).removeprefix("Input should be "))
+    return Note("p.expected", where=where, expected=expected, got=_show(error["input"]))
 
 
 def _dotted(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:

@@ -39,6 +39,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from shequ.i18n import Note
+
 VALUE_ERROR = "profile_value"
 KEY_ERROR = "profile_key"
 
@@ -74,8 +76,18 @@ RISK_FACTORS = (
 CODE_FIELDS = ("admin", "jiedao", "community", "seq")
 
 
-def _fail(expected: str) -> NoReturn:
-    raise PydanticCustomError(VALUE_ERROR, "expected {expected}", {"expected": expected})
+def _fail(expected: Note) -> NoReturn:
+    """Refuse a value: ``expected`` says what the key takes (a catalogue note, ``x.*``)."""
+    raise PydanticCustomError(
+        VALUE_ERROR, "expected {expected}", {"expected": str(expected), "note": expected}
+    )
+
+
+def _key_error(where: str, problem: Note) -> NoReturn:
+    """Refuse a check across keys, naming the key ``where`` it blames."""
+    raise PydanticCustomError(
+        KEY_ERROR, "{where}: {problem}", {"where": where, "problem": str(problem), "note": problem}
+    )
 
 
 def _finite(value: object) -> float | None:
@@ -89,7 +101,7 @@ def _finite(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _number(expected: str, ok: Callable[[float], bool]) -> Any:
+def _number(expected: Note, ok: Callable[[float], bool]) -> Any:
     """A float type whose values pass ``ok``; YAML text such as ``"1.0"`` is not a number."""
 
     def check(value: object) -> float:
@@ -101,7 +113,7 @@ def _number(expected: str, ok: Callable[[float], bool]) -> Any:
     return Annotated[float, PlainValidator(check)]
 
 
-def _whole(expected: str, minimum: int) -> Any:
+def _whole(expected: Note, minimum: int) -> Any:
     """An int type of at least ``minimum``: ``true`` and ``2.7`` are not whole numbers."""
 
     def check(value: object) -> int:
@@ -115,7 +127,7 @@ def _whole(expected: str, minimum: int) -> Any:
 def _choice(options: tuple[str, ...]) -> Any:
     def check(value: object) -> str:
         if not isinstance(value, str) or value not in options:
-            _fail("one of " + ", ".join(options))
+            _fail(Note("x.one_of", options=", ".join(options)))
         return value
 
     return Annotated[str, PlainValidator(check)]
@@ -123,13 +135,13 @@ def _choice(options: tuple[str, ...]) -> Any:
 
 def _text(value: object) -> str:
     if not isinstance(value, str):
-        _fail("text (in quotes if it looks like a number or yes/no)")
+        _fail(Note("x.text"))
     return value
 
 
 def _snake_id(value: object) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", value):
-        _fail("a lower_snake_case id (a-z, 0-9 and _, starting with a letter)")
+        _fail(Note("x.snake_id"))
     return value
 
 
@@ -137,7 +149,7 @@ def _tiers(value: object) -> list[float]:
     minutes = [_finite(t) for t in value] if isinstance(value, list) else []
     increasing = all(a < b for a, b in pairwise(minutes)) if None not in minutes else False
     if not minutes or not increasing or minutes[0] <= 0:
-        _fail("a list of increasing minutes > 0, e.g. [5, 10, 15]")
+        _fail(Note("x.tiers"))
     return minutes
 
 
@@ -147,29 +159,29 @@ def _tag_value(value: object) -> object:
     boolean, which would never match the tag's text, so it is refused with a hint."""
     items = value if isinstance(value, list) else [value]
     if not items or any(isinstance(v, bool) or not isinstance(v, str | int | float) for v in items):
-        _fail('a tag value: text, a list of texts or "*" for any (write "yes"/"no" in quotes)')
+        _fail(Note("x.tag_value"))
     return value
 
 
 def _tag_key(value: object) -> str:
     if not isinstance(value, str) or not value:
-        _fail("an OSM tag key (text)")
+        _fail(Note("x.tag_key"))
     return value
 
 
 def _nonempty_tags(value: dict[str, object]) -> dict[str, object]:
     if not value:  # an empty alternative would match every OSM feature
-        _fail("at least one tag condition, e.g. {amenity: clinic}")
+        _fail(Note("x.tags_nonempty"))
     return value
 
 
 def _regex(value: object) -> str:
     if not isinstance(value, str):
-        _fail("a regular expression (text)")
+        _fail(Note("x.regex_text"))
     try:
         re.compile(value)
     except re.error as exc:
-        _fail(f"a valid regular expression ({exc})")
+        _fail(Note("x.regex_valid", detail=str(exc)))
     return value
 
 
@@ -180,7 +192,7 @@ def _code_pattern(value: object) -> str:
         value.format(**dict.fromkeys(CODE_FIELDS, 0))
     except (KeyError, IndexError, ValueError, TypeError):
         fields = ", ".join("{" + f + "}" for f in CODE_FIELDS)
-        _fail(f"a code pattern using only {fields}, e.g. '{{admin:06d}}{{seq:03d}}'")
+        _fail(Note("x.code_pattern", fields=fields))
     return value
 
 
@@ -188,19 +200,19 @@ def _building_tag(value: object) -> str | bool:
     """A ``building=*`` value. YAML 1.1 reads an unquoted ``yes:`` key as the boolean True; it
     is accepted and kept as the loader gives it (``shequ.profile._build`` makes it "True")."""
     if not isinstance(value, str | bool):
-        _fail("a building tag value (text)")
+        _fail(Note("x.building_tag"))
     return value
 
 
 def _flag(value: object) -> bool:
     if not isinstance(value, bool):
-        _fail("true or false")
+        _fail(Note("x.flag"))
     return value
 
 
 def _schema_version(value: object) -> int:
     if isinstance(value, bool) or value != SCHEMA_VERSION:
-        _fail(f"{SCHEMA_VERSION} (the profile format this version of shequ reads)")
+        _fail(Note("x.schema_version", version=SCHEMA_VERSION))
     return SCHEMA_VERSION
 
 
@@ -208,15 +220,15 @@ def _none_if_blank(value: object) -> object:
     return None if value == "" else value
 
 
-Positive = _number("a number > 0", lambda x: x > 0)
-NonNegative = _number("a number ≥ 0", lambda x: x >= 0)
-Share = _number("a share from 0 to 1", lambda x: 0 <= x <= 1)
-Tolerance = _number("a share from 0 to below 1", lambda x: 0 <= x < 1)
-Probability = _number("a probability above 0 and at most 1", lambda x: 0 < x <= 1)
-Multiple = _number("a number ≥ 1 (a multiple of the kind's walk threshold)", lambda x: x >= 1)
-Count = _whole("a whole number ≥ 1", 1)
-Slices = _whole("a whole number ≥ 2 (a trend needs two time slices)", 2)
-Digits = _whole("a whole number ≥ 0", 0)
+Positive = _number(Note("x.positive"), lambda x: x > 0)
+NonNegative = _number(Note("x.non_negative"), lambda x: x >= 0)
+Share = _number(Note("x.share"), lambda x: 0 <= x <= 1)
+Tolerance = _number(Note("x.tolerance"), lambda x: 0 <= x < 1)
+Probability = _number(Note("x.probability"), lambda x: 0 < x <= 1)
+Multiple = _number(Note("x.multiple"), lambda x: x >= 1)
+Count = _whole(Note("x.count"), 1)
+Slices = _whole(Note("x.slices"), 2)
+Digits = _whole(Note("x.digits"), 0)
 Text = Annotated[str, PlainValidator(_text)]
 KindId = Annotated[str, PlainValidator(_snake_id)]
 Tiers = Annotated[list[float], PlainValidator(_tiers)]
@@ -234,9 +246,7 @@ DemandColumn = _choice(DEMAND_COLUMNS)
 BorderClass = _choice(BORDER_CLASSES)
 Scheme = Annotated[
     str,
-    PlainValidator(
-        lambda v: v if v == "four_level" else _fail("four_level (--three-colour folds it to three)")
-    ),
+    PlainValidator(lambda v: v if v == "four_level" else _fail(Note("x.scheme"))),
 ]
 
 V = TypeVar("V")
@@ -346,14 +356,7 @@ class Demand(_Strict):
     def _shares_of_one_population(self) -> Demand:
         total = self.elderly_share.value + self.children_share.value
         if total > 1:  # 60+ and 0-14 are disjoint groups of the same residents
-            raise PydanticCustomError(
-                KEY_ERROR,
-                "{where}: {problem}",
-                {
-                    "where": "demand.children_share",
-                    "problem": f"elderly_share + children_share = {total:g}, expected at most 1",
-                },
-            )
+            _key_error("demand.children_share", Note("x.shares_total", total=f"{total:g}"))
         return self
 
 
@@ -498,7 +501,7 @@ class TopShare(_Strict):
     @model_validator(mode="after")
     def _at_most_all_cells(self) -> TopShare:
         if self.red + self.orange + self.yellow > 1:
-            _fail("shares of cells adding up to at most 1")
+            _fail(Note("x.top_share"))
         return self
 
 
@@ -545,15 +548,9 @@ class Risk(_Strict):
         known = (*RISK_FACTORS, *self.osm_features)
         for name in self.factor_weights.values:
             if name not in known:  # shequ/jobs/hotspots.py would skip it silently
-                raise PydanticCustomError(
-                    KEY_ERROR,
-                    "{where}: {problem}",
-                    {
-                        "where": f"risk.factor_weights.values.{name}",
-                        "problem": "unknown risk factor (known: "
-                        + ", ".join(known)
-                        + "; a distance factor needs an entry in risk.osm_features)",
-                    },
+                _key_error(
+                    f"risk.factor_weights.values.{name}",
+                    Note("x.risk_factor", known=", ".join(known)),
                 )
         return self
 
@@ -585,10 +582,10 @@ class ProfileSchema(_Strict):
 
 def _unknown_kind(where: str, name: str, known: tuple[str, ...]) -> NoReturn:
     close = difflib.get_close_matches(name, known, n=1)
-    hint = f", did you mean {close[0]}?" if close else ""
     what = "" if where.endswith("." + name) else f" {name!r}"
-    problem = f"unknown facility kind{what}{hint} (known: " + ", ".join(known) + ")"
-    raise PydanticCustomError(KEY_ERROR, "{where}: {problem}", {"where": where, "problem": problem})
+    key = "x.unknown_kind_hint" if close else "x.unknown_kind"
+    hint = {"close": close[0]} if close else {}
+    _key_error(where, Note(key, what=what, known=", ".join(known), **hint))
 
 
 def validate_profile(raw: dict[str, Any]) -> ProfileSchema:

@@ -186,7 +186,8 @@ def english_sentences(text: str, words: int = 3) -> list[str]:
 
     File paths, options (``--kind``), ids with ``_`` or ``=``, numbers and quoted data values
     (names from OSM or a CSV cell are shown verbatim and may well be English) are not words;
-    a token holding a Chinese character ends a run. Proper names of methods (``Mann-Kendall``,
+    a token holding a Chinese character ends a run, and so does a comma (``walking, demand,
+    grid`` lists keys, it is not a sentence). Proper names of methods (``Mann-Kendall``,
     ``Gi*``, ``HiGHS``) are single tokens and never make a run on their own.
     """
     found = []
@@ -195,7 +196,8 @@ def english_sentences(text: str, words: int = 3) -> list[str]:
         for token in _QUOTED.sub(" 「」 ", line).split():
             if _WORD.match(token) and "/" not in token:
                 run.append(token)
-                continue
+                if not token.endswith(","):  # "walking, demand, grid": a list of keys
+                    continue
             if len(run) >= words:
                 found.append(" ".join(run))
             run = []

@@ -77,3 +77,15 @@ def test_a_chinese_run_prints_no_english_sentence(name, tmp_path, capsys):
     printed = capsys.readouterr()
     assert code == (2 if name == "missing-file" else 0), printed.err
     assert english_sentences(printed.out + printed.err) == [], printed.out + printed.err
+
+
+@pytest.mark.parametrize("command", ["", "demo", "access", "site", "grids", "hotspots"])
+def test_help_is_in_the_users_language(command, capsys):
+    from tests.helpers import english_sentences
+
+    args = [command] if command else []
+    assert main([*args, "--help", "--lang", "zh"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("用法：") and english_sentences(printed) == [], printed
+    assert main([*args, "--help", "--lang", "en"]) == 0
+    assert capsys.readouterr().out.startswith("usage: ")

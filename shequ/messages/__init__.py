@@ -7,6 +7,7 @@ user's language). The catalogue is one mapping assembled from sections, one per 
 program, so that a section can be read (and translated) on its own:
 
 ``run``       progress steps, result lines, option errors, input warnings (the CLI)
+``cli_help``  what ``--help`` says about each command and option
 ``notes``     notes a run leaves (network, OSM, grids, hotspots) and the siting models' messages
 ``inputs``    reader errors and reject reasons (``geo/``)
 ``profile``   profile, output folder and machine-limit errors (the base modules)
@@ -21,10 +22,11 @@ every entry has both languages with the same placeholders.
 
 from __future__ import annotations
 
-from shequ.messages import grids, hotspots, inputs, maps, notes, profile, run, siting
+from shequ.messages import cli_help, grids, hotspots, inputs, maps, notes, profile, run, siting
 
 SECTIONS = {
     "run": run.MESSAGES,
+    "cli_help": cli_help.MESSAGES,
     "notes": notes.MESSAGES,
     "inputs": inputs.MESSAGES,
     "profile": profile.MESSAGES,

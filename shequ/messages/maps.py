@@ -5,6 +5,24 @@ where they enter the page). Some hold ``{placeholders}`` the map fills in.
 """
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    "e.map_selected_kind": (
+        "selected kind {kind} is not one of {kinds}",
+        "所选类型 {kind} 不在以下类型中：{kinds}",
+    ),
+    "e.map_kind_id": (
+        "each kind needs a non-empty string 'id', got {got}",
+        "每个类型都需要非空的字符串 'id'，实际为 {got}",
+    ),
+    "e.map_kind_twice": ("kind {kind} is listed twice", "类型 {kind} 重复列出"),
+    "e.map_no_geometry": (
+        "{what}: expected a GeoDataFrame with a geometry column",
+        "{what}：应为带几何列的 GeoDataFrame",
+    ),
+    "e.map_no_crs": (
+        "{what}: the GeoDataFrame has no CRS, so it cannot be placed on a map",
+        "{what}：GeoDataFrame 没有坐标系，无法放到地图上",
+    ),
+    "e.map_missing_columns": ("{what}: missing column(s) {columns}", "{what}：缺少列 {columns}"),
     "e.map_lang": (
         "map language must be one of {langs}, not {lang}",
         "地图语言必须是 {langs} 之一，而不是 {lang}",

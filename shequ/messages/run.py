@@ -152,4 +152,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{then:.0f} 米，文件很可能已是 WGS-84 坐标而非 {name}（请勿使用 --crs {crs}）",
     ),
     "note": ("note: {msg}", "提示：{msg}"),
+    "walker.general": ("general", "一般步行"),
+    "walker.elderly": ("elderly", "老年人"),
 }
