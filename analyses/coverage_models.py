@@ -12,10 +12,15 @@ small before they reach the solver, without changing the optimum:
 Under capacities (childcare places, meals, charging ports) a home's demand may be split between
 sites; the assignment rows then carry the demand weights. Budgets replace ``Σ y ≤ p`` by
 ``Σ cost·y ≤ B``. ``p`` always counts *new* sites: existing ones are open and free.
+
+Every model follows one convention (scikit-learn's): ``Model(parameters)`` stores the
+parameters as given, ``fit(problem)`` checks them (a :class:`SitingError` names the parameter)
+and sets the fitted ``result_`` (a :class:`~shequ.analyses.siting_result.SitingResult`).
 """
 
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass
 
@@ -37,7 +42,18 @@ STRENGTHEN_MAX_PAIRS = 300_000  # add x ≤ y rows (tighter LP) up to this many 
 
 
 class SitingError(ValueError):
-    """A model cannot be posed on this problem (the message says which parameter and why)."""
+    """A model cannot be posed on this problem: a parameter out of range, or data it needs.
+
+    Parameters
+    ----------
+    message : Note
+        What is wrong, naming the parameter (``p``, ``budget``, ``time_limit_s`` …); a
+        :class:`~shequ.i18n.Note`, so the CLI can show it in the user's language.
+    """
+
+    def __init__(self, message: Note) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass
@@ -48,7 +64,20 @@ class _Solver:
 
 
 def demand_groups(cov: sparse.csr_matrix) -> tuple[np.ndarray, sparse.csr_matrix]:
-    """Merge rows with identical column sets. Returns (group of each row, group × column matrix)."""
+    """Merge rows with identical column sets.
+
+    Parameters
+    ----------
+    cov : scipy.sparse matrix
+        Clients × sites, nonzero where the site covers the client.
+
+    Returns
+    -------
+    group : numpy.ndarray
+        The group of each row (0 … n_groups − 1, in order of first appearance).
+    gmat : scipy.sparse.csr_matrix
+        Groups × sites, boolean: the column set of each group.
+    """
     cov = sparse.csr_matrix(cov, dtype=bool)
     cov.sort_indices()
     seen: dict[bytes, int] = {}
@@ -65,35 +94,114 @@ def demand_groups(cov: sparse.csr_matrix) -> tuple[np.ndarray, sparse.csr_matrix
     return group, cov[np.asarray(first, dtype=np.int64)]
 
 
-def _check_time(time_limit_s: float, mip_gap: float) -> None:
-    if not time_limit_s > 0:
-        msg = f"time_limit_s must be positive, got {time_limit_s!r}"
-        raise SitingError(msg)
-    if not 0 <= mip_gap < 1:
-        msg = f"mip_gap must be in [0, 1), got {mip_gap!r}"
-        raise SitingError(msg)
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _solver(time_limit_s: object, mip_gap: object, threads: int | None) -> _Solver:
+    """The HiGHS settings of a model, checked: a :class:`SitingError` names a bad one."""
+    if not (_is_number(time_limit_s) and time_limit_s > 0):
+        raise SitingError(Note("e.model_time_limit", value=repr(time_limit_s)))
+    if not (_is_number(mip_gap) and 0 <= mip_gap < 1):
+        raise SitingError(Note("e.model_mip_gap", value=repr(mip_gap)))
+    return _Solver(float(time_limit_s), float(mip_gap), threads)
+
+
+def _check_p(p: object) -> int:
+    """``p`` as an int, or a :class:`SitingError` when it is not a whole number ≥ 0."""
+    if not (_is_number(p) and np.isfinite(p) and int(p) == p and p >= 0):
+        raise SitingError(Note("e.model_p_whole", value=repr(p)))
+    return int(p)
+
+
+def _check_p_fits(p: int, problem: SitingProblem) -> None:
+    n_free = int((~problem.site_fixed).sum())
+    if p > n_free:
+        raise SitingError(Note("e.model_p_too_large", p=p, n=n_free))
 
 
 def _free_sites(problem: SitingProblem) -> np.ndarray:
     return np.flatnonzero(~problem.site_fixed)
 
 
+_MISSING = {"cost": "e.model_cost_missing", "capacity": "e.model_capacity_missing"}
+
+
 def _require(values: np.ndarray, what: str, where: np.ndarray, problem: SitingProblem) -> None:
+    """Refuse a model when sites in ``where`` lack a ``what`` (``cost`` or ``capacity``)."""
     missing = where & ~np.isfinite(values)
     if missing.any():
-        msg = (
-            f"{what} missing for {int(missing.sum())} of {int(where.sum())} sites of kind "
-            f"{problem.kind!r} (first: site {int(np.flatnonzero(missing)[0])}); give a "
-            f"'{what}' column in the candidates/facilities file or a default in the profile"
+        raise SitingError(
+            Note(
+                _MISSING[what],
+                n=int(missing.sum()),
+                total=int(where.sum()),
+                kind=repr(problem.kind),
+                first=int(np.flatnonzero(missing)[0]),
+            )
         )
-        raise SitingError(msg)
 
 
 class LSCP:
-    """Set cover: the fewest new sites so that every coverable home is within reach.
+    """Location set covering (LSCP, 集合覆盖): the fewest new sites within reach of every
+    coverable home.
 
-    Homes no site can reach are not part of the requirement; they are listed with that reason.
-    With ``capacitated=True`` every covered home must also be fully assigned within capacities.
+    Formulation (Toregas et al. 1971, as spopt's ``LSCP``), on the reduced problem::
+
+        minimise    Σ_j y_j
+        subject to  Σ_{j ∈ N_g} y_j ≥ 1        for every demand group g
+                    y_j ∈ {0, 1}                for every useful free candidate j
+
+    where a *home to cover* has demand (weight > 0), is not within ``radius_m`` of an
+    existing site and can be reached by some candidate; ``N_i`` is the set of free candidates
+    within ``radius_m`` of home ``i`` (door-to-door walk, :class:`SitingProblem`); homes with
+    the same ``N_i`` form one demand group ``g`` (one row per group, not per home); ``y_j`` is
+    1 when a facility opens at candidate ``j``. Existing sites are open and not counted;
+    candidates that cover no group are left out. Homes no site can reach are not required:
+    they are listed in ``unserved_reason``.
+
+    With ``capacitated=True`` (CLSCP-SO, demand may be split)::
+
+        minimise    Σ_{j free} y_j
+        subject to  Σ_{j ∈ N_g} x_gj = 1        for every coverable group g
+                    Σ_g W_g x_gj ≤ c_j y_j      for every site j (existing: y_j = 1)
+                    x_gj ≤ y_j                  (up to 300,000 pairs: a tighter relaxation)
+                    0 ≤ x_gj ≤ 1,  y_j ∈ {0, 1}
+
+    where groups now include homes existing sites cover, ``N_g`` holds every site within
+    reach (existing ones too), ``W_g`` is the group's demand weight and ``c_j`` the site's
+    capacity.
+
+    Parameters
+    ----------
+    capacitated : bool, default False
+        Every covered home must also be fully assigned within site capacities.
+    time_limit_s : float, default 600
+        HiGHS time limit (seconds, > 0); the best solution and its proven bound are kept.
+    mip_gap : float, default 0
+        Relative gap at which HiGHS stops, in [0, 1) (0 = prove optimality).
+    threads : int, optional
+        HiGHS threads (None = HiGHS default).
+
+    Attributes
+    ----------
+    result_ : SitingResult
+        The fitted answer: ``objective`` is the number of new sites, ``bound`` and ``gap``
+        HiGHS's proof, ``new_sites`` in rank order, and a reason for every unserved home.
+
+    Raises
+    ------
+    SitingError
+        From :meth:`fit`: a parameter out of range, or (capacitated) a site without capacity.
+
+    Examples
+    --------
+    >>> from shequ.analyses.siting_problem import problem_from_matrix
+    >>> metres = [[100.0, 500.0, 900.0], [400.0, 150.0, 700.0], [800.0, 250.0, 200.0]]
+    >>> problem = problem_from_matrix(metres, [10.0, 20.0, 5.0], 300.0)
+    >>> result = LSCP().fit(problem).result_
+    >>> result.objective, result.new_sites.tolist(), str(result.status)
+    (2.0, [1, 0], 'optimal')
     """
 
     name = "lscp"
@@ -106,14 +214,34 @@ class LSCP:
         mip_gap: float = 0.0,
         threads: int | None = None,
     ) -> None:
-        _check_time(time_limit_s, mip_gap)
         self.capacitated = capacitated
-        self.solver = _Solver(time_limit_s, mip_gap, threads)
+        self.time_limit_s = time_limit_s
+        self.mip_gap = mip_gap
+        self.threads = threads
 
     def fit(self, problem: SitingProblem) -> LSCP:
+        """Solve the set cover on ``problem``.
+
+        Parameters
+        ----------
+        problem : SitingProblem
+            Homes, sites and their walk pairs (see
+            :func:`~shequ.analyses.siting_problem.build_problem`).
+
+        Returns
+        -------
+        LSCP
+            ``self``, with ``result_`` set.
+
+        Raises
+        ------
+        SitingError
+            When a parameter is out of range, or capacities are missing (``capacitated``).
+        """
+        solver = _solver(self.time_limit_s, self.mip_gap, self.threads)
         t0 = time.perf_counter()
         if self.capacitated:
-            self.result_ = _capacitated(problem, self.solver, p=None, budget=None, cover_all=True)
+            self.result_ = _capacitated(problem, solver, p=None, budget=None, cover_all=True)
             return self
         free = _free_sites(problem)
         cov = problem.coverage()
@@ -137,7 +265,7 @@ class LSCP:
                 np.ones(n_y),
                 np.ones(n_y, bool),
                 maximise=False,
-                **vars(self.solver),
+                **vars(solver),
             )
             sol = milp.solve()
         chosen = free[used[sol.x > 0.5]] if sol.x is not None else np.zeros(0, np.int64)
@@ -158,9 +286,74 @@ class LSCP:
 
 
 class MCLP:
-    """Maximal cover: ``p`` new sites (or a ``budget``) covering the most demand weight.
+    """Maximal covering (MCLP, 最大覆盖): ``p`` new sites (or a ``budget``) covering the most
+    demand weight.
 
-    The objective is the total covered weight, homes covered by existing sites included.
+    Formulation (Church & ReVelle 1974, as spopt's ``MCLP``), on the reduced problem::
+
+        maximise    C + Σ_g W_g z_g
+        subject to  z_g ≤ Σ_{j ∈ N_g} y_j       for every demand group g
+                    Σ_j y_j ≤ p                 (with a budget: Σ_j cost_j y_j ≤ B)
+                    y_j ∈ {0, 1},  0 ≤ z_g ≤ 1
+
+    where ``C`` is the weight of homes existing sites already cover (they leave the model);
+    ``N_i`` is the set of free candidates within ``radius_m`` of home ``i``; homes with demand
+    and the same ``N_i`` form one group ``g`` of weight ``W_g``; ``y_j`` is 1 when a facility
+    opens at candidate ``j`` and ``z_g`` is the share of group ``g`` covered (1 at an optimum
+    whenever a chosen site reaches it, so it needs no integrality). Candidates that reach no
+    group, and under a budget those costing more than ``B``, are left out. The objective is
+    the total covered weight, homes covered by existing sites included.
+
+    With ``capacitated=True`` (demand may be split between sites)::
+
+        maximise    Σ_g Σ_{j ∈ N_g} W_g x_gj
+        subject to  Σ_{j ∈ N_g} x_gj ≤ 1        for every group g
+                    Σ_g W_g x_gj ≤ c_j y_j      for every site j (existing: y_j = 1)
+                    x_gj ≤ y_j                  (up to 300,000 pairs: a tighter relaxation)
+                    Σ_{j free} y_j ≤ p          (with a budget: Σ_{j free} cost_j y_j ≤ B)
+                    0 ≤ x_gj ≤ 1,  y_j ∈ {0, 1}
+
+    where groups now include homes existing sites cover and ``N_g`` holds every site within
+    reach, existing ones too; ``c_j`` is the site's capacity.
+
+    Parameters
+    ----------
+    p : int, optional
+        Number of new sites (a whole number ≥ 0, at most the free candidates).
+    budget : float, optional
+        Total cost of the new sites (≥ 0; every free candidate needs a ``site_cost``). Give
+        exactly one of ``p`` and ``budget``.
+    capacitated : bool, default False
+        Assign demand within site capacities (every site needs a ``site_capacity``).
+    time_limit_s : float, default 600
+        HiGHS time limit (seconds, > 0); the best solution and its proven bound are kept.
+    mip_gap : float, default 0
+        Relative gap at which HiGHS stops, in [0, 1) (0 = prove optimality).
+    threads : int, optional
+        HiGHS threads (None = HiGHS default).
+
+    Attributes
+    ----------
+    result_ : SitingResult
+        The fitted answer: ``objective`` is the covered demand weight, ``bound`` and ``gap``
+        HiGHS's proof, ``new_sites`` in rank order with their ``marginal_weight``.
+
+    Raises
+    ------
+    SitingError
+        From :meth:`fit`: a parameter out of range, ``p`` above the number of candidates, or
+        costs (budget) or capacities (capacitated) missing.
+
+    Examples
+    --------
+    >>> from shequ.analyses.siting_problem import problem_from_matrix
+    >>> metres = [[100.0, 500.0, 900.0], [400.0, 150.0, 700.0], [800.0, 250.0, 200.0]]
+    >>> problem = problem_from_matrix(metres, [10.0, 20.0, 5.0], 300.0)
+    >>> result = MCLP(1).fit(problem).result_
+    >>> result.objective, result.new_sites.tolist(), str(result.status)
+    (25.0, [1], 'optimal')
+    >>> MCLP(2).fit(problem).result_.objective
+    35.0
     """
 
     name = "mclp"
@@ -175,35 +368,52 @@ class MCLP:
         mip_gap: float = 0.0,
         threads: int | None = None,
     ) -> None:
-        if (p is None) == (budget is None):
-            msg = "give exactly one of p (number of new sites) or budget"
-            raise SitingError(msg)
-        if p is not None and (int(p) != p or p < 0):
-            msg = f"p must be a whole number ≥ 0, got {p!r}"
-            raise SitingError(msg)
-        if budget is not None and not budget >= 0:
-            msg = f"budget must be ≥ 0, got {budget!r}"
-            raise SitingError(msg)
-        _check_time(time_limit_s, mip_gap)
-        self.p = None if p is None else int(p)
+        self.p = p
         self.budget = budget
         self.capacitated = capacitated
-        self.solver = _Solver(time_limit_s, mip_gap, threads)
+        self.time_limit_s = time_limit_s
+        self.mip_gap = mip_gap
+        self.threads = threads
+
+    def _validate(self, problem: SitingProblem) -> tuple[int | None, float | None, _Solver]:
+        if (self.p is None) == (self.budget is None):
+            raise SitingError(Note("e.model_p_or_budget"))
+        p = None if self.p is None else _check_p(self.p)
+        budget = self.budget
+        if budget is not None and not (_is_number(budget) and budget >= 0):
+            raise SitingError(Note("e.model_budget", value=repr(budget)))
+        solver = _solver(self.time_limit_s, self.mip_gap, self.threads)
+        if p is not None:
+            _check_p_fits(p, problem)
+        if budget is not None:
+            _require(problem.site_cost, "cost", ~problem.site_fixed, problem)
+        return p, budget, solver
 
     def fit(self, problem: SitingProblem) -> MCLP:
-        free = _free_sites(problem)
-        if self.p is not None and self.p > len(free):
-            msg = f"p={self.p} is larger than the {len(free)} candidate sites"
-            raise SitingError(msg)
-        if self.budget is not None:
-            _require(problem.site_cost, "cost", ~problem.site_fixed, problem)
+        """Solve the maximal cover on ``problem``.
+
+        Parameters
+        ----------
+        problem : SitingProblem
+            Homes, sites and their walk pairs (see
+            :func:`~shequ.analyses.siting_problem.build_problem`).
+
+        Returns
+        -------
+        MCLP
+            ``self``, with ``result_`` set.
+
+        Raises
+        ------
+        SitingError
+            When a parameter is out of range or data the model needs is missing.
+        """
+        p, budget, solver = self._validate(problem)
         if self.capacitated:
-            self.result_ = _capacitated(
-                problem, self.solver, p=self.p, budget=self.budget, cover_all=False
-            )
+            self.result_ = _capacitated(problem, solver, p=p, budget=budget, cover_all=False)
             return self
-        model = _MclpModel(problem, self.solver, budget=self.budget)
-        self.result_ = model.solve(self.p)
+        model = _MclpModel(problem, solver, budget=budget)
+        self.result_ = model.solve(p)
         return self
 
 
@@ -219,7 +429,20 @@ class ReducedCover:
 
 
 def reduce_cover(problem: SitingProblem, budget: float | None = None) -> ReducedCover:
-    """Drop what existing sites cover, merge identical demand, keep sites that can add weight."""
+    """Drop what existing sites cover, merge identical demand, keep sites that can add weight.
+
+    Parameters
+    ----------
+    problem : SitingProblem
+        Homes, sites and their walk pairs.
+    budget : float, optional
+        When given, candidates costing more are left out and their costs are kept.
+
+    Returns
+    -------
+    ReducedCover
+        Demand groups × useful free sites, with the weight existing sites already cover.
+    """
     free = _free_sites(problem)
     cov = problem.coverage()
     before = problem.covered_by(problem.site_fixed)
@@ -277,6 +500,7 @@ class _MclpModel:
             if n_y and n_g
             else None
         )
+        self.last_y = np.zeros(n_y)  # the last solve's sites (a start for the next p)
         self.model_seconds = time.perf_counter() - t0
 
     def start_from(self, y: np.ndarray) -> np.ndarray:
@@ -350,15 +574,40 @@ def coverage_curve(
     """Optimal MCLP for p = 1 … ``max_p`` on one loaded model ("what each extra site buys").
 
     The model is built once; each p changes the right-hand side of ``Σ y ≤ p`` and starts from
-    the previous optimum plus the best single addition. ``time_limit_s`` is for the whole curve.
+    the previous optimum plus the best single addition.
+
+    Parameters
+    ----------
+    problem : SitingProblem
+        Homes, sites and their walk pairs.
+    max_p : int
+        The last p, from 1 to the number of free candidates.
+    time_limit_s : float, default 600
+        HiGHS time limit for the whole curve (seconds, > 0).
+    mip_gap : float, default 0
+        Relative gap at which HiGHS stops each solve, in [0, 1).
+    threads : int, optional
+        HiGHS threads (None = HiGHS default).
+    progress : callable, optional
+        Called with 1 after each p (a progress bar's ``update``).
+
+    Returns
+    -------
+    list of SitingResult
+        One uncapacitated MCLP result per p = 1 … ``max_p``.
+
+    Raises
+    ------
+    SitingError
+        When ``max_p``, ``time_limit_s`` or ``mip_gap`` is out of range.
     """
     free = _free_sites(problem)
-    if not 1 <= max_p <= len(free):
-        msg = f"max_p must be between 1 and the {len(free)} candidate sites, got {max_p}"
-        raise SitingError(msg)
-    _check_time(time_limit_s, mip_gap)
+    if not (_is_number(max_p) and 1 <= max_p <= len(free) and max_p == int(max_p)):
+        raise SitingError(Note("e.model_max_p", n=len(free), value=repr(max_p)))
+    max_p = int(max_p)
+    solver = _solver(time_limit_s, mip_gap, threads)
     t_end = time.perf_counter() + time_limit_s
-    model = _MclpModel(problem, _Solver(time_limit_s, mip_gap, threads), budget=None)
+    model = _MclpModel(problem, solver, budget=None)
     results = []
     y = np.zeros(model.n_y)
     for p in range(1, max_p + 1):
@@ -366,7 +615,7 @@ def coverage_curve(
             model.milp.set_time_limit(t_end - time.perf_counter())
         start = model.greedy_add(y) if model.n_y else None
         res = model.solve(p, start)
-        y = getattr(model, "last_y", y)
+        y = model.last_y
         results.append(res)
         if progress is not None:
             progress(1)

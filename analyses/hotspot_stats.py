@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse, stats
 
+from shequ.i18n import Note
+
 MIN_INCIDENTS = 30  # below this, hot-spot statistics are refused (too few events to test)
 
 
@@ -57,7 +59,10 @@ def gi_star(y: np.ndarray, w: sparse.csr_matrix) -> GiStar:
     card = np.asarray(w.sum(axis=1)).ravel()
     expected = card / n
     variance = card * (n - card) / (n - 1) / n**2 * var / mean**2
-    z = (g - expected) / np.sqrt(variance)
+    # a cell whose neighbourhood is every cell (a tiny area) has a constant Gi*: variance 0,
+    # z undefined (NaN, as esda), never significant (see confidence_bins)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (g - expected) / np.sqrt(variance)
     return GiStar(g, expected, variance, z, stats.norm.sf(np.abs(z)))
 
 
@@ -167,19 +172,32 @@ def fdr_cut(p: np.ndarray, alpha: float = 0.05) -> float:
 def confidence_bins(z: np.ndarray, p: np.ndarray, cut: float | None = None) -> np.ndarray:
     """ArcGIS Gi_Bin: ±3 at 99 %, ±2 at 95 %, ±1 at 90 % confidence, 0 not significant.
 
-    ``cut`` (e.g. an FDR cut) additionally requires p ≤ cut for any bin.
+    ``cut`` (e.g. an FDR cut) additionally requires p ≤ cut for any bin. A NaN z (a constant
+    Gi*, see :func:`gi_star`) is bin 0.
     """
     p = np.asarray(p, dtype=np.float64)
+    z = np.asarray(z, dtype=np.float64)
     level = np.where(p <= 0.01, 3, np.where(p <= 0.05, 2, np.where(p <= 0.10, 1, 0)))
     if cut is not None:
         level = np.where(p <= cut, level, 0)
-    return (np.sign(z) * level).astype(np.int64)
+    return (np.sign(np.where(np.isnan(z), 0.0, z)) * level).astype(np.int64)
 
 
 def check_enough(n_incidents: int, minimum: int = MIN_INCIDENTS) -> None:
+    """Refuse to test too few incidents for the statistics to mean anything.
+
+    Parameters
+    ----------
+    n_incidents : int
+        Incidents in the study area.
+    minimum : int
+        The fewest the statistics are computed for (the profile's ``risk.min_incidents``).
+
+    Raises
+    ------
+    ValueError
+        When ``n_incidents < minimum``; its message is a :class:`~shequ.i18n.Note`
+        (``e.hs_too_few``), so a caller can show it translated.
+    """
     if n_incidents < minimum:
-        msg = (
-            f"only {n_incidents} incidents: hot-spot statistics need at least {minimum} "
-            "(a larger area, a longer period or a coarser resolution)"
-        )
-        raise ValueError(msg)
+        raise ValueError(Note("e.hs_too_few", n=n_incidents, least=minimum))

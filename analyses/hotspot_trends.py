@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from shequ.analyses.hotspot_stats import gi_star
+from shequ.i18n import Note
 
 HOT_SHARE = 0.9
 ALPHA = 0.05
@@ -78,3 +79,35 @@ def emerging_categories(counts: np.ndarray, w: sparse.csr_matrix) -> tuple[np.nd
     out[steady & (p > ALPHA)] = "persistent"
     out[(share >= HOT_SHARE) & (p <= ALPHA) & (z < 0)] = "diminishing"
     return out, {"slices": n_slices, "hot_share_needed": HOT_SHARE, "alpha": ALPHA}
+
+
+def cell_trends(
+    cell_index: np.ndarray,
+    times: pd.Series,
+    n_cells: int,
+    n_slices: int,
+    w: sparse.csr_matrix,
+) -> tuple[np.ndarray, Note]:
+    """The emerging-trend category of every cell, from its incidents' times.
+
+    Parameters
+    ----------
+    cell_index : ndarray of int
+        Each incident's cell (position among the run's cells).
+    times : Series
+        Each incident's time (none missing).
+    n_cells : int
+        Cells of the run.
+    n_slices : int
+        Equal time slices (the profile's ``risk.time_slices``).
+    w : scipy.sparse.csr_matrix
+        Binary weights with the diagonal, as for Gi*.
+
+    Returns
+    -------
+    (ndarray, Note)
+        The category per cell (see :func:`emerging_categories`) and the note ``n.trends``.
+    """
+    counts, _ = slice_counts(cell_index, times, n_cells, n_slices)
+    categories, info = emerging_categories(counts, w)
+    return categories, Note("n.trends", slices=info["slices"])

@@ -17,7 +17,15 @@ import time
 import numpy as np
 from scipy import sparse
 
-from shequ.analyses.coverage_models import SitingError, _check_time, _require, _Solver
+from shequ.analyses.coverage_models import (
+    SitingError,
+    _check_p,
+    _check_p_fits,
+    _is_number,
+    _require,
+    _Solver,
+    _solver,
+)
 from shequ.analyses.milp import INF, Milp, relative_gap
 from shequ.analyses.siting_problem import SitingProblem
 from shequ.analyses.siting_result import (
@@ -30,7 +38,70 @@ from shequ.i18n import Note
 
 
 class PMedian:
-    """Minimise Σ weight × walk minutes with ``p`` new sites (existing sites stay open)."""
+    """p-median (P-中位): ``p`` new sites so that the demand-weighted walk time to the
+    assigned site is least (existing sites stay open and are not counted).
+
+    Formulation (ReVelle & Swain 1970, as spopt's ``PMedian``) over the sparse pairs only::
+
+        minimise    Σ_i Σ_{j ∈ M_i} w_i t_ij x_ij  +  Σ_i w_i T u_i
+        subject to  Σ_{j ∈ M_i} x_ij + u_i = 1     for every home i with demand
+                    x_ij ≤ y_j                      for every pair (i, j)
+                    Σ_{j free} y_j ≤ p
+                    y_j = 1 for existing sites,  y_j ∈ {0, 1},  0 ≤ x_ij ≤ 1,  0 ≤ u_i ≤ 1
+
+    where ``w_i`` is home ``i``'s demand weight, ``M_i`` the sites within the problem's
+    ``search_m`` of ``i`` (door-to-door walk), ``t_ij`` the walk minutes, ``x_ij`` the share of
+    ``i`` assigned to site ``j``, ``y_j`` 1 when site ``j`` is open, and ``u_i`` a slack priced
+    at ``T``, the search distance in minutes. Unlike spopt's dense model (every home × every
+    site) only pairs within ``search_m`` exist; a home whose open sites all lie beyond it is
+    charged ``T`` — less than its true walk — so the model is a relaxation of the full
+    p-median: its bound is valid, and when no slack is used (always when ``search_m`` covers
+    every pair) the solution is the exact optimum. The reported objective is Σ w·minutes to
+    the nearest open site (``T`` for a home with none).
+
+    With ``max_walk_min`` (p-median with a maximum distance) ``M_i`` holds the sites within
+    that walk and there is no slack ``u_i``: every home must be assigned within it, else the
+    answer is ``infeasible``. With ``capacitated=True`` the rows
+    ``Σ_i w_i x_ij ≤ c_j y_j`` (``c_j`` the site's capacity) are added and a home's demand
+    may be split; the objective is then the model's own Σ w·t·x.
+
+    Parameters
+    ----------
+    p : int
+        Number of new sites (a whole number ≥ 0, at most the free candidates).
+    max_walk_min : float, optional
+        Every home must be assigned within this walk (minutes, > 0, within the problem's
+        search distance).
+    capacitated : bool, default False
+        Assign demand within site capacities (every site needs a ``site_capacity``).
+    time_limit_s : float, default 600
+        HiGHS time limit (seconds, > 0); the best solution and its proven bound are kept.
+    mip_gap : float, default 0
+        Relative gap at which HiGHS stops, in [0, 1) (0 = prove optimality).
+    threads : int, optional
+        HiGHS threads (None = HiGHS default).
+
+    Attributes
+    ----------
+    result_ : SitingResult
+        The fitted answer: ``objective`` in weighted walk minutes, ``bound`` and ``gap``,
+        ``new_sites`` in rank order, the assignment and a reason for every unserved home.
+
+    Raises
+    ------
+    SitingError
+        From :meth:`fit`: a parameter out of range, ``p`` above the number of candidates,
+        ``max_walk_min`` beyond the search distance, or capacities missing.
+
+    Examples
+    --------
+    >>> from shequ.analyses.siting_problem import problem_from_matrix
+    >>> metres = [[100.0, 500.0, 900.0], [400.0, 150.0, 700.0], [800.0, 250.0, 200.0]]
+    >>> problem = problem_from_matrix(metres, [10.0, 20.0, 5.0], 300.0, speed_mps=1.0)
+    >>> result = PMedian(1).fit(problem).result_
+    >>> result.new_sites.tolist(), round(result.objective * 60)  # Σ weight × metres
+    ([1], 9250)
+    """
 
     name = "p-median"
 
@@ -44,35 +115,55 @@ class PMedian:
         mip_gap: float = 0.0,
         threads: int | None = None,
     ) -> None:
-        if int(p) != p or p < 0:
-            msg = f"p must be a whole number ≥ 0, got {p!r}"
-            raise SitingError(msg)
-        if max_walk_min is not None and not max_walk_min > 0:
-            msg = f"max_walk_min must be positive, got {max_walk_min!r}"
-            raise SitingError(msg)
-        _check_time(time_limit_s, mip_gap)
-        self.p = int(p)
+        self.p = p
         self.max_walk_min = max_walk_min
         self.capacitated = capacitated
-        self.solver = _Solver(time_limit_s, mip_gap, threads)
+        self.time_limit_s = time_limit_s
+        self.mip_gap = mip_gap
+        self.threads = threads
+
+    def _validate(self, problem: SitingProblem) -> tuple[int, _Solver]:
+        p = _check_p(self.p)
+        limit = self.max_walk_min
+        if limit is not None and not (_is_number(limit) and limit > 0):
+            raise SitingError(Note("e.model_max_walk", value=repr(limit)))
+        solver = _solver(self.time_limit_s, self.mip_gap, self.threads)
+        _check_p_fits(p, problem)
+        return p, solver
 
     def fit(self, problem: SitingProblem) -> PMedian:
+        """Solve the p-median on ``problem``.
+
+        Parameters
+        ----------
+        problem : SitingProblem
+            Homes, sites and their walk pairs, known up to ``problem.search_m``.
+
+        Returns
+        -------
+        PMedian
+            ``self``, with ``result_`` set.
+
+        Raises
+        ------
+        SitingError
+            When a parameter is out of range or capacities are missing (``capacitated``).
+        """
+        p, solver = self._validate(problem)
         t0 = time.perf_counter()
-        free = np.flatnonzero(~problem.site_fixed)
-        if self.p > len(free):
-            msg = f"p={self.p} is larger than the {len(free)} candidate sites"
-            raise SitingError(msg)
         to_min = 1.0 / problem.speed_mps / 60.0
         limit_m = problem.search_m
         hard = self.max_walk_min is not None
         if hard:
             limit_m = self.max_walk_min / to_min
             if limit_m > problem.search_m + 1e-6:
-                msg = (
-                    f"max_walk_min={self.max_walk_min:g} is beyond the problem's search distance "
-                    f"({problem.search_m * to_min:g} min); build the problem with a larger search_m"
+                raise SitingError(
+                    Note(
+                        "e.model_max_walk_search",
+                        minutes=self.max_walk_min,
+                        search=problem.search_m * to_min,
+                    )
                 )
-                raise SitingError(msg)
         if self.capacitated:
             _require(problem.site_capacity, "capacity", np.ones(problem.n_sites, bool), problem)
         keep = (problem.pair_m <= limit_m + 1e-9) & (problem.weight[problem.pair_client] > 0)
@@ -107,7 +198,7 @@ class PMedian:
         c.append(np.arange(n_y))
         v.append((~fixed).astype(float))
         lo.append(np.array([-INF]))
-        hi.append(np.array([float(self.p)]))
+        hi.append(np.array([float(p)]))
         row += 1
         a = sparse.csr_matrix(
             (np.concatenate(v), (np.concatenate(r), np.concatenate(c))),
@@ -128,7 +219,7 @@ class PMedian:
             np.ones(n_cols),
             integer,
             maximise=False,
-            **vars(self.solver),
+            **vars(solver),
         )
         sol = milp.solve() if n_c else None
         status = "optimal" if sol is None else sol.status
@@ -185,7 +276,16 @@ def _walk_objective(
     return float(np.sum(w * np.where(np.isfinite(minutes), minutes, search_min)))
 
 
-def _message(problem, assignment, clients, status, hard, max_walk_min, capacitated) -> str:
+def _message(
+    problem: SitingProblem,
+    assignment: dict[str, np.ndarray],
+    clients: np.ndarray,
+    status: str,
+    hard: bool,
+    max_walk_min: float | None,
+    capacitated: bool,
+) -> str:
+    """The note a p-median result carries: infeasible, or homes counted at a lower bound."""
     if status == "infeasible":
         return (
             Note("s.walk_infeasible", minutes=max_walk_min)

@@ -17,6 +17,7 @@ import numpy as np
 from scipy import sparse
 
 from shequ.analyses.shortest_paths import bounded_distances
+from shequ.i18n import Note
 
 
 @dataclass
@@ -84,15 +85,21 @@ class SitingProblem:
         return nearest, dist
 
     def client_reason(self) -> np.ndarray:
-        """Why a client can never be covered (None when some site is within the radius)."""
+        """Why a client can never be covered.
+
+        Returns
+        -------
+        numpy.ndarray
+            Object array per client: a :class:`~shequ.i18n.Note` (``unserved.no_street`` or
+            ``unserved.out_of_reach``), or None when some site is within the radius.
+        """
         reason = np.full(self.n_clients, None, dtype=object)
         reachable = np.zeros(self.n_clients, dtype=bool)
         reachable[self.pair_client[self.pair_m <= self.radius_m]] = True
-        reason[~reachable] = (
-            f"no candidate or existing site within {self.radius_min:g} min "
-            f"({self.radius_m:.0f} m) walk"
+        reason[~reachable] = Note(
+            "unserved.out_of_reach", minutes=self.radius_min, metres=self.radius_m
         )
-        reason[self.client_unattached] = "no walkable street near the home"
+        reason[self.client_unattached] = Note("unserved.no_street")
         return reason
 
 

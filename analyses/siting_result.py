@@ -13,36 +13,91 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from shequ.analyses.siting_problem import SitingProblem
+from shequ.i18n import Note
+from shequ.messages import MESSAGES
 
 
 @dataclass
 class SitingResult:
-    """A solved (or time-limited) siting model.
+    """A solved (or time-limited) siting model: what every model's ``result_`` is.
 
-    ``new_sites`` are site indices in rank order (the order in which a greedy replay of the
-    chosen set adds them, most useful first) and ``marginal_weight`` the weight each newly
-    covers at its rank. ``served_by`` is the assigned site per client (-1 none) and
-    ``served_share`` the share of its demand assigned (below 1 only under capacities).
+    Attributes
+    ----------
+    model : str
+        The model id: ``lscp``, ``mclp``, ``mclp-budget``, ``p-median`` (each optionally
+        ``-capacitated``), ``mclp-greedy`` or ``lscp-greedy``.
+    solver : str
+        ``highs`` (exact, with a proven bound) or ``greedy`` (heuristic, with a bound).
+    status : str
+        ``optimal``, ``time_limit``, ``infeasible``, ``heuristic`` … as a
+        :class:`~shequ.i18n.Note` (see :func:`status_note`): the id in files, the user's
+        word on screen.
+    objective, bound, gap : float
+        The answer's objective, the proven bound on the optimum and their relative gap.
+    p : int
+        Number of new sites opened.
+    new_sites : numpy.ndarray
+        Site indices in rank order: the order in which a greedy replay of the chosen set adds
+        them, most useful first.
+    marginal_weight : numpy.ndarray
+        The weight each new site newly covers at its rank.
+    served_by : numpy.ndarray
+        The assigned site per client (-1 none).
+    served_share : numpy.ndarray
+        The share of a client's demand assigned (below 1 only under capacities).
+    served_m : numpy.ndarray
+        Metres to the assigned site (inf if none).
+    covered_before, covered_after : numpy.ndarray
+        Per client: within the radius of an existing site; within the radius of an open site
+        (and fully assigned).
+    unserved_reason : numpy.ndarray
+        Object per client: None when served, else why not, as a :class:`~shequ.i18n.Note`
+        (``unserved.*``: English in the files, the map's language on the map).
+    site_load : numpy.ndarray
+        Demand assigned to each site (all sites).
+    seconds : dict
+        ``build``, ``model`` and ``solve`` wall-clock seconds.
+    message : str
+        A note for the user (a :class:`~shequ.i18n.Note`), or "".
     """
 
     model: str
-    solver: str  # "highs" (exact, with proven bound) or "greedy" (heuristic, with a bound)
-    status: str  # optimal | time_limit | infeasible | heuristic | …
+    solver: str
+    status: str
     objective: float
     bound: float
     gap: float
-    p: int  # number of new sites opened
+    p: int
     new_sites: np.ndarray
     marginal_weight: np.ndarray
     served_by: np.ndarray
     served_share: np.ndarray
-    served_m: np.ndarray  # metres to the assigned site (inf if none)
-    covered_before: np.ndarray  # bool per client: within radius of an existing site
-    covered_after: np.ndarray  # bool per client: within radius of an open site (and assigned)
-    unserved_reason: np.ndarray  # object per client, None when served
-    site_load: np.ndarray  # demand assigned to each site (all sites)
+    served_m: np.ndarray
+    covered_before: np.ndarray
+    covered_after: np.ndarray
+    unserved_reason: np.ndarray
+    site_load: np.ndarray
     seconds: dict[str, float] = field(default_factory=dict)
     message: str = ""
+
+
+def status_note(status: str) -> str:
+    """A solver status as a note: its English text is the status id (``optimal``,
+    ``time_limit`` …) kept in the files, and it renders as the user's word (最优 …).
+
+    Parameters
+    ----------
+    status : str
+        A status of :class:`~shequ.analyses.milp.MilpSolution`, ``heuristic`` or ``existing``.
+
+    Returns
+    -------
+    str
+        A :class:`~shequ.i18n.Note` (``status.*``), or ``status`` itself when the catalogue has
+        no word for it.
+    """
+    key = f"status.{status}"
+    return Note(key) if key in MESSAGES else status
 
 
 def open_mask(problem: SitingProblem, new_sites: np.ndarray) -> np.ndarray:
@@ -143,22 +198,21 @@ def finish(
     share = assignment["served_share"]
     partial = unserved & (share > 1e-6) & (share < 1 - 1e-6)
     beyond = unserved & (served_by >= 0) & ~within & ~partial
-    reason[unserved] = "not covered by the chosen sites"
-    reason[partial] = "only partly served: the chosen sites within reach are full"
+    reason[unserved] = Note("unserved.not_chosen")
+    reason[partial] = Note("unserved.full")
     to_min = 1.0 / problem.speed_mps / 60.0
     for i in np.flatnonzero(beyond):
-        reason[i] = (
-            f"assigned site is {assignment['served_m'][i] * to_min:.1f} min away, beyond the "
-            f"{problem.radius_min:g} min threshold"
+        reason[i] = Note(
+            "unserved.beyond",
+            minutes=assignment["served_m"][i] * to_min,
+            threshold=problem.radius_min,
         )
-    reason[problem.weight <= 0] = np.where(
-        covered_after[problem.weight <= 0], None, "no demand of this kind"
-    )
+    reason[(problem.weight <= 0) & ~covered_after] = Note("unserved.no_demand")
     reason[covered_after] = None
     return SitingResult(
         model=model,
         solver=solver,
-        status=status,
+        status=status_note(status),
         objective=float(objective),
         bound=float(bound),
         gap=float(gap),

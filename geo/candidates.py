@@ -22,6 +22,7 @@ from shequ.geo.facilities import matches_tags
 from shequ.geo.network import WalkNetwork
 from shequ.geo.osm_file import OsmData
 from shequ.geo.points_file import PointLayer, no_usable_rows
+from shequ.i18n import Note
 from shequ.rejects import Rejects
 
 CANDIDATE_COLUMNS = ["name", "origin", "source", "source_ref", "cost", "capacity"]
@@ -36,10 +37,16 @@ def empty_candidates(crs: pyproj.CRS) -> gpd.GeoDataFrame:
 
 
 def _number_column(
-    frame: pd.DataFrame, column: str, layer: PointLayer, rejects: Rejects, bad: np.ndarray
+    frame: pd.DataFrame,
+    column: str,
+    layer: PointLayer,
+    rejects: Rejects,
+    bad: np.ndarray,
+    reasons: list[Note],
 ) -> np.ndarray:
     """A numeric column (NaN where blank); text, NaN, infinite and negative values reject the
-    row (a cost of ``inf`` would make every budget infeasible, ``nan`` silently free)."""
+    row (a cost of ``inf`` would make every budget infeasible, ``nan`` silently free); the
+    reasons are added to ``rejects`` and to ``reasons``."""
     if column not in frame.columns:
         return np.full(len(frame), np.nan)
     text, blank = cell_text(frame[column])
@@ -47,28 +54,43 @@ def _number_column(
     wrong = ~blank & ~(np.isfinite(values) & (values >= 0))
     rows = frame["row"].to_numpy()
     for i in np.flatnonzero(wrong & ~bad):
-        rejects.add(
-            layer.source,
-            "candidates",
-            int(rows[i]),
-            None,
-            f"{column} must be a number ≥ 0, got {text.iat[i][:40]!r}",
-        )
+        reason = Note("r.candidate_number", column=column, value=text.iat[i][:40])
+        rejects.add(layer.source, "candidates", int(rows[i]), None, reason)
+        reasons.append(reason)
     bad |= wrong
     return np.where(blank, np.nan, values)
 
 
 def candidates_from_layer(layer: PointLayer, crs: pyproj.CRS, rejects: Rejects) -> gpd.GeoDataFrame:
     """Candidate sites from a user file; ``name``, ``cost`` (``费用``, ``造价`` …) and
-    ``capacity`` (``容量``, ``床位``, ``托位`` …) columns optional. A file none of whose rows
-    is usable is an :class:`InputError` (the user named these sites)."""
+    ``capacity`` (``容量``, ``床位``, ``托位`` …) columns optional.
+
+    Parameters
+    ----------
+    layer : PointLayer
+        The file as read by :func:`~shequ.geo.points_file.read_points_file`.
+    crs : pyproj.CRS
+        The run's metric CRS.
+    rejects : Rejects
+        Rows whose cost or capacity is not a number ≥ 0 are added here with the reason.
+
+    Returns
+    -------
+    GeoDataFrame
+        The usable sites (``origin`` ``file``), cost and capacity NaN where not given.
+
+    Raises
+    ------
+    InputError
+        When no row is usable: the user named these sites, and siting without them would
+        look like a result.
+    """
     frame = layer.frame
     bad = np.zeros(len(frame), dtype=bool)
-    before = len(rejects.rows)
-    cost = _number_column(frame, "cost", layer, rejects, bad)
-    capacity = _number_column(frame, "capacity", layer, rejects, bad)
+    reasons: list[Note] = []
+    cost = _number_column(frame, "cost", layer, rejects, bad, reasons)
+    capacity = _number_column(frame, "capacity", layer, rejects, bad, reasons)
     if bad.all():
-        reasons = [str(r["reason"]) for r in rejects.rows[before:]]
         raise no_usable_rows(layer.source, reasons, layer.columns)
     name = frame["name"] if "name" in frame.columns else pd.Series([None] * len(frame))
     keep = ~bad
@@ -189,7 +211,25 @@ def _label(tags: dict, name: object, ref: str) -> str:
 def exclusion_reasons(
     candidates: gpd.GeoDataFrame, features: gpd.GeoDataFrame, within_m: float, rule: str
 ) -> np.ndarray:
-    """Per candidate: None, or ``"<rule>: 6 m from amenity=kindergarten '…' (way/1)"``."""
+    """Why each candidate is excluded by one rule, naming the feature too close to it.
+
+    Parameters
+    ----------
+    candidates : GeoDataFrame
+        Candidate sites (metric CRS).
+    features : GeoDataFrame
+        What to keep away from, with a ``label`` (see :func:`exclusion_features`).
+    within_m : float
+        The rule's distance.
+    rule : str
+        The rule's name, first in the reason.
+
+    Returns
+    -------
+    ndarray of object
+        Per candidate: None, or the reason as a :class:`~shequ.i18n.Note`, e.g.
+        ``"<rule>: 6 m from amenity=kindergarten '…' (way/1)"``.
+    """
     reasons = np.full(len(candidates), None, dtype=object)
     if len(candidates) == 0 or len(features) == 0:
         return reasons
@@ -199,5 +239,5 @@ def exclusion_reasons(
     )
     labels = features["label"].to_numpy()
     for c, f, d in zip(ci, fi, dist, strict=True):
-        reasons[c] = f"{rule}: {d:.0f} m from {labels[f]}"
+        reasons[c] = Note("r.excluded_near", rule=rule, d=d, label=labels[f])
     return reasons

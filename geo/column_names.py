@@ -15,6 +15,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from shequ.i18n import Note
+
 #: canonical column -> accepted headers (the canonical name is always accepted too, first).
 ALIASES: dict[str, tuple[str, ...]] = {
     # coordinates of point files (CSV); vector files carry their geometry instead
@@ -125,7 +127,20 @@ def canonical_names(columns: Iterable[str], wanted: Iterable[str]) -> dict[str, 
     return found
 
 
-def accepted(column: str) -> str:
-    """The accepted headers of a column for messages: ``households (户数, 户, …)``."""
+def accepted(column: str) -> Note:
+    """The accepted headers of a column, for a message telling the user what to name it.
+
+    Parameters
+    ----------
+    column : a canonical column name (a key of :data:`ALIASES`)
+
+    Returns
+    -------
+    Note
+        ``households (hh, 户数, 户, …)`` in English; in Chinese the headers are quoted, as they
+        are names to type, not words to read.
+    """
     others = [a for a in ALIASES[column] if a != column]
-    return f"{column} ({', '.join(others)})" if others else column
+    if not others:
+        return Note("in.accepted_one", column=column)
+    return Note("in.accepted", column=column, others=", ".join(others))

@@ -31,6 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj.exceptions import CRSError
 
 from shequ.errors import InputError
+from shequ.i18n import Note
 
 __all__ = [
     "CRS_NAMES",
@@ -94,11 +95,6 @@ _ALIASES: dict[str, str] = {
     "bd09ll": "bd09",
     "baidu": "bd09",
 }
-
-_ACCEPTED_MSG = (
-    "accepted: wgs84 (WGS-84, EPSG:4326), cgcs2000 (EPSG:4490), gcj02 (GCJ-02, amap), "
-    "bd09 (BD-09, baidu) or EPSG:<code> of a geographic or projected CRS"
-)
 
 # CGCS2000 3-degree Gauss-Kruger zones without zone prefix: EPSG:4534 is CM 75E, then one code
 # per 3 degrees up to EPSG:4554 = CM 135E (checked against pyproj's EPSG database in the tests).
@@ -316,8 +312,9 @@ def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArra
 # --------------------------------------------------------------------------------------------
 
 
-def _bad_crs(name: object, why: str = "unknown coordinate system") -> InputError:
-    return InputError(f"{why} {name!r}; {_ACCEPTED_MSG}")
+def _bad_crs(name: object, key: str = "e.crs_unknown") -> InputError:
+    """The error for a CRS name shequ cannot use, listing the names it can."""
+    return InputError(Note(key, name=name, accepted=Note("in.crs_accepted")))
 
 
 def _check_epsg(code: int, name: object) -> str:
@@ -325,9 +322,9 @@ def _check_epsg(code: int, name: object) -> str:
     try:
         crs = pyproj.CRS.from_epsg(code)
     except CRSError:
-        raise _bad_crs(name, "unknown EPSG code") from None
+        raise _bad_crs(name, "e.crs_unknown_epsg") from None
     if not (crs.is_geographic or crs.is_projected):
-        raise _bad_crs(name, "not a geographic or projected CRS:")
+        raise _bad_crs(name, "e.crs_not_usable")
     return f"EPSG:{code}"
 
 
@@ -336,7 +333,23 @@ def normalise_crs_name(name: str) -> str:
 
     Config files and CLI flags spell these many ways ("WGS-84", "epsg:4326", "Baidu", "4547");
     one canonical name lets the rest of the code branch on a fixed set. Case, spaces, "-", "_"
-    and ":" are ignored. Unknown names raise :class:`InputError` listing what is accepted.
+    and ":" are ignored.
+
+    Parameters
+    ----------
+    name : str
+        The name as the user wrote it (``--crs``, a profile, a file's ``EPSG:n``).
+
+    Returns
+    -------
+    str
+        ``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09`` or ``EPSG:<code>``.
+
+    Raises
+    ------
+    InputError
+        For an unknown name, an EPSG code pyproj does not know, or one that is neither
+        geographic nor projected; the message lists the names accepted.
     """
     if not isinstance(name, str):
         raise _bad_crs(name)
@@ -402,18 +415,18 @@ def _bbox_centre(
 ) -> tuple[float, float]:
     values = (lon_min, lat_min, lon_max, lat_max)
     if not all(math.isfinite(float(v)) for v in values):
-        raise InputError(f"bounding box has a non-finite value: {values}")
+        raise InputError(Note("e.bbox_not_finite", values=values))
     if lon_min > lon_max or lat_min > lat_max:
-        raise InputError(f"bounding box min exceeds max: {values}")
+        raise InputError(Note("e.bbox_min_max", values=values))
     if lon_min < -180 or lon_max > 180 or lat_min < -90 or lat_max > 90:
-        raise InputError(f"bounding box is not lon/lat degrees: {values}")
+        raise InputError(Note("e.bbox_not_degrees", values=values))
     return (lon_min + lon_max) / 2.0, (lat_min + lat_max) / 2.0
 
 
 def _utm_crs(lon: float, lat: float) -> pyproj.CRS:
     """WGS-84 UTM zone (EPSG:326zz north, 327zz south) containing the point."""
     if not -80.0 <= lat <= 84.0:
-        raise InputError(f"latitude {lat:.4f} is outside UTM coverage (80S to 84N)")
+        raise InputError(Note("e.utm_coverage", lat=lat))
     zone = min(math.floor((lon + 180.0) / 6.0) + 1, 60)
     return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
@@ -422,10 +435,7 @@ def _cgcs2000_gk_crs(lon: float) -> pyproj.CRS:
     """CGCS2000 3-degree Gauss-Kruger zone (no zone prefix) with the nearest central meridian."""
     cm = 3 * math.floor(lon / 3.0 + 0.5)
     if not _GK_FIRST_CM <= cm <= _GK_LAST_CM:
-        raise InputError(
-            f"longitude {lon:.4f} has no CGCS2000 3-degree Gauss-Kruger zone "
-            f"(central meridians {_GK_FIRST_CM}E to {_GK_LAST_CM}E)"
-        )
+        raise InputError(Note("e.gk_zone", lon=lon, first=_GK_FIRST_CM, last=_GK_LAST_CM))
     return pyproj.CRS.from_epsg(_GK_FIRST_CODE + (cm - _GK_FIRST_CM) // 3)
 
 
@@ -438,10 +448,27 @@ def metric_crs(
     near the area keeps it below ~0.1% (UTM) or ~0.01% (3-degree Gauss-Kruger). ``kind="utm"``
     gives the WGS-84 UTM zone of the bbox centre; ``kind="cgcs2000_gk"`` gives the CGCS2000
     3-degree Gauss-Kruger zone (EPSG:4534-4554) that Chinese planning bureaus deliver data in.
+
+    Parameters
+    ----------
+    lon_min, lat_min, lon_max, lat_max : float
+        The study area's bounds in WGS-84 degrees.
+    kind : {"utm", "cgcs2000_gk"}
+        Which family of zones.
+
+    Returns
+    -------
+    pyproj.CRS
+
+    Raises
+    ------
+    InputError
+        For bounds that are not finite lon/lat degrees (or min above max), an area outside
+        UTM (80°S to 84°N) or outside the CGCS2000 zones, or an unknown ``kind``.
     """
     lon, lat = _bbox_centre(lon_min, lat_min, lon_max, lat_max)
     if kind == "utm":
         return _utm_crs(lon, lat)
     if kind == "cgcs2000_gk":
         return _cgcs2000_gk_crs(lon)
-    raise InputError(f"unknown metric CRS kind {kind!r}; accepted: utm, cgcs2000_gk")
+    raise InputError(Note("e.metric_kind", kind=kind))

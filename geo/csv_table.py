@@ -59,6 +59,7 @@ import pandas as pd
 
 from shequ.errors import InputError
 from shequ.geo.column_names import accepted, canonical_names, find_column
+from shequ.i18n import Note
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,8 @@ class Table:
     attrs : the kept columns, under their canonical names, one record per parsed row
     x, y : float coordinates of each record of ``attrs`` (NaN where missing or not a number)
     rows : the 1-based data row (header and blank lines not counted) of each record of ``attrs``
-    why : object array, per record: None, or the reason the row is rejected
+    why : object array, per record: None, or the reason the row is rejected (a
+        :class:`~shequ.i18n.Note`)
     lost : rows the parser could not even split, as (row, reason)
     columns : the file's header, made unique
     renamed : file header -> canonical name, for the kept columns that have one
@@ -101,15 +103,16 @@ class Table:
     y: np.ndarray
     rows: np.ndarray
     why: np.ndarray
-    lost: list[tuple[int, str]]
+    lost: list[tuple[int, Note]]
     columns: list[str]
     renamed: dict[str, str]
     file_crs: str | None = None
     geometry: gpd.GeoSeries | None = None
 
 
-def describe_columns(columns: Sequence[object], most: int = 15) -> str:
-    """The file's headers for a message.
+def describe_columns(columns: Sequence[object], most: int = 15) -> Note:
+    """The file's headers for a message, so a user sees what the file has instead of what
+    was expected.
 
     Parameters
     ----------
@@ -118,13 +121,16 @@ def describe_columns(columns: Sequence[object], most: int = 15) -> str:
 
     Returns
     -------
-    str
-        The first ``most`` headers, each cut to 40 characters, comma-separated
-        (``"(none)"`` when there are none).
+    Note
+        The first ``most`` headers, each cut to 40 characters, comma-separated (``"(none)"``
+        when there are none); the Chinese quotes them, as they are the file's own names.
     """
     shown = [str(c).replace("\n", " ")[:40] for c in list(columns)[:most]]
-    more = f" … ({len(columns)} in all)" if len(columns) > most else ""
-    return (", ".join(shown) or "(none)") + more
+    if not shown:
+        return Note("in.columns_none")
+    if len(columns) > most:
+        return Note("in.columns_more", names=", ".join(shown), n=len(columns))
+    return Note("in.columns", names=", ".join(shown))
 
 
 def read_table(path: str | Path, wanted: Sequence[str], extra: Sequence[str] = ()) -> Table:
@@ -159,17 +165,19 @@ def read_table(path: str | Path, wanted: Sequence[str], extra: Sequence[str] = (
         head = f.read(_HEAD_BYTES)
     what = _not_text(head)
     if what is not None:
-        raise InputError(f"not a text CSV ({what})", path=path)
+        raise InputError(Note("e.csv_not_text", what=what), path=path)
     encoding, errors = _encoding(path, head)
     header, delimiter, skip = _header(path, head, encoding)
     lon_col = find_column(header, "lon")
     lat_col = find_column(header, "lat")
     if lon_col is None or lat_col is None:
-        raise InputError(
-            f"CSV needs longitude and latitude columns ({accepted('lon')}; {accepted('lat')}); "
-            f"columns found: {describe_columns(header)}",
-            path=path,
+        message = Note(
+            "e.csv_no_coordinates",
+            lon=accepted("lon"),
+            lat=accepted("lat"),
+            columns=describe_columns(header),
         )
+        raise InputError(message, path=path)
     others = [c for c in header if c not in (lon_col, lat_col)]
     renamed = canonical_names(others, wanted)
     keep = [c for c in others if c in renamed or c in extra]
@@ -202,7 +210,7 @@ def read_table(path: str | Path, wanted: Sequence[str], extra: Sequence[str] = (
                 whys.append(why)
         except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(f"cannot read CSV ({first})", path=path) from exc
+            raise InputError(Note("e.csv_unreadable", detail=first), path=path) from exc
     skipped = [
         (int(line), int(fields))
         for warning in caught
@@ -238,29 +246,29 @@ def read_table(path: str | Path, wanted: Sequence[str], extra: Sequence[str] = (
 # ------------------------------------------------------------------------------------------
 
 
-def _not_text(head: bytes) -> str | None:
+def _not_text(head: bytes) -> Note | None:
     """What a file that is not text looks like, from its first bytes (None: text)."""
     if head.startswith(b"PK\x03\x04"):
         if b"word/" in head:
-            return "looks like a Word document"
+            return Note("in.looks_word")
         if b"xl/" in head or b"[Content_Types].xml" in head:
-            return "looks like an Excel workbook: save it as CSV UTF-8"
-        return "looks like a ZIP archive: unpack it, or save the table as CSV UTF-8"
+            return Note("in.looks_excel")
+        return Note("in.looks_zip")
     magic = {
-        b"\xd0\xcf\x11\xe0": "looks like an Excel 97-2003 workbook: save it as CSV UTF-8",
-        b"SQLite format 3\x00": "looks like a GeoPackage/SQLite database: name it .gpkg",
-        b"%PDF": "looks like a PDF document",
-        b"\x1f\x8b": "looks like a gzip archive: unpack it first",
-        b"{\\rtf": "looks like an RTF document: save the table as CSV UTF-8",
+        b"\xd0\xcf\x11\xe0": "in.looks_xls",
+        b"SQLite format 3\x00": "in.looks_sqlite",
+        b"%PDF": "in.looks_pdf",
+        b"\x1f\x8b": "in.looks_gzip",
+        b"{\\rtf": "in.looks_rtf",
     }
-    for start, what in magic.items():
+    for start, key in magic.items():
         if head.startswith(start):
-            return what
+            return Note(key)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return None
     control = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
     if b"\x00" in head or control > 0.01 * len(head):
-        return "binary data, not text"
+        return Note("in.looks_binary")
     return None
 
 
@@ -312,12 +320,15 @@ def _encoding(path: Path, head: bytes) -> tuple[str, str]:
             return utf8, "replace"
     offset, line, _ = min(failures.values())
     names = {"utf-8": "UTF-8", "gb18030": "GBK/GB18030", "utf-16": "UTF-16", "utf-8-sig": "UTF-8"}
-    tried = " or ".join(names[c] for c in candidates)
-    raise InputError(
-        f"not a text CSV: line {line} (byte {offset}) is not {tried} text; "
-        "save the table as CSV UTF-8",
-        path=path,
-    )
+    tried = [names[c] for c in candidates]
+    if len(tried) == 1:
+        message = Note("e.csv_encoding", line=line, offset=offset, encoding=tried[0])
+    else:
+        first, second = tried
+        message = Note(
+            "e.csv_encoding_either", line=line, offset=offset, first=first, second=second
+        )
+    raise InputError(message, path=path)
 
 
 def _header(path: Path, head: bytes, encoding: str) -> tuple[list[str], str, int]:
@@ -330,7 +341,7 @@ def _header(path: Path, head: bytes, encoding: str) -> tuple[list[str], str, int
     while skip < len(lines) and not lines[skip].strip():
         skip += 1
     if skip == len(lines):
-        raise InputError("the file holds only blank lines", path=path)
+        raise InputError(Note("e.csv_blank"), path=path)
     line = lines[skip]
     if path.suffix.lower() == ".tsv":
         delimiter = "\t"
@@ -339,7 +350,7 @@ def _header(path: Path, head: bytes, encoding: str) -> tuple[list[str], str, int
     try:
         names = next(csv.reader([line], delimiter=delimiter))
     except csv.Error as exc:
-        raise InputError(f"cannot read the header line ({exc})", path=path) from exc
+        raise InputError(Note("e.csv_header", detail=str(exc)), path=path) from exc
     unique: list[str] = []
     for i, name in enumerate(names):
         name = name.strip() or f"column_{i + 1}"
@@ -379,11 +390,8 @@ def _blank_lines(
     return np.array(blank, dtype=np.int64)
 
 
-def _ragged(fields: int, expected: int) -> str:
-    return (
-        f"the row has {fields} fields but the header has {expected} "
-        "(a value with an unquoted comma?)"
-    )
+def _ragged(fields: int, expected: int) -> Note:
+    return Note("r.row_ragged", fields=fields, expected=expected)
 
 
 def _chunk_checks(
@@ -406,17 +414,14 @@ def _chunk_checks(
         last = int(np.flatnonzero(extra[i])[-1])
         why[i] = _ragged(len(header) + last + 1, len(header))
     empty = ~ragged & (chunk[header] == "").to_numpy().all(axis=1)
-    why[empty] = "empty row"
+    why[empty] = Note("r.row_empty")
     if errors == "replace":
         broken = np.zeros(len(chunk), dtype=bool)
         for col in [lon_col, lat_col, *keep]:
             broken |= chunk[col].str.contains("\ufffd", regex=False).to_numpy()
         for i in np.flatnonzero(broken & ~ragged):
-            why[i] = "the row holds bytes that are not text in the file's encoding"
+            why[i] = Note("r.row_bad_bytes")
     no_xy = ~(np.isfinite(x) & np.isfinite(y))
     for i in np.flatnonzero(no_xy & pd.isna(why)):
-        why[i] = (
-            "missing or non-numeric coordinates "
-            f"(lon {lon_text.iat[i][:30]!r}, lat {lat_text.iat[i][:30]!r})"
-        )
+        why[i] = Note("r.no_coordinates", lon=lon_text.iat[i][:30], lat=lat_text.iat[i][:30])
     return x, y, why

@@ -19,6 +19,7 @@ from shequ.geo.cells import cell_text
 from shequ.geo.column_names import accepted
 from shequ.geo.osm_file import OsmData
 from shequ.geo.points_file import PointLayer, describe_columns, no_usable_rows
+from shequ.i18n import Note
 from shequ.profile import FacilityKind, Profile
 from shequ.rejects import Rejects
 
@@ -99,6 +100,30 @@ def facilities_from_layer(
     whose rows has a known kind, is an :class:`InputError`: the user asked for these
     facilities, and an audit without them would look like a finding. Each facility keeps its
     data row in ``input_row``.
+
+    Parameters
+    ----------
+    layer : PointLayer
+        The file as read by :func:`~shequ.geo.points_file.read_points_file`.
+    crs : pyproj.CRS
+        The run's metric CRS.
+    profile : Profile
+        Its kinds are the ones accepted.
+    rejects : Rejects
+        Rows of an unknown or empty kind are added here with the reason.
+    kind : str or None
+        ``--kind``: the kind of every row (None: read the file's kind column).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``kind``, ``name``, ``source``, ``source_ref``, ``input_row`` and the point in ``crs``.
+
+    Raises
+    ------
+    InputError
+        When ``kind`` is unknown, the file has no kind column and no ``kind`` is given, or no
+        row has a known kind (the message lists the kinds known).
     """
     frame = layer.frame
     blank = np.zeros(len(frame), dtype=bool)
@@ -108,15 +133,16 @@ def facilities_from_layer(
     elif "kind" in frame.columns:
         kinds, blank = cell_text(frame["kind"])
     else:
-        raise InputError(
-            f"facility file has no kind column ({accepted('kind')}); pass --kind with one of: "
-            + ", ".join(profile.kinds)
-            + f"; columns found: {describe_columns(layer.columns)}",
-            path=layer.source,
+        message = Note(
+            "e.facilities_no_kind",
+            accepted=accepted("kind"),
+            kinds=", ".join(profile.kinds),
+            columns=describe_columns(layer.columns),
         )
+        raise InputError(message, path=layer.source)
     known = kinds.isin(list(profile.kinds)).to_numpy()
     reasons = [
-        "empty kind" if blank[i] else f"unknown kind {kinds.iloc[i][:40]!r}"
+        Note("r.kind_empty") if blank[i] else Note("r.kind_unknown", kind=kinds.iloc[i][:40])
         for i in np.flatnonzero(~known)
     ]
     rows = frame["row"].to_numpy()
@@ -125,7 +151,7 @@ def facilities_from_layer(
     for i, reason in zip(np.flatnonzero(~known), reasons, strict=True):
         rejects.add(layer.source, "facilities", int(rows[i]), names[i], reason)
     if not known.any():
-        hint = "known kinds: " + ", ".join(profile.kinds)
+        hint = Note("in.known_kinds", kinds=", ".join(profile.kinds))
         raise no_usable_rows(layer.source, reasons, layer.columns, hint)
     out = gpd.GeoDataFrame(
         {

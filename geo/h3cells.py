@@ -13,20 +13,51 @@ import h3
 import numpy as np
 import shapely
 
+from shequ.i18n import Note
+
 MIN_RES, MAX_RES = 0, 15
 AUTO_RES_RANGE = (6, 11)
 AUTO_MIN_PER_CELL = 3.0
 
 
 def check_resolution(res: int) -> int:
+    """``res`` as an ``int`` when it is an H3 resolution (0–15).
+
+    Parameters
+    ----------
+    res : int
+        The resolution asked for.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        When ``res`` is not a whole number from 0 to 15; its message is a
+        :class:`~shequ.i18n.Note` (``e.hs_resolution``), so a caller can show it translated.
+    """
     if not (isinstance(res, int | np.integer) and MIN_RES <= res <= MAX_RES):
-        msg = f"H3 resolution must be a whole number from {MIN_RES} to {MAX_RES}, got {res!r}"
-        raise ValueError(msg)
+        raise ValueError(Note("e.hs_resolution", lo=MIN_RES, hi=MAX_RES, value=repr(res)))
     return int(res)
 
 
 def points_to_cells(lon: np.ndarray, lat: np.ndarray, res: int) -> np.ndarray:
-    """uint64 cell of every (lon, lat) point at ``res``."""
+    """uint64 cell of every (lon, lat) point at ``res``.
+
+    Parameters
+    ----------
+    lon, lat : ndarray
+        WGS-84 coordinates.
+    res : int
+        H3 resolution 0–15.
+
+    Returns
+    -------
+    ndarray of uint64
+        One cell per point, in the points' order.
+    """
     res = check_resolution(res)
     lat = np.asarray(lat, dtype=np.float64)
     lon = np.asarray(lon, dtype=np.float64)
@@ -44,8 +75,19 @@ def points_to_cells(lon: np.ndarray, lat: np.ndarray, res: int) -> np.ndarray:
     return cells[np.asarray(inverse).ravel()]
 
 
-def auto_resolution(lon: np.ndarray, lat: np.ndarray) -> tuple[int, str]:
-    """The finest resolution (6–11) at which occupied cells hold ≥ 3 incidents on average."""
+def auto_resolution(lon: np.ndarray, lat: np.ndarray) -> tuple[int, Note]:
+    """The finest resolution (6–11) at which occupied cells hold ≥ 3 incidents on average.
+
+    Parameters
+    ----------
+    lon, lat : ndarray
+        WGS-84 coordinates of the incidents.
+
+    Returns
+    -------
+    (int, Note)
+        The resolution and why it was chosen (``n.res_auto``, for the run's notes).
+    """
     n = len(lon)
     chosen = AUTO_RES_RANGE[0]
     for res in range(AUTO_RES_RANGE[0], AUTO_RES_RANGE[1] + 1):
@@ -54,15 +96,28 @@ def auto_resolution(lon: np.ndarray, lat: np.ndarray) -> tuple[int, str]:
             chosen = res
         else:
             break
-    why = (
-        f"resolution {chosen}: the finest of {AUTO_RES_RANGE[0]}-{AUTO_RES_RANGE[1]} at which "
-        f"occupied cells hold at least {AUTO_MIN_PER_CELL:g} incidents on average"
+    why = Note(
+        "n.res_auto",
+        res=chosen,
+        lo=AUTO_RES_RANGE[0],
+        hi=AUTO_RES_RANGE[1],
+        least=AUTO_MIN_PER_CELL,
     )
     return chosen, why
 
 
 def cell_polygons(cells: np.ndarray) -> np.ndarray:
-    """Shapely polygons (lon/lat) of the cells."""
+    """Shapely polygons (lon/lat) of the cells.
+
+    Parameters
+    ----------
+    cells : ndarray of uint64
+
+    Returns
+    -------
+    ndarray of shapely.Polygon
+        The hexagon (or pentagon) of each cell, in the cells' order.
+    """
     out = []
     for c in np.asarray(cells, dtype=np.uint64):
         ring = h3.api.numpy_int.cell_to_boundary(int(c))
@@ -71,7 +126,16 @@ def cell_polygons(cells: np.ndarray) -> np.ndarray:
 
 
 def cell_centres(cells: np.ndarray) -> np.ndarray:
-    """(n, 2) lon/lat of the cell centres."""
+    """lon/lat of the cell centres.
+
+    Parameters
+    ----------
+    cells : ndarray of uint64
+
+    Returns
+    -------
+    ndarray, shape (n, 2)
+    """
     pts = [h3.api.numpy_int.cell_to_latlng(int(c)) for c in np.asarray(cells, dtype=np.uint64)]
     return np.array([(lng, lat) for lat, lng in pts]).reshape(-1, 2)
 
@@ -111,7 +175,20 @@ def _widen_degenerate(area: shapely.Geometry, res: int) -> shapely.Geometry:
 
 
 def ring_pairs(cells: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """(i, j) index pairs of cells within ``k`` rings of each other among ``cells`` (i ≠ j)."""
+    """(i, j) index pairs of cells within ``k`` rings of each other among ``cells`` (i ≠ j).
+
+    Parameters
+    ----------
+    cells : ndarray of uint64
+        The cells, all of one resolution.
+    k : int
+        Rings of neighbours (1: the six around a cell).
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Positions in ``cells`` of each pair, both directions listed.
+    """
     cells = np.asarray(cells, dtype=np.uint64)
     pos = {int(c): i for i, c in enumerate(cells)}
     rows, cols = [], []
@@ -126,4 +203,14 @@ def ring_pairs(cells: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
 
 
 def to_hex(cells: np.ndarray) -> list[str]:
+    """The cells as H3 hex strings (``"8928308280fffff"``), for output.
+
+    Parameters
+    ----------
+    cells : ndarray of uint64
+
+    Returns
+    -------
+    list of str
+    """
     return [h3.int_to_str(int(c)) for c in np.asarray(cells, dtype=np.uint64)]

@@ -23,6 +23,7 @@ from shequ.geo.cells import cell_text
 from shequ.geo.column_names import accepted
 from shequ.geo.osm_file import OsmData
 from shequ.geo.points_file import PointLayer, describe_columns, no_usable_rows
+from shequ.i18n import Note
 from shequ.profile import Profile
 from shequ.rejects import Rejects
 
@@ -109,7 +110,26 @@ def building_footprints(osm: OsmData, crs: pyproj.CRS) -> np.ndarray:
 def homes_from_osm(
     osm: OsmData, crs: pyproj.CRS, profile: Profile, compounds: gpd.GeoDataFrame, rejects: Rejects
 ) -> gpd.GeoDataFrame:
-    """Residential buildings of the OSM file as homes (point at the footprint, metric CRS)."""
+    """Residential buildings of the OSM file as homes (point at the footprint, metric CRS).
+
+    Parameters
+    ----------
+    osm : OsmData
+        The area's OSM data.
+    crs : pyproj.CRS
+        The run's metric CRS (footprint areas are measured in it).
+    profile : Profile
+        Residential building types, levels and floor area per household.
+    compounds : GeoDataFrame
+        Residential compounds: a ``building=yes`` inside one counts as a home.
+    rejects : Rejects
+        Footprints too small to be a dwelling are added here, with the reason.
+
+    Returns
+    -------
+    GeoDataFrame
+        One home per building with its estimated households, population, elderly, children.
+    """
     feats = osm.features
     building = feats["tags"].map(lambda t: t.get("building"))
     polygonal = feats.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
@@ -135,7 +155,7 @@ def homes_from_osm(
             "homes",
             f"{osm_type}/{osm_id}",
             None,
-            f"footprint under {profile.min_footprint_m2:g} m2: not a dwelling",
+            Note("r.footprint_small", m2=profile.min_footprint_m2),
         )
     cand, building, in_compound, area = (
         cand.loc[~small],
@@ -186,17 +206,25 @@ def homes_from_layer(
     ``home_id`` column with no value at all is ignored: homes are numbered 1..n). A file with
     neither column (and no footprints), or with no usable row, is an :class:`InputError`: an
     audit without its homes would report 0 % coverage as if it were a finding.
+
+    Raises
+    ------
+    InputError
+        When the file has no households or population column (nor footprints), or no row
+        can be used (the message gives the most common reason).
     """
     frame = layer.frame
     src = layer.source
     n = len(frame)
     has_footprints = "footprint" in frame.columns
     if not has_footprints and not {"households", "population"} & set(frame.columns):
-        raise InputError(
-            f"no households or population column (accepted headers: {accepted('households')}; "
-            f"{accepted('population')}); columns found: {describe_columns(layer.columns)}",
-            path=src,
+        message = Note(
+            "e.homes_no_demand",
+            households=accepted("households"),
+            population=accepted("population"),
+            columns=describe_columns(layer.columns),
         )
+        raise InputError(message, path=src)
     why = np.full(n, None, dtype=object)
     values = {col: _counts(frame, col, why) for col in DEMAND_COLUMNS if col in frame.columns}
     for col in ("elderly", "children"):
@@ -204,7 +232,7 @@ def homes_from_layer(
             part, whole = values[col], values["population"]
             over = (part > whole) & pd.isna(why)
             for i in np.flatnonzero(over):
-                why[i] = f"{col} {part[i]:g} is more than the population {whole[i]:g}"
+                why[i] = Note("r.part_over_population", col=col, part=part[i], whole=whole[i])
     ids = _ids(frame, "home_id", why)
     footprint_area = np.full(n, np.nan)
     if has_footprints:
@@ -221,7 +249,7 @@ def homes_from_layer(
         est = estimate_demand(area, profile)["households"].to_numpy()
         households = np.where(np.isfinite(households), households, est)
     none = ~np.isfinite(households) & pd.isna(why)
-    why[none] = "no households or population value, and no footprint to estimate from"
+    why[none] = Note("r.no_demand")
     population = np.where(
         np.isfinite(population), population, households * profile.persons_per_household
     )
@@ -231,9 +259,9 @@ def homes_from_layer(
     ok = pd.isna(why)
     rows = frame["row"].to_numpy()
     for i in np.flatnonzero(~ok):
-        rejects.add(src, "homes", int(rows[i]), ids[i], str(why[i]))
+        rejects.add(src, "homes", int(rows[i]), ids[i], why[i])
     if not ok.any():
-        raise no_usable_rows(src, [str(w) for w in why], layer.columns)
+        raise no_usable_rows(src, list(why), layer.columns)
     keep = slice(None) if ok.all() else ok  # a full boolean mask would copy every column
     xy = shapely.get_coordinates(frame.geometry.to_numpy()[keep])
     x, y = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(
@@ -265,14 +293,14 @@ def _counts(frame: pd.DataFrame, col: str, why: np.ndarray) -> np.ndarray:
     limit = PLAUSIBLE_PER_HOME[col]
     free = pd.isna(why) & ~blank
     problems = (
-        (np.isnan(num), "{col} {v!r} is not a number"),
-        (np.isinf(num), "{col} {v!r} is not a finite number"),
-        (num < 0, "{col} {v} is negative: a count must be ≥ 0"),
-        (num > limit, "{col} {v} is outside the plausible range 0–{limit:g} per home"),
+        (np.isnan(num), "r.count_not_number"),
+        (np.isinf(num), "r.count_not_finite"),
+        (num < 0, "r.count_negative"),
+        (num > limit, "r.count_implausible"),
     )
-    for mask, template in problems:
+    for mask, key in problems:
         for i in np.flatnonzero(free & mask):
-            why[i] = template.format(col=col, v=text.iat[i][:40], limit=limit)
+            why[i] = Note(key, col=col, v=text.iat[i][:40], limit=limit)
             free[i] = False
     return np.where(blank, np.nan, num)
 
@@ -294,11 +322,11 @@ def _ids(frame: pd.DataFrame, column: str, why: np.ndarray) -> np.ndarray:
         return np.arange(1, len(frame) + 1, dtype=np.int64)
     repeat = ids.duplicated(keep="first").to_numpy() & ~empty
     for i in np.flatnonzero(empty & pd.isna(why)):
-        why[i] = f"{column} is empty"
+        why[i] = Note("r.id_empty", column=column)
     if repeat.any():
         rows = frame["row"].to_numpy()
         first_row = pd.Series(rows[~repeat & ~empty], index=ids[~repeat & ~empty].to_numpy())
         for i in np.flatnonzero(repeat & pd.isna(why)):
             ident = ids.iat[i]
-            why[i] = f"duplicate {column} {ident!r} (first at row {first_row[ident]})"
+            why[i] = Note("r.id_duplicate", column=column, ident=ident, first=first_row[ident])
     return ids.to_numpy(dtype=object)

@@ -21,6 +21,7 @@ import pandas as pd
 from shequ.errors import InputError
 from shequ.geo.cells import cell_text
 from shequ.geo.points_file import PointLayer, describe_columns, no_usable_rows, read_points_file
+from shequ.i18n import Note
 from shequ.rejects import Rejects
 
 #: Incidents dated before this are rejected. A fixed default (the founding of the PRC: no
@@ -61,9 +62,9 @@ class Incidents:
     crs_used: str = "wgs84"
 
 
-def _find(layer: PointLayer, wanted: str | None, canonical: str, what: str) -> str | None:
-    """The frame column holding ``canonical`` (found by its aliases when reading), or the
-    user's ``--time-col``/``--type-col`` by its name in the file."""
+def _find(layer: PointLayer, wanted: str | None, canonical: str) -> str | None:
+    """The frame column holding ``canonical`` (``time`` or ``type``, found by its aliases when
+    reading), or the user's ``--time-col``/``--type-col`` by its name in the file."""
     columns = [c for c in layer.frame.columns if c not in ("row", "geometry", "footprint")]
     if wanted is None:
         return canonical if canonical in columns else None
@@ -71,10 +72,9 @@ def _find(layer: PointLayer, wanted: str | None, canonical: str, what: str) -> s
         return layer.renamed[wanted]
     if wanted in columns:
         return wanted
-    raise InputError(
-        f"no {what} column {wanted!r}; columns found: {describe_columns(layer.columns)}",
-        path=layer.source,
-    )
+    columns = describe_columns(layer.columns)
+    message = Note(f"e.no_{canonical}_column", wanted=wanted, columns=columns)
+    raise InputError(message, path=layer.source)
 
 
 def parse_times(text: pd.Series) -> tuple[pd.Series, str | None]:
@@ -117,25 +117,48 @@ def read_incidents(
     Whether the coordinates are in the system they were read in is checked against a street
     network (:func:`shequ.geo.checks.point_checks`) by the caller, when there is one: with
     ``shequ hotspots`` without ``--osm`` there is nothing to compare the incidents with.
+
+    Parameters
+    ----------
+    path : str or Path
+        The incident file (a point file, see :func:`~shequ.geo.points_file.read_points_file`).
+    rejects : Rejects
+        Unusable rows are added here with the reason.
+    crs : str, optional
+        ``--crs`` for a file without its own.
+    time_col, type_col : str, optional
+        ``--time-col`` / ``--type-col``: the file's own header (else found by its aliases).
+    need_time : bool
+        Trends were asked for: a file with no time column is an error.
+    now : Timestamp, optional
+        The clock that dates are "in the future" of (tests fix it).
+
+    Returns
+    -------
+    Incidents
+
+    Raises
+    ------
+    InputError
+        For a file :func:`~shequ.geo.points_file.read_points_file` refuses, a
+        ``time_col``/``type_col`` the file does not have, no time column when ``need_time``,
+        or no usable row.
     """
     extra = [c for c in (time_col, type_col) if c is not None]
     layer = read_points_file(path, crs, rejects, layer="incidents", extra_columns=extra)
     frame = layer.frame
-    t_col = _find(layer, time_col, "time", "time")
-    k_col = _find(layer, type_col, "type", "type")
+    t_col = _find(layer, time_col, "time")
+    k_col = _find(layer, type_col, "type")
     if need_time and t_col is None:
-        raise InputError(
-            f"trends need a time column: none of {describe_columns(layer.columns)} looks like "
-            "one; pass --time-col",
-            path=layer.source,
-        )
+        message = Note("e.trends_need_time", columns=describe_columns(layer.columns))
+        raise InputError(message, path=layer.source)
     n = len(frame)
     why = np.full(n, None, dtype=object)
     times = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
     fmt = None
     if t_col is not None:
         text, blank = cell_text(frame[t_col])
-        why[blank] = "empty time"
+        why[blank] = Note("r.time_empty")
         times, fmt = parse_times(text[~blank])  # the format that reads most of the given times
         times = times.reindex(frame.index)
         if isinstance(times.dtype, pd.DatetimeTZDtype):  # one time zone: keep the wall time
@@ -146,23 +169,23 @@ def read_incidents(
         value = times.to_numpy()
         unread = np.isnat(value)
         for i in np.flatnonzero(unread & ~blank):
-            why[i] = f"cannot read time {text.iat[i][:40]!r} (format {fmt})"
+            why[i] = Note("r.time_unreadable", text=text.iat[i][:40], fmt=fmt)
         future = ~unread & (value > latest.to_datetime64())
         for i in np.flatnonzero(future):
-            why[i] = f"date in the future ({text.iat[i][:40]})"
+            why[i] = Note("r.date_future", text=text.iat[i][:40])
         early = ~unread & (value < EARLIEST_DATE.to_datetime64())
         for i in np.flatnonzero(early):
-            why[i] = f"date before {EARLIEST_DATE.date()} ({text.iat[i][:40]})"
+            why[i] = Note("r.date_too_early", date=EARLIEST_DATE.date(), text=text.iat[i][:40])
     types = pd.Series(["incident"] * n, index=frame.index)
     if k_col is not None:
         types, blank = cell_text(frame[k_col])
-        why[blank & pd.isna(why)] = "empty type"
+        why[blank & pd.isna(why)] = Note("r.type_empty")
     keep = pd.isna(why)
     rows = frame["row"].to_numpy()
     for i in np.flatnonzero(~keep):
-        rejects.add(layer.source, "incidents", int(rows[i]), None, str(why[i]))
+        rejects.add(layer.source, "incidents", int(rows[i]), None, why[i])
     if not keep.any():
-        raise no_usable_rows(layer.source, [str(w) for w in why], layer.columns)
+        raise no_usable_rows(layer.source, list(why), layer.columns)
     out = gpd.GeoDataFrame(
         {
             "row": rows[keep],

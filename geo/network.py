@@ -27,6 +27,7 @@ from scipy.sparse import csgraph
 from shequ.errors import InputError
 from shequ.geo.osm_file import OsmData
 from shequ.geo.walk_filter import is_walkable
+from shequ.i18n import Note
 
 log = logging.getLogger(__name__)
 
@@ -158,11 +159,29 @@ def symmetric_csr(
 
 
 def build_walk_network(osm: OsmData, crs: pyproj.CRS) -> WalkNetwork:
-    """Walkable ways of ``osm`` → simplified, projected, largest-component walk graph."""
+    """Walkable ways of ``osm`` → simplified, projected, largest-component walk graph.
+
+    Parameters
+    ----------
+    osm : OsmData
+        The area's OSM data (WGS-84).
+    crs : pyproj.CRS
+        The run's metric CRS: edge lengths are metres in it.
+
+    Returns
+    -------
+    WalkNetwork
+        With a report of the ways and fragments left out.
+
+    Raises
+    ------
+    InputError
+        When the file has no walkable street (an empty or wrongly cut area).
+    """
     ways = [w for w in osm.highways if is_walkable(w.tags)]
     report = NetworkReport(ways_walkable=len(ways), ways_not_walkable=len(osm.highways) - len(ways))
     if not ways:
-        raise InputError("no walkable streets in the file (empty area?)", path=osm.source)
+        raise InputError(Note("e.no_walkable_streets"), path=osm.source)
     to_metric = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     lengths = np.array([len(w.node_ids) for w in ways])
     all_ids = np.concatenate([w.node_ids for w in ways])

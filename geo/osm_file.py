@@ -76,25 +76,31 @@ class OsmData:
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
-        """lon/lat bounds of the highway nodes (the walkable area), else of the features."""
+        """lon/lat bounds of the highway nodes (the walkable area), else of the features.
+
+        Raises
+        ------
+        InputError
+            When the file holds neither streets nor features: there is no area.
+        """
         if self.highways:
             xy = np.concatenate([w.lonlat for w in self.highways])
             return (*xy.min(axis=0), *xy.max(axis=0))
         if len(self.features):
             return tuple(self.features.total_bounds)
-        raise InputError("the file holds no streets and no features", path=self.source)
+        raise InputError(Note("e.osm_no_bounds"), path=self.source)
 
 
 def _check_path(path: Path) -> None:
     if not path.exists():
-        raise InputError("file not found", path=path)
+        raise InputError(Note("e.input_not_found"), path=path)
     if not path.is_file():
-        raise InputError("not a file", path=path)
+        raise InputError(Note("e.input_not_a_file"), path=path)
     name = path.name.lower()
     if not name.endswith(OSM_SUFFIXES):
-        raise InputError("not an OSM file: expected .osm, .osm.gz, .osm.bz2 or .osm.pbf", path=path)
+        raise InputError(Note("e.osm_suffix"), path=path)
     if path.stat().st_size == 0:
-        raise InputError("the file is empty", path=path)
+        raise InputError(Note("e.input_empty"), path=path)
 
 
 def _split_valid_runs(
@@ -115,7 +121,22 @@ def _split_valid_runs(
 def read_osm(path: str | Path) -> OsmData:
     """Parse an OSM file: highway ways (cut where clipped), river/rail lines, tagged nodes/areas.
 
-    Raises :class:`InputError` for a missing, empty or unreadable file.
+    Parameters
+    ----------
+    path : str or Path
+        An ``.osm``, ``.osm.gz``, ``.osm.bz2`` or ``.osm.pbf`` file; one whose ids are out of
+        order (a hand-edited export) is sorted into a temporary copy first.
+
+    Returns
+    -------
+    OsmData
+        In WGS-84, with notes on what was cut, dropped or sorted.
+
+    Raises
+    ------
+    InputError
+        For a missing, empty or unreadable file, a name that is not an OSM file, or a file
+        holding no ways and no tagged features (libosmium's words shown as evidence).
     """
     path = Path(path)
     _check_path(path)
@@ -124,7 +145,7 @@ def read_osm(path: str | Path) -> OsmData:
         parsed = _parse(path)
     except RuntimeError as exc:
         if "out of order" not in str(exc):
-            raise InputError(f"cannot read OSM data ({exc})", path=path) from exc
+            raise InputError(Note("e.osm_unreadable", detail=str(exc)), path=path) from exc
         # libosmium's area assembler needs ids sorted; hand-edited exports often are not.
         with tempfile.TemporaryDirectory(prefix="shequ-osm-") as tmp:
             sorted_path = _sorted_copy(path, Path(tmp) / "sorted.osm.pbf")
@@ -133,7 +154,7 @@ def read_osm(path: str | Path) -> OsmData:
     highways, barriers, rows, ways_cut, ways_dropped, areas_failed = parsed
     features = _features_frame(rows)
     if not highways and features.empty:
-        raise InputError("the file holds no OSM ways or tagged features (empty area?)", path=path)
+        raise InputError(Note("e.osm_nothing"), path=path)
     data = OsmData(
         str(path), highways, features, barriers, ways_cut, ways_dropped, areas_failed, notes
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 from shequ.errors import InputError
 from shequ.geo.osm_file import FEATURE_KEYS
 from shequ.geo.outputs import atomic_path
+from shequ.i18n import Note
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +37,28 @@ def overpass_query(south: float, west: float, north: float, east: float) -> str:
 
 
 def place_bbox(place: str) -> tuple[float, float, float, float]:
-    """(west, south, east, north) of a place name, geocoded through osmnx."""
+    """(west, south, east, north) of a place name, geocoded through osmnx (Nominatim).
+
+    Parameters
+    ----------
+    place : str
+        A place name as Nominatim knows it (``海淀区, 北京市``).
+
+    Returns
+    -------
+    (west, south, east, north) in WGS-84 degrees.
+
+    Raises
+    ------
+    InputError
+        When the place cannot be found or the service cannot be reached (its words shown).
+    """
     import osmnx as ox
 
     try:
         gdf = ox.geocode_to_gdf(place)
     except Exception as exc:  # osmnx raises several kinds for "not found" and HTTP trouble
-        raise InputError(f"cannot geocode place {place!r} ({exc})") from exc
+        raise InputError(Note("e.geocode", place=place, detail=str(exc))) from exc
     west, south, east, north = gdf.total_bounds
     return float(west), float(south), float(east), float(north)
 
@@ -53,15 +69,36 @@ def fetch_osm(
     bbox: tuple[float, float, float, float] | None = None,
     refresh: bool = False,
 ) -> Path:
-    """Download (or reuse from cache) the OSM data of a place name or a (w, s, e, n) bbox."""
+    """Download (or reuse from cache) the OSM data of a place name or a (w, s, e, n) bbox.
+
+    Parameters
+    ----------
+    place : str, optional
+        A place name (geocoded by :func:`place_bbox`); give this or ``bbox``.
+    bbox : (west, south, east, north), optional
+        WGS-84 degrees.
+    refresh : bool
+        Download again even when the cache holds the extract.
+
+    Returns
+    -------
+    Path
+        The cached ``.osm`` file.
+
+    Raises
+    ------
+    InputError
+        When neither or both of ``place`` and ``bbox`` are given, the bbox is empty, the place
+        cannot be geocoded, or the Overpass download fails (run offline with ``--osm``).
+    """
     import osmnx as ox
     import requests
 
     if (place is None) == (bbox is None):
-        raise InputError("give either a place name or a bbox for --online")
+        raise InputError(Note("e.online_which"))
     west, south, east, north = bbox if bbox is not None else place_bbox(place or "")
     if not (west < east and south < north):
-        raise InputError(f"bbox must be west,south,east,north with west<east, south<north: {bbox}")
+        raise InputError(Note("e.online_bbox", bbox=bbox))
     query = overpass_query(south, west, north, east)
     target = cache_dir() / (hashlib.sha1(query.encode()).hexdigest()[:16] + ".osm")
     if target.exists() and not refresh:
@@ -78,7 +115,7 @@ def fetch_osm(
         )
         resp.raise_for_status()
     except requests.RequestException as exc:
-        raise InputError(f"Overpass download failed ({exc}); run offline with --osm FILE") from exc
+        raise InputError(Note("e.overpass", detail=str(exc))) from exc
     with atomic_path(target) as tmp:
         tmp.write_bytes(resp.content)
     return target

@@ -37,6 +37,7 @@ import pandas as pd
 
 from shequ.errors import InputError
 from shequ.geo.outputs import OutputError, write_csv, write_error, write_gpkg, write_text
+from shequ.i18n import Note
 
 try:
     import fcntl
@@ -185,23 +186,18 @@ def reserve_output_folder(out_dir: str | Path) -> Iterator[None]:
 def _target(shown: Path) -> Path:
     """The real folder to replace (symlinks followed), its parent created; or why not."""
     if shown.exists() and not shown.is_dir():
-        raise InputError("is a file, not a folder: give a folder for the outputs", path=shown)
+        raise InputError(Note("e.out_is_a_file"), path=shown)
     target = shown.resolve()
     try:
         here = Path.cwd().resolve()
     except OSError:  # the current folder was removed
         here = None
     if target == here:
-        msg = (
-            "is the current folder, which shequ would replace as a whole: "
-            "give a folder inside it, such as out"
-        )
-        raise InputError(msg, path=shown)
+        raise InputError(Note("e.out_is_current"), path=shown)
     if target.parent == target or os.path.ismount(target):
-        msg = "is a mount point, which cannot be replaced: give a folder inside it"
-        raise InputError(msg, path=shown)
+        raise InputError(Note("e.out_is_mount"), path=shown)
     if target.parent.exists() and not target.parent.is_dir():
-        raise InputError("is a file, not a folder", path=target.parent)
+        raise InputError(Note("e.out_parent_is_a_file"), path=target.parent)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -222,22 +218,18 @@ def _check_replaceable(target: Path, shown: Path) -> str | None:
     run = _read_run_file(target / RUN_FILE)
     listed = _listed_files(run)
     if listed is None:
-        msg = (
-            "is not empty and holds no shequ outputs; shequ replaces the whole output folder, "
-            "so choose an empty or new folder"
-        )
-        raise InputError(msg, path=shown)
+        raise InputError(Note("e.out_not_shequ"), path=shown)
     foreign = [
         name
         for name in entries
         if not _is_listed(name, listed) or (target / name).is_dir()  # shequ writes no folders
     ]
     if foreign:
-        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
-        msg = (
-            f"holds files shequ did not write ({', '.join(foreign[:3])}{more}); shequ replaces "
-            "the whole output folder, so move them away or choose an empty or new folder"
-        )
+        names = ", ".join(foreign[:3])
+        if len(foreign) > 3:
+            msg = Note("e.out_foreign_more", names=names, more=len(foreign) - 3)
+        else:
+            msg = Note("e.out_foreign", names=names)
         raise InputError(msg, path=shown)
     command = run.get("command") if run else None
     return command if isinstance(command, str) else None
@@ -296,11 +288,7 @@ def _folder_lock(target: Path, shown: Path, *, reserve: bool = False) -> Iterato
         if not _try_lock(fd):
             pid = _read_pid(fd)
             os.close(fd)
-            who = f" (pid {pid})" if pid else ""
-            msg = (
-                f"another shequ run{who} is writing to this folder; "
-                "wait for it to end or choose another output folder"
-            )
+            msg = Note("e.out_locked_pid", pid=pid) if pid else Note("e.out_locked")
             raise InputError(msg, path=shown)
         if _is_file_at(fd, lock):
             break

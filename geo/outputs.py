@@ -22,6 +22,7 @@ import pandas as pd
 from pyogrio.errors import DataSourceError, FeatureError
 
 from shequ.errors import InputError
+from shequ.i18n import Note, os_note
 
 # What a failed write raises: the OS, and GDAL through pyogrio (a full disk shows up as "Failed
 # to commit transaction" or "database or disk is full", with no errno).
@@ -53,24 +54,25 @@ def write_error(path: str | Path, exc: BaseException) -> OutputError:
     Returns
     -------
     OutputError
-        E.g. ``out/shequ.gpkg: no space left on device``.
+        E.g. ``out/shequ.gpkg: no space left on device``; the problem is a
+        :class:`~shequ.i18n.Note` (an errno's catalogue entry, see
+        :func:`shequ.i18n.os_note`), so the CLI says it in the user's language.
     """
     path = Path(path)
     code = getattr(exc, "errno", None)
     text = str(exc)
-    if code == errno.ENOSPC:
-        why = "no space left on device"
-    elif code is None and _says_disk_full(text):
+    if code is None and _says_disk_full(text):
         code = errno.ENOSPC
-        why = f"no space left on device ({text})"  # the library's own words, as evidence
+        why = Note("e.disk_full_detail", detail=text)  # the library's own words, as evidence
     elif code is None and _disk_nearly_full(path.parent):
         code = errno.ENOSPC  # GDAL often says something else ("no such table …")
-        why = "no space left on device"
+        why = os_note(code)
     elif isinstance(code, int) and code > 0:
-        strerror = os.strerror(code)
-        why = strerror[:1].lower() + strerror[1:]
+        why = os_note(code)
+    elif text:
+        why = Note("e.write_failed", detail=text)
     else:
-        why = f"could not write: {text}" if text else f"could not write ({type(exc).__name__})"
+        why = Note("e.write_failed_kind", kind=type(exc).__name__)
     error = OutputError(why, path=path)
     error.errno = code
     return error

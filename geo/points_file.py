@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from shequ.geo.csv_table import (
     describe_columns,
     read_table,
 )
+from shequ.i18n import Note
 from shequ.rejects import Rejects
 
 __all__ = [
@@ -104,25 +106,47 @@ class PointLayer:
 
 
 def _reason_kind(reason: str) -> str:
-    """A reason with its values blanked, to count rows rejected for the same problem."""
-    return _VALUE.sub("…", reason)
+    """The kind of a reason, to count rows rejected for the same problem: a note's catalogue
+    key, else the text with its values blanked."""
+    key = getattr(reason, "key", None)
+    return f"\x00{key}" if key else _VALUE.sub("…", reason)
 
 
 def no_usable_rows(
-    source: str | Path, reasons: Sequence[str], columns: Sequence[object], hint: str = ""
+    source: str | Path,
+    reasons: Sequence[str],
+    columns: Sequence[object],
+    hint: Note | None = None,
 ) -> InputError:
-    """The error for a file none of whose rows could be used: the most common reason (with an
-    example), how many rows had it, and the columns the file has."""
+    """The error for a file none of whose rows could be used.
+
+    A user who named a file expects it to be used: the error says why its rows were not, so
+    the file can be fixed in one go.
+
+    Parameters
+    ----------
+    source : the file, as the user named it
+    reasons : the reason of every rejected row (notes are grouped by their key, plain texts by
+        their words with the values blanked)
+    columns : the file's header
+    hint : what would have been accepted (e.g. the known facility kinds), when it helps
+
+    Returns
+    -------
+    InputError
+        The most common reason (with an example), how many rows had it, and the columns the
+        file has.
+    """
     kinds = Counter(_reason_kind(r) for r in reasons)
     kind, count = kinds.most_common(1)[0]
     example = next(r for r in reasons if _reason_kind(r) == kind)
-    share = "all" if count == len(reasons) else f"{count} of the {len(reasons)}"
-    message = (
-        f"no row could be used ({share} rejected for: {example}"
-        + (f"; {hint}" if hint else "")
-        + f"); columns found: {describe_columns(columns)}"
-    )
-    return InputError(message, path=source)
+    share = "all" if count == len(reasons) else "some"
+    params: dict[str, object] = {"example": example, "columns": describe_columns(columns)}
+    if share == "some":
+        params.update(count=count, total=len(reasons))
+    if hint:
+        return InputError(Note(f"e.no_usable_rows_{share}_hint", hint=hint, **params), path=source)
+    return InputError(Note(f"e.no_usable_rows_{share}", **params), path=source)
 
 
 # ------------------------------------------------------------------------------------------
@@ -146,20 +170,41 @@ _VECTOR_ERRORS = (
 def read_vector(
     path: Path, columns: Sequence[str] | None = None
 ) -> tuple[pd.DataFrame, gpd.GeoSeries, str | None]:
-    """Attributes (only ``columns`` when given), geometry and CRS (``EPSG:n`` when it has
-    one, else its text) of a vector file; an unreadable file is an :class:`InputError`."""
+    """Attributes, geometry and CRS of a vector file, read once for every reader.
+
+    Parameters
+    ----------
+    path : Path
+        A GeoJSON, GeoPackage, Shapefile, FlatGeobuf or GeoParquet file.
+    columns : sequence of str, optional
+        The attributes to read (all when None): a wide layer is not read whole for two columns.
+
+    Returns
+    -------
+    (DataFrame, GeoSeries, str or None)
+        The attributes, the geometry, and the CRS (``EPSG:n`` when it has a code, else its
+        text; None when the file has none).
+
+    Raises
+    ------
+    InputError
+        When GDAL cannot read the file (its first line of words is shown as evidence) or the
+        file has no geometry column.
+    """
     try:
         if path.suffix.lower() == ".parquet":
             gdf = gpd.read_parquet(path)
         else:
-            gdf = gpd.read_file(path, columns=list(columns) if columns is not None else None)
+            with warnings.catch_warnings():
+                # a GeoPackage of several layers (e.g. a shequ.gpkg): the first layer is read,
+                # as GDAL's default; pyogrio's English "more than one layer" warning would
+                # reach a --lang zh terminal
+                warnings.filterwarnings("ignore", message="More than one layer found")
+                gdf = gpd.read_file(path, columns=list(columns) if columns is not None else None)
     except _VECTOR_ERRORS as exc:
-        text = str(exc).strip().splitlines()
-        raise InputError(
-            f"cannot read the layer ({text[0] if text else type(exc).__name__})", path=path
-        ) from exc
+        raise _unreadable_layer(path, exc) from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
-        raise InputError("the file has no geometry column", path=path)
+        raise InputError(Note("e.no_geometry_column"), path=path)
     crs = None
     if gdf.crs is not None:
         code = gdf.crs.to_epsg(min_confidence=70)
@@ -168,17 +213,37 @@ def read_vector(
     return attrs, gdf.geometry, crs
 
 
+def _unreadable_layer(path: Path, exc: BaseException) -> InputError:
+    """The library's first line of words (GDAL, sqlite …) as evidence in the user's message."""
+    text = str(exc).strip().splitlines()
+    detail = text[0] if text else type(exc).__name__
+    return InputError(Note("e.layer_unreadable", detail=detail), path=path)
+
+
 def vector_fields(path: Path) -> list[str] | None:
-    """The attribute names of a vector file (None when they cannot be listed cheaply)."""
+    """The attribute names of a vector file, to read only the columns a reader needs.
+
+    Parameters
+    ----------
+    path : Path
+        A vector file.
+
+    Returns
+    -------
+    list of str or None
+        The names in file order; None for GeoParquet (not listed without reading it).
+
+    Raises
+    ------
+    InputError
+        When GDAL cannot open the file.
+    """
     if path.suffix.lower() == ".parquet":
         return None
     try:
         return [str(f) for f in pyogrio.read_info(path)["fields"]]
     except _VECTOR_ERRORS as exc:
-        text = str(exc).strip().splitlines()
-        raise InputError(
-            f"cannot read the layer ({text[0] if text else type(exc).__name__})", path=path
-        ) from exc
+        raise _unreadable_layer(path, exc) from exc
 
 
 def _read_points_vector(path: Path, wanted: Sequence[str], extra: Sequence[str]) -> Table:
@@ -203,8 +268,8 @@ def _read_points_vector(path: Path, wanted: Sequence[str], extra: Sequence[str])
     if finite.any():
         pts = shapely.get_coordinates(shapely.point_on_surface(geoms[finite]))
         x[finite], y[finite] = pts[:, 0], pts[:, 1]
-    why[missing] = "no geometry (empty or missing)"
-    why[~missing & ~finite] = "the geometry has non-numeric (NaN/infinite) coordinates"
+    why[missing] = Note("r.no_geometry")
+    why[~missing & ~finite] = Note("r.geometry_not_finite")
     return Table(
         attrs.rename(columns=renamed).reset_index(drop=True),
         x,
@@ -231,32 +296,49 @@ def is_geographic(crs_used: str) -> bool:
     return bool(pyproj.CRS.from_user_input(crs_used).is_geographic)
 
 
-def _range_text(v: np.ndarray) -> str:
+def _range_text(v: np.ndarray) -> Note:
     def num(a: float) -> str:
         return f"{a:.0f}" if abs(a) >= 1e5 else f"{a:.6g}"
 
-    return f"{num(np.nanmin(v))} to {num(np.nanmax(v))}"
+    return Note("in.range", low=num(np.nanmin(v)), high=num(np.nanmax(v)))
 
 
 def check_degrees(
     path: Path, x: np.ndarray, y: np.ndarray, crs_used: str, file_crs: str | None
 ) -> np.ndarray:
-    """For a lon/lat CRS: fail when most coordinates are metres (a projected file without its
-    ``.prj``, or with a wrong one); returns which rows look like metres."""
+    """For a lon/lat CRS: fail when most coordinates are metres.
+
+    A projected file without its ``.prj`` (or with a wrong one) read as degrees would put
+    every point far off the earth; one clear error is better than every row rejected.
+
+    Parameters
+    ----------
+    path : Path
+        The file, for the message.
+    x, y : ndarray
+        The coordinates as read.
+    crs_used : str
+        The lon/lat system the file is read in.
+    file_crs : str or None
+        The file's own CRS (None: it has none, so ``--crs`` is the fix to suggest).
+
+    Returns
+    -------
+    ndarray of bool
+        Which coordinates look like metres (a few such rows are rejected, not the file).
+
+    Raises
+    ------
+    InputError
+        When more than half of the coordinates look like metres, with their range.
+    """
     metres = (np.abs(x) > _METRES_ABOVE) | (np.abs(y) > _METRES_ABOVE)
     if len(x) and metres.mean() > 0.5:
-        seen = f"x {_range_text(x[metres])}, y {_range_text(y[metres])}"
+        seen = Note("in.xy_range", x=_range_text(x[metres]), y=_range_text(y[metres]))
         if file_crs is not None:
-            why = (
-                f"the file's coordinate system {file_crs} is in degrees but its coordinates "
-                f"look like metres ({seen}): fix the file's CRS (.prj)"
-            )
+            why = Note("e.crs_degrees_but_metres", crs=file_crs, seen=seen)
         else:
-            why = (
-                f"coordinates are not degrees ({seen}: metres?) and the file has no CRS; "
-                "give --crs EPSG:n (e.g. EPSG:4547 for CGCS2000 Gauss-Krüger 114°E, "
-                "EPSG:32650 for UTM 50N)"
-            )
+            why = Note("e.not_degrees_no_crs", seen=seen)
         raise InputError(why, path=path)
     return metres
 
@@ -264,11 +346,8 @@ def check_degrees(
 def _check_not_degrees(path: Path, x: np.ndarray, y: np.ndarray, crs_used: str) -> None:
     """For a projected CRS: fail when every coordinate is a plausible lon/lat."""
     if len(x) and ((np.abs(x) <= 180) & (np.abs(y) <= 90)).all():
-        raise InputError(
-            f"coordinates look like degrees (lon {_range_text(x)}, lat {_range_text(y)}) but "
-            f"{crs_used} is a projected CRS in metres: give --crs wgs84 (or the right CRS)",
-            path=path,
-        )
+        message = Note("e.looks_like_degrees", lon=_range_text(x), lat=_range_text(y), crs=crs_used)
+        raise InputError(message, path=path)
 
 
 def read_points_file(
@@ -292,15 +371,23 @@ def read_points_file(
 
     Returns
     -------
-    PointLayer with at least one row; a file with none usable is an :class:`InputError`.
+    PointLayer
+        At least one row, in WGS-84.
+
+    Raises
+    ------
+    InputError
+        For a missing, empty, unreadable or unsupported file, a file with no coordinate
+        columns, metres read as degrees (or the reverse), latitude and longitude swapped in
+        most rows, or no usable row (the user named the file to be used).
     """
     path = Path(path)
     if not path.exists():
-        raise InputError("file not found", path=path)
+        raise InputError(Note("e.input_not_found"), path=path)
     if not path.is_file():
-        raise InputError("not a file", path=path)
+        raise InputError(Note("e.input_not_a_file"), path=path)
     if path.stat().st_size == 0:
-        raise InputError("the file is empty", path=path)
+        raise InputError(Note("e.input_empty"), path=path)
     stated = normalise_crs_name(crs) if crs else None
     suffix = path.suffix.lower()
     wanted = LAYER_COLUMNS.get(layer, ())
@@ -309,14 +396,11 @@ def read_points_file(
     elif suffix in VECTOR_SUFFIXES:
         table = _read_points_vector(path, wanted, extra_columns)
     else:
-        raise InputError(
-            "unsupported file type: use .csv (lon/lat columns), .geojson, .gpkg or .shp", path=path
-        )
+        raise InputError(Note("e.points_file_type"), path=path)
     total = len(table.attrs) + len(table.lost)
     if total == 0:
-        raise InputError(
-            f"the file has no rows; columns found: {describe_columns(table.columns)}", path=path
-        )
+        message = Note("e.input_no_rows_columns", columns=describe_columns(table.columns))
+        raise InputError(message, path=path)
     crs_used = choose_crs(stated, table.file_crs, path)
     x, y, why = table.x, table.y, table.why
     ok = pd.isna(why)
@@ -325,10 +409,10 @@ def read_points_file(
         _check_swapped(path, x[ok], y[ok])
         idx = np.flatnonzero(ok)
         for i in idx[metres]:
-            why[i] = f"coordinates ({x[i]:.10g}, {y[i]:.10g}) look like metres, not degrees"
+            why[i] = Note("r.coords_metres", x=x[i], y=y[i])
         out = ok & ((np.abs(y) > 90) | (np.abs(x) > 180)) & pd.isna(why)
         for i in np.flatnonzero(out):
-            why[i] = f"coordinates ({x[i]:.10g}, {y[i]:.10g}) out of range (lat/lon swapped?)"
+            why[i] = Note("r.coords_out_of_range", x=x[i], y=y[i])
     else:
         _check_not_degrees(path, x[ok], y[ok], crs_used)
     ok = pd.isna(why)
@@ -337,11 +421,12 @@ def read_points_file(
     lon[ok], lat[ok] = to_wgs84(x[ok], y[ok], crs_used)
     bad_conv = ok & ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90))
     for i in np.flatnonzero(bad_conv):
-        why[i] = f"coordinates ({x[i]:.10g}, {y[i]:.10g}) cannot be converted from {crs_used}"
+        why[i] = Note("r.coords_not_convertible", x=x[i], y=y[i], crs=crs_used)
     ok &= ~bad_conv
     reasons = [(row, text) for row, text in table.lost]
-    reasons += [(int(table.rows[i]), str(why[i])) for i in np.flatnonzero(~ok)]
-    for row, text in sorted(reasons):
+    reasons += [(int(table.rows[i]), why[i]) for i in np.flatnonzero(~ok)]
+    reasons.sort(key=lambda item: item[0])
+    for row, text in reasons:
         rejects.add(str(path), layer, row, None, text)
     if not ok.any():
         # For every input kind read here (homes, facilities, candidates, incidents) a file with
@@ -366,7 +451,28 @@ def read_points_file(
 
 
 def choose_crs(stated: str | None, file_crs: str | None, path: str | Path | None = None) -> str:
-    """The CRS to read a file in: its own, else ``--crs``, else WGS-84 (see the module doc)."""
+    """The CRS to read a file in: its own, else ``--crs``, else WGS-84 (see the module doc).
+
+    Parameters
+    ----------
+    stated : str or None
+        ``--crs``, normalised (``gcj02``/``bd09`` also override a WGS-84 label, as Amap and
+        Baidu exports are often labelled WGS-84).
+    file_crs : str or None
+        The file's own CRS (``EPSG:n`` or its text).
+    path : str or Path, optional
+        The file, for the message.
+
+    Returns
+    -------
+    str
+        ``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09`` or ``EPSG:n``.
+
+    Raises
+    ------
+    InputError
+        When the file's CRS has no EPSG code and no ``--crs`` says what it is.
+    """
     if file_crs is None:
         return stated or "wgs84"
     file_name = normalise_crs_name(file_crs) if file_crs.upper().startswith("EPSG:") else None
@@ -375,10 +481,7 @@ def choose_crs(stated: str | None, file_crs: str | None, path: str | Path | None
     if file_name is None:
         if stated is not None:
             return stated  # the user says what the file's unnamed CRS is
-        raise InputError(
-            f"the file's coordinate system {file_crs[:80]!r} has no EPSG code; pass --crs",
-            path=path,
-        )
+        raise InputError(Note("e.crs_no_epsg", crs=file_crs[:80]), path=path)
     return file_name
 
 
@@ -389,8 +492,5 @@ def _check_swapped(path: Path, lon: np.ndarray, lat: np.ndarray) -> None:
     impossible = np.abs(lat) > 90
     looks_swapped = impossible & (np.abs(lon) <= 90)
     if looks_swapped.mean() > 0.5:
-        raise InputError(
-            f"latitude and longitude look swapped ({int(looks_swapped.sum())} of {len(lon)} rows "
-            "have |lat| > 90 but a valid latitude in the longitude column); swap the columns",
-            path=path,
-        )
+        message = Note("e.lat_lon_swapped", n=int(looks_swapped.sum()), total=len(lon))
+        raise InputError(message, path=path)

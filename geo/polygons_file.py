@@ -32,6 +32,7 @@ from shequ.geo.points_file import (
     no_usable_rows,
     read_vector,
 )
+from shequ.i18n import Note
 from shequ.rejects import Rejects
 
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
@@ -54,15 +55,21 @@ def read_polygon_file(
     Returns
     -------
     (GeoDataFrame with at least one polygon, number of polygons repaired)
+
+    Raises
+    ------
+    InputError
+        For a missing, unreadable or empty file, a file type that holds no polygons, a CRS
+        without an EPSG code (and no ``crs``), metres read as degrees, or no usable polygon.
     """
     path = Path(path)
     if not path.exists():
-        raise InputError("file not found", path=path)
+        raise InputError(Note("e.input_not_found"), path=path)
     if path.suffix.lower() not in VECTOR_SUFFIXES:
-        raise InputError("polygons must come as .geojson, .gpkg, .shp or .parquet", path=path)
+        raise InputError(Note("e.polygons_file_type"), path=path)
     attrs, geometry, file_crs = read_vector(path)
     if len(attrs) == 0:
-        raise InputError("the file has no rows", path=path)
+        raise InputError(Note("e.input_no_rows"), path=path)
     columns = list(attrs.columns)
     attrs = attrs.rename(columns=canonical_names(columns, LAYER_COLUMNS.get(layer, ())))
     crs_used = choose_crs(normalise_crs_name(crs) if crs else None, file_crs, path)
@@ -70,10 +77,10 @@ def read_polygon_file(
     geoms = geometry.to_numpy()
     why = np.full(len(geoms), None, dtype=object)
     polygonal = np.isin(shapely.get_type_id(geoms), _POLYGONAL) & ~shapely.is_empty(geoms)
-    why[~polygonal] = "not a polygon (or empty geometry)"
+    why[~polygonal] = Note("r.not_polygon")
     bounds = shapely.bounds(geoms)
     finite = np.isfinite(bounds).all(axis=1)
-    why[polygonal & ~finite] = "the polygon has non-numeric (NaN/infinite) coordinates"
+    why[polygonal & ~finite] = Note("r.polygon_not_finite")
     ok = polygonal & finite
     if is_geographic(crs_used) and ok.any():
         # every vertex must be degrees; the bounds hold the extreme ones
@@ -84,7 +91,7 @@ def read_polygon_file(
         out = (np.abs(bounds[:, [0, 2]]) > 180).any(axis=1) | (np.abs(bounds[:, [1, 3]]) > 90).any(
             axis=1
         )
-        why[ok & out] = "coordinates out of range for degrees"
+        why[ok & out] = Note("r.polygon_out_of_range")
         ok &= ~out
     if crs_used in ("gcj02", "bd09"):
         geoms = geoms.copy()
@@ -102,10 +109,10 @@ def read_polygon_file(
     moved = gpd.GeoSeries(fixed, crs=source_crs).to_crs(metric).to_numpy()
     converted = np.isfinite(shapely.bounds(moved)).all(axis=1)
     idx = np.flatnonzero(ok)
-    why[idx[~converted]] = f"the polygon cannot be converted from {crs_used}"
+    why[idx[~converted]] = Note("r.polygon_not_convertible", crs=crs_used)
     ok[idx[~converted]] = False
     moved, invalid = moved[converted], invalid[converted]
-    reasons = [str(w) for w in why[~ok]]
+    reasons = list(why[~ok])
     for r, reason in zip(rows[~ok], reasons, strict=True):
         rejects.add(str(path), layer, int(r), None, reason)
     if not ok.any():

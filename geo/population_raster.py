@@ -18,6 +18,7 @@ import rasterio.windows
 from scipy.spatial import cKDTree
 
 from shequ.errors import InputError
+from shequ.i18n import Note
 
 
 def _read_sum(paths: list[Path], bounds_lonlat: tuple[float, float, float, float]):
@@ -25,11 +26,11 @@ def _read_sum(paths: list[Path], bounds_lonlat: tuple[float, float, float, float
     ref = None
     for path in paths:
         if not Path(path).exists():
-            raise InputError("raster file not found", path=path)
+            raise InputError(Note("e.raster_not_found"), path=path)
         try:
             src = rasterio.open(path)
         except rasterio.errors.RasterioIOError as exc:
-            raise InputError(f"cannot read the raster ({exc})", path=path) from exc
+            raise InputError(Note("e.raster_unreadable", detail=str(exc)), path=path) from exc
         with src:
             to_src = pyproj.Transformer.from_crs("EPSG:4326", src.crs, always_xy=True)
             x0, y0, x1, y1 = to_src.transform_bounds(*bounds_lonlat)
@@ -45,7 +46,7 @@ def _read_sum(paths: list[Path], bounds_lonlat: tuple[float, float, float, float
         if ref is None:
             ref, total = grid, data
         elif grid[0] != ref[0] or grid[1] != ref[1] or grid[2] != ref[2]:
-            raise InputError("rasters must share one grid (CRS, pixel size, extent)", path=path)
+            raise InputError(Note("e.raster_grids"), path=path)
         else:
             total = total + data
     return total, ref
@@ -58,9 +59,35 @@ def distribute(
     rasters: list[Path],
     bounds_lonlat: tuple[float, float, float, float],
 ) -> tuple[np.ndarray, float]:
-    """Per-home share of the rasters' total over ``bounds_lonlat``; returns (values, total)."""
+    """Per-home share of the rasters' total over ``bounds_lonlat``.
+
+    Parameters
+    ----------
+    home_xy : ndarray, shape (n, 2)
+        Home points in ``home_crs``.
+    home_crs : pyproj.CRS
+        The homes' metric CRS.
+    floor_area_m2 : ndarray
+        The weight of each home within its pixel (1 where not positive).
+    rasters : list of Path
+        Rasters on one grid, summed (e.g. the age and sex bands of WorldPop).
+    bounds_lonlat : (west, south, east, north)
+        The study area: only this window of the rasters is read.
+
+    Returns
+    -------
+    (ndarray, float)
+        Each home's count, and the rasters' total over the window (equal to the sum of the
+        counts: people in a pixel without a home go to the nearest home).
+
+    Raises
+    ------
+    InputError
+        When there are no homes, a raster is missing or unreadable, or the rasters are not
+        on one grid.
+    """
     if len(home_xy) == 0:
-        raise InputError("no homes to distribute the raster to")
+        raise InputError(Note("e.raster_no_homes"))
     data, (crs, transform, shape) = _read_sum(rasters, bounds_lonlat)
     to_raster = pyproj.Transformer.from_crs(home_crs, crs, always_xy=True)
     rx, ry = to_raster.transform(home_xy[:, 0], home_xy[:, 1])

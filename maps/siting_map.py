@@ -10,6 +10,8 @@ inline SVG so the page needs no chart library and works offline.
 
 Every text from the data (names, reasons, sources, solver status) is HTML-escaped before it
 enters the page (:mod:`shequ.maps.escape`); the fixed words come from :mod:`shequ.maps.labels`.
+Reasons and solver statuses that are catalogue notes (:class:`shequ.i18n.Note`, as the siting
+job hands them over) are shown in the map's language; plain text is shown as it is.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pandas as pd
 import shapely
 
 from shequ.errors import InputError
+from shequ.i18n import Note, render_note, t
 from shequ.maps.escape import as_float, esc, fmt_number, is_missing
 from shequ.maps.features import (
     collection,
@@ -56,6 +59,7 @@ from shequ.maps.style import (
     service_area_style,
     siting_home_style,
 )
+from shequ.messages import MESSAGES
 
 # Drawing order whatever order layers are switched on in: areas under homes, candidates over
 # homes, open sites over candidates, the numbered proposed sites on top.
@@ -147,10 +151,12 @@ def build_siting_map(
         Points with ``covered_before`` and ``covered_after`` (bool); optional ``home_id``,
         ``name``, ``households``, ``population``, ``demand`` (the weight used: a home with
         demand ≤ 0 goes to the "no demand" layer), ``served_by`` (site id, -1 none),
-        ``walk_min_after`` and ``unserved_reason``.
+        ``walk_min_after`` and ``unserved_reason`` (a :class:`~shequ.i18n.Note` is shown in
+        ``lang``, other text as it is).
     sites : GeoDataFrame
         Every existing and candidate site: ``site_id``, ``existing`` and ``chosen`` (bool);
-        optional ``name``, ``excluded`` ("" when usable, else the reason), ``origin``
+        optional ``name``, ``excluded`` ("" when usable, else the reason; a note is shown in
+        ``lang``), ``origin``
         (file | osm | street | existing), ``source``, ``capacity_used``, ``capacity``.
     proposed : GeoDataFrame
         The chosen new sites: optional ``site_id``, ``name``, ``rank`` (1-based; row order
@@ -160,7 +166,7 @@ def build_siting_map(
         ``minutes``.
     curve : DataFrame or None
         The coverage curve: ``p`` and ``covered_share`` (0–1); optional ``covered_weight``
-        and ``status``. Empty or None: no chart.
+        and ``status`` (shown in ``lang``, see :func:`status_word`). Empty or None: no chart.
     kind : mapping
         The facility kind: ``id``, ``zh``, ``en``, ``threshold_min``.
     model : str
@@ -179,7 +185,7 @@ def build_siting_map(
     """
     check_lang(lang)
     if not isinstance(kind, Mapping) or not isinstance(kind.get("id"), str) or not kind["id"]:
-        raise InputError(f"kind needs a non-empty string 'id', got {kind!r}")
+        raise InputError(Note("e.siting_map_kind", kind=repr(kind)))
 
     homes_4326 = to_wgs84(homes, "homes")
     sites_4326 = to_wgs84(sites, "sites")
@@ -199,7 +205,7 @@ def build_siting_map(
         key = "areas_existing" if existing else "areas_proposed"
         _add_layer(m, data, key, lang, styles, AREA_TIP, pane=PANE_AREAS[0], points=False)
 
-    for status, (data, styles) in home_features(homes_4326, names).items():
+    for status, (data, styles) in home_features(homes_4326, names, lang).items():
         key = HOME_LAYERS[status]
         counts[key] = len(data["features"])
         if status == "no_demand" and not counts[key]:
@@ -349,9 +355,12 @@ def home_status(covered_before: Any, covered_after: Any, demand: Any) -> str:
 
 
 def home_features(
-    homes: gpd.GeoDataFrame | None, names: Mapping[Any, str]
+    homes: gpd.GeoDataFrame | None, names: Mapping[Any, str], lang: str = "en"
 ) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """Homes split by :func:`home_status`: per status, a collection and its feature styles."""
+    """Homes split by :func:`home_status`: per status, a collection and its feature styles.
+
+    An unserved home's reason is shown in ``lang`` when it is a note, else as it is.
+    """
     split: dict[str, list[dict[str, Any]]] = {status: [] for status in HOME_STATUSES}
     if homes is not None:
         require_columns(homes, ["covered_before", "covered_after"], "homes")
@@ -381,7 +390,7 @@ def home_features(
                 "d": fmt_number(demand),
                 "m": fmt_number(walk),
                 "s": _served_by(served, names),
-                "r": None if status in ("new", "covered") else esc(reason),
+                "r": None if status in ("new", "covered") else esc(render_note(reason, lang)),
             }
             split[status].append(feature(geometry, props))
     return {
@@ -397,7 +406,7 @@ def site_features(
 
     A site is existing if ``existing`` says so; a candidate that is ``chosen`` or listed in
     ``proposed`` is drawn only on the proposed layer; an unchosen one with a non-blank
-    ``excluded`` reason is excluded.
+    ``excluded`` reason is excluded (a reason that is a note is shown in ``lang``).
     """
     layers: dict[str, list[dict[str, Any]]] = {
         "existing_sites": [],
@@ -437,7 +446,7 @@ def site_features(
             elif is_true(chosen) or _site_key(ident) in chosen_ids:
                 continue
             elif esc(excluded) is not None:
-                props["r"] = esc(excluded)
+                props["r"] = esc(render_note(excluded, lang))
                 layers["excluded_candidates"].append(feature(geometry, props))
             else:
                 layers["other_candidates"].append(feature(geometry, props))
@@ -624,7 +633,7 @@ def _curve_points(curve: pd.DataFrame | None) -> list[tuple[int, float, Any, Any
         return []
     missing = [name for name in ("p", "covered_share") if name not in curve.columns]
     if missing:
-        raise InputError(f"curve: missing column(s) {', '.join(missing)}")
+        raise InputError(Note("e.siting_map_curve", columns=", ".join(missing)))
     points: dict[int, tuple[int, float, Any, Any]] = {}
     rows = zip(
         curve["p"].tolist(),
@@ -639,6 +648,17 @@ def _curve_points(curve: pd.DataFrame | None) -> list[tuple[int, float, Any, Any
             continue
         points[round(p_value)] = (round(p_value), min(max(share_value, 0.0), 1.0), weight, status)
     return [points[p] for p in sorted(points)]
+
+
+def status_word(status: Any, lang: str) -> Any:
+    """A solver status in ``lang``: a note renders, a bare id (``optimal``, ``time_limit`` …,
+    as ``site_curve.csv`` holds them) is looked up as ``status.<id>``; anything else is
+    returned as it is (raw: escape it)."""
+    if isinstance(status, Note):
+        return status.render(lang)
+    if isinstance(status, str) and f"status.{status.strip()}" in MESSAGES:
+        return t(f"status.{status.strip()}", lang)
+    return status
 
 
 def curve_svg(curve: pd.DataFrame | None, lang: str, *, plan_p: int | None = None) -> str | None:
@@ -703,7 +723,7 @@ def curve_svg(curve: pd.DataFrame | None, lang: str, *, plan_p: int | None = Non
     weight_label = esc(label("covered_weight", lang))
     status_label = esc(label("status", lang))
     for p, share, weight, status in points:
-        status_text = esc(status)
+        status_text = esc(status_word(status, lang))
         solved = status_text is None or str(status).strip() in SOLVED_STATUSES
         any_hollow |= not solved
         hover = f"p = {p}: {share:.1%}"

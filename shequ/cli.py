@@ -317,7 +317,7 @@ def _site_report(result: SiteResult, out: Path, lang: str) -> None:
             p=row["p"],
             before=row["covered_share_before"] if row["demand_total"] else 0.0,
             after=row["covered_share_after"] if row["demand_total"] else 0.0,
-            status=row["status"],
+            status=render_note(row["status"], lang),
             gap=row["gap"] if math.isfinite(row["gap"]) else 0.0,
             seconds=row["solve_s"],
         )

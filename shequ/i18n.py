@@ -36,12 +36,20 @@ class Note(str):
         note.key, note.params = key, params
         return note
 
+    def __reduce__(self) -> tuple:
+        """Copy and pickle as key and parameters (the English text is not a key)."""
+        return (_note_from, (self.key, self.params))
+
     def render(self, lang: str) -> str:
         """The note in ``lang``; parameters that are notes themselves are rendered too."""
         params = {
             k: render_note(v, lang) if isinstance(v, str) else v for k, v in self.params.items()
         }
         return t(self.key, lang, **params)
+
+
+def _note_from(key: str, params: dict) -> Note:
+    return Note(key, **params)
 
 
 def render_note(note: str, lang: str) -> str:

@@ -59,7 +59,7 @@ CONFIDENCE_LABELS = (
 # Border classes of street-block edges: the same tuple as shequ.geo.blocks.BORDER_CLASSES (the
 # profile is read by geo/, so it cannot import from there; a test checks the two agree).
 BORDER_CLASSES = ("none", "minor", "medium", "major", "river", "rail", "edge")
-# Numeric columns of the hotspot cell table that shequ/jobs/hotspots.py can weigh into the risk
+# Numeric columns of the hotspot cell table that analyses/risk_index.py can weigh into the risk
 # index; each key of risk.osm_features adds one more (a distance column).
 RISK_FACTORS = (
     "rate",
@@ -547,7 +547,7 @@ class Risk(_Strict):
     def _known_factors(self) -> Risk:
         known = (*RISK_FACTORS, *self.osm_features)
         for name in self.factor_weights.values:
-            if name not in known:  # shequ/jobs/hotspots.py would skip it silently
+            if name not in known:  # analyses/risk_index.py would skip it silently
                 _key_error(
                     f"risk.factor_weights.values.{name}",
                     Note("x.risk_factor", known=", ".join(known)),

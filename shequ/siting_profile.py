@@ -18,7 +18,20 @@ from shequ.profile_schema import DEMAND_COLUMNS as DEMAND_COLUMNS  # home column
 
 @dataclass(frozen=True)
 class ExclusionRule:
-    """Candidates within ``within_m`` of these features (OSM tags or facility kinds) are out."""
+    """Candidates within ``within_m`` of these features (OSM tags or facility kinds) are out.
+
+    Attributes
+    ----------
+    rule : str
+        The rule's wording from the profile (e.g. "must not adjoin nurseries …"), quoted in
+        each excluded candidate's reason.
+    within_m : float
+        Distance in metres from a feature's footprint.
+    kinds : tuple of str
+        Facility kinds whose sites count as features.
+    osm : tuple of dict
+        OSM tag conditions of further features.
+    """
 
     rule: str
     within_m: float
@@ -28,6 +41,28 @@ class ExclusionRule:
 
 @dataclass(frozen=True)
 class SitingSpec:
+    """The siting settings of one facility kind (:func:`siting_spec`).
+
+    Attributes
+    ----------
+    kind : str
+        The facility kind.
+    demand : str
+        The home column the demand weight comes from (``population``, ``elderly`` …).
+    factor : float
+        Weight = column × factor (e.g. 0.05 charging ports per household).
+    capacity_per_site : float or None
+        A site's capacity in weight units; None: it must come from the site files.
+    exclusion : ExclusionRule or None
+        Where candidates may not go.
+    candidate_spacing_m : float
+        Default spacing of street candidates.
+    pmedian_search_factor : float
+        p-median assigns homes within this multiple of the kind's walk threshold.
+    osm_candidates : tuple of dict
+        OSM tag conditions of features that could host a new site.
+    """
+
     kind: str
     demand: str  # home column the weight comes from
     factor: float  # weight = column × factor (e.g. 0.05 ports per household)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import h3
 import numpy as np
 import pytest
 import shapely
@@ -117,3 +118,19 @@ def test_bins_and_guard():
     assert confidence_bins(z, p, cut=0.01).tolist() == [3, 0, 0, 0]
     with pytest.raises(ValueError, match="at least 30"):
         check_enough(12)
+
+
+def test_a_neighbourhood_of_every_cell_is_no_cold_spot():
+    # seven cells, the centre's ring holds them all: its Gi* is constant, z undefined (esda: NaN)
+    centre = np.uint64(h3.api.numpy_int.latlng_to_cell(38.58, -121.49, 8))  # Sacramento
+    cells = np.sort(np.asarray(h3.api.numpy_int.grid_disk(int(centre), 1), dtype=np.uint64))
+    y = np.array([1.0, 4, 2, 1, 9, 2, 20])
+    i, j = ring_pairs(cells, 1)
+    w = ring_weights(len(y), i, j, self_weight=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning on the user's terminal
+        z = gi_star(y, w).z
+    middle = int(np.searchsorted(cells, centre))
+    assert np.isnan(z[middle]) and np.isfinite(np.delete(z, middle)).all()
+    bins = confidence_bins(z, np.full(7, 0.001))
+    assert bins[middle] == 0  # was int64's minimum: a "99 % cold spot"

@@ -63,6 +63,7 @@ COMMANDS = {
     "site": ["site", "--osm", NANJING, "--kind", "canteen", "--p", "2", "--curve", "3"],
     "grids": ["grids", "--osm", "osm/beijing_haidian_liudaokou_small.osm"],
     "hotspots": ["hotspots", "--incidents", "incidents/sacramento_crime_jan2006.csv"],
+    "missing-file": ["access", "--osm", "no_such_extract.osm"],
 }
 
 
@@ -89,3 +90,13 @@ def test_help_is_in_the_users_language(command, capsys):
     assert printed.startswith("用法：") and english_sentences(printed) == [], printed
     assert main([*args, "--help", "--lang", "en"]) == 0
     assert capsys.readouterr().out.startswith("usage: ")
+
+
+def test_a_note_copies_and_pickles_as_key_and_values():
+    import copy
+    import pickle
+
+    note = Note("n.edits_applied", n=2, atoms=5, households=140.0)
+    for twin in (copy.copy(note), copy.deepcopy(note), pickle.loads(pickle.dumps(note))):
+        assert twin == note and twin.key == note.key and twin.params == note.params
+        assert twin.render("zh") == note.render("zh")

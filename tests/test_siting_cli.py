@@ -194,3 +194,21 @@ def test_pmedian_with_max_walk(capsys, tmp_path):
     beyond = homes["walk_min_after"] > 15
     assert beyond.any()  # some homes walk 15-20 min: within the limit, outside the threshold
     assert homes.loc[beyond, "unserved_reason"].str.contains("beyond the 15 min").all()
+
+
+def test_a_chinese_run_keeps_english_words_in_its_files(capsys, tmp_path):
+    out = tmp_path / "out"
+    args = ["--kind", "canteen", "--p", "2", "--curve", "2", "--lang", "zh", "--out", str(out)]
+    code, _, _ = _site(capsys, *args)
+    assert code == 0
+    row = pd.read_csv(out / "site_summary.csv").iloc[0]
+    assert row["status"] == "optimal" and row["objective_unit"] == "covered demand weight"
+    assert list(pd.read_csv(out / "site_curve.csv")["status"]) == ["existing", "optimal", "optimal"]
+    reasons = set(gpd.read_file(out / "shequ.gpkg", layer="homes")["unserved_reason"].dropna())
+    assert "not covered by the chosen sites" in reasons
+    assert {r for r in reasons if r} <= {
+        "not covered by the chosen sites",
+        "no candidate or existing site within 15 min (747 m) walk",
+        "no walkable street near the home",
+        "no demand of this kind",
+    }

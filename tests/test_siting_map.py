@@ -22,6 +22,7 @@ import pytest
 from shapely.geometry import Point
 
 from shequ.errors import InputError
+from shequ.i18n import Note
 from shequ.maps import build_siting_map, render_html, write_map
 from shequ.maps.siting_map import curve_svg, home_status, model_label
 from shequ.maps.style import (
@@ -404,6 +405,38 @@ def test_data_text_is_escaped() -> None:
     assert html.escape(XSS_IMG) in props and XSS_IMG not in props
     assert f"OpenStreetMap ({html.escape(XSS_SCRIPT)})" in props  # sources are escaped too
     assert html.escape(XSS_PROBE) in props  # an exclusion reason
+
+
+@pytest.mark.parametrize(
+    ("lang", "unserved", "lost", "excluded", "status"),
+    [
+        ("zh", "仍未覆盖住宅", "仅部分得到服务：可达的选定设施容量已满", "未给出费用", "最优"),
+        ("en", "homes still unserved", str(Note("unserved.full")), "no cost given", "optimal"),
+    ],
+)
+def test_reasons_and_statuses_that_are_notes_are_in_the_maps_language(
+    lang: str, unserved: str, lost: str, excluded: str, status: str
+) -> None:
+    """The siting job hands reasons and statuses over as notes (English in its files)."""
+    homes = sample_homes()
+    homes["unserved_reason"] = homes["unserved_reason"].astype(object)
+    homes.loc[homes["home_id"] == 14, "unserved_reason"] = Note("unserved.full")
+    sites = sample_sites()
+    sites["excluded"] = sites["excluded"].astype(object)
+    sites.loc[sites["site_id"] == 3, "excluded"] = Note("excluded.no_cost")
+    statuses = [Note("status.existing"), *[Note("status.optimal")] * 5, "time_limit"]
+    curve = sample_curve().assign(status=pd.Series(statuses, dtype=object))
+    layers = geojson_layers(build(lang=lang, homes=homes, sites=sites, curve=curve))
+    reasons = {
+        f["properties"]["n"]: f["properties"]["r"] for f in layers[unserved].data["features"]
+    }
+    assert reasons["小区14"] == html.escape(lost)
+    excluded_layer = "排除的候选点" if lang == "zh" else "excluded candidates"
+    first = layers[excluded_layer].data["features"][0]["properties"]
+    assert first["i"] == "3" and first["r"].startswith(excluded)
+    svg = curve_svg(curve, lang)
+    assert svg is not None and "p = 3: 83.0%" in svg
+    assert re.search(rf"<title>p = 3: [^<]*: {status}</title>", svg)
 
 
 def test_curve_status_is_escaped() -> None:

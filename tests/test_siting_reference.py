@@ -197,11 +197,34 @@ def test_bad_parameters_are_named(nanjing):
     with pytest.raises(SitingError, match="p=99"):
         MCLP(99).fit(problem)
     with pytest.raises(SitingError, match="exactly one"):
-        MCLP()
+        MCLP().fit(problem)
     with pytest.raises(SitingError, match="cost missing"):
         MCLP(budget=3.0).fit(problem)
     with pytest.raises(SitingError, match="capacity missing"):
         MCLP(2, capacitated=True).fit(problem)
+
+
+@pytest.mark.parametrize(
+    ("model", "name"),
+    [
+        (MCLP(2.5), "p"),
+        (MCLP(2, budget=4.0), "exactly one"),
+        (MCLP(budget=-1.0), "budget"),
+        (LSCP(time_limit_s=0), "time_limit_s"),
+        (LSCP(mip_gap=1.0), "mip_gap"),
+        (PMedian(2, max_walk_min=-5.0), "max_walk_min"),
+        (GreedyMCLP(-1), "p"),
+        (GreedyLSCP(time_limit_s=-1.0), "time_limit_s"),
+    ],
+)
+def test_parameters_are_stored_as_given_and_checked_by_fit(model, name):
+    """scikit-learn's convention: ``__init__`` only stores, ``fit`` checks and sets ``result_``."""
+    cost = np.array([[100.0, 500.0], [200.0, 50.0]])
+    prob = problem_from_matrix(cost, [1.0, 2.0], 300.0)
+    assert not hasattr(model, "result_")
+    with pytest.raises(SitingError, match=name):
+        model.fit(prob)
+    assert not hasattr(model, "result_")
 
 
 def test_budget_below_every_cost_is_an_explicit_empty_answer():

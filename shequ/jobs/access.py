@@ -44,7 +44,24 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class AccessOptions(InputOptions):
-    """Inputs of a living-circle audit (every CLI flag of ``shequ access``)."""
+    """Inputs of a living-circle audit (every CLI flag of ``shequ access``).
+
+    Parameters
+    ----------
+    osm, homes, facilities, profile, crs, metric, kinds, osm_facilities, population_rasters, \
+raster_column
+        Where the area's data comes from: see :class:`shequ.jobs.inputs.InputOptions`.
+    bands : list of float, optional
+        Isochrone minutes; default: each kind's walk threshold from the profile.
+    isochrones : bool
+        Draw street-following isochrones (the walk times are computed either way).
+
+    Examples
+    --------
+    >>> opts = AccessOptions(osm=Path("nanjing.osm"), kinds=["kindergarten"])  # doctest: +SKIP
+    >>> result = compute_access(opts)  # doctest: +SKIP
+    >>> write_access_outputs(result, "out", lang="zh")  # doctest: +SKIP
+    """
 
     bands: list[float] | None = None  # isochrone minutes; default: each kind's threshold
     isochrones: bool = True
@@ -52,6 +69,33 @@ class AccessOptions(InputOptions):
 
 @dataclass
 class AccessResult:
+    """What :func:`compute_access` found, in memory, before anything is written.
+
+    Attributes
+    ----------
+    profile : Profile
+        The checked profile the run used.
+    network : WalkNetwork
+        The walk graph, with the nodes inserted where homes and facilities attach.
+    homes, facilities : GeoDataFrame
+        Homes with ``walk_min_<kind>``, ``meets_<kind>``, ``unreachable_<kind>`` per kind;
+        facilities with their attachment (``node_id``, ``access_m``). Metric CRS.
+    isochrones : GeoDataFrame
+        Per facility and the union per kind, with ``empty`` and ``reason``.
+    compounds : GeoDataFrame
+        Residential compounds (OSM ``landuse=residential``).
+    summary, compound_summary : DataFrame
+        Coverage per kind and tier; per compound.
+    rejects : DataFrame
+        Every input row not used, with its reason (``reason_key`` for programs).
+    access : dict
+        Per kind, the walk distances behind the columns (:class:`KindAccess`).
+    warnings : list of Warning_
+        Input warnings (points outside the area, coordinate-system shifts).
+    notes : list of str
+        Notes for the user (:class:`shequ.i18n.Note`, English in files).
+    """
+
     profile: Profile
     network: WalkNetwork
     homes: gpd.GeoDataFrame
@@ -67,7 +111,25 @@ class AccessResult:
 
 
 def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> AccessResult:
-    """Run the audit in memory."""
+    """Run the living-circle audit in memory: inputs, attachment, walk times, isochrones.
+
+    Parameters
+    ----------
+    opts : AccessOptions
+        The inputs; not modified.
+    progress : Progress, optional
+        ``progress(step_key, total)`` returns ``advance(n)``; the CLI passes progress bars.
+
+    Returns
+    -------
+    AccessResult
+        Everything :func:`write_access_outputs` writes.
+
+    Raises
+    ------
+    InputError
+        Bad input (a file, a row, a profile key): one line naming it.
+    """
     area = load_inputs(opts, progress)
     profile, kinds = area.profile, area.kinds
     step = progress("step.attach", 1)
@@ -75,7 +137,7 @@ def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> Acc
         area.network, [area.homes, area.facilities], profile.max_access_m
     )
     facilities = reject_unattached(
-        facilities, "facilities", "facility", area.rejects, profile.max_access_m
+        facilities, "facilities", Note("word.facility"), area.rejects, profile.max_access_m
     )
     step(1)
 
@@ -178,8 +240,22 @@ def write_access_outputs(
 ) -> dict[str, Path]:
     """Write ``shequ.gpkg``, ``summary.csv``, ``compounds.csv``, ``rejects.csv``, ``map.html``.
 
-    All or nothing: ``out_dir`` is replaced as a whole (see
-    :func:`shequ.geo.output_folder.output_folder`). Returns the paths in ``out_dir``.
+    Parameters
+    ----------
+    result : AccessResult
+        From :func:`compute_access`.
+    out_dir : str or Path
+        The output folder. All or nothing: it is replaced as a whole (see
+        :func:`shequ.geo.output_folder.write_outputs`).
+    lang : {"en", "zh"}
+        Language of the map's words.
+    with_map : bool
+        Write ``map.html``.
+
+    Returns
+    -------
+    dict
+        File name → path in ``out_dir``.
     """
     out = Path(out_dir)
     net = result.network

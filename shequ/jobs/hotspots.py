@@ -1,73 +1,63 @@
 """Risk hotspots end to end: incidents → H3 cells → Gi*, Moran, KDE, trends → index → levels.
 
-The Python API behind ``shequ hotspots``. Incidents are read with their time and type
+The Python API behind ``shequ hotspots``: :func:`compute_hotspots` runs in memory and
+:func:`write_hotspot_outputs` writes ``shequ.gpkg`` (``cells``, ``grids``), ``summary.csv``,
+``rejects.csv``, ``run.json`` and ``map.html``. Incidents are read with their time and type
 (:mod:`shequ.geo.incidents`); the study area is the OSM extract when one is given (homes give
 each cell its exposure, OSM gives distances to fire stations, hydrants, charging and cameras),
-else the incidents' own hull. Every cell of the area enters the statistics, empty ones included:
-a hot spot is only hot relative to the cells around it.
+else the incidents' own hull. The job reads the inputs and hands arrays to the analyses:
+:mod:`~shequ.analyses.hotspot_cells` (area, resolution, counts),
+:mod:`~shequ.analyses.hotspot_local` (Gi*, FDR, Moran), :mod:`~shequ.analyses.hotspot_density`,
+:mod:`~shequ.analyses.hotspot_trends`, :mod:`~shequ.analyses.hotspot_exposure`,
+:mod:`~shequ.analyses.risk_index` and :mod:`~shequ.analyses.hotspot_rollup`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
-import h3
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
-from scipy.spatial import ConvexHull, QhullError
-from sklearn.neighbors import KernelDensity
 
 from shequ.analyses.access import all_access
-from shequ.analyses.hotspot_stats import (
-    check_enough,
-    confidence_bins,
-    fdr_cut,
-    gi_star,
-    local_moran,
-    permutation_p,
-    ring_weights,
+from shequ.analyses.hotspot_cells import (
+    IncidentCells,
+    check_cell_memory,
+    choose_resolution,
+    incident_cells,
+    study_area,
 )
-from shequ.analyses.hotspot_trends import emerging_categories, slice_counts
+from shequ.analyses.hotspot_density import kernel_density
+from shequ.analyses.hotspot_exposure import building_age, distance_factors, exposure
+from shequ.analyses.hotspot_local import STAGES, LocalStatistics, local_statistics
+from shequ.analyses.hotspot_rollup import grid_rollup
+from shequ.analyses.hotspot_stats import check_enough
+from shequ.analyses.hotspot_trends import cell_trends
 from shequ.analyses.risk_index import Factor, risk_index, three_colour, warning_levels
 from shequ.errors import InputError
 from shequ.geo.checks import Warning_, point_checks
-from shequ.geo.coords import metric_crs
-from shequ.geo.facilities import matches_tags
-from shequ.geo.h3cells import (
-    AUTO_MIN_PER_CELL,
-    AUTO_RES_RANGE,
-    auto_resolution,
-    cell_centres,
-    cell_polygons,
-    check_resolution,
-    points_to_cells,
-    polygon_to_cells,
-    ring_pairs,
-    to_hex,
-)
-from shequ.geo.incidents import read_incidents
-from shequ.geo.osm_file import OsmData
+from shequ.geo.h3cells import cell_polygons, to_hex
+from shequ.geo.incidents import Incidents, read_incidents
 from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
 from shequ.geo.polygons_file import read_polygon_file
 from shequ.i18n import Note
 from shequ.jobs.inputs import AreaInputs, InputOptions, Progress, attach, load_inputs, no_progress
-from shequ.machine import check_fits
 from shequ.profile import Profile, load_profile
 from shequ.rejects import Rejects
+from shequ.settings import RiskSettings
 
-OUTSIDE = "outside the study area (the OSM extract)"
 CHARGING_KIND = "ebike_charging"
+"""The facility kind whose walk reach gives each cell its ``charging_gap``."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class HotspotOptions:
-    """Inputs of a hotspot run (every flag of ``shequ hotspots``)."""
+    """Inputs of a hotspot run (every flag of ``shequ hotspots``); a job never changes them."""
 
     incidents: Path
     osm: Path | None = None
@@ -85,6 +75,27 @@ class HotspotOptions:
 
 @dataclass
 class HotspotResult:
+    """What a hotspot run found, ready to write.
+
+    Attributes
+    ----------
+    profile : Profile
+        The profile the run used.
+    cells : GeoDataFrame
+        One row per H3 cell (WGS-84 hexagons): counts, statistics, density, trend, factors,
+        ``index``, ``level`` and the factors' ranks.
+    grids : GeoDataFrame or None
+        The per-grid roll-up (``--grids``).
+    summary : DataFrame
+        One row: incidents, cells, resolution, weights, FDR cut, hot cells, cells per level.
+    rejects : DataFrame
+        Incident and grid rows left out, with their reasons.
+    notes : list of str
+        Notes for the user (:class:`~shequ.i18n.Note`).
+    warnings : list of Warning_
+        Input warnings (coordinates that look shifted against the OSM streets).
+    """
+
     profile: Profile
     cells: gpd.GeoDataFrame
     grids: gpd.GeoDataFrame | None
@@ -95,10 +106,86 @@ class HotspotResult:
 
 
 def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> HotspotResult:
-    profile = load_profile(opts.profile)
-    settings = profile.risk
+    """Run the hotspot analysis in memory.
+
+    Parameters
+    ----------
+    opts : HotspotOptions
+        The run's inputs (left as given).
+    progress : Progress
+        ``progress(step_key, total)`` → ``advance(n)``: the CLI's progress bars.
+
+    Returns
+    -------
+    HotspotResult
+
+    Raises
+    ------
+    InputError
+        For an unreadable file, no incident of the ``--types``, all incidents outside the OSM
+        extract, too few incidents, or a resolution that is out of range or would not fit.
+    """
     rejects = Rejects()
-    notes: list[str] = []
+    inc = _read_incidents(opts, rejects, progress)
+    # the profile is read once: by load_inputs with an OSM area, else here
+    area = _area_inputs(opts, progress)
+    profile = area.profile if area is not None else load_profile(opts.profile)
+    settings = profile.risk
+    frame, hull, warnings = _incidents_in_area(inc, area, rejects)
+    lon, lat = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
+    res, why = _resolution(opts, hull, lon, lat, settings.min_incidents, inc.source)
+    notes: list[str] = [why]
+    step = progress("step.hs_cells", 1)
+    grid = incident_cells(hull, lon, lat, res)
+    step(1)
+
+    step = progress("step.statistics", STAGES)
+    local = local_statistics(
+        grid.count,
+        grid.cells,
+        grid.centres,
+        grid.crs,
+        rings=settings.weights_rings,
+        distance_m=settings.weights_distance_m,
+        permutations=settings.permutations,
+        fdr_alpha=settings.fdr_alpha,
+        seed=opts.seed,
+        advance=step,
+    )
+    notes += local.notes
+    table = pd.DataFrame({"h3": to_hex(grid.cells), "count": grid.count})
+    table = pd.concat([table, local.table], axis=1)
+    step = progress("step.density", len(grid.cells))
+    table["kde"] = kernel_density(lon, lat, grid.centres, grid.crs, advance=step)
+    table["trend"] = ""
+    if opts.trends and inc.time_column is not None and frame["time"].notna().all():
+        step = progress("step.hs_trends", 1)
+        table["trend"], note = cell_trends(
+            grid.where, frame["time"], len(grid.cells), settings.time_slices, local.w_star
+        )
+        notes.append(note)
+        step(1)
+    elif opts.trends and inc.time_column is None:
+        notes.append(Note("n.no_time"))
+    factors, factor_notes = _factors(area, grid, settings, progress)
+    notes += factor_notes
+    table = _index_and_levels(pd.concat([table, factors], axis=1), settings, opts.three_colour)
+
+    step = progress("step.hs_outlines", 1)
+    cells = gpd.GeoDataFrame(table, geometry=list(cell_polygons(grid.cells)), crs="EPSG:4326")
+    step(1)
+    grids = None
+    if opts.grids:
+        step = progress("step.hs_rollup", 1)
+        polygons, _ = read_polygon_file(opts.grids, opts.crs, grid.crs, rejects, layer="grids")
+        grids = grid_rollup(polygons, cells, grid.crs)
+        step(1)
+    summary = _summary(len(frame), res, why, settings, local, table)
+    return HotspotResult(profile, cells, grids, summary, rejects.frame(), notes, warnings)
+
+
+def _read_incidents(opts: HotspotOptions, rejects: Rejects, progress: Progress) -> Incidents:
+    """The incidents of ``--incidents``, keeping only the ``--types`` when given."""
     step = progress("step.incidents", 1)
     inc = read_incidents(
         opts.incidents,
@@ -109,234 +196,110 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
         need_time=False,
     )
     step(1)
+    if not opts.types:
+        return inc
     frame = inc.frame
-    if opts.types:
-        keep = frame["type"].isin(opts.types).to_numpy()
-        for r in frame["row"].to_numpy()[~keep]:
-            rejects.add(inc.source, "incidents", int(r), None, "type not selected (--types)")
-        if not keep.any():
-            found = frame["type"].value_counts().head(5)
-            listed = ", ".join(f"{name} ({n})" for name, n in found.items()) or "none"
-            raise InputError(
-                f"no incident has the types given with --types ({', '.join(opts.types)}); "
-                f"types in the file: {listed}",
-                path=inc.source,
-            )
-        frame = frame[keep].reset_index(drop=True)
-    # the OSM area is read once: study area, homes, charging points and OSM factor features
-    area_inputs = (
-        load_inputs(InputOptions(osm=opts.osm, profile=opts.profile, kinds=[CHARGING_KIND]))
-        if opts.osm is not None
-        else None
-    )
-    osm = area_inputs.osm if area_inputs is not None else None
-    lon, lat = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
-    # shifted coordinates (GCJ-02/BD-09 read as WGS-84, or the reverse) show against the
-    # streets; without --osm there are no streets to compare with
-    warnings = (
-        point_checks(inc.source, lon, lat, area_inputs.network, inc.crs_used) if area_inputs else []
-    )
-    area = _area(osm, lon, lat)
-    inside = shapely.contains_xy(area, lon, lat)
-    if osm is not None:
-        if not inside.any():
-            raise InputError(
-                f"all {len(frame)} incidents lie outside the OSM extract's area "
-                "(wrong file, or coordinates in GCJ-02/BD-09 without --crs?)",
-                path=inc.source,
-            )
-        for r in frame["row"].to_numpy()[~inside]:
-            rejects.add(inc.source, "incidents", int(r), None, OUTSIDE)
-        frame = frame[inside].reset_index(drop=True)
-        lon, lat = lon[inside], lat[inside]
-    try:
-        check_enough(len(frame), settings.min_incidents)
-    except ValueError as exc:
-        raise InputError(str(exc), path=inc.source) from None
-    if opts.res is None:
-        res, _ = auto_resolution(lon, lat)
-        why = Note(
-            "n.res_auto",
-            res=res,
-            lo=AUTO_RES_RANGE[0],
-            hi=AUTO_RES_RANGE[1],
-            least=AUTO_MIN_PER_CELL,
+    keep = frame["type"].isin(opts.types).to_numpy()
+    reason = Note("r.hs_type_not_selected")
+    for r in frame["row"].to_numpy()[~keep]:
+        rejects.add(inc.source, "incidents", int(r), None, reason)
+    if not keep.any():
+        found = frame["type"].value_counts().head(5)
+        raise InputError(
+            Note("e.hs_types_absent", given=", ".join(opts.types), found=_counted(found)),
+            path=inc.source,
         )
-    else:
-        try:
-            res = check_resolution(opts.res)
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
-        why = Note("n.res_given", res=res)
-    _check_cells(area, res, len(frame), given=opts.res is not None)
-    notes.append(why)
-    point_cells = points_to_cells(lon, lat, res)
-    cells = np.union1d(polygon_to_cells(area, res), point_cells)
-    where = np.searchsorted(cells, point_cells)
-    count = np.bincount(where, minlength=len(cells)).astype(float)
-    centres = cell_centres(cells)
-    crs = metric_crs(*np.r_[centres.min(axis=0), centres.max(axis=0)])
-    i, j, weights_text = _neighbour_pairs(cells, centres, crs, settings)
-    w_star = ring_weights(len(cells), i, j, self_weight=True)
-    w_plain = ring_weights(len(cells), i, j, self_weight=False)
-    step = progress("step.statistics", 1)
-    gi = gi_star(count, w_star)
-    gi_p = permutation_p(count, w_star, permutations=settings.permutations, seed=opts.seed)
-    cut = fdr_cut(gi_p, settings.fdr_alpha)
-    floor = 1.0 / (settings.permutations + 1)
-    if cut < floor:
-        need = int(np.ceil(floor * len(cells) / settings.fdr_alpha))
-        notes.append(
-            Note(
-                "n.fdr_none",
-                perms=settings.permutations,
-                floor=floor,
-                cells=len(cells),
-                need=need,
-            )
-        )
-    moran = local_moran(count, w_plain)
-    # with binary ring weights both statistics are monotone in the neighbours' sum, so their
-    # folded permutation p-values coincide (same draws); both are kept for the record
-    moran_p = permutation_p(
-        count, w_plain, statistic="moran", permutations=settings.permutations, seed=opts.seed
+    return replace(inc, frame=frame[keep].reset_index(drop=True))
+
+
+def _counted(found: pd.Series) -> Note:
+    """``盗窃 (200), 电动车火灾 (100)``: names and counts as one note (a chain of notes, so the
+    Chinese text quotes each name and joins them with 、)."""
+    items = [Note("hs.type_count", name=str(name), n=int(n)) for name, n in found.items()]
+    if not items:
+        return Note("hs.no_types")
+    listed = items[-1]
+    for item in reversed(items[:-1]):
+        listed = Note("hs.list", first=item, rest=listed)
+    return listed
+
+
+def _area_inputs(opts: HotspotOptions, progress: Progress) -> AreaInputs | None:
+    """The OSM area (profile, streets, homes, charging points, features), when ``--osm``."""
+    if opts.osm is None:
+        return None
+    return load_inputs(
+        InputOptions(osm=opts.osm, profile=opts.profile, kinds=[CHARGING_KIND]), progress
     )
-    table = pd.DataFrame(
-        {
-            "h3": to_hex(cells),
-            "count": count,
-            "gi_z": gi.z,
-            "gi_p": gi_p,
-            "bin": confidence_bins(gi.z, gi_p),
-            "bin_fdr": confidence_bins(gi.z, gi_p, cut),
-            "moran_i": moran,
-            "moran_p": moran_p,
-        }
-    )
-    step(1)
-    table["kde"] = _kde(lon, lat, centres, crs, progress)
-    table["trend"] = ""
-    if opts.trends and inc.time_column is not None and frame["time"].notna().all():
-        counts_t, _ = slice_counts(where, frame["time"], len(cells), settings.time_slices)
-        table["trend"], info = emerging_categories(counts_t, w_star)
-        notes.append(Note("n.trends", slices=info["slices"]))
-    elif opts.trends and inc.time_column is None:
-        notes.append(Note("n.no_time"))
-    _exposure_and_factors(table, area_inputs, cells, centres, crs, settings, notes)
-    factors = [Factor(k, v) for k, v in settings.factor_weights.items()]
-    index, ranks = risk_index(table, factors)
-    table["index"] = index
-    levels = warning_levels(index, quantiles=settings.top_share)
-    table["level"] = three_colour(levels) if opts.three_colour else levels
-    table = pd.concat([table, ranks], axis=1)
-    geoms = cell_polygons(cells)
-    cells_gdf = gpd.GeoDataFrame(table, geometry=list(geoms), crs="EPSG:4326")
-    grids = _grid_rollup(opts, cells_gdf, crs, rejects) if opts.grids else None
-    summary = pd.DataFrame(
-        [
-            {
-                "incidents": len(frame),
-                "cells": len(cells),
-                "resolution": res,
-                "resolution_choice": why,
-                "weights": weights_text,
-                "permutations": settings.permutations,
-                "fdr_alpha": settings.fdr_alpha,
-                "fdr_cut": cut,
-                "hot_cells_95": int((table["bin"] >= 2).sum()),
-                "cold_cells_95": int((table["bin"] <= -2).sum()),
-                "hot_cells_fdr": int((table["bin_fdr"] > 0).sum()),
-                "ties": "mid-p; empty neighbourhoods never significant",
-                "red": int((table["level"] == "red").sum()),
-                "orange": int((table["level"] == "orange").sum()),
-                "yellow": int((table["level"] == "yellow").sum()),
-                "blue": int((table["level"] == "blue").sum()),
-            }
-        ]
-    )
-    return HotspotResult(profile, cells_gdf, grids, summary, rejects.frame(), notes, warnings)
 
 
-def _neighbour_pairs(cells, centres, crs, settings) -> tuple[np.ndarray, np.ndarray, str]:
-    """Neighbours by H3 rings (default) or by a distance band between cell centres."""
-    if settings.weights_distance_m:
-        d = settings.weights_distance_m
-        to_m = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-        x, y = to_m.transform(centres[:, 0], centres[:, 1])
-        pts = shapely.points(x, y)
-        i, j = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=d)
-        keep = i != j
-        text = f"distance band {d:g} m between cell centres, binary, self included for Gi*"
-        return i[keep].astype(np.int64), j[keep].astype(np.int64), text
-    i, j = ring_pairs(cells, settings.weights_rings)
-    return i, j, f"H3 rings k={settings.weights_rings}, binary, self included for Gi*"
+def _incidents_in_area(
+    inc: Incidents, area: AreaInputs | None, rejects: Rejects
+) -> tuple[gpd.GeoDataFrame, shapely.Geometry, list[Warning_]]:
+    """The incidents of the study area, the area, and the warnings about the incidents.
 
-
-# Peak memory per H3 cell: 1.4 KB measured without the map (300 incidents, --res 13 → 14:
-# 29,381 → 203,950 cells, +237 MB), ×3 for the map page and the layers written.
-BYTES_PER_CELL = 4_000
-
-
-def _check_cells(area: shapely.Geometry, res: int, incidents: int, *, given: bool) -> None:
-    """Refuse a resolution whose cells over the study area would not fit in memory."""
-    area_m2 = abs(pyproj.Geod(ellps="WGS84").geometry_area_perimeter(area)[0])
-    cells = area_m2 / h3.average_hexagon_area(res, unit="m^2") + incidents
-    option = f"--res {res}" if given else f"resolution {res}"
-    check_fits(option, cells, BYTES_PER_CELL, "H3 cells", "choose a lower --res")
-
-
-def _area(osm: OsmData | None, lon: np.ndarray, lat: np.ndarray) -> shapely.Geometry:
-    """Convex hull of the streets (or of the incidents), via scipy's Qhull: a shapely
-    multipoint of a million incidents costs seconds and hundreds of MB before the hull."""
-    if osm is not None and osm.highways:
-        xy = np.concatenate([w.lonlat for w in osm.highways])
-    else:
-        xy = np.column_stack([lon, lat])
-    xy = np.unique(xy[:, 0] + 1j * xy[:, 1])
-    xy = np.column_stack([xy.real, xy.imag])
-    if len(xy) < 3:
-        return shapely.convex_hull(shapely.multipoints(xy))
-    try:
-        hull = ConvexHull(xy)
-    except QhullError:  # all points on a line
-        return shapely.convex_hull(shapely.multipoints(xy))
-    return shapely.Polygon(xy[hull.vertices])
-
-
-# Cells scored per progress step: small enough that a long density step shows it is moving.
-_KDE_CHUNK = 2_000
-
-
-def _kde(lon, lat, centres, crs, progress: Progress = no_progress) -> np.ndarray:
-    """Incidents per km² at each cell centre (Gaussian kernel, Scott's bandwidth).
-
-    Exact, so its cost grows with incidents × cells: scored in chunks of cells, each one a
-    step of the progress bar, so a large file shows where the time goes.
+    With an OSM area the study area is the hull of its streets: incidents outside it are
+    rejected rows, and coordinates that look shifted against the streets (GCJ-02/BD-09 read as
+    WGS-84, or the reverse) are warned about. Without one, the area is the incidents' hull and
+    there are no streets to compare with.
     """
-    to_m = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    px, py = to_m.transform(lon, lat)
-    cx, cy = to_m.transform(centres[:, 0], centres[:, 1])
-    pts = np.column_stack([px, py])
-    n = len(pts)
-    bandwidth = float(np.mean(pts.std(axis=0)) * n ** (-1 / 6)) if n > 1 else 100.0
-    kde = KernelDensity(bandwidth=max(bandwidth, 1.0)).fit(pts)
-    where = np.column_stack([cx, cy])
-    step = progress("step.density", len(where))
-    log_density = np.empty(len(where))
-    for start in range(0, len(where), _KDE_CHUNK):
-        chunk = where[start : start + _KDE_CHUNK]
-        log_density[start : start + len(chunk)] = kde.score_samples(chunk)
-        step(len(chunk))
-    return np.exp(log_density) * n * 1e6  # per m², integrates to 1 → incidents per km²
+    frame = inc.frame
+    lon, lat = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
+    if area is None:
+        return frame, study_area(np.column_stack([lon, lat])), []
+    warnings = point_checks(inc.source, lon, lat, area.network, inc.crs_used)
+    if area.osm.highways:
+        hull = study_area(np.concatenate([w.lonlat for w in area.osm.highways]))
+    else:
+        hull = study_area(np.column_stack([lon, lat]))
+    inside = shapely.contains_xy(hull, lon, lat)
+    if not inside.any():
+        raise InputError(Note("e.hs_all_outside", n=len(frame)), path=inc.source)
+    reason = Note("r.hs_outside")
+    for r in frame["row"].to_numpy()[~inside]:
+        rejects.add(inc.source, "incidents", int(r), None, reason)
+    return frame[inside].reset_index(drop=True), hull, warnings
 
 
-def _cell_of(cells: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Position of each point's cell among ``cells`` and whether it is one of them."""
-    res = int(h3.api.numpy_int.get_resolution(int(cells[0])))
-    hc = points_to_cells(lon, lat, res)
-    pos = np.searchsorted(cells, hc)
-    ok = (pos < len(cells)) & (cells[np.minimum(pos, len(cells) - 1)] == hc)
-    return np.minimum(pos, len(cells) - 1), ok
+def _resolution(
+    opts: HotspotOptions,
+    hull: shapely.Geometry,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    min_incidents: int,
+    source: str,
+) -> tuple[int, Note]:
+    """The H3 resolution and why, once there are enough incidents and its cells fit."""
+    try:
+        check_enough(len(lon), min_incidents)
+    except ValueError as exc:
+        raise InputError(exc.args[0], path=source) from None
+    try:
+        res, why = choose_resolution(lon, lat, opts.res)
+    except ValueError as exc:
+        raise InputError(exc.args[0]) from None
+    check_cell_memory(hull, res, len(lon), given=opts.res is not None)
+    return res, why
+
+
+def _factors(
+    area: AreaInputs | None, grid: IncidentCells, settings: RiskSettings, progress: Progress
+) -> tuple[pd.DataFrame, list[str]]:
+    """Exposure and local factors of the cells: the incident rate per household, the charging
+    gap, building age and OSM distances with an OSM area; the incidents per cell without."""
+    if area is None:
+        return exposure(grid.cells, grid.count), []
+    step = progress("step.hs_exposure", 3)
+    homes, served = _charging_reach(area)
+    parts = [exposure(grid.cells, grid.count, homes, served)]
+    step(1)
+    age, note = building_age(area.osm.features, grid.cells)
+    if age is not None:
+        parts.append(pd.DataFrame({"building_age": age}))
+    step(1)
+    parts.append(distance_factors(area.osm.features, grid.centres, grid.crs, settings.osm_features))
+    step(1)
+    return pd.concat(parts, axis=1), [note]
 
 
 def _charging_reach(area: AreaInputs) -> tuple[gpd.GeoDataFrame, np.ndarray]:
@@ -352,108 +315,49 @@ def _charging_reach(area: AreaInputs) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     return homes, within
 
 
-def _exposure_and_factors(table, area, cells, centres, crs, settings, notes) -> None:
-    if area is None:
-        table["rate"] = table["count"]
-        return
-    osm = area.osm
-    homes, within = _charging_reach(area)
-    if len(homes):
-        ll = homes.to_crs("EPSG:4326")
-        pos, ok = _cell_of(cells, ll.geometry.x.to_numpy(), ll.geometry.y.to_numpy())
-        for col in ("households", "population", "elderly"):
-            table[col] = np.bincount(
-                pos[ok], weights=homes[col].to_numpy()[ok], minlength=len(cells)
-            )
-        gap = ~within
-        unserved = np.bincount(
-            pos[ok], weights=(homes["households"].to_numpy() * gap)[ok], minlength=len(cells)
-        )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            table["rate"] = np.where(
-                table["households"] > 0, table["count"] / table["households"], np.nan
-            )
-            table["elderly_share"] = np.where(
-                table["population"] > 0, table["elderly"] / table["population"], np.nan
-            )
-            table["charging_gap"] = np.where(
-                table["households"] > 0, unserved / table["households"], np.nan
-            )
-    else:
-        table["rate"] = table["count"]
-    _building_age(table, osm, cells, notes)
-    to_m = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    cx, cy = to_m.transform(centres[:, 0], centres[:, 1])
-    centre_pts = shapely.points(cx, cy)
-    feats = osm.features
-    for name, alternatives in settings.osm_features.items():
-        hit = feats["tags"].map(lambda t, a=alternatives: matches_tags(t, a)).to_numpy(bool)
-        if not hit.any():
-            continue
-        geoms = feats.loc[hit].to_crs(crs).geometry.values
-        _, dist = shapely.STRtree(geoms).query_nearest(
-            centre_pts, return_distance=True, all_matches=False
-        )
-        table[name] = dist
+def _index_and_levels(
+    table: pd.DataFrame, settings: RiskSettings, three_colours: bool
+) -> pd.DataFrame:
+    """The table with the risk ``index``, the warning ``level`` and each factor's rank."""
+    index, ranks = risk_index(table, [Factor(k, v) for k, v in settings.factor_weights.items()])
+    table = table.assign(index=index)
+    levels = warning_levels(index, quantiles=settings.top_share)
+    table["level"] = three_colour(levels) if three_colours else levels
+    return pd.concat([table, ranks], axis=1)
 
 
-def _building_age(table: pd.DataFrame, osm: OsmData, cells: np.ndarray, notes: list) -> None:
-    """Mean building age per cell where buildings carry ``start_date`` / ``building:age``."""
-    feats = osm.features
-    year = feats["tags"].map(_build_year).to_numpy(dtype=float)
-    dated = np.isfinite(year)
-    if not dated.any():
-        notes.append(Note("n.no_age"))
-        return
-    pts = feats.loc[dated].geometry.representative_point()
-    pos, ok = _cell_of(cells, pts.x.to_numpy(), pts.y.to_numpy())
-    age = pd.Timestamp.now().year - year[dated]
-    total = np.bincount(pos[ok], weights=age[ok], minlength=len(cells))
-    count = np.bincount(pos[ok], minlength=len(cells))
-    table["building_age"] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-    notes.append(Note("n.age_from", n=int(dated.sum())))
-
-
-def _build_year(tags: dict) -> float:
-    if "building" not in tags:
-        return np.nan
-    text = tags.get("start_date") or tags.get("building:age") or ""
-    digits = "".join(ch if ch.isdigit() else " " for ch in str(text)).split()
-    years = [int(d) for d in digits if len(d) == 4 and 1800 <= int(d) <= 2100]
-    return float(years[0]) if years else np.nan
-
-
-def _grid_rollup(opts, cells: gpd.GeoDataFrame, crs, rejects: Rejects) -> gpd.GeoDataFrame:
-    grids, _ = read_polygon_file(opts.grids, opts.crs, crs, rejects, layer="grids")
-    if "grid_id" not in grids.columns:
-        grids["grid_id"] = np.arange(len(grids))
-    centres = cells.to_crs(crs).geometry.centroid
-    g_idx, c_idx = shapely.STRtree(grids.geometry.values).query(centres.values, predicate="within")[
-        ::-1
-    ]
-    rank = {"blue": 0, "yellow": 1, "orange": 2, "red": 3}
-    df = pd.DataFrame(
-        {
-            "grid": g_idx,
-            "count": cells["count"].to_numpy()[c_idx],
-            "index": cells["index"].to_numpy()[c_idx],
-            "level_rank": [rank[v] for v in cells["level"].to_numpy()[c_idx]],
-            "hot": cells["bin"].to_numpy()[c_idx] >= 2,
-        }
+def _summary(
+    incidents: int,
+    res: int,
+    why: Note,
+    settings: RiskSettings,
+    local: LocalStatistics,
+    table: pd.DataFrame,
+) -> pd.DataFrame:
+    """The one row of ``summary.csv``."""
+    levels = table["level"]
+    return pd.DataFrame(
+        [
+            {
+                "incidents": incidents,
+                "cells": len(table),
+                "resolution": res,
+                "resolution_choice": why,
+                "weights": local.weights,
+                "permutations": settings.permutations,
+                "fdr_alpha": settings.fdr_alpha,
+                "fdr_cut": local.fdr_cut,
+                "hot_cells_95": int((table["bin"] >= 2).sum()),
+                "cold_cells_95": int((table["bin"] <= -2).sum()),
+                "hot_cells_fdr": int((table["bin_fdr"] > 0).sum()),
+                "ties": Note("hs.ties"),
+                "red": int((levels == "red").sum()),
+                "orange": int((levels == "orange").sum()),
+                "yellow": int((levels == "yellow").sum()),
+                "blue": int((levels == "blue").sum()),
+            }
+        ]
     )
-    agg = df.groupby("grid").agg(
-        incidents=("count", "sum"),
-        cells=("count", "size"),
-        mean_index=("index", "mean"),
-        max_level_rank=("level_rank", "max"),
-        hot_cells=("hot", "sum"),
-    )
-    out = grids.copy()
-    for col in agg.columns:
-        out[col] = agg[col].reindex(range(len(grids))).fillna(0).to_numpy()
-    names = {v: k for k, v in rank.items()}
-    out["level"] = [names[int(v)] for v in out["max_level_rank"]]
-    return out.drop(columns=["max_level_rank"])
 
 
 def write_hotspot_outputs(

@@ -153,7 +153,7 @@ def _keep_kinds(
             "facilities",
             int(row) if np.isfinite(row) else None,
             name,
-            f"kind {kind} filtered out: not in this run's kinds ({', '.join(wanted)}; --kinds)",
+            Note("r.kind_filtered", kind=kind, kinds=", ".join(wanted)),
         )
     return facilities[keep].reset_index(drop=True)
 
@@ -167,9 +167,10 @@ def _apply_rasters(
 ) -> gpd.GeoDataFrame:
     """Replace a demand column by the rasters' counts, spread over homes by floor area."""
     if opts.raster_column not in RASTER_COLUMNS:
-        raise InputError(
-            f"raster column must be one of {', '.join(RASTER_COLUMNS)}, not {opts.raster_column!r}"
+        message = Note(
+            "e.raster_column", choices=", ".join(RASTER_COLUMNS), column=opts.raster_column
         )
+        raise InputError(message)
     xy = np.column_stack([homes.geometry.x, homes.geometry.y])
     area = homes["floor_area_m2"].to_numpy() if "floor_area_m2" in homes else np.ones(len(homes))
     values, total = distribute(xy, homes.crs, area, opts.population_rasters, bounds)
@@ -237,7 +238,27 @@ def attach(
 def reject_unattached(
     frame: gpd.GeoDataFrame, layer: str, what: str, rejects: Rejects, max_access_m: float
 ) -> gpd.GeoDataFrame:
-    """Rows with no street within reach go to rejects (with their kind); the rest are kept."""
+    """Rows with no street within reach go to rejects (with their kind); the rest are kept.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        Attached points (``node_id`` < 0: no street within reach) with ``source``,
+        ``source_ref``, ``name`` and optionally ``kind``.
+    layer : str
+        The rejects' layer (``facilities`` …).
+    what : str
+        What a row is, when it has no ``kind``; first in the reason.
+    rejects : Rejects
+        The unattached rows are added here.
+    max_access_m : float
+        The reach, for the reason.
+
+    Returns
+    -------
+    GeoDataFrame
+        The attached rows, re-indexed.
+    """
     far = frame["node_id"].to_numpy() < 0
     for _, row in frame[far].iterrows():
         rejects.add(
@@ -245,8 +266,7 @@ def reject_unattached(
             layer,
             row["source_ref"],
             row["name"],
-            f"{row.get('kind', what)}: no walkable street within "
-            f"{max_access_m:g} m (outside the study area?)",
+            Note("r.no_street", what=row.get("kind", what), m=max_access_m),
         )
     return frame[~far].reset_index(drop=True)
 

@@ -23,7 +23,7 @@ from shequ.analyses.greedy_siting import GreedyLSCP, GreedyMCLP
 from shequ.analyses.isochrones import facility_isochrones
 from shequ.analyses.pmedian import PMedian
 from shequ.analyses.siting_problem import SitingProblem, build_problem
-from shequ.analyses.siting_result import SitingResult
+from shequ.analyses.siting_result import SitingResult, status_note
 from shequ.errors import InputError
 from shequ.geo.candidates import (
     candidates_along_streets,
@@ -39,6 +39,7 @@ from shequ.geo.network import WalkNetwork
 from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
 from shequ.geo.points_file import read_points_file
+from shequ.i18n import Note
 from shequ.jobs.inputs import (
     AreaInputs,
     InputOptions,
@@ -56,12 +57,52 @@ from shequ.siting_profile import SitingSpec, siting_spec
 
 MODELS = ("mclp", "lscp", "pmedian")
 DEFAULT_CURVE_MAX = 50
-UNATTACHED = "no walkable street within {m:g} m (outside the study area?)"
+UNITS = {"mclp": "unit.covered_weight", "lscp": "unit.new_sites", "pmedian": "unit.walk_minutes"}
 
 
 @dataclass
 class SiteOptions(InputOptions):
-    """Inputs of a siting run (every flag of ``shequ site``)."""
+    """Inputs of a siting run (every flag of ``shequ site``).
+
+    The area fields (``osm``, ``homes``, ``facilities``, ``profile``, ``crs``, ``metric``,
+    ``osm_facilities``, ``population_rasters``, ``raster_column``) are those of
+    :class:`~shequ.jobs.inputs.InputOptions`; ``kinds`` is ignored (the run loads ``kind``).
+
+    Parameters
+    ----------
+    kind : str
+        The facility kind to site (a profile kind id, e.g. ``canteen``, ``childcare``).
+    model : {"mclp", "pmedian", "lscp"}, default "mclp"
+        The model used with ``p``: maximal cover or p-median; ``cover_all`` implies set cover
+        and ``budget`` maximal cover.
+    p : int, optional
+        Number of new sites (≥ 1). Give exactly one of ``p``, ``cover_all`` and ``budget``.
+    cover_all : bool, default False
+        The fewest new sites covering every coverable home (set cover).
+    budget : float, optional
+        Total cost of the new sites (> 0); candidates need a ``cost``.
+    candidates : list of Path
+        Candidate site files (points; optional ``cost`` and ``capacity`` columns).
+    osm_candidates : bool, default True
+        Add the profile's OSM candidates (parking, vacant land, community buildings).
+    street_candidates : bool, default False
+        Add a candidate every ``spacing_m`` metres along the walk network.
+    spacing_m : float, optional
+        Street candidate spacing in metres (≥ 1; default: the profile's).
+    capacitated : bool, default False
+        Respect site capacities (candidates without one are excluded).
+    max_walk_min : float, optional
+        p-median only: every home must be assigned within this walk (minutes, > 0).
+    curve_max : int, optional
+        The coverage curve runs p = 1 … ``curve_max`` (0 = no curve; default: the plan's p,
+        at least 10, at most 50).
+    time_limit_s : float, default 600
+        HiGHS time limit per solve (seconds, > 0).
+    mip_gap : float, default 0
+        Relative gap at which HiGHS stops, from 0 to below 1.
+    heuristic : bool, default False
+        Greedy with a proven bound instead of the exact MILP (uncapacitated MCLP and LSCP).
+    """
 
     kind: str = ""
     model: str = "mclp"  # mclp | pmedian with p; lscp with cover_all
@@ -82,6 +123,47 @@ class SiteOptions(InputOptions):
 
 @dataclass
 class SiteResult:
+    """Everything a siting run computed, in memory (:func:`write_siting_outputs` writes it).
+
+    Attributes
+    ----------
+    profile : Profile
+        The profile the run used.
+    kind : FacilityKind
+        The facility kind sited.
+    spec : SitingSpec
+        The kind's siting settings (demand column and factor, capacity, exclusion rule).
+    network : WalkNetwork
+        The walk network exactly as solved (with the attachment nodes).
+    homes : GeoDataFrame
+        Homes with ``demand_<kind>``, ``served_by`` (site id, -1 none), ``served_share``,
+        ``walk_min_after``, ``covered_before_<kind>``, ``covered_after_<kind>`` and
+        ``unserved_reason`` ("" when served; else a :class:`~shequ.i18n.Note`).
+    sites : GeoDataFrame
+        Existing facilities then candidates: ``site_id``, ``existing``, ``excluded`` ("" when
+        usable; else the reason, a note or the exclusion rule's text), ``chosen``,
+        ``capacity_used``, ``cost``, ``capacity``, ``node_id``, ``access_m`` ….
+    proposed : GeoDataFrame
+        The chosen new sites in rank order with ``rank`` and ``marginal_weight``.
+    service_areas : GeoDataFrame
+        Walk-area polygons of every open site (``site_id``, ``existing``, ``minutes``).
+    problem : SitingProblem
+        The sparse problem the model solved (its sites are the usable rows of ``sites``).
+    result : SitingResult
+        The fitted model's result.
+    curve : DataFrame
+        The coverage curve: ``p``, ``covered_weight``, ``covered_share``, ``bound``, ``gap``,
+        ``status``, ``seconds`` (p = 0: existing sites only).
+    summary : DataFrame
+        One row: model, kind, objective, bound, gap, status, coverage before/after, timings.
+    rejects : DataFrame
+        Input rows that were left out, with their reasons.
+    warnings : list of Warning_
+        Input warnings (points outside the area, a likely coordinate-system mix-up …).
+    notes : list of str
+        Notes for the user (:class:`~shequ.i18n.Note`), the model's message last.
+    """
+
     profile: Profile
     kind: FacilityKind
     spec: SitingSpec
@@ -101,14 +183,14 @@ class SiteResult:
 
 def _positive(value: float | None, flag: str) -> None:
     if value is not None and not (isinstance(value, int | float) and 0 < value < np.inf):
-        raise InputError(f"{flag} must be a positive number, got {value!r}")
+        raise InputError(Note("e.site_positive", flag=flag, value=repr(value)))
 
 
 def _whole(value: int | None, flag: str, least: int) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int | np.integer)):
-        raise InputError(f"{flag} must be a whole number, got {value!r}")
+        raise InputError(Note("e.site_whole", flag=flag, value=repr(value)))
     if value is not None and value < least:
-        raise InputError(f"{flag} must be at least {least}, got {value}")
+        raise InputError(Note("e.site_at_least", flag=flag, least=least, value=value))
 
 
 def _check_numbers(opts: SiteOptions) -> None:
@@ -120,31 +202,68 @@ def _check_numbers(opts: SiteOptions) -> None:
     _positive(opts.time_limit_s, "--time-limit")
     _positive(opts.spacing_m, "--spacing")
     if not (isinstance(opts.mip_gap, int | float) and 0 <= opts.mip_gap < 1):
-        raise InputError(f"--gap must be a share from 0 to below 1, got {opts.mip_gap!r}")
+        raise InputError(Note("e.site_gap", value=repr(opts.mip_gap)))
 
 
 def _check_options(opts: SiteOptions) -> str:
     if not opts.kind:
-        raise InputError("give the facility kind to site (--kind)")
+        raise InputError(Note("e.site_no_kind"))
     chosen = [opts.p is not None, opts.cover_all, opts.budget is not None]
     if sum(chosen) != 1:
-        raise InputError("give exactly one of --p N, --cover-all or --budget B")
+        raise InputError(Note("e.site_one_goal"))
     if opts.model not in MODELS:
-        raise InputError(f"--model must be one of {', '.join(MODELS)}, got {opts.model!r}")
+        raise InputError(Note("e.site_model", models=", ".join(MODELS), value=repr(opts.model)))
     _check_numbers(opts)
     if opts.cover_all:
         return "lscp"
     if opts.budget is not None:
         if opts.model == "pmedian":
-            raise InputError("--budget works with maximal cover (--model mclp)")
+            raise InputError(Note("e.site_budget_model"))
         return "mclp"
     if opts.model == "lscp":
-        raise InputError("set cover chooses its own number of sites: use --cover-all, not --p")
+        raise InputError(Note("e.site_lscp_p"))
     return opts.model
 
 
 def compute_siting(opts: SiteOptions, progress: Progress = no_progress) -> SiteResult:
-    """Run the siting job in memory."""
+    """Run the siting job in memory: inputs → candidates → sparse problem → model → tables.
+
+    The options are checked before any file is read; homes, network and attachments are the
+    living-circle audit's (:func:`~shequ.jobs.inputs.load_inputs`), so "covered" means the same
+    door-to-door walk. Existing facilities of the kind are open and free; candidates are
+    excluded (with the reason) when they are off the street network, break the kind's
+    exclusion rule, or lack the cost (``budget``) or capacity (``capacitated``) the run needs.
+    ``opts`` is not changed.
+
+    Parameters
+    ----------
+    opts : SiteOptions
+        The run's inputs and model settings.
+    progress : callable, optional
+        ``progress(step_key, total)`` returns an ``update(n)`` callable (the CLI's progress
+        bars); by default nothing is shown.
+
+    Returns
+    -------
+    SiteResult
+        Homes, sites, proposed sites, service areas, the problem, the model's result, the
+        coverage curve, the summary row, rejects, warnings and notes.
+
+    Raises
+    ------
+    InputError
+        For bad options, unreadable or unusable inputs, no usable candidate, ``p`` above the
+        usable candidates, or a model that cannot be posed on the data (its message names
+        the parameter).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> opts = SiteOptions(osm=Path("nanjing_xinjiekou_small.osm"), kind="canteen", p=3)
+    >>> result = compute_siting(opts)  # doctest: +SKIP
+    >>> result.summary.loc[0, ["model", "p", "status"]].tolist()  # doctest: +SKIP
+    ['mclp', 3, 'optimal']
+    """
     model_name = _check_options(opts)
     area = load_inputs(replace(opts, kinds=[opts.kind]), progress)  # caller's opts untouched
     profile = area.profile
@@ -171,7 +290,7 @@ def compute_siting(opts: SiteOptions, progress: Progress = no_progress) -> SiteR
         sites = sites[~existing_far].reset_index(drop=True)
         sites["site_id"] = np.arange(len(sites), dtype=np.int64)
     far = (sites["node_id"].to_numpy() < 0) & (sites["excluded"] == "").to_numpy()
-    sites.loc[far, "excluded"] = UNATTACHED.format(m=profile.max_access_m)
+    sites.loc[far, "excluded"] = Note("excluded.unattached", m=profile.max_access_m)
     _exclude_unpriced(sites, opts)
     _check_candidates(sites, opts)
 
@@ -239,7 +358,7 @@ def _candidates(opts: SiteOptions, area: AreaInputs, spec: SitingSpec) -> gpd.Ge
         layer = read_points_file(path, opts.crs, area.rejects, layer="candidates")
         part = candidates_from_layer(layer, area.crs, area.rejects)
         if part.empty:
-            raise InputError("the candidate file has no usable rows (see rejects)", path=path)
+            raise InputError(Note("e.site_candidate_file_empty"), path=path)
         area.warnings.extend(layer_checks(layer, area.network))
         parts.append(part)
     if opts.osm_candidates:
@@ -250,10 +369,7 @@ def _candidates(opts: SiteOptions, area: AreaInputs, spec: SitingSpec) -> gpd.Ge
         parts.append(candidates_along_streets(area.network, spacing))
     candidates = combine_candidates(parts, area.crs)
     if candidates.empty:
-        raise InputError(
-            "no candidate sites: give --candidates FILE, or use OSM candidates (parking, "
-            "vacant land, community buildings) or --street-candidates"
-        )
+        raise InputError(Note("e.site_no_candidates"))
     return candidates
 
 
@@ -266,17 +382,14 @@ MIN_SPACING_M = 1.0  # finer than any site can be placed: a charging shed is met
 def _check_spacing(spacing: float, network: WalkNetwork) -> None:
     """Refuse a street-candidate spacing that is not positive, below a metre, or too many."""
     if not (np.isfinite(spacing) and spacing >= MIN_SPACING_M):
-        raise InputError(
-            f"--spacing must be at least {MIN_SPACING_M:g} m (a site is metres wide), "
-            f"got {spacing!r}"
-        )
+        raise InputError(Note("e.site_spacing", least=f"{MIN_SPACING_M:g}", value=repr(spacing)))
     streets_m = float(shapely.length(network.edge_geoms).sum())
     check_fits(
         f"--spacing {spacing:g}",
         streets_m / spacing,
         BYTES_PER_STREET_CANDIDATE,
-        "street candidates",
-        f"use a larger --spacing (streets: {streets_m / 1000:,.1f} km)",
+        Note("site.street_candidates"),
+        Note("site.larger_spacing", km=f"{streets_m / 1000:,.1f}"),
     )
 
 
@@ -312,8 +425,9 @@ def _sites_table(
         extra = facilities_from_osm(area.osm, area.crs, near_kinds) if near_kinds else None
         feats = exclusion_features(area.osm, area.crs, list(rule.osm), extra)
         reasons = exclusion_reasons(new, feats, rule.within_m, rule.rule)
-        new["excluded"] = [r or "" for r in reasons]
+        new["excluded"] = pd.Series([r or "" for r in reasons], index=new.index, dtype=object)
     sites = gpd.GeoDataFrame(pd.concat([old, new], ignore_index=True), crs=area.crs)
+    sites["excluded"] = sites["excluded"].astype(object)  # reasons are notes: keep the objects
     if spec.capacity_per_site is not None:
         sites["capacity"] = sites["capacity"].fillna(spec.capacity_per_site)
     sites.insert(0, "site_id", np.arange(len(sites), dtype=np.int64))
@@ -323,34 +437,56 @@ def _sites_table(
 def _exclude_unpriced(sites: gpd.GeoDataFrame, opts: SiteOptions) -> None:
     """A budget needs every candidate's cost, a capacitated model its capacity: candidates
     without one are excluded, with the reason, rather than stopping the whole run."""
-    needs = [("cost", opts.budget is not None, "--budget")]
-    needs.append(("capacity", opts.capacitated, "--capacitated"))
-    for column, needed, flag in needs:
+    needs = [("cost", opts.budget is not None, "excluded.no_cost")]
+    needs.append(("capacity", opts.capacitated, "excluded.no_capacity"))
+    for column, needed, reason in needs:
         if not needed:
             continue
         value = pd.to_numeric(sites[column], errors="coerce").to_numpy(dtype=float)
         open_ = (~sites["existing"].to_numpy(dtype=bool)) & (sites["excluded"] == "").to_numpy()
         missing = open_ & ~np.isfinite(value)
-        sites.loc[missing, "excluded"] = f"no {column} given ({flag} needs one per candidate)"
+        sites.loc[missing, "excluded"] = Note(reason)
 
 
 def _check_candidates(sites: gpd.GeoDataFrame, opts: SiteOptions) -> None:
     cand = sites[~sites["existing"]]
     usable = int((cand["excluded"] == "").sum())
     if usable == 0:
-        top = cand["excluded"].value_counts().head(3)
-        why = "; ".join(f"{n} × {r}" for r, n in top.items())
-        raise InputError(f"none of the {len(cand)} candidate sites is usable ({why})")
+        why = _reason_counts(cand["excluded"].tolist())
+        raise InputError(Note("e.site_none_usable", n=len(cand), why=why))
     if opts.p is not None and opts.p > usable:
         raise InputError(
-            f"--p {opts.p} is larger than the {usable} usable candidate sites "
-            f"({len(cand) - usable} excluded)"
+            Note("e.site_p_too_large", p=opts.p, usable=usable, excluded=len(cand) - usable)
         )
+
+
+def _reason_counts(reasons: list[str], top: int = 3) -> Note:
+    """The ``top`` most frequent reasons with their counts, "n × reason; …", as one note.
+
+    A reason that is a note renders in the user's language; one from data (an exclusion
+    rule's text) is quoted as such in Chinese.
+    """
+    first: dict[str, str] = {}
+    for reason in reasons:
+        first.setdefault(str(reason), reason)
+    counts = pd.Series([str(r) for r in reasons], dtype=object).value_counts().head(top)
+    parts = [
+        Note(
+            "site.reason_count" if isinstance(first[text], Note) else "site.reason_count_data",
+            n=int(n),
+            reason=first[text],
+        )
+        for text, n in counts.items()
+    ]
+    joined = parts[-1]
+    for part in reversed(parts[:-1]):
+        joined = Note("site.reasons", head=part, tail=joined)
+    return joined
 
 
 def _demand(homes: gpd.GeoDataFrame, spec: SitingSpec) -> np.ndarray:
     if spec.demand not in homes.columns:
-        raise InputError(f"homes have no {spec.demand!r} column for {spec.kind} demand")
+        raise InputError(Note("e.site_demand_column", column=repr(spec.demand), kind=spec.kind))
     values = pd.to_numeric(homes[spec.demand], errors="coerce").to_numpy(dtype=float)
     return np.nan_to_num(values, nan=0.0) * spec.factor
 
@@ -370,15 +506,12 @@ def _solve(model_name: str, opts: SiteOptions, problem: SitingProblem) -> Siting
             model = MCLP(opts.p, budget=opts.budget, capacitated=opts.capacitated, **common)
         return model.fit(problem).result_
     except SitingError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(exc.message) from None
 
 
 def _heuristic(model_name: str, opts: SiteOptions, problem: SitingProblem) -> SitingResult:
     if opts.capacitated or opts.budget is not None or model_name == "pmedian":
-        raise InputError(
-            "--heuristic covers uncapacitated maximal cover (--p) and set cover (--cover-all); "
-            "for the others use the exact model with --time-limit (it reports its gap)"
-        )
+        raise InputError(Note("e.site_heuristic"))
     if model_name == "lscp":
         return GreedyLSCP(time_limit_s=opts.time_limit_s).fit(problem).result_
     return GreedyMCLP(opts.p).fit(problem).result_
@@ -393,7 +526,7 @@ def _curve(
     columns = ["p", "covered_weight", "covered_share", "bound", "gap", "status", "seconds"]
     total = float(problem.weight.sum())
     base = float(problem.weight[problem.covered_by(problem.site_fixed)].sum())
-    rows = [[0, base, base / total if total else np.nan, base, 0.0, "existing", 0.0]]
+    rows = [[0, base, base / total if total else np.nan, base, 0.0, status_note("existing"), 0.0]]
     if max_p >= 1:
         step = progress("step.curve", max_p)
         for k, res in enumerate(
@@ -403,7 +536,9 @@ def _curve(
             rows.append(
                 [k, res.objective, share, res.bound, res.gap, res.status, res.seconds["solve"]]
             )
-    return pd.DataFrame(rows, columns=columns)
+    curve = pd.DataFrame(rows, columns=columns)
+    curve["status"] = pd.Series([row[5] for row in rows], dtype=object)  # notes: keep them
+    return curve
 
 
 def _home_columns(
@@ -426,7 +561,9 @@ def _home_columns(
     )
     homes[f"covered_before_{kind_id}"] = result.covered_before
     homes[f"covered_after_{kind_id}"] = result.covered_after
-    homes["unserved_reason"] = [r or "" for r in result.unserved_reason]
+    homes["unserved_reason"] = pd.Series(
+        [r or "" for r in result.unserved_reason], index=homes.index, dtype=object
+    )  # notes: English in the GeoPackage, the map's language on the map
     return homes
 
 
@@ -508,9 +645,7 @@ def _summary(
         "p_requested": opts.p if opts.p is not None else "",
         "budget": opts.budget if opts.budget is not None else "",
         "objective": result.objective,
-        "objective_unit": "weighted walk minutes"
-        if model_name == "pmedian"
-        else ("new sites" if model_name == "lscp" else "covered demand weight"),
+        "objective_unit": Note(UNITS[model_name]),
         "bound": result.bound,
         "gap": result.gap,
         "status": result.status,
@@ -531,7 +666,10 @@ def _summary(
         "cost_of_new_sites": float(np.nansum(problem.site_cost[result.new_sites])),
         "message": result.message,
     }
-    return pd.DataFrame([row])
+    summary = pd.DataFrame([row])
+    for column in ("objective_unit", "status", "message"):  # notes: keep the objects
+        summary[column] = pd.Series([row[column]], dtype=object)
+    return summary
 
 
 def write_siting_outputs(

@@ -152,6 +152,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{then:.0f} 米，文件很可能已是 WGS-84 坐标而非 {name}（请勿使用 --crs {crs}）",
     ),
     "note": ("note: {msg}", "提示：{msg}"),
+    "word.facility": ("facility", "设施"),
+    "word.candidate": ("candidate", "候选点"),
     "walker.general": ("general", "一般步行"),
     "walker.elderly": ("elderly", "老年人"),
 }

@@ -1,0 +1,164 @@
+"""The analyses behind ``shequ hotspots`` on small hand-made cells, and the job's contract.
+
+Exposure, building age and the grid roll-up are checked on two H3 cells in Sacramento where
+every number can be worked out by hand; the job on the Sacramento incidents: it leaves its
+options as given, reports every long step to the end, and says in Chinese which types a file
+holds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely import affinity
+
+from shequ.analyses.hotspot_cells import study_area
+from shequ.analyses.hotspot_exposure import building_age, exposure
+from shequ.analyses.hotspot_rollup import grid_rollup
+from shequ.errors import InputError
+from shequ.geo.coords import metric_crs
+from shequ.geo.h3cells import cell_centres, cell_polygons
+from shequ.jobs.hotspots import HotspotOptions, compute_hotspots
+from tests.conftest import shared_file
+from tests.helpers import english_sentences
+
+SACRAMENTO = "incidents/sacramento_crime_jan2006.csv"
+
+
+@pytest.fixture(scope="module")
+def two_cells() -> tuple[np.ndarray, np.ndarray]:
+    """Two neighbouring res-9 cells (sorted) and their lon/lat centres."""
+    first = h3.api.numpy_int.latlng_to_cell(38.58, -121.49, 9)
+    second = next(c for c in h3.api.numpy_int.grid_disk(first, 1) if c != first)
+    cells = np.sort(np.array([first, second], dtype=np.uint64))
+    return cells, cell_centres(cells)
+
+
+def _points(lonlat: np.ndarray, crs: str = "EPSG:4326") -> gpd.GeoSeries:
+    return gpd.GeoSeries(shapely.points(lonlat), crs="EPSG:4326").to_crs(crs)
+
+
+def test_exposure_rates_shares_and_charging_gap(two_cells):
+    cells, centres = two_cells
+    homes = gpd.GeoDataFrame(
+        {
+            "households": [10.0, 30.0, 0.0],
+            "population": [20.0, 60.0, 0.0],
+            "elderly": [5.0, 15.0, 0.0],
+        },
+        geometry=_points(centres[[0, 0, 1]], "EPSG:32610"),  # homes in metres: any CRS
+    )
+    served = np.array([True, False, True])
+    out = exposure(cells, np.array([8.0, 3.0]), homes, served)
+    assert out["households"].tolist() == [40.0, 0.0]
+    assert out["rate"].iloc[0] == pytest.approx(8 / 40)
+    assert out["elderly_share"].iloc[0] == pytest.approx(20 / 80)
+    assert out["charging_gap"].iloc[0] == pytest.approx(30 / 40)  # the 30 households unserved
+    assert out.iloc[1][["rate", "elderly_share", "charging_gap"]].isna().all()  # nobody lives
+
+
+def test_exposure_without_homes_is_the_count():
+    out = exposure(np.zeros(2, dtype=np.uint64), np.array([8.0, 3.0]))
+    assert list(out.columns) == ["rate"] and out["rate"].tolist() == [8.0, 3.0]
+
+
+def test_building_age_is_the_mean_of_dated_buildings(two_cells):
+    cells, centres = two_cells
+    features = gpd.GeoDataFrame(
+        {
+            "tags": [
+                {"building": "yes", "start_date": "1990-05-01"},
+                {"building": "residential", "building:age": "~1950"},
+                {"railway": "subway", "start_date": "2009"},  # not a building
+                {"building": "yes"},  # not dated
+            ]
+        },
+        geometry=_points(centres[[0, 0, 1, 1]]),
+    )
+    age, note = building_age(features, cells, year=2020)
+    assert age[0] == pytest.approx((30 + 70) / 2) and np.isnan(age[1])
+    assert note == "building age from 2 dated buildings"
+    none, note = building_age(features.iloc[2:], cells, year=2020)
+    assert none is None and note.key == "n.no_age"
+
+
+def test_grid_rollup_takes_the_highest_level_of_its_cells(two_cells):
+    cells, centres = two_cells
+    crs = metric_crs(*centres.min(axis=0), *centres.max(axis=0))
+    frame = gpd.GeoDataFrame(
+        {"count": [5.0, 2.0], "index": [0.9, 0.3], "level": ["red", "yellow"], "bin": [3, 1]},
+        geometry=list(cell_polygons(cells)),
+        crs="EPSG:4326",
+    )
+    around = _points(centres, crs).buffer(1.0).union_all().envelope.buffer(50.0)
+    far = affinity.translate(around, 5_000.0)
+    grids = gpd.GeoDataFrame(geometry=[around, far], crs=crs)
+    out = grid_rollup(grids, frame, crs)
+    assert "grid_id" not in grids.columns  # the caller's frame is left as it was
+    assert out["grid_id"].tolist() == [0, 1]
+    assert out["incidents"].tolist() == [7.0, 0.0] and out["cells"].tolist() == [2.0, 0.0]
+    assert out["mean_index"].iloc[0] == pytest.approx(0.6)
+    assert out["hot_cells"].tolist() == [1.0, 0.0]  # Gi* bin ≥ 2 only
+    assert out["level"].tolist() == ["red", "blue"]
+
+
+def test_study_area_of_points_on_a_line_is_that_line():
+    xy = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [2.0, 2.0]])
+    assert study_area(xy).geom_type == "LineString"
+    square = study_area(np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0.5, 0.5]], dtype=float))
+    assert square.area == pytest.approx(1.0)
+
+
+def test_the_job_leaves_its_options_and_reports_every_step():
+    opts = HotspotOptions(incidents=shared_file(SACRAMENTO), types=[])
+    before = dataclasses.asdict(opts)
+    totals: dict[str, int] = {}
+    done: dict[str, int] = {}
+
+    def progress(key: str, total: int):
+        totals[key] = total
+        done[key] = 0
+
+        def advance(n: int) -> None:
+            done[key] += n
+
+        return advance
+
+    result = compute_hotspots(opts, progress)
+    assert dataclasses.asdict(opts) == before
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opts.res = 8  # type: ignore[misc]
+    assert set(totals) >= {"step.incidents", "step.hs_cells", "step.statistics", "step.density"}
+    assert done == totals  # every bar ends full
+    assert totals["step.density"] == len(result.cells)
+
+
+def test_absent_types_are_named_in_the_users_language():
+    opts = HotspotOptions(incidents=shared_file(SACRAMENTO), types=["地震"])
+    with pytest.raises(InputError) as caught:
+        compute_hotspots(opts)
+    english = caught.value.one_line()
+    assert english.endswith(
+        "no incident has the types given with --types (地震); types in the file: "
+        "10851(A)VC TAKE VEH W/O OWNER (653), TOWED/STORED VEH-14602.6 (463), "
+        "459 PC  BURGLARY VEHICLE (462), TOWED/STORED VEHICLE (434), "
+        "459 PC  BURGLARY RESIDENCE (356)"
+    )
+    chinese = caught.value.one_line("zh")
+    assert "“TOWED/STORED VEHICLE”（434 起）、“459 PC  BURGLARY RESIDENCE”（356 起）" in chinese
+    assert english_sentences(chinese) == []
+
+
+def test_rejected_types_keep_their_reason_key():
+    data = pd.read_csv(shared_file(SACRAMENTO))
+    opts = HotspotOptions(incidents=shared_file(SACRAMENTO), types=["TOWED/STORED VEHICLE"])
+    result = compute_hotspots(opts)
+    rejects = result.rejects[result.rejects["reason_key"] == "r.hs_type_not_selected"]
+    assert set(rejects["reason"]) == {"type not selected (--types)"}
+    assert len(rejects) == len(data) - (data["crimedescr"] == "TOWED/STORED VEHICLE").sum()
