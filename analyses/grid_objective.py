@@ -108,6 +108,70 @@ def grid_cost(t: Totals, g: int, target: float, tol: float, w: SearchWeights) ->
     )
 
 
+OBJECTIVE_TERMS = ("balance", "out_of_band", "compactness", "perimeter", "thin", "border", "moves")
+"""The terms of F, in the order of the formula above (:func:`objective_terms`)."""
+
+
+def objective_terms(
+    data: AtomData,
+    labels: np.ndarray,
+    *,
+    target: float,
+    tol: float,
+    weights: SearchWeights,
+    origin: np.ndarray | None = None,
+) -> dict[str, float]:
+    """The objective F of a plan, term by term (:data:`OBJECTIVE_TERMS`) and in ``total``.
+
+    Parameters
+    ----------
+    data : AtomData
+        The atoms' search arrays (:func:`shequ.analyses.grid_plan.atom_data`).
+    labels : ndarray of int
+        Grid id per atom (any ids: they are only compared).
+    target, tol : float
+        Households per grid and the allowed relative deviation.
+    weights : SearchWeights
+        The weights the plan was searched with.
+    origin : ndarray of int, optional
+        Original grid id per atom (-1 none), in the ids of ``labels``: prices the households
+        moved (a redraw); without it that term is 0.
+
+    Returns
+    -------
+    dict
+        ``{term: value}`` for every term of :data:`OBJECTIVE_TERMS`, plus ``total``.
+    """
+    _, dense = np.unique(labels, return_inverse=True)
+    t = Totals(data, dense, int(dense.max()) + 1 if len(dense) else 0)
+    w = weights
+    dev = t.h / target - 1.0
+    over = np.maximum(0.0, np.abs(dev) - tol)
+    comp = np.array(
+        [
+            inertia_compactness(a, ax, ay, a2)
+            for a, ax, ay, a2 in zip(t.a, t.ax, t.ay, t.a2, strict=True)
+        ]
+    )
+    pp = np.minimum(1.0, 4 * np.pi * t.a / np.maximum(t.p, 1e-9) ** 2)
+    graph = data.graph.tocoo()
+    inside = dense[graph.row] == dense[graph.col]
+    moved = 0.0
+    if origin is not None:
+        origin = np.asarray(origin)
+        moved = float(data.households[(origin >= 0) & (labels != origin)].sum())
+    terms = {
+        "balance": float(w.dev * (dev * dev).sum()),
+        "out_of_band": float((w.out * over * over + w.out_linear * over).sum()),
+        "compactness": float(w.compact * (1.0 - comp).sum()),
+        "perimeter": float(w.perimeter * (1.0 - pp).sum()),
+        "thin": float(w.thin * np.maximum(0.0, w.thin_below - pp).sum()),
+        "border": float(w.border * graph.data[inside].sum() / 2),  # each border stored twice
+        "moves": float(w.move / target * moved),
+    }
+    return {**terms, "total": float(sum(terms.values()))}
+
+
 class State:
     """Labels plus running totals, with the one primitive every move uses: relocate an atom."""
 

@@ -26,8 +26,11 @@ tolerance and why); ``k`` per connected group is fixed by rounding.
 from __future__ import annotations
 
 import heapq
+import math
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from numbers import Integral, Real
 
 import numpy as np
 import shapely
@@ -35,9 +38,12 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from sklearn.cluster import KMeans
 
-from shequ.analyses.grid_objective import AtomData, SearchWeights
+from shequ.analyses.grid_objective import AtomData, SearchWeights, objective_terms
+from shequ.analyses.grid_result import GridPlan
 from shequ.analyses.grid_search import improve, repair_and_polish
+from shequ.errors import InputError
 from shequ.geo.atoms import Atoms
+from shequ.i18n import Note
 
 AREA_WEIGHT = 0.3  # share of the growth order given to area rather than households
 
@@ -54,7 +60,18 @@ DEFAULT_BORDER_COST = {
 
 
 def polygon_inertia(geoms: np.ndarray) -> np.ndarray:
-    """Polar second moment of area of each polygon about its own centroid (m⁴)."""
+    """Polar second moment of area of each polygon about its own centroid.
+
+    Parameters
+    ----------
+    geoms : ndarray of Polygon or MultiPolygon
+        Polygons in a metric CRS (holes subtract).
+
+    Returns
+    -------
+    ndarray of float
+        J = ∫ r² dA about each polygon's centroid, in m⁴.
+    """
     out = np.zeros(len(geoms))
     for k, geom in enumerate(geoms):
         c = shapely.centroid(geom)
@@ -73,7 +90,27 @@ def polygon_inertia(geoms: np.ndarray) -> np.ndarray:
 
 
 def atom_data(atoms: Atoms, border_cost: dict[str, float]) -> AtomData:
-    """Search arrays of the atoms; border costs per metre are scaled by a typical atom's side."""
+    """The search arrays of the atoms (:class:`~shequ.analyses.grid_objective.AtomData`).
+
+    Parameters
+    ----------
+    atoms : Atoms
+        Atoms with ``households``, ``area_m2`` and ``community_id``, and their adjacency.
+    border_cost : dict of str to float
+        Cost per metre of each border class; a class it does not name costs 0. Costs are
+        scaled by a typical atom's side (√ median area), so they do not depend on atom size.
+
+    Returns
+    -------
+    AtomData
+        Demand, area, centroids, own inertia, perimeter, and the adjacency as border costs,
+        pattern and shared metres.
+
+    Raises
+    ------
+    ValueError
+        The adjacency lists a pair twice (a bug in the atoms, not a user error).
+    """
     fr = atoms.frame
     scale_m = float(np.sqrt(max(fr["area_m2"].median(), 1.0)))
     c = fr.geometry.centroid
@@ -174,12 +211,143 @@ def _grow(data: AtomData, members: np.ndarray, k: int, random_state: int) -> np.
     return label
 
 
+class GridParameterError(InputError, ValueError):
+    """A grid model's parameter is out of range; the message (a :class:`~shequ.i18n.Note`)
+    names the parameter. A ``ValueError`` for library callers, an
+    :class:`~shequ.errors.InputError` the CLI prints in the user's language."""
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and not math.isnan(value)
+
+
+def _is_whole(value: object, least: int) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool) and value >= least
+
+
+def check_params(model: object, whole: tuple[str, ...] = ()) -> None:
+    """Check a grid model's parameters, the first thing its ``fit`` does.
+
+    Parameters
+    ----------
+    model : GridPlanner or GridRedrawer
+        Any model with ``households_per_grid``, ``tolerance``, ``border_cost``, ``weights``,
+        ``random_state`` and ``time_limit_s``.
+    whole : tuple of str
+        Further parameters that must be whole numbers ≥ 1 (``n_starts``, ``max_rounds``).
+
+    Raises
+    ------
+    GridParameterError
+        Naming the first parameter out of range and the value it had.
+    """
+    target, tol = model.households_per_grid, model.tolerance
+    if not (_is_real(target) and 0 < target < math.inf):
+        raise GridParameterError(
+            Note("e.grid_param_positive", name="households_per_grid", value=repr(target))
+        )
+    if not (_is_real(tol) and 0 <= tol < 1):
+        raise GridParameterError(Note("e.grid_param_tolerance", name="tolerance", value=repr(tol)))
+    if not (_is_real(model.time_limit_s) and model.time_limit_s > 0):
+        raise GridParameterError(
+            Note("e.grid_param_positive", name="time_limit_s", value=repr(model.time_limit_s))
+        )
+    counts = [("random_state", 0)] + [(name, 1) for name in whole]
+    for name, least in counts:
+        value = getattr(model, name)
+        if not _is_whole(value, least):
+            raise GridParameterError(
+                Note("e.grid_param_whole", name=name, least=least, value=repr(value))
+            )
+    cost = model.border_cost
+    if not isinstance(cost, Mapping) or not all(
+        _is_real(v) and 0 <= v < math.inf for v in cost.values()
+    ):
+        raise GridParameterError(Note("e.grid_param_border_cost", value=repr(cost)))
+    weights = model.weights
+    if not isinstance(weights, SearchWeights) or not all(
+        _is_real(getattr(weights, f.name)) and 0 <= getattr(weights, f.name) < math.inf
+        for f in fields(SearchWeights)
+    ):
+        raise GridParameterError(Note("e.grid_param_weights", value=repr(weights)))
+
+
+def check_atoms(atoms: Atoms) -> None:
+    """Raise :class:`GridParameterError` when there is no atom to plan."""
+    if atoms.n == 0:
+        raise GridParameterError(Note("e.grid_no_atoms"))
+
+
 @dataclass
 class GridPlanner:
     """Delineate grids of about ``households_per_grid`` (± ``tolerance``) from atoms.
 
-    After :meth:`fit`: ``labels_`` (grid per atom), ``oversized_`` (atoms that alone exceed the
-    ceiling and are their own grid), ``log_`` (search statistics) and ``seconds_``.
+    The model (a *p*-regions problem with a soft floor and ceiling, solved heuristically):
+    find labels ``x`` (atom → grid) minimising
+
+        F(x) = Σ_grids w_dev·dev² + w_out·o² + w_lin·o + shape terms
+             + w_border · Σ_borders inside a grid  cost(class) · length / scale
+
+    (:mod:`shequ.analyses.grid_objective`) such that every grid is contiguous and lies in one
+    community, with ``dev = households / target − 1`` and ``o = max(0, |dev| − tolerance)``.
+    Unlike an exact districting model it is not solved as one MILP: the method (module
+    docstring) grows grids and improves them locally; only the neighbourhoods of grids left
+    outside the band are solved exactly.
+
+    Parameters
+    ----------
+    households_per_grid : float
+        Target households per grid (> 0).
+    tolerance : float
+        Allowed relative deviation from the target, in [0, 1) (0.15 for ±15 %).
+    border_cost : dict of str to float
+        Cost per metre of each border class left inside a grid (≥ 0).
+    weights : SearchWeights
+        Weights of the objective's terms.
+    random_state : int
+        Seed of the k-means seeds and the search order (≥ 0): the same seed, the same plan.
+    time_limit_s : float
+        Seconds for the whole fit (> 0): split over the starts, then the repair.
+    max_rounds : int
+        Passes over the atoms per start (≥ 1).
+    n_starts : int
+        Independent growth + search runs (≥ 1); the best plan is kept.
+
+    Parameters are stored as given and checked when :meth:`fit` starts. After :meth:`fit`:
+    ``result_`` (the :class:`~shequ.analyses.grid_result.GridPlan`) and, from it,
+    ``labels_`` (grid per atom), ``oversized_`` (atoms that alone exceed the ceiling and are
+    their own grid), ``log_`` (search statistics) and ``seconds_``.
+
+    Examples
+    --------
+    Sixteen street blocks of 100 households, in grids of 400:
+
+    >>> import geopandas as gpd
+    >>> import numpy as np
+    >>> import shapely
+    >>> from shequ.geo.atoms import build_atoms
+    >>> squares = [shapely.box(x, y, x + 100, y + 100)
+    ...            for y in range(0, 400, 100) for x in range(0, 400, 100)]
+    >>> blocks = gpd.GeoDataFrame({"block_id": np.arange(16)}, geometry=squares,
+    ...                           crs="EPSG:32650")
+    >>> homes = gpd.GeoDataFrame({"households": np.full(16, 100.0)},
+    ...                          geometry=blocks.centroid, crs=blocks.crs)
+    >>> none = gpd.GeoDataFrame({"compound_id": [], "border": []}, geometry=[],
+    ...                         crs=blocks.crs)
+    >>> atoms = build_atoms(blocks, none, homes, none, shapely.box(0, 0, 400, 400))
+    >>> plan = GridPlanner(households_per_grid=400, tolerance=0.1).fit(atoms).result_
+    >>> plan.n_grids
+    4
+    >>> np.bincount(plan.labels, weights=atoms.frame["households"]).tolist()
+    [400.0, 400.0, 400.0, 400.0]
+
+    Parameters are checked when the fit starts, naming the one out of range:
+
+    >>> try:
+    ...     GridPlanner(households_per_grid=0).fit(atoms)
+    ... except ValueError as error:
+    ...     print(error)
+    households_per_grid must be positive, got 0
     """
 
     households_per_grid: float = 300.0
@@ -191,16 +359,28 @@ class GridPlanner:
     max_rounds: int = 60
     n_starts: int = 6  # independent growth + search runs; the best plan is kept
 
-    def __post_init__(self) -> None:
-        if not self.households_per_grid > 0:
-            msg = f"households_per_grid must be positive, got {self.households_per_grid!r}"
-            raise ValueError(msg)
-        if not 0 <= self.tolerance < 1:
-            msg = f"tolerance must be in [0, 1), got {self.tolerance!r}"
-            raise ValueError(msg)
-
     def fit(self, atoms: Atoms) -> GridPlanner:
+        """Plan grids on ``atoms``.
+
+        Parameters
+        ----------
+        atoms : Atoms
+            The pieces grids are made of (:func:`shequ.geo.atoms.build_atoms`).
+
+        Returns
+        -------
+        GridPlanner
+            This model, fitted: ``result_`` holds the plan.
+
+        Raises
+        ------
+        GridParameterError
+            A parameter is out of range, or there is no atom.
+        """
+        check_params(self, whole=("max_rounds", "n_starts"))
+        check_atoms(atoms)
         t0 = time.perf_counter()
+        target, tol = self.households_per_grid, self.tolerance
         data = atom_data(atoms, self.border_cost)
         best = None
         for start in range(self.n_starts):
@@ -210,8 +390,8 @@ class GridPlanner:
                 data,
                 labels,
                 fixed,
-                target=self.households_per_grid,
-                tol=self.tolerance,
+                target=target,
+                tol=tol,
                 weights=self.weights,
                 max_rounds=self.max_rounds,
                 time_limit_s=self.time_limit_s / self.n_starts,
@@ -220,21 +400,42 @@ class GridPlanner:
             if best is None or log["objective"] < best[1]["objective"] - 1e-9:
                 best = (labels, {**log, "start": start}, oversized, fixed)
         labels, log, oversized, fixed = best
+        t_starts = time.perf_counter()
         labels, log["exact_repairs"] = repair_and_polish(
             data,
             labels,
             fixed,
             oversized,
-            target=self.households_per_grid,
-            tol=self.tolerance,
+            target=target,
+            tol=tol,
             weights=self.weights,
             seconds=self.time_limit_s / 4,
             random_state=self.random_state,
         )
-        self.labels_ = _compact_ids(labels)
-        self.oversized_ = np.flatnonzero(oversized)
-        self.log_ = {**log, "starts": self.n_starts}
-        self.seconds_ = time.perf_counter() - t0
+        labels = _compact_ids(labels)
+        t_repair = time.perf_counter()
+        objective = objective_terms(data, labels, target=target, tol=tol, weights=self.weights)
+        seconds = {
+            "starts": t_starts - t0,
+            "repair": t_repair - t_starts,
+            "fit": time.perf_counter() - t0,
+        }
+        self.result_ = GridPlan(
+            labels=labels,
+            oversized=np.flatnonzero(oversized),
+            objective=objective,
+            method=Note("g.method_plan"),
+            target=target,
+            tolerance=tol,
+            border_cost=dict(self.border_cost),
+            weights=self.weights,
+            search={**log, "starts": self.n_starts},
+            seconds=seconds,
+        )
+        self.labels_ = self.result_.labels
+        self.oversized_ = self.result_.oversized
+        self.log_ = self.result_.search
+        self.seconds_ = seconds["fit"]
         return self
 
     def _initial(self, data: AtomData, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -30,10 +30,20 @@ import shapely
 from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 
-from shequ.analyses.grid_objective import AtomData, SearchWeights
-from shequ.analyses.grid_plan import DEFAULT_BORDER_COST, GridPlanner, _grow, atom_data
+from shequ.analyses.grid_objective import AtomData, SearchWeights, objective_terms
+from shequ.analyses.grid_plan import (
+    DEFAULT_BORDER_COST,
+    GridParameterError,
+    GridPlanner,
+    _grow,
+    atom_data,
+    check_atoms,
+    check_params,
+)
+from shequ.analyses.grid_result import GridPlan
 from shequ.analyses.grid_search import improve, repair_and_polish
 from shequ.geo.atoms import Atoms
+from shequ.i18n import Note
 
 # Redraw: tolerance is near-hard, then fewest moves. Shape weighs a third of a new plan's: with
 # less, the first balance-fixing move found wins wherever it is and grids fray (central
@@ -49,8 +59,23 @@ def existing_labels(
 ) -> tuple[np.ndarray, dict]:
     """Existing grid id per atom (by largest overlap); gaps filled from neighbours.
 
-    Returns the labels and a report: overlapping grid pairs with their area, the atoms that were
-    in no grid and where they went.
+    Parameters
+    ----------
+    atoms : Atoms
+        The atoms of the new plan.
+    grids : GeoDataFrame
+        Existing grid polygons, in the atoms' CRS.
+    id_column : str
+        The column of ``grids`` holding the grid ids (whole numbers).
+
+    Returns
+    -------
+    labels : ndarray of int
+        Existing grid id per atom (-1 for an atom no grid reaches, even through neighbours).
+    report : dict
+        ``overlaps``: overlapping grid pairs with their area (``grid_a``, ``grid_b``,
+        ``overlap_m2``); ``gap_atoms``: the atoms that were in no grid and joined the neighbour
+        they share most border with.
     """
     geoms = atoms.frame.geometry.values
     g_geoms = grids.geometry.values
@@ -101,7 +126,21 @@ def _grid_overlaps(grids: gpd.GeoDataFrame, id_column: str) -> list[dict]:
 
 
 def households_moved(before: np.ndarray, after: np.ndarray, households: np.ndarray) -> float:
-    """Households whose grid changed, with grids matched one-to-one by shared households."""
+    """Households whose grid changed, with grids matched one-to-one by shared households.
+
+    Parameters
+    ----------
+    before, after : ndarray of int
+        Grid per atom in the two plans (-1: none; such atoms are left out).
+    households : ndarray of float
+        Households per atom.
+
+    Returns
+    -------
+    float
+        Households not in the grid matched to their old one (Hungarian algorithm), so two
+        plans that number the same grids differently move nobody.
+    """
     ok = (before >= 0) & (after >= 0)
     b_ids, b = np.unique(before[ok], return_inverse=True)
     a_ids, a = np.unique(after[ok], return_inverse=True)
@@ -114,9 +153,31 @@ def households_moved(before: np.ndarray, after: np.ndarray, households: np.ndarr
 class GridRedrawer:
     """Rebalance existing grids with the fewest households moved.
 
-    After :meth:`fit`: ``labels_`` (grid id per atom: existing ids kept, new ids above them),
-    ``moves_`` (DataFrame atom_id, households, from_grid, to_grid), ``households_moved_``,
-    ``split_`` / ``merged_`` (grid ids) and ``log_``.
+    The model is the new plan's (:class:`~shequ.analyses.grid_plan.GridPlanner`) with one more
+    term, ``w_move · households moved away from their existing grid / target``, and a start
+    from the existing grids instead of from seeds (module docstring). Its weights
+    (:data:`REDRAW_WEIGHTS`) keep the tolerance near-hard, then price every household moved.
+
+    Parameters
+    ----------
+    households_per_grid : float
+        Target households per grid (> 0).
+    tolerance : float
+        Allowed relative deviation from the target, in [0, 1).
+    border_cost : dict of str to float
+        Cost per metre of each border class left inside a grid (≥ 0).
+    weights : SearchWeights
+        Weights of the objective's terms, ``move`` included.
+    random_state : int
+        Seed (≥ 0): the same seed, the same redraw.
+    time_limit_s : float
+        Seconds for the whole fit (> 0).
+
+    Parameters are stored as given and checked when :meth:`fit` starts. After :meth:`fit`:
+    ``result_`` (the :class:`~shequ.analyses.grid_result.GridPlan`) and, from it, ``labels_``
+    (grid id per atom: existing ids kept, new ids above them), ``moves_`` (DataFrame atom_id,
+    households, from_grid, to_grid), ``households_moved_``, ``oversized_`` (atoms alone above
+    the ceiling), ``split_`` / ``merged_`` (grid ids), ``log_`` and ``seconds_``.
     """
 
     households_per_grid: float = 300.0
@@ -127,10 +188,36 @@ class GridRedrawer:
     time_limit_s: float = 60.0
 
     def fit(self, atoms: Atoms, origin: np.ndarray) -> GridRedrawer:
+        """Redraw the grids ``origin`` gives on ``atoms``.
+
+        Parameters
+        ----------
+        atoms : Atoms
+            The pieces grids are made of (:func:`shequ.geo.atoms.build_atoms`).
+        origin : array of int
+            Existing grid id per atom, -1 for an atom in no grid (:func:`existing_labels`).
+
+        Returns
+        -------
+        GridRedrawer
+            This model, fitted: ``result_`` holds the plan and its moves.
+
+        Raises
+        ------
+        GridParameterError
+            A parameter is out of range, there is no atom, or ``origin`` does not give one id
+            per atom.
+        """
+        check_params(self)
+        check_atoms(atoms)
+        origin = np.asarray(origin)
+        if origin.shape != (atoms.n,):
+            got = origin.shape[0] if origin.ndim == 1 else origin.shape
+            raise GridParameterError(Note("e.grid_origin_length", atoms=atoms.n, got=got))
         t0 = time.perf_counter()
         target, tol = self.households_per_grid, self.tolerance
         data = atom_data(atoms, self.border_cost)
-        origin = np.asarray(origin, dtype=np.int64)
+        origin = origin.astype(np.int64)
         ids = np.unique(origin[origin >= 0])
         # dense internal labels 0..k-1 for the search; ids[k] maps back
         labels = np.searchsorted(ids, origin)
@@ -161,6 +248,7 @@ class GridRedrawer:
                 if gone < 0:
                     break
                 merged.append(int(id_of[gone]))
+        t_balance = time.perf_counter()
         data.origin = _dense_origin(origin, id_of)
         labels, log = improve(
             data,
@@ -172,6 +260,7 @@ class GridRedrawer:
             time_limit_s=self.time_limit_s / 2,
             random_state=self.random_state,
         )
+        t_search = time.perf_counter()
         labels, log["exact_repairs"] = repair_and_polish(
             data,
             labels,
@@ -183,17 +272,18 @@ class GridRedrawer:
             seconds=self.time_limit_s / 4,
             random_state=self.random_state,
         )
+        t_repair = time.perf_counter()
         final = np.asarray(id_of, dtype=np.int64)[labels]
-        log["start"] = "existing grids"
+        log["start"] = Note("g.start_existing")
         local_rank = _rank(final, origin, data, fixed, target, tol)
         if local_rank[0] > 0:  # some grid that could be fixed is still out of tolerance
             alt = self._from_fresh_plan(atoms, data, origin, fixed)
             if alt is not None and _rank(alt[0], origin, data, fixed, target, tol) < local_rank:
                 final, log = alt
+        t_fresh = time.perf_counter()
         moved = (final != origin) & (origin >= 0)
         hh = atoms.frame["households"].to_numpy()
-        self.labels_ = final
-        self.moves_ = pd.DataFrame(
+        moves = pd.DataFrame(
             {
                 "atom_id": atoms.frame["atom_id"].to_numpy()[moved],
                 "households": hh[moved],
@@ -201,10 +291,40 @@ class GridRedrawer:
                 "to_grid": final[moved],
             }
         )
-        self.households_moved_ = float(hh[moved].sum())
+        objective = objective_terms(
+            data, final, target=target, tol=tol, weights=self.weights, origin=origin
+        )
+        seconds = {
+            "split_merge": t_balance - t0,
+            "search": t_search - t_balance,
+            "repair": t_repair - t_search,
+            "fresh_plan": t_fresh - t_repair,
+            "fit": time.perf_counter() - t0,
+        }
+        self.result_ = GridPlan(
+            labels=final,
+            oversized=np.flatnonzero(fixed),
+            objective=objective,
+            method=Note("g.method_redraw", start=log["start"]),
+            target=target,
+            tolerance=tol,
+            border_cost=dict(self.border_cost),
+            weights=self.weights,
+            moves=moves,
+            origin=origin,
+            households_moved=float(moves["households"].sum()),
+            split=tuple(split),
+            merged=tuple(merged),
+            search=log,
+            seconds=seconds,
+        )
+        self.labels_ = final
+        self.moves_ = moves
+        self.households_moved_ = self.result_.households_moved
+        self.oversized_ = self.result_.oversized
         self.split_, self.merged_ = split, merged
         self.log_ = log
-        self.seconds_ = time.perf_counter() - t0
+        self.seconds_ = seconds["fit"]
         return self
 
     def _from_fresh_plan(
@@ -220,7 +340,7 @@ class GridRedrawer:
             random_state=self.random_state,
             time_limit_s=self.time_limit_s / 4,
         ).fit(atoms)
-        ids = _match_ids(origin, fresh.labels_, data.households)
+        ids = _match_ids(origin, fresh.result_.labels, data.households)
         labels = np.searchsorted(np.unique(ids), ids)
         uniq = np.unique(ids)
         data.origin = _dense_origin(origin, list(uniq))
@@ -234,7 +354,7 @@ class GridRedrawer:
             time_limit_s=self.time_limit_s / 4,
             random_state=self.random_state,
         )
-        return uniq[labels], {**log, "start": "fresh plan matched to existing ids"}
+        return uniq[labels], {**log, "start": Note("g.start_fresh")}
 
     def _split_heaviest(
         self, data: AtomData, labels: np.ndarray, movable: np.ndarray, new_label: int

@@ -158,7 +158,7 @@ def nanjing(shared: Path, meter: Meter) -> Instance:
         outline = study_area(lines, np.column_stack([homes.geometry.x, homes.geometry.y]))
         blocks = street_blocks(lines, outline)
     with meter.stage("nanjing.atoms"):
-        atoms = grid_atoms(opts, area, settings, blocks, lines, outline)
+        atoms, _ = grid_atoms(opts, area, settings, blocks, lines, outline)
     counts = {
         "osm": str(NANJING_OSM),
         "demand": "real OSM buildings as homes (shequ.geo.homes.homes_from_osm, default profile)",

@@ -15,7 +15,9 @@ import numpy as np
 import pyproj
 import shapely
 
+from shequ.errors import InputError
 from shequ.geo.osm_file import HighwayWay, OsmData
+from shequ.i18n import Note
 
 # Highway classes that bound blocks, grouped by how hard they are to cross on patrol.
 MAJOR_ROADS = frozenset(
@@ -79,13 +81,30 @@ def border_lines(osm: OsmData, crs: pyproj.CRS) -> gpd.GeoDataFrame:
 
 
 def study_area(lines: gpd.GeoDataFrame, extra: np.ndarray | None = None) -> shapely.Geometry:
-    """The convex hull of the lines (and ``extra`` points, e.g. homes) plus a small margin."""
+    """The convex hull of the lines (and ``extra`` points, e.g. homes) plus a small margin.
+
+    Parameters
+    ----------
+    lines : GeoDataFrame
+        Border lines (:func:`border_lines`), in a metric CRS.
+    extra : ndarray, optional
+        More (x, y) points the area must hold, e.g. homes.
+
+    Returns
+    -------
+    Polygon
+        The study area, :data:`AREA_MARGIN_M` beyond the hull.
+
+    Raises
+    ------
+    InputError
+        Fewer than three points in all: no area to cut into blocks.
+    """
     coords = shapely.get_coordinates(lines.geometry.values)
     if extra is not None and len(extra):
         coords = np.vstack([coords, extra])
     if len(coords) < 3:
-        msg = "too few streets to delineate blocks (empty area?)"
-        raise ValueError(msg)
+        raise InputError(Note("e.grid_too_few_streets"))
     return shapely.convex_hull(shapely.multipoints(coords)).buffer(AREA_MARGIN_M)
 
 

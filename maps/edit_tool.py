@@ -33,54 +33,75 @@ EDITS_PRECISION = 6
 MAX_PROMPTS = 5
 """Wrong answers in a row after which a drawn shape is dropped, as if cancelled."""
 
-DRAW_TEXTS_ZH: dict[str, Any] = {
+DRAW_TEXT_KEYS: dict[str, Any] = {
     "draw": {
         "toolbar": {
-            "actions": {"title": "取消绘制", "text": "取消"},
-            "finish": {"title": "完成绘制", "text": "完成"},
-            "undo": {"title": "删除最后一个点", "text": "删除最后一个点"},
-            "buttons": {"polygon": "画多边形", "rectangle": "画矩形"},
+            "actions": {"title": "draw_cancel_title", "text": "draw_cancel"},
+            "finish": {"title": "draw_finish_title", "text": "draw_finish"},
+            "undo": {"title": "draw_undo_title", "text": "draw_undo"},
+            "buttons": {"polygon": "draw_polygon", "rectangle": "draw_rectangle"},
         },
         "handlers": {
             "polygon": {
                 "tooltip": {
-                    "start": "单击开始绘制。",
-                    "cont": "单击继续绘制。",
-                    "end": "单击第一个点闭合图形。",
+                    "start": "draw_polygon_start",
+                    "cont": "draw_polygon_cont",
+                    "end": "draw_polygon_end",
                 }
             },
-            "polyline": {"error": "<strong>错误：</strong>边不能相交！"},
-            "rectangle": {"tooltip": {"start": "按住并拖动以绘制矩形。"}},
-            "simpleshape": {"tooltip": {"end": "松开鼠标完成绘制。"}},
+            "rectangle": {"tooltip": {"start": "draw_rectangle_start"}},
+            "simpleshape": {"tooltip": {"end": "draw_shape_end"}},
         },
     },
     "edit": {
         "toolbar": {
             "actions": {
-                "save": {"title": "保存修改", "text": "保存"},
-                "cancel": {"title": "取消编辑，放弃所有修改", "text": "取消"},
-                "clearAll": {"title": "清除全部图形", "text": "全部清除"},
+                "save": {"title": "draw_save_title", "text": "draw_save"},
+                "cancel": {"title": "draw_discard_title", "text": "draw_discard"},
+                "clearAll": {"title": "draw_clear_title", "text": "draw_clear"},
             },
             "buttons": {
-                "edit": "编辑图形",
-                "editDisabled": "没有可编辑的图形",
-                "remove": "删除图形",
-                "removeDisabled": "没有可删除的图形",
+                "edit": "draw_edit",
+                "editDisabled": "draw_edit_disabled",
+                "remove": "draw_remove",
+                "removeDisabled": "draw_remove_disabled",
             },
         },
         "handlers": {
-            "edit": {
-                "tooltip": {
-                    "text": "拖动控制点以修改图形。",
-                    "subtext": "点“取消”撤销修改。",
-                }
-            },
-            "remove": {"tooltip": {"text": "单击要删除的图形。"}},
+            "edit": {"tooltip": {"text": "draw_edit_hint", "subtext": "draw_edit_subhint"}},
+            "remove": {"tooltip": {"text": "draw_remove_hint"}},
         },
     },
 }
-"""Leaflet.draw's own toolbar words in Chinese (trusted: Leaflet.draw sets some as HTML).
-In English the page keeps Leaflet.draw's built-in words."""
+"""Leaflet.draw's own toolbar words (``L.drawLocal``) the page sets, as map labels of the
+catalogue (``map.draw_*``; English: Leaflet.draw's). Leaflet.draw sets some of them as HTML;
+like every map label they are trusted and hold no markup."""
+
+
+def draw_texts(lang: str) -> dict[str, Any]:
+    """Leaflet.draw's toolbar words in ``lang`` (a nested ``L.drawLocal`` override).
+
+    Parameters
+    ----------
+    lang : {"zh", "en"}
+        Language of the words.
+
+    Returns
+    -------
+    dict
+        :data:`DRAW_TEXT_KEYS` with every label in ``lang``, plus the error shown when a
+        polygon's edges cross (its heading in bold, as Leaflet.draw's own).
+    """
+
+    def fill(keys: dict[str, Any]) -> dict[str, Any]:
+        return {k: fill(v) if isinstance(v, dict) else label(v, lang) for k, v in keys.items()}
+
+    texts = fill(DRAW_TEXT_KEYS)
+    space = "" if lang == "zh" else " "
+    heading, problem = label("draw_error", lang), label("draw_edges_cross", lang)
+    texts["draw"]["handlers"]["polyline"] = {"error": f"<strong>{heading}</strong>{space}{problem}"}
+    return texts
+
 
 _TEXT_KEYS = {
     "prompt": "edit_prompt",
@@ -307,7 +328,7 @@ class GridEditTool(MacroElement):
             {
                 "grids": [{"id": ident, "code": code, "tail": tail} for ident, code, tail in grids],
                 "texts": {key: label(name, lang) for key, name in _TEXT_KEYS.items()},
-                "drawTexts": DRAW_TEXTS_ZH if lang == "zh" else None,
+                "drawTexts": draw_texts(lang),
                 "shape": edit_style() | ({"pane": pane} if pane else {}),
                 "filename": EDITS_FILENAME,
                 "precision": EDITS_PRECISION,

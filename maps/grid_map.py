@@ -56,6 +56,7 @@ from folium.template import Template
 from shapely.ops import polylabel
 
 from shequ.errors import InputError
+from shequ.i18n import Note
 from shequ.maps.assets import add_leaflet_draw
 from shequ.maps.edit_tool import EDIT_CSS, GridEditTool
 from shequ.maps.escape import as_float, esc, fmt_number, is_missing, script_json
@@ -437,10 +438,10 @@ def build_grid_map(
 def _check_target(target: Any, tolerance: Any) -> tuple[float, float]:
     target_value = as_float(target)
     if target_value is None or target_value <= 0:
-        raise InputError(f"target: households per grid must be a positive number, got {target!r}")
+        raise InputError(Note("e.grid_map_target", value=repr(target)))
     tolerance_value = as_float(tolerance)
     if tolerance_value is None or not 0 <= tolerance_value < 1:
-        raise InputError(f"tolerance must be a number from 0 to below 1, got {tolerance!r}")
+        raise InputError(Note("e.grid_map_tolerance", value=repr(tolerance)))
     return target_value, tolerance_value
 
 

@@ -33,6 +33,7 @@ from shapely.geometry import Point, box
 
 from shequ.cli import main
 from tests.conftest import shared_file
+from tests.helpers import english_sentences
 
 BEIJING = "osm/beijing_haidian_liudaokou_small.osm"
 NANJING = "osm/nanjing_xinjiekou_small.osm"
@@ -973,12 +974,12 @@ def _kept(out: Path, balance: Balance) -> int:
     return int((layer["source"].astype(str).map(lambda s: Path(s).name) == balance.file).sum())
 
 
-def run_case(case: Case, work: Path, capsys) -> tuple[int, str]:
+def run_case(case: Case, work: Path, capsys, lang: str = "en") -> tuple[int, str]:
     args = case.build(work)
     out = work / "out"
     before = sorted(p.name for p in out.iterdir()) if out.is_dir() else None
     try:
-        code = main([*args, "--out", str(out), "--quiet", "--lang", "en"])
+        code = main([*args, "--out", str(out), "--quiet", "--lang", lang])
     except SystemExit as exc:  # argparse
         code = exc.code if isinstance(exc.code, int) else 2
     except Exception as exc:  # a traceback is a failure of the case, whatever it is
@@ -986,13 +987,16 @@ def run_case(case: Case, work: Path, capsys) -> tuple[int, str]:
     captured = capsys.readouterr()
     err = captured.err
     assert "Traceback" not in err
+    if lang == "zh":  # the user's language only: no English sentence (paths, ids, data aside)
+        assert english_sentences(captured.out + err) == [], captured.out + err
     assert not (work / "PWNED").exists()
     assert _hidden_leftovers(work) == [], "temporary files left behind"
     if case.expect == "error":
         assert code == 2, err
-        lines = [line for line in err.splitlines() if line.strip().lower().startswith("error")]
+        start = "error" if lang == "en" else "错误"
+        lines = [line for line in err.splitlines() if line.strip().lower().startswith(start)]
         assert len(lines) == 1, err
-        for text in case.says:
+        for text in case.says if lang == "en" else ():
             assert text in lines[0], (text, lines[0])
         after = sorted(p.name for p in out.iterdir()) if out.is_dir() else None
         assert after == before or (before is None and not after), "output folder changed"
@@ -1003,7 +1007,7 @@ def run_case(case: Case, work: Path, capsys) -> tuple[int, str]:
         told = err
         rejects = _rejects(out)
         told += "\n".join(rejects["reason"]) + (out / "run.json").read_text(encoding="utf-8")
-        for text in case.says:
+        for text in case.says if lang == "en" else ():
             assert text in told, (text, told[-2000:])
         for balance in case.balance:
             mine = rejects[rejects["source"].map(lambda s: Path(s).name) == balance.file]
@@ -1016,6 +1020,12 @@ def run_case(case: Case, work: Path, capsys) -> tuple[int, str]:
 @pytest.mark.parametrize("case", CORPUS, ids=[case.id for case in CORPUS])
 def test_bad_input(case: Case, tmp_path: Path, capsys) -> None:
     run_case(case, tmp_path, capsys)
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[case.id for case in CORPUS])
+def test_bad_input_in_chinese(case: Case, tmp_path: Path, capsys) -> None:
+    """The same case under ``--lang zh``: the same outcome, and not one English sentence."""
+    run_case(case, tmp_path, capsys, lang="zh")
 
 
 def test_corpus_is_large_and_covers_the_four_commands() -> None:

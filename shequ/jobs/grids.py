@@ -5,6 +5,10 @@ The Python API behind ``shequ grids``: :func:`compute_grids` runs in memory and
 ``grid_summary.csv`` (one row per grid), ``plan_summary.csv`` (one row for the plan),
 ``rejects.csv`` and ``run.json``. Homes and streets come from :mod:`shequ.jobs.inputs`, the same as
 the living-circle audit, so a grid's households are the audit's households.
+
+The job reads what the models return (a :class:`~shequ.analyses.grid_result.GridPlan`) and never
+changes a fitted model or the options it is given; each step returns the notes it has for the
+user, and :func:`compute_grids` keeps them in order.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ import pandas as pd
 import shapely
 
 from shequ.analyses.grid_codes import grid_codes
-from shequ.analyses.grid_edits import apply_edits, broken_grids
+from shequ.analyses.grid_edits import broken_grids, edit_plan
 from shequ.analyses.grid_metrics import add_grid_metrics, grid_polygons, plan_summary
 from shequ.analyses.grid_plan import DEFAULT_BORDER_COST, GridPlanner
 from shequ.analyses.grid_redraw import GridRedrawer, existing_labels
+from shequ.analyses.grid_result import GridPlan
 from shequ.errors import InputError
 from shequ.geo.atoms import Atoms, atom_of_points, build_atoms, through_crossed
 from shequ.geo.blocks import border_lines, secondary_lines, street_blocks, study_area
@@ -32,14 +37,9 @@ from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
 from shequ.geo.polygons_file import read_polygon_file
 from shequ.i18n import Note
-from shequ.jobs.inputs import InputOptions, Progress, load_inputs, no_progress
+from shequ.jobs.inputs import AreaInputs, InputOptions, Progress, load_inputs, no_progress
 from shequ.profile import Profile
 from shequ.settings import GridSettings
-
-PLAN_METHOD = (
-    "seeded region growing + local search with chain and ejection moves (multi-start) + exact "
-    "neighbourhood repair (HiGHS) where a grid stays outside the band"
-)
 
 
 @dataclass
@@ -59,6 +59,14 @@ class GridOptions(InputOptions):
 
 @dataclass
 class GridResult:
+    """A grid plan with everything ``shequ grids`` writes.
+
+    ``plan`` is what the model returned (after edits, when given); ``grids`` its grids with
+    metrics and codes, ``summary`` the one-row plan summary, ``notes`` what the run tells the
+    user (English :class:`~shequ.i18n.Note`, printed in the user's language), ``moves`` the
+    moved atoms as polygons (redraw and edits).
+    """
+
     profile: Profile
     atoms: Atoms
     grids: gpd.GeoDataFrame
@@ -71,29 +79,39 @@ class GridResult:
     target: float
     tolerance: float
     moves: gpd.GeoDataFrame | None = None  # redraw / edit moves (atom polygons)
+    plan: GridPlan | None = None
 
 
 def _grid_settings(profile: Profile, opts: GridOptions) -> GridSettings:
-    """The profile's grid settings with ``--households-per-grid`` and ``--tolerance`` applied."""
+    """The profile's grid settings with ``--households-per-grid`` and ``--tolerance`` applied.
+
+    Raises
+    ------
+    InputError
+        The target is not positive or the tolerance not in [0, 1), naming the option.
+    """
     settings = profile.grid
     if opts.households_per_grid:
         settings = replace(settings, households_per_grid=float(opts.households_per_grid))
     if opts.tolerance is not None:
         settings = replace(settings, tolerance=float(opts.tolerance))
     if not settings.households_per_grid > 0:
-        raise InputError(
-            f"--households-per-grid must be positive, got {settings.households_per_grid!r}"
-        )
+        value = repr(settings.households_per_grid)
+        raise InputError(Note("e.grid_households_per_grid", value=value))
     if not 0 <= settings.tolerance < 1:
-        raise InputError(f"--tolerance must be between 0 and 1, got {settings.tolerance!r}")
+        raise InputError(Note("e.grid_tolerance", value=repr(settings.tolerance)))
     return settings
 
 
-def _communities(opts: GridOptions, area, rejects) -> tuple[gpd.GeoDataFrame | None, dict]:
+def _communities(
+    opts: GridOptions, area: AreaInputs
+) -> tuple[gpd.GeoDataFrame | None, dict[int, int], list[Note]]:
+    """The communities file (if any) with a ``community_id``, the community codes it gives,
+    and the notes on it (repaired polygons, overlaps)."""
     if opts.communities is None:
-        return None, {}
+        return None, {}, []
     frame, repaired = read_polygon_file(
-        opts.communities, opts.crs, area.crs, rejects, layer="communities"
+        opts.communities, opts.crs, area.crs, area.rejects, layer="communities"
     )
     frame["community_id"] = np.arange(len(frame), dtype=np.int64)
     codes = {}
@@ -102,24 +120,56 @@ def _communities(opts: GridOptions, area, rejects) -> tuple[gpd.GeoDataFrame | N
         codes = {
             int(i): int(c) for i, c in zip(frame["community_id"], numeric, strict=True) if c == c
         }
+    notes = []
     if repaired:
-        area.notes.append(Note("n.communities_repaired", n=repaired))
+        notes.append(Note("n.communities_repaired", n=repaired))
     overlap = _overlap_m2(frame.geometry.values)
     if overlap > 1.0:
-        area.notes.append(Note("n.communities_overlap", m2=overlap))
-    return frame, codes
+        notes.append(Note("n.communities_overlap", m2=overlap))
+    return frame, codes, notes
 
 
 def grid_atoms(
-    opts: GridOptions, area, settings: dict, blocks, lines, outline, communities=None
-) -> Atoms:
+    opts: GridOptions,
+    area: AreaInputs,
+    settings: GridSettings,
+    blocks: gpd.GeoDataFrame,
+    lines: gpd.GeoDataFrame,
+    outline: shapely.Geometry,
+    communities: gpd.GeoDataFrame | None = None,
+) -> tuple[Atoms, list[Note]]:
     """The atoms of a plan as ``shequ grids`` builds them: gated compounds whole (or divided
-    with ``--split-large-compounds``), crowded pieces divided along paths, then by buildings."""
+    with ``--split-large-compounds``), crowded pieces divided along paths, then by buildings.
+
+    Parameters
+    ----------
+    opts : GridOptions
+        The run's options (``compounds``, ``split_large_compounds``).
+    area : AreaInputs
+        The loaded area (homes, OSM, compounds, rejects).
+    settings : GridSettings
+        Target, tolerance and the division shares.
+    blocks, lines : GeoDataFrame
+        Street blocks and the border lines they were cut along.
+    outline : Polygon
+        The study area.
+    communities : GeoDataFrame, optional
+        Community polygons with ``community_id``.
+
+    Returns
+    -------
+    atoms : Atoms
+        The atoms with their demand and adjacency.
+    notes : list of Note
+        What the user is told: compounds repaired or treated as residential zones, blocks and
+        compounds divided.
+    """
     target = settings.households_per_grid
     ceiling = target * (1 + settings.tolerance)
-    return build_atoms(
+    compounds, notes = _gated_compounds(opts, area, lines, settings)
+    atoms = build_atoms(
         blocks,
-        _gated_compounds(opts, area, lines, settings),
+        compounds,
         area.homes.reset_index(drop=True),
         lines,
         outline,
@@ -130,31 +180,30 @@ def grid_atoms(
         split_compounds_above=ceiling if opts.split_large_compounds else None,
         group_limit=settings.building_group_share * target,
     )
+    return atoms, notes + _division_notes(atoms)
 
 
 def _gated_compounds(
-    opts: GridOptions, area, lines: gpd.GeoDataFrame, settings: dict
-) -> gpd.GeoDataFrame:
+    opts: GridOptions, area: AreaInputs, lines: gpd.GeoDataFrame, settings: GridSettings
+) -> tuple[gpd.GeoDataFrame, list[Note]]:
     """The compounds no grid may split: the user's file as given, else OSM ``landuse=
-    residential`` polygons without a through road, river or railway inside them."""
+    residential`` polygons without a through road, river or railway inside them; and the
+    notes on them."""
     if opts.compounds is not None:
         frame, repaired = read_polygon_file(
             opts.compounds, opts.crs, area.crs, area.rejects, layer="compounds"
         )
-        if repaired:
-            area.notes.append(Note("n.compounds_repaired", n=repaired))
         frame["compound_id"] = np.arange(len(frame), dtype=np.int64)
-        return frame
+        return frame, [Note("n.compounds_repaired", n=repaired)] if repaired else []
     crossed = through_crossed(area.compounds, lines, list(settings.zones_crossed_by))
-    if crossed.any():
-        names = area.compounds.loc[crossed, "name"].dropna().astype(str).tolist()[:3]
-        area.notes.append(
-            Note("n.residential_zones", n=int(crossed.sum()), names=", ".join(names) or "-")
-        )
-    return area.compounds.loc[~crossed]
+    if not crossed.any():
+        return area.compounds.loc[~crossed], []
+    names = area.compounds.loc[crossed, "name"].dropna().astype(str).tolist()[:3]
+    note = Note("n.residential_zones", n=int(crossed.sum()), names=", ".join(names) or "-")
+    return area.compounds.loc[~crossed], [note]
 
 
-def _division_notes(atoms: Atoms) -> list[str]:
+def _division_notes(atoms: Atoms) -> list[Note]:
     fr = atoms.frame
     notes = []
     blocks = fr[(fr["origin"] == "block") & fr["divided"].str.contains("buildings")]
@@ -177,15 +226,35 @@ def _overlap_m2(geoms: np.ndarray) -> float:
 
 
 def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridResult:
-    """Delineate a new grid plan in memory."""
+    """Delineate a new grid plan in memory (or redraw existing grids, then apply edits).
+
+    Parameters
+    ----------
+    opts : GridOptions
+        The run's options; never changed.
+    progress : Progress
+        Reports each step (the CLI's progress bar).
+
+    Returns
+    -------
+    GridResult
+        The plan, its grids, homes, borders, summary, rejects and notes.
+
+    Raises
+    ------
+    InputError
+        Bad options, unreadable files, or no homes with households in the area.
+    """
     area = load_inputs(replace(opts, osm_facilities=False), progress)  # caller's opts untouched
     settings = _grid_settings(area.profile, opts)
     target, tol = settings.households_per_grid, settings.tolerance
     homes = area.homes.reset_index(drop=True)
     if homes.empty or not homes["households"].sum() > 0:
-        raise InputError("no homes with households in the area: nothing to divide into grids")
+        raise InputError(Note("e.grid_no_homes"))
+    notes = list(area.notes)
     step = progress("step.atoms", 1)
-    communities, comm_codes = _communities(opts, area, area.rejects)
+    communities, comm_codes, said = _communities(opts, area)
+    notes += said
     lines = border_lines(area.osm, area.crs)
     if communities is not None:
         rings = list(communities.geometry.boundary)
@@ -194,43 +263,49 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
     homes_xy = np.column_stack([homes.geometry.x, homes.geometry.y])
     outline = study_area(lines, homes_xy)
     blocks = street_blocks(lines, outline)
-    atoms = grid_atoms(opts, area, settings, blocks, lines, outline, communities)
-    area.notes += _division_notes(atoms)
+    atoms, said = grid_atoms(opts, area, settings, blocks, lines, outline, communities)
+    notes += said
     step(1)
     step = progress("step.grids", 1)
-    notes = list(area.notes)
     if opts.existing is not None:
-        planner, moves = _redraw(opts, area, atoms, settings, notes)
+        plan, said = _redraw(opts, area, atoms, settings)
+        notes += said
+        start = plan.search["start"]
+        method = Note("g.method_redraw_from", file=Path(opts.existing).name, start=start)
     else:
-        planner = GridPlanner(
-            target,
-            tol,
-            border_cost={**DEFAULT_BORDER_COST, **settings.border_cost},
-            random_state=opts.random_state,
-            time_limit_s=opts.time_limit_s,
-        ).fit(atoms)
-        moves = None
+        plan = (
+            GridPlanner(
+                target,
+                tol,
+                border_cost={**DEFAULT_BORDER_COST, **settings.border_cost},
+                random_state=opts.random_state,
+                time_limit_s=opts.time_limit_s,
+            )
+            .fit(atoms)
+            .result_
+        )
+        method = plan.method
     step(1)
     if opts.edits is not None:
-        before = _grid_table(atoms, planner.labels_, planner, settings, None, comm_codes)
+        before = _grid_table(atoms, plan, settings, None, comm_codes)
         codes = dict(zip(before["grid_id"].tolist(), before["code"].tolist(), strict=True))
-        planner.labels_, moves = _edits(opts, area, atoms, planner.labels_, moves, codes, notes)
-    labels = planner.labels_
-    atoms.frame["grid_id"] = labels
-    grids = _grid_table(atoms, labels, planner, settings, area.network.edge_geoms, comm_codes)
-    homes["grid_id"] = labels[atom_of_points(atoms.frame, homes.geometry.values)]
+        plan, said = _edits(opts, area, atoms, plan, codes)
+        notes += said
+    atoms.frame["grid_id"] = plan.labels
+    grids = _grid_table(atoms, plan, settings, area.network.edge_geoms, comm_codes)
+    homes["grid_id"] = plan.labels[atom_of_points(atoms.frame, homes.geometry.values)]
     homes["grid_code"] = grids.set_index("grid_id").loc[homes["grid_id"], "code"].to_numpy()
-    notes += _plan_notes(atoms, grids, planner, target, tol)
+    notes += _plan_notes(atoms, grids, plan)
     summary = plan_summary(
         grids,
         tol,
         target=target,
         atoms=atoms.n,
-        oversized_atoms=len(planner.oversized_),
+        oversized_atoms=len(plan.oversized),
         homes=len(homes),
-        seconds=planner.seconds_,
-        method=getattr(planner, "method", PLAN_METHOD),
-        households_moved=float(moves["households"].sum()) if moves is not None else 0.0,
+        seconds=plan.seconds["fit"],
+        method=method,
+        households_moved=plan.households_moved,
     )
     return GridResult(
         profile=area.profile,
@@ -244,18 +319,25 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
         notes=notes,
         target=target,
         tolerance=tol,
-        moves=_moves_layer(atoms, moves),
+        moves=_moves_layer(atoms, plan.moves),
+        plan=plan,
     )
 
 
-def _redraw(opts: GridOptions, area, atoms: Atoms, settings: dict, notes: list[str]):
-    """Existing grids → atom labels (overlaps and gaps reported) → fewest-moves redraw."""
+def _redraw(
+    opts: GridOptions, area: AreaInputs, atoms: Atoms, settings: GridSettings
+) -> tuple[GridPlan, list[Note]]:
+    """Existing grids → atom labels (overlaps and gaps reported) → fewest-moves redraw.
+
+    Returns the redrawn plan and the notes on the existing grids and the redraw.
+    """
     frame, repaired = read_polygon_file(
         opts.existing, opts.crs, area.crs, area.rejects, layer="existing_grids"
     )
+    notes = []
     if "grid_id" in frame.columns and pd.api.types.is_integer_dtype(frame["grid_id"]):
         if frame["grid_id"].duplicated().any():
-            raise InputError("duplicate grid_id values in the existing grids", path=opts.existing)
+            raise InputError(Note("e.grid_existing_duplicate_ids"), path=opts.existing)
     else:
         if "grid_id" in frame.columns:  # text ids (G001 …): numbered in file order, said so
             first = frame["grid_id"].iloc[0]
@@ -270,67 +352,62 @@ def _redraw(opts: GridOptions, area, atoms: Atoms, settings: dict, notes: list[s
     if report["gap_atoms"]:
         hh = atoms.frame["households"].to_numpy()[report["gap_atoms"]].sum()
         notes.append(Note("n.existing_gaps", n=len(report["gap_atoms"]), households=hh))
-    redrawer = GridRedrawer(
-        settings.households_per_grid,
-        settings.tolerance,
-        border_cost={**DEFAULT_BORDER_COST, **settings.border_cost},
-        random_state=opts.random_state,
-        time_limit_s=opts.time_limit_s,
-    ).fit(atoms, origin)
-    redrawer.oversized_ = np.flatnonzero(
-        atoms.frame["households"].to_numpy()
-        > settings.households_per_grid * (1 + settings.tolerance)
-    )
-    redrawer.method = f"redraw from {Path(opts.existing).name}: " + redrawer.log_["start"]
-    if redrawer.split_ or redrawer.merged_:
-        notes.append(
-            Note("n.split_merged", split=redrawer.split_ or "-", merged=redrawer.merged_ or "-")
+    plan = (
+        GridRedrawer(
+            settings.households_per_grid,
+            settings.tolerance,
+            border_cost={**DEFAULT_BORDER_COST, **settings.border_cost},
+            random_state=opts.random_state,
+            time_limit_s=opts.time_limit_s,
         )
-    return redrawer, redrawer.moves_
+        .fit(atoms, origin)
+        .result_
+    )
+    if plan.split or plan.merged:
+        split, merged = list(plan.split) or "-", list(plan.merged) or "-"
+        notes.append(Note("n.split_merged", split=split, merged=merged))
+    return plan, notes
 
 
-def _edits(opts: GridOptions, area, atoms: Atoms, labels, moves, codes, notes: list[str]):
+def _edits(
+    opts: GridOptions, area: AreaInputs, atoms: Atoms, plan: GridPlan, codes: dict[int, str]
+) -> tuple[GridPlan, list[Note]]:
+    """The plan after the edits file (rows that cannot apply go to the rejects, with the
+    reason), and the notes on what the edits did."""
     frame, _ = read_polygon_file(opts.edits, "wgs84", area.crs, area.rejects, layer="edits")
     if "to_grid" not in frame.columns:
-        raise InputError("edits need a 'to_grid' property per polygon", path=opts.edits)
+        raise InputError(Note("e.grid_edits_no_to_grid"), path=opts.edits)
     to_grid = pd.to_numeric(frame["to_grid"], errors="coerce").astype(float)
     to_code = frame["to_code"] if "to_code" in frame.columns else pd.Series([None] * len(frame))
     edits = []
     rows = zip(frame["row"], frame.geometry, frame["to_grid"], to_grid, to_code, strict=True)
     for row, geom, raw, grid, code in rows:
         if not (np.isfinite(grid) and grid == round(grid)):
-            reason = f"to_grid {raw!r} is not a whole grid id"
+            reason = Note("r.grid_edit_not_whole", value=repr(raw))
             area.rejects.add(str(opts.edits), "edits", int(row), None, reason)
             continue
         known = codes.get(int(grid))
         if code and known and str(code) != known:
-            area.rejects.add(
-                str(opts.edits),
-                "edits",
-                int(row),
-                None,
-                f"to_code {code} does not match grid {int(grid)} (code {known}): the edits "
-                "were drawn on another plan",
-            )
+            reason = Note("r.grid_edit_other_plan", code=code, grid=int(grid), known=known)
+            area.rejects.add(str(opts.edits), "edits", int(row), None, reason)
             continue
         edits.append((int(row), geom, int(grid)))
-    labels, edit_moves, rejected = apply_edits(atoms, labels, edits)
+    edited, rejected = edit_plan(plan, atoms, edits)
     for row, reason in rejected:
         area.rejects.add(str(opts.edits), "edits", row, None, reason)
-    notes.append(
+    moved = edited.moves[edited.moves["edit_row"] >= 0]  # the edits' moves, not the redraw's
+    notes = [
         Note(
             "n.edits_applied",
             n=len(edits) - len(rejected),
-            atoms=len(edit_moves),
-            households=edit_moves["households"].sum(),
+            atoms=len(moved),
+            households=moved["households"].sum(),
         )
-    )
-    broken = broken_grids(atoms, labels)
+    ]
+    broken = broken_grids(atoms, edited.labels)
     if broken:
         notes.append(Note("n.edits_broken", grids=broken))
-    if moves is not None and len(moves):
-        edit_moves = pd.concat([moves.assign(edit_row=-1), edit_moves], ignore_index=True)
-    return labels, edit_moves
+    return edited, notes
 
 
 def _moves_layer(atoms: Atoms, moves: pd.DataFrame | None) -> gpd.GeoDataFrame | None:
@@ -344,7 +421,15 @@ def _moves_layer(atoms: Atoms, moves: pd.DataFrame | None) -> gpd.GeoDataFrame |
     )
 
 
-def _grid_table(atoms, labels, planner, settings, streets, comm_codes) -> gpd.GeoDataFrame:
+def _grid_table(
+    atoms: Atoms,
+    plan: GridPlan,
+    settings: GridSettings,
+    streets: np.ndarray | None,
+    comm_codes: dict[int, int],
+) -> gpd.GeoDataFrame:
+    """One row per grid of ``plan``: polygon, demand, metrics, code and flags."""
+    labels = plan.labels
     grids = grid_polygons(atoms, labels)
     grids = add_grid_metrics(grids, settings.households_per_grid, settings.tolerance, streets)
     cent = grids.geometry.centroid
@@ -360,23 +445,23 @@ def _grid_table(atoms, labels, planner, settings, streets, comm_codes) -> gpd.Ge
     )
     grids["seq"] = codes["seq"].to_numpy()
     grids["code"] = codes["code"].to_numpy()
-    grids["oversized"] = np.isin(grids["grid_id"], labels[planner.oversized_])
+    grids["oversized"] = np.isin(grids["grid_id"], labels[plan.oversized])
     grids["outside_community"] = grids["community_id"] < 0
     grids = grids.sort_values(["community_id", "seq"]).reset_index(drop=True)
     first = ["grid_id", "code", "community_id", "seq", "households", "deviation"]
     return grids[first + [c for c in grids.columns if c not in first]]
 
 
-def _plan_notes(atoms: Atoms, grids, planner, target: float, tol: float) -> list[str]:
+def _plan_notes(atoms: Atoms, grids: gpd.GeoDataFrame, plan: GridPlan) -> list[Note]:
+    """Notes on the final plan: oversized atoms, grids left outside the band, atoms outside
+    every community."""
     notes = []
-    if len(planner.oversized_):
-        h = atoms.frame["households"].to_numpy()[planner.oversized_]
-        notes.append(
-            Note("n.oversized", n=len(planner.oversized_), ceiling=target * (1 + tol), most=h.max())
-        )
+    if len(plan.oversized):
+        h = atoms.frame["households"].to_numpy()[plan.oversized]
+        notes.append(Note("n.oversized", n=len(plan.oversized), ceiling=plan.ceiling, most=h.max()))
     out = grids[~grids["within_tolerance"] & ~grids["oversized"]]
     if len(out):
-        notes.append(Note("n.out_of_tolerance", n=len(out), tol=tol))
+        notes.append(Note("n.out_of_tolerance", n=len(out), tol=plan.tolerance))
     outside = int((atoms.frame["community_id"] < 0).sum())
     if outside:
         notes.append(Note("n.outside_community", n=outside))
@@ -390,7 +475,23 @@ def write_grid_outputs(
     ``run.json`` and ``map.html`` (grids by deviation, with the edit tool).
 
     All or nothing: ``out_dir`` is replaced as a whole (see
-    :func:`shequ.geo.output_folder.output_folder`). Returns the paths in ``out_dir``.
+    :func:`shequ.geo.output_folder.output_folder`).
+
+    Parameters
+    ----------
+    result : GridResult
+        What :func:`compute_grids` returned.
+    out_dir : str or Path
+        The output folder.
+    lang : {"en", "zh"}
+        Language of the map (files keep English).
+    with_map : bool
+        Write ``map.html`` too.
+
+    Returns
+    -------
+    dict of str to Path
+        The files written, by name.
     """
     out = Path(out_dir)
     atoms = result.atoms.frame

@@ -1,3 +1,140 @@
-"""Errors and reasons of management grids (``shequ grids``)."""
+"""Errors and reasons of management grids (``shequ grids``).
 
-MESSAGES: dict[str, tuple[str, str]] = {}
+``e.grid_*``   errors (an :class:`~shequ.errors.InputError` the CLI prints in one line)
+``r.grid_*``   reasons an edit is rejected (``rejects.csv``)
+``g.*``        the method of a plan (``plan_summary.csv``) and where a redraw started
+``map.draw_*`` the grid map's drawing toolbar, in Leaflet.draw's own words (maps/edit_tool.py)
+"""
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # options and inputs of the command (shequ/jobs/grids.py)
+    "e.grid_households_per_grid": (
+        "--households-per-grid must be positive, got {value}",
+        "--households-per-grid 必须为正数，实际为 {value}",
+    ),
+    "e.grid_tolerance": (
+        "--tolerance must be between 0 and 1, got {value}",
+        "--tolerance 必须在 0 到 1 之间，实际为 {value}",
+    ),
+    "e.grid_no_homes": (
+        "no homes with households in the area: nothing to divide into grids",
+        "区域内没有住户数大于 0 的住宅：无法划分网格",
+    ),
+    "e.grid_too_few_streets": (
+        "too few streets to delineate blocks (empty area?)",
+        "街道太少，无法划出街廓（区域是否为空？）",
+    ),
+    "e.grid_existing_duplicate_ids": (
+        "duplicate grid_id values in the existing grids",
+        "现有网格中有重复的 grid_id",
+    ),
+    "e.grid_edits_no_to_grid": (
+        "edits need a 'to_grid' property per polygon",
+        "修改文件中每个多边形都需要 'to_grid' 属性",
+    ),
+    # reasons an edit drawn on the map is not applied (rejects.csv)
+    "r.grid_edit_not_whole": (
+        "to_grid {value} is not a whole grid id",
+        "to_grid {value} 不是整数网格编号",
+    ),
+    "r.grid_edit_other_plan": (
+        "to_code {code} does not match grid {grid} (code {known}): the edits were drawn on "
+        "another plan",
+        "to_code {code} 与网格 {grid}（编码 {known}）不符：这些修改是在另一版网格方案上画的",
+    ),
+    "r.grid_edit_unknown_grid": (
+        "to_grid {grid} is not a grid of this plan",
+        "to_grid {grid} 不是本方案中的网格",
+    ),
+    "r.grid_edit_no_atom": (
+        "the drawn polygon contains no atom of another grid",
+        "所画范围内没有属于其他网格的单元",
+    ),
+    # parameters of the planning models (GridPlanner, GridRedrawer), checked when they fit
+    "e.grid_param_positive": (
+        "{name} must be positive, got {value}",
+        "{name} 必须为正数，实际为 {value}",
+    ),
+    "e.grid_param_tolerance": (
+        "{name} must be in [0, 1), got {value}",
+        "{name} 必须在 [0, 1) 区间内，实际为 {value}",
+    ),
+    "e.grid_param_whole": (
+        "{name} must be a whole number ≥ {least}, got {value}",
+        "{name} 必须是不小于 {least} 的整数，实际为 {value}",
+    ),
+    "e.grid_param_border_cost": (
+        "border_cost must map border classes to costs ≥ 0, got {value}",
+        "border_cost 必须为每类边界给出不小于 0 的代价，实际为 {value}",
+    ),
+    "e.grid_param_weights": (
+        "weights must be SearchWeights with every weight a number ≥ 0, got {value}",
+        "weights 必须是 SearchWeights，且每个权重都是不小于 0 的数，实际为 {value}",
+    ),
+    "e.grid_no_atoms": (
+        "no atoms to divide into grids",
+        "没有可划入网格的单元",
+    ),
+    "e.grid_origin_length": (
+        "origin must hold one grid id per atom ({atoms}), got {got}",
+        "origin 必须为每个单元给出一个网格编号（共 {atoms} 个），实际为 {got} 个",
+    ),
+    # the grid map's inputs (maps/grid_map.py)
+    "e.grid_map_target": (
+        "target: households per grid must be a positive number, got {value}",
+        "target：每格户数必须为正数，实际为 {value}",
+    ),
+    "e.grid_map_tolerance": (
+        "tolerance must be a number from 0 to below 1, got {value}",
+        "tolerance 必须是不小于 0 且小于 1 的数，实际为 {value}",
+    ),
+    # methods (plan_summary.csv "method") and where a redraw's search started
+    "g.method_plan": (
+        "seeded region growing + local search with chain and ejection moves (multi-start) + "
+        "exact neighbourhood repair (HiGHS) where a grid stays outside the band",
+        "种子区域生长 + 局部搜索（链式移动与逐出链，多起点）+ 对仍超出容差的网格做邻域精确修复"
+        "（HiGHS）",
+    ),
+    "g.method_redraw": (
+        "redraw with the fewest households moved, starting from {start}",
+        "按调整户数最少重划网格，起点：{start}",
+    ),
+    "g.method_redraw_from": (
+        "redraw from {file}: {start}",
+        "依据 {file} 重划：{start}",
+    ),
+    "g.start_existing": ("existing grids", "现有网格"),
+    "g.start_fresh": (
+        "fresh plan matched to existing ids",
+        "重新划分，并按现有网格编号对应",
+    ),
+    # the grid map's drawing toolbar (Leaflet.draw's own English words; no markup)
+    "map.draw_cancel_title": ("Cancel drawing", "取消绘制"),
+    "map.draw_cancel": ("Cancel", "取消"),
+    "map.draw_finish_title": ("Finish drawing", "完成绘制"),
+    "map.draw_finish": ("Finish", "完成"),
+    "map.draw_undo_title": ("Delete last point drawn", "删除最后一个点"),
+    "map.draw_undo": ("Delete last point", "删除最后一个点"),
+    "map.draw_polygon": ("Draw a polygon", "画多边形"),
+    "map.draw_rectangle": ("Draw a rectangle", "画矩形"),
+    "map.draw_polygon_start": ("Click to start drawing shape.", "单击开始绘制。"),
+    "map.draw_polygon_cont": ("Click to continue drawing shape.", "单击继续绘制。"),
+    "map.draw_polygon_end": ("Click first point to close this shape.", "单击第一个点闭合图形。"),
+    "map.draw_error": ("Error:", "错误："),
+    "map.draw_edges_cross": ("shape edges cannot cross!", "边不能相交！"),
+    "map.draw_rectangle_start": ("Click and drag to draw rectangle.", "按住并拖动以绘制矩形。"),
+    "map.draw_shape_end": ("Release mouse to finish drawing.", "松开鼠标完成绘制。"),
+    "map.draw_save_title": ("Save changes", "保存修改"),
+    "map.draw_save": ("Save", "保存"),
+    "map.draw_discard_title": ("Cancel editing, discards all changes", "取消编辑，放弃所有修改"),
+    "map.draw_discard": ("Cancel", "取消"),
+    "map.draw_clear_title": ("Clear all layers", "清除全部图形"),
+    "map.draw_clear": ("Clear All", "全部清除"),
+    "map.draw_edit": ("Edit layers", "编辑图形"),
+    "map.draw_edit_disabled": ("No layers to edit", "没有可编辑的图形"),
+    "map.draw_remove": ("Delete layers", "删除图形"),
+    "map.draw_remove_disabled": ("No layers to delete", "没有可删除的图形"),
+    "map.draw_edit_hint": ("Drag handles or markers to edit features.", "拖动控制点以修改图形。"),
+    "map.draw_edit_subhint": ("Click cancel to undo changes.", "点“取消”撤销修改。"),
+    "map.draw_remove_hint": ("Click on a feature to remove.", "单击要删除的图形。"),
+}
