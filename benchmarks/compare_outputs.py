@@ -14,7 +14,8 @@ What is compared, for every case folder:
   are not bit-stable from run to run even on one commit (the ring may start at another vertex,
   areas differ by ~1e-8 m²), so a geometry that differs is compared again after
   ``shapely.normalize`` within 1 µm and reported as "same shape";
-- every ``.csv``: every cell equal, the wall-clock columns (``seconds``, ``*_s``) left out;
+- every ``.csv``: every cell equal, the wall-clock columns (``seconds``, ``*_s``) left out, and
+  a column of :data:`ADDED_COLUMNS` left out when only one run has it;
 - ``run.json``: every key except the run's timings and the solver's wall-clock seconds;
 - ``map.html``: text equal once folium's random element ids and the coordinate arrays are
   blanked (the coordinates are those of the ``shequ.gpkg`` layers, compared above).
@@ -104,6 +105,10 @@ CASES: dict[str, list[str]] = {
     "bad_input_missing_osm": ["access", "--osm", OSM + "no_such_file.osm"],
 }
 
+#: Columns a change may add on purpose (issue 11: rejects.csv keeps the reason's catalogue key);
+#: compared when both runs have them, left out when only one has.
+ADDED_COLUMNS = ("reason_key",)
+
 #: run.json keys that hold wall-clock measurements, not results.
 VOLATILE_KEYS = {
     "timings",
@@ -191,6 +196,8 @@ def _csv_differences(a: Path, b: Path) -> list[str]:
 
     fa, fb = pd.read_csv(a), pd.read_csv(b)
     clocks = [c for c in fa.columns if c == "seconds" or c.endswith("_s")]
+    added = [c for c in ADDED_COLUMNS if (c in fa.columns) != (c in fb.columns)]
+    fa, fb = fa.drop(columns=added, errors="ignore"), fb.drop(columns=added, errors="ignore")
     try:
         pd.testing.assert_frame_equal(
             fa.drop(columns=clocks), fb.drop(columns=clocks, errors="ignore"), check_exact=True
