@@ -146,9 +146,11 @@ class Plan:
 def nanjing(shared: Path, meter: Meter) -> Instance:
     """Real OSM homes and compounds, as ``compute_grids`` loads them."""
     opts = GridOptions(
-        osm=shared / NANJING_OSM, households_per_grid=NANJING_TARGET, tolerance=TOLERANCE
+        osm=shared / NANJING_OSM,
+        households_per_grid=NANJING_TARGET,
+        tolerance=TOLERANCE,
+        osm_facilities=False,
     )
-    opts.osm_facilities = False
     with meter.stage("nanjing.load"):
         area = load_inputs(opts)
         settings = _grid_settings(area.profile, opts)

@@ -29,8 +29,9 @@ import secrets
 import shutil
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -132,6 +133,8 @@ def write_outputs(
     tables: dict[str, tuple[str, pd.DataFrame]],
     run: dict,
     page: Callable[[Path], Path] | None = None,
+    notes: Sequence[str] = (),
+    warnings: Sequence[Any] = (),
 ) -> dict[str, Path]:
     """Write one command's outputs into ``out_dir``, whole or not at all: the one writer.
 
@@ -147,6 +150,11 @@ def write_outputs(
         What ``run.json`` records (``command`` and ``files`` are added).
     page
         Writes the map to the path it is given and returns it (None: no map).
+    notes
+        The run's notes: ``run.json`` keeps their English text (``notes``) and, for
+        :class:`shequ.i18n.Note`, their catalogue keys (``note_keys``; "" for plain text).
+    warnings
+        Input warnings (``key`` and ``params``), recorded as ``{"key": …, **params}``.
 
     Returns
     -------
@@ -158,6 +166,12 @@ def write_outputs(
         paths = {"gpkg": write_gpkg(staging / "shequ.gpkg", layers)}
         for key, (name, table) in tables.items():
             paths[key] = write_csv(staging / name, table)
+        run = {
+            **run,
+            "notes": [str(note) for note in notes],
+            "note_keys": [getattr(note, "key", "") for note in notes],
+            "warnings": [{"key": w.key, **w.params} for w in warnings],
+        }
         text = json.dumps(run, ensure_ascii=False, indent=2)
         paths["run"] = write_text(staging / RUN_FILE, text)
         if page is not None:

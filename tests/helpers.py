@@ -9,6 +9,7 @@ to a page: it switches on every layer, opens every tooltip and records ``typeof 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -16,8 +17,21 @@ import subprocess
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
 
+import folium
+import geopandas as gpd
+import numpy as np
 import pytest
+import shapely
+from shapely.geometry import Point
+
+from shequ.geo.atoms import build_atoms
+from shequ.geo.blocks import border_lines, street_blocks
+from shequ.geo.coords import metric_crs
+from shequ.geo.osm_file import read_osm
+from tests.conftest import shared_file
 
 
 def in_page(text: str, page: str) -> bool:
@@ -204,3 +218,120 @@ def english_sentences(text: str, words: int = 3) -> list[str]:
         if len(run) >= words:
             found.append(" ".join(run))
     return found
+
+
+# --- map samples and page probes shared by the map tests ---------------------------------------
+
+XSS_IMG = '<img src=x onerror="window.__xss=1">'
+
+
+XSS_SCRIPT = "</script><script>window.__xss=2</script>"
+
+
+KINDS: list[dict[str, Any]] = [
+    {"id": "canteen", "zh": "老年助餐点", "en": "Elderly meal point", "threshold_min": 15.0},
+    {"id": "clinic", "zh": "社区卫生服务站", "en": "Community clinic", "threshold_min": 15.0},
+]
+
+
+LON0, LAT0 = 116.40, 39.91  # Beijing; the frames are given in UTM 50N to exercise reprojection
+
+
+UTM = 32650
+
+
+# What the sample draws, per kind: (homes, blind spots, facilities, union isochrones,
+# per-facility isochrones). The browser test counts SVG paths against these.
+EXPECTED = {"canteen": (5, 2, 1, 3, 1), "clinic": (5, 5, 0, 0, 0)}
+
+
+def sample_inputs() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Five homes (one unreachable, two with hostile names), one canteen, none for clinic."""
+    homes = gpd.GeoDataFrame(
+        {
+            "home_id": [1, 2, 3, 4, 5],
+            "name": ["幸福小区", XSS_IMG, XSS_SCRIPT, None, "北园"],
+            "households": [120.0, 80.0, 45.0, 300.0, 60.0],
+            "population": [300.0, 200.0, 100.0, 800.0, 150.0],
+            "walk_min_canteen": [3.0, 7.5, 12.0, 22.0, np.nan],
+            "meets_canteen": [True, True, True, False, False],
+            "unreachable_canteen": [None, None, None, None, "river <b>no bridge</b>"],
+            "walk_min_clinic": [np.nan] * 5,
+            "meets_clinic": [False] * 5,
+            "unreachable_clinic": ["no clinic"] * 5,
+        },
+        geometry=[Point(LON0 + 0.004 * i, LAT0 + 0.002 * (i % 3)) for i in range(5)],
+        crs=4326,
+    ).to_crs(UTM)
+    facilities = gpd.GeoDataFrame(
+        {
+            "facility_id": [10],
+            "kind": ["canteen"],
+            "name": [XSS_IMG],
+            "node_id": [7],
+            "access_m": [12.3],
+        },
+        geometry=[Point(LON0 + 0.006, LAT0 + 0.001)],
+        crs=4326,
+    ).to_crs(UTM)
+    centre = facilities.geometry.iloc[0]
+    rings = [centre.buffer(radius) for radius in (300.0, 600.0, 900.0)]
+    isochrones = gpd.GeoDataFrame(
+        {
+            "kind": ["canteen"] * 4,
+            "minutes": [5.0, 10.0, 15.0, 15.0],
+            "scope": ["union", "union", "union", "facility"],
+            "facility_id": [-1, -1, -1, 10],
+        },
+        geometry=[*rings, rings[2]],
+        crs=UTM,
+    )
+    return homes, facilities, isochrones
+
+
+def geojson_layers(m: folium.Map) -> dict[str, folium.GeoJson]:
+    """The map's GeoJson layers by (unescaped) layer name."""
+    return {
+        html.unescape(child.layer_name): child
+        for child in m._children.values()
+        if isinstance(child, folium.GeoJson)
+    }
+
+
+def probe_attrs(dom: str) -> dict[str, str]:
+    """The probe's report: its ``data-*`` attributes (URI-encoded by the probe)."""
+    match = re.search(r'<div id="shequ-probe"([^>]*)>', dom)
+    assert match is not None, "the probe did not finish"
+    found = re.findall(r'(data-[a-z]+)="([^"]*)"', match.group(1))
+    return {key: unquote(html.unescape(value)) for key, value in found}
+
+
+def with_probe(page: Path, probe: str, answers: list[str | None] | None = None) -> Path:
+    """``page`` with ``probe`` run after the map; ANSWERS become the prompt's answers."""
+    probed = page.with_name("probed.html")
+    script_safe = json.dumps(answers or []).replace("<", "\\u003c").replace(">", "\\u003e")
+    probe = probe.replace("ANSWERS", script_safe)
+    text = page.read_text(encoding="utf-8").replace("</html>", probe + "</html>")
+    probed.write_text(text, encoding="utf-8")
+    return probed
+
+
+def shanghai_window(half_m: float):
+    """Real Shanghai street blocks (a square window) with households spread over them by area:
+    fine atoms, as a district with complete building data would have."""
+    osm = read_osm(shared_file("osm/shanghai_center_roads_large.osm"))
+    crs = metric_crs(*osm.bounds)
+    lines = border_lines(osm, crs)
+    centre = shapely.centroid(shapely.union_all(lines.geometry.values))
+    window = centre.buffer(half_m, cap_style="square")
+    lines = lines[lines.intersects(window)]
+    blocks = street_blocks(lines, window)
+    rng = np.random.default_rng(1)
+    hh = np.clip(blocks.area.to_numpy() / 400 * rng.lognormal(0, 0.5, len(blocks)), 0, 250)
+    homes = gpd.GeoDataFrame(
+        {"households": hh, "population": hh * 2.62, "elderly": hh * 0.49},
+        geometry=blocks.geometry.representative_point().to_numpy(),
+        crs=crs,
+    )
+    empty = gpd.GeoDataFrame({"compound_id": []}, geometry=[], crs=crs)
+    return build_atoms(blocks, empty, homes, lines, window)

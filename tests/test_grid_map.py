@@ -16,7 +16,6 @@ import json
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import folium
 import geopandas as gpd
@@ -45,8 +44,16 @@ from shequ.maps.style import (
     far_deviation,
 )
 from shequ.rejects import Rejects
-from tests.helpers import OPEN_ALL_PROBE, TILE_HOST, count, in_page, open_page
-from tests.test_map import geojson_layers
+from tests.helpers import (
+    OPEN_ALL_PROBE,
+    TILE_HOST,
+    count,
+    geojson_layers,
+    in_page,
+    open_page,
+    probe_attrs,
+    with_probe,
+)
 
 XSS_IMG = '<img src=x onerror="window.__xss=1">'
 XSS_SCRIPT = "</script><script>window.__xss=2</script>"
@@ -615,24 +622,6 @@ DRAW_PROBE = """
 })();
 </script>
 """
-
-
-def probe_attrs(dom: str) -> dict[str, str]:
-    """The probe's report: its ``data-*`` attributes (URI-encoded by the probe)."""
-    match = re.search(r'<div id="shequ-probe"([^>]*)>', dom)
-    assert match is not None, "the probe did not finish"
-    found = re.findall(r'(data-[a-z]+)="([^"]*)"', match.group(1))
-    return {key: unquote(html.unescape(value)) for key, value in found}
-
-
-def with_probe(page: Path, probe: str, answers: list[str | None] | None = None) -> Path:
-    """``page`` with ``probe`` run after the map; ANSWERS become the prompt's answers."""
-    probed = page.with_name("probed.html")
-    script_safe = json.dumps(answers or []).replace("<", "\\u003c").replace(">", "\\u003e")
-    probe = probe.replace("ANSWERS", script_safe)
-    text = page.read_text(encoding="utf-8").replace("</html>", probe + "</html>")
-    probed.write_text(text, encoding="utf-8")
-    return probed
 
 
 @pytest.mark.browser

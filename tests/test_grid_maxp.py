@@ -10,7 +10,7 @@ from spopt.region import MaxPHeuristic
 
 from shequ.analyses.grid_metrics import add_grid_metrics, grid_polygons
 from shequ.analyses.grid_plan import GridPlanner
-from tests.test_grid_redraw import shanghai_window
+from tests.helpers import shanghai_window
 
 
 def _score(atoms, labels, target):

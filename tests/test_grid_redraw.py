@@ -12,34 +12,10 @@ from shequ.analyses.grid_metrics import grid_polygons
 from shequ.analyses.grid_plan import GridPlanner
 from shequ.analyses.grid_redraw import GridRedrawer, existing_labels, households_moved
 from shequ.cli import main
-from shequ.geo.atoms import build_atoms
-from shequ.geo.blocks import border_lines, street_blocks
-from shequ.geo.coords import metric_crs
-from shequ.geo.osm_file import read_osm
 from tests.conftest import shared_file
+from tests.helpers import shanghai_window
 
 BEIJING = "osm/beijing_haidian_liudaokou_small.osm"
-
-
-def shanghai_window(half_m: float):
-    """Real Shanghai street blocks (a square window) with households spread over them by area:
-    fine atoms, as a district with complete building data would have."""
-    osm = read_osm(shared_file("osm/shanghai_center_roads_large.osm"))
-    crs = metric_crs(*osm.bounds)
-    lines = border_lines(osm, crs)
-    centre = shapely.centroid(shapely.union_all(lines.geometry.values))
-    window = centre.buffer(half_m, cap_style="square")
-    lines = lines[lines.intersects(window)]
-    blocks = street_blocks(lines, window)
-    rng = np.random.default_rng(1)
-    hh = np.clip(blocks.area.to_numpy() / 400 * rng.lognormal(0, 0.5, len(blocks)), 0, 250)
-    homes = gpd.GeoDataFrame(
-        {"households": hh, "population": hh * 2.62, "elderly": hh * 0.49},
-        geometry=blocks.geometry.representative_point().to_numpy(),
-        crs=crs,
-    )
-    empty = gpd.GeoDataFrame({"compound_id": []}, geometry=[], crs=crs)
-    return build_atoms(blocks, empty, homes, lines, window)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from scipy.sparse import csgraph
 
 from shequ.analyses.grid_plan import DEFAULT_BORDER_COST, GridPlanner, atom_data
 from shequ.analyses.grid_repair import SLACK_COST, band_excess, repair, repair_out_of_band
-from tests.test_grid_redraw import shanghai_window
+from tests.helpers import shanghai_window
 
 
 @pytest.fixture(scope="module")

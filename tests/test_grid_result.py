@@ -10,7 +10,7 @@ from shequ.analyses.grid_objective import State, grid_cost, objective_terms
 from shequ.analyses.grid_plan import GridParameterError, GridPlanner, atom_data
 from shequ.analyses.grid_redraw import GridRedrawer
 from shequ.errors import InputError
-from tests.test_grid_redraw import shanghai_window
+from tests.helpers import shanghai_window
 
 
 @pytest.fixture(scope="module")

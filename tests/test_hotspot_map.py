@@ -30,8 +30,7 @@ from shequ.maps import build_hotspot_map, render_html, write_map
 from shequ.maps.hotspot_map import CellLayer, cell_table, kde_breaks
 from shequ.maps.style import GI_BIN_COLORS, LEVEL_COLORS, TREND_COLORS
 from tests.conftest import shared_file
-from tests.helpers import TILE_HOST, count, open_page
-from tests.test_grid_map import probe_attrs, with_probe
+from tests.helpers import TILE_HOST, count, open_page, probe_attrs, with_probe
 
 XSS_IMG = '<img src=x onerror="window.__xss=1">'
 XSS_SCRIPT = "</script><script>window.__xss=2</script>"

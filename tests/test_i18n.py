@@ -40,6 +40,8 @@ def test_grid_notes_print_in_chinese(capsys, tmp_path):
     assert "treated as residential zones" not in err
     run = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
     assert any("treated as residential zones" in n for n in run["notes"])  # run.json: English
+    assert "n.residential_zones" in run["note_keys"]  # and the catalogue key beside it
+    assert len(run["note_keys"]) == len(run["notes"])
 
 
 def test_every_section_key_is_unique_and_in_the_catalogue():

@@ -28,3 +28,23 @@ def test_grids_leave_their_options_as_given():
     before = copy.deepcopy(asdict(opts))
     compute_grids(opts)
     assert asdict(opts) == before  # osm_facilities stays True
+
+
+def test_every_jobs_options_are_frozen():
+    """The four commands' options cannot be written to at all, not only by the jobs."""
+    import dataclasses
+
+    import pytest
+
+    from shequ.jobs.access import AccessOptions
+    from shequ.jobs.hotspots import HotspotOptions
+
+    for opts in (
+        AccessOptions(osm=shared_file(BEIJING)),
+        SiteOptions(osm=shared_file(BEIJING), kind="canteen", p=1),
+        GridOptions(osm=shared_file(BEIJING)),
+        HotspotOptions(incidents=shared_file("incidents/sacramento_crime_jan2006.csv")),
+    ):
+        field = dataclasses.fields(opts)[0].name
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(opts, field, None)

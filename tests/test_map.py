@@ -15,73 +15,23 @@ from typing import Any
 
 import folium
 import geopandas as gpd
-import numpy as np
 import pytest
-from shapely.geometry import Point
 
 from shequ.errors import InputError
 from shequ.maps import build_access_map, render_html, write_map
 from shequ.maps.assets import LEAFLET_VERSION, leaflet_css, strip_external_resources
 from shequ.maps.style import UNREACHABLE, UNREACHABLE_COLOR, minute_bin
-from tests.helpers import in_page
-
-XSS_IMG = '<img src=x onerror="window.__xss=1">'
-XSS_SCRIPT = "</script><script>window.__xss=2</script>"
-
-KINDS: list[dict[str, Any]] = [
-    {"id": "canteen", "zh": "老年助餐点", "en": "Elderly meal point", "threshold_min": 15.0},
-    {"id": "clinic", "zh": "社区卫生服务站", "en": "Community clinic", "threshold_min": 15.0},
-]
-LON0, LAT0 = 116.40, 39.91  # Beijing; the frames are given in UTM 50N to exercise reprojection
-UTM = 32650
-
-# What the sample draws, per kind: (homes, blind spots, facilities, union isochrones,
-# per-facility isochrones). The browser test counts SVG paths against these.
-EXPECTED = {"canteen": (5, 2, 1, 3, 1), "clinic": (5, 5, 0, 0, 0)}
-
-
-def sample_inputs() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Five homes (one unreachable, two with hostile names), one canteen, none for clinic."""
-    homes = gpd.GeoDataFrame(
-        {
-            "home_id": [1, 2, 3, 4, 5],
-            "name": ["幸福小区", XSS_IMG, XSS_SCRIPT, None, "北园"],
-            "households": [120.0, 80.0, 45.0, 300.0, 60.0],
-            "population": [300.0, 200.0, 100.0, 800.0, 150.0],
-            "walk_min_canteen": [3.0, 7.5, 12.0, 22.0, np.nan],
-            "meets_canteen": [True, True, True, False, False],
-            "unreachable_canteen": [None, None, None, None, "river <b>no bridge</b>"],
-            "walk_min_clinic": [np.nan] * 5,
-            "meets_clinic": [False] * 5,
-            "unreachable_clinic": ["no clinic"] * 5,
-        },
-        geometry=[Point(LON0 + 0.004 * i, LAT0 + 0.002 * (i % 3)) for i in range(5)],
-        crs=4326,
-    ).to_crs(UTM)
-    facilities = gpd.GeoDataFrame(
-        {
-            "facility_id": [10],
-            "kind": ["canteen"],
-            "name": [XSS_IMG],
-            "node_id": [7],
-            "access_m": [12.3],
-        },
-        geometry=[Point(LON0 + 0.006, LAT0 + 0.001)],
-        crs=4326,
-    ).to_crs(UTM)
-    centre = facilities.geometry.iloc[0]
-    rings = [centre.buffer(radius) for radius in (300.0, 600.0, 900.0)]
-    isochrones = gpd.GeoDataFrame(
-        {
-            "kind": ["canteen"] * 4,
-            "minutes": [5.0, 10.0, 15.0, 15.0],
-            "scope": ["union", "union", "union", "facility"],
-            "facility_id": [-1, -1, -1, 10],
-        },
-        geometry=[*rings, rings[2]],
-        crs=UTM,
-    )
-    return homes, facilities, isochrones
+from tests.helpers import (
+    EXPECTED,
+    KINDS,
+    LAT0,
+    LON0,
+    XSS_IMG,
+    XSS_SCRIPT,
+    geojson_layers,
+    in_page,
+    sample_inputs,
+)
 
 
 def empty_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -92,15 +42,6 @@ def empty_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame
 def build(**kwargs: Any) -> folium.Map:
     homes, facilities, isochrones = sample_inputs()
     return build_access_map(homes, facilities, isochrones, KINDS, **kwargs)
-
-
-def geojson_layers(m: folium.Map) -> dict[str, folium.GeoJson]:
-    """The map's GeoJson layers by (unescaped) layer name."""
-    return {
-        html.unescape(child.layer_name): child
-        for child in m._children.values()
-        if isinstance(child, folium.GeoJson)
-    }
 
 
 # --- assets -----------------------------------------------------------------------------------

@@ -24,8 +24,16 @@ import pytest
 
 from shequ.maps import build_access_map, write_map
 from shequ.maps.style import FACILITY_COLOR, MINUTE_BINS, UNREACHABLE_COLOR
-from tests.helpers import PROBE, TILE_HOST, count, open_page
-from tests.test_map import EXPECTED, KINDS, XSS_IMG, sample_inputs
+from tests.helpers import (
+    EXPECTED,
+    KINDS,
+    PROBE,
+    TILE_HOST,
+    XSS_IMG,
+    count,
+    open_page,
+    sample_inputs,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -30,8 +30,7 @@ from shequ.maps.style import (
     EXISTING_COLOR,
     SITING_HOME_FILLS,
 )
-from tests.helpers import PROBE, TILE_HOST, count, in_page, open_page
-from tests.test_map import geojson_layers
+from tests.helpers import PROBE, TILE_HOST, count, geojson_layers, in_page, open_page
 
 XSS_IMG = "<img src=x onerror=alert(1)>"
 XSS_PROBE = '<img src=x onerror="window.__xss=1">'

@@ -42,7 +42,7 @@ __all__ = ["RASTER_COLUMNS", "AccessOptions", "AccessResult", "compute_access"]
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class AccessOptions(InputOptions):
     """Inputs of a living-circle audit (every CLI flag of ``shequ access``).
 
@@ -275,8 +275,6 @@ def write_access_outputs(
         "homes": len(result.homes),
         "facilities": len(result.facilities),
         "rejects": len(result.rejects),
-        "notes": result.notes,
-        "warnings": [{"key": w.key, **w.params} for w in result.warnings],
     }
     tables = {
         "summary": ("summary.csv", result.summary),
@@ -284,7 +282,16 @@ def write_access_outputs(
         "rejects": ("rejects.csv", result.rejects),
     }
     page = partial(_write_map, result, lang) if with_map else None
-    return write_outputs(out, "access", layers=layers, tables=tables, run=run, page=page)
+    return write_outputs(
+        out,
+        "access",
+        layers=layers,
+        tables=tables,
+        run=run,
+        page=page,
+        notes=result.notes,
+        warnings=result.warnings,
+    )
 
 
 def _write_map(result: AccessResult, lang: str, path: Path) -> Path:

@@ -42,7 +42,7 @@ from shequ.profile import Profile
 from shequ.settings import GridSettings
 
 
-@dataclass
+@dataclass(frozen=True)
 class GridOptions(InputOptions):
     """Inputs of a grid delineation (every flag of ``shequ grids``)."""
 
@@ -511,8 +511,6 @@ def write_grid_outputs(
         "tolerance": result.tolerance,
         "atoms": len(atoms),
         "grids": len(result.grids),
-        "notes": result.notes,
-        "warnings": [{"key": w.key, **w.params} for w in result.warnings],
     }
     tables = {
         "grids": ("grid_summary.csv", table),
@@ -520,7 +518,16 @@ def write_grid_outputs(
         "rejects": ("rejects.csv", result.rejects),
     }
     page = partial(_write_map, result, lang) if with_map else None
-    return write_outputs(out, "grids", layers=layers, tables=tables, run=run, page=page)
+    return write_outputs(
+        out,
+        "grids",
+        layers=layers,
+        tables=tables,
+        run=run,
+        page=page,
+        notes=result.notes,
+        warnings=result.warnings,
+    )
 
 
 def _write_map(result: GridResult, lang: str, path: Path) -> Path:

@@ -380,15 +380,22 @@ def write_hotspot_outputs(
         layers["grids"] = plain_layer(result.grids)
     run = {
         "profile": result.profile.source,
-        "notes": result.notes,
-        "warnings": [{"key": w.key, **w.params} for w in result.warnings],
     }
     tables = {
         "summary": ("summary.csv", result.summary),
         "rejects": ("rejects.csv", result.rejects),
     }
     page = partial(_write_map, result, lang, three_colour) if with_map else None
-    return write_outputs(out, "hotspots", layers=layers, tables=tables, run=run, page=page)
+    return write_outputs(
+        out,
+        "hotspots",
+        layers=layers,
+        tables=tables,
+        run=run,
+        page=page,
+        notes=result.notes,
+        warnings=result.warnings,
+    )
 
 
 def _write_map(result: HotspotResult, lang: str, three_colour: bool, path: Path) -> Path:

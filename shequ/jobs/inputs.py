@@ -47,9 +47,13 @@ def no_progress(_key: str, _total: int) -> Callable[[int], None]:
     return lambda _n: None
 
 
-@dataclass
+@dataclass(frozen=True)
 class InputOptions:
-    """Where the area's data comes from (the flags every ``shequ`` job shares)."""
+    """Where the area's data comes from (the flags every ``shequ`` job shares).
+
+    Frozen, as every job's options: a job derives what it needs with ``dataclasses.replace``
+    and never changes its caller's options.
+    """
 
     osm: Path
     homes: Path | None = None

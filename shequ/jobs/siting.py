@@ -60,7 +60,7 @@ DEFAULT_CURVE_MAX = 50
 UNITS = {"mclp": "unit.covered_weight", "lscp": "unit.new_sites", "pmedian": "unit.walk_minutes"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class SiteOptions(InputOptions):
     """Inputs of a siting run (every flag of ``shequ site``).
 
@@ -698,8 +698,6 @@ def write_siting_outputs(
         "nodes": net.n_nodes,
         "edges": net.n_edges,
         "pairs": len(result.problem.pair_m),
-        "notes": result.notes,
-        "warnings": [{"key": w.key, **w.params} for w in result.warnings],
     }
     tables = {
         "summary": ("site_summary.csv", result.summary),
@@ -707,7 +705,16 @@ def write_siting_outputs(
         "rejects": ("rejects.csv", result.rejects),
     }
     page = partial(_write_map, result, lang) if with_map else None
-    return write_outputs(out, "site", layers=layers, tables=tables, run=run, page=page)
+    return write_outputs(
+        out,
+        "site",
+        layers=layers,
+        tables=tables,
+        run=run,
+        page=page,
+        notes=result.notes,
+        warnings=result.warnings,
+    )
 
 
 def _write_map(result: SiteResult, lang: str, path: Path) -> Path:

@@ -3,7 +3,6 @@
 ``e.grid_*``   errors (an :class:`~shequ.errors.InputError` the CLI prints in one line)
 ``r.grid_*``   reasons an edit is rejected (``rejects.csv``)
 ``g.*``        the method of a plan (``plan_summary.csv``) and where a redraw started
-``map.draw_*`` the grid map's drawing toolbar, in Leaflet.draw's own words (maps/edit_tool.py)
 """
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -108,33 +107,4 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "fresh plan matched to existing ids",
         "重新划分，并按现有网格编号对应",
     ),
-    # the grid map's drawing toolbar (Leaflet.draw's own English words; no markup)
-    "map.draw_cancel_title": ("Cancel drawing", "取消绘制"),
-    "map.draw_cancel": ("Cancel", "取消"),
-    "map.draw_finish_title": ("Finish drawing", "完成绘制"),
-    "map.draw_finish": ("Finish", "完成"),
-    "map.draw_undo_title": ("Delete last point drawn", "删除最后一个点"),
-    "map.draw_undo": ("Delete last point", "删除最后一个点"),
-    "map.draw_polygon": ("Draw a polygon", "画多边形"),
-    "map.draw_rectangle": ("Draw a rectangle", "画矩形"),
-    "map.draw_polygon_start": ("Click to start drawing shape.", "单击开始绘制。"),
-    "map.draw_polygon_cont": ("Click to continue drawing shape.", "单击继续绘制。"),
-    "map.draw_polygon_end": ("Click first point to close this shape.", "单击第一个点闭合图形。"),
-    "map.draw_error": ("Error:", "错误："),
-    "map.draw_edges_cross": ("shape edges cannot cross!", "边不能相交！"),
-    "map.draw_rectangle_start": ("Click and drag to draw rectangle.", "按住并拖动以绘制矩形。"),
-    "map.draw_shape_end": ("Release mouse to finish drawing.", "松开鼠标完成绘制。"),
-    "map.draw_save_title": ("Save changes", "保存修改"),
-    "map.draw_save": ("Save", "保存"),
-    "map.draw_discard_title": ("Cancel editing, discards all changes", "取消编辑，放弃所有修改"),
-    "map.draw_discard": ("Cancel", "取消"),
-    "map.draw_clear_title": ("Clear all layers", "清除全部图形"),
-    "map.draw_clear": ("Clear All", "全部清除"),
-    "map.draw_edit": ("Edit layers", "编辑图形"),
-    "map.draw_edit_disabled": ("No layers to edit", "没有可编辑的图形"),
-    "map.draw_remove": ("Delete layers", "删除图形"),
-    "map.draw_remove_disabled": ("No layers to delete", "没有可删除的图形"),
-    "map.draw_edit_hint": ("Drag handles or markers to edit features.", "拖动控制点以修改图形。"),
-    "map.draw_edit_subhint": ("Click cancel to undo changes.", "点“取消”撤销修改。"),
-    "map.draw_remove_hint": ("Click on a feature to remove.", "单击要删除的图形。"),
 }
