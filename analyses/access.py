@@ -15,11 +15,8 @@ import pandas as pd
 
 from shequ.analyses.shortest_paths import Nearest, nearest_source
 from shequ.geo.network import WalkNetwork
+from shequ.i18n import Note
 from shequ.profile import FacilityKind, Profile
-
-NO_STREET = "no walkable street within {limit:g} m"
-NO_FACILITY = "no {kind} facility in the study area"
-NOT_CONNECTED = "no walking route to any {kind} facility"
 
 
 @dataclass
@@ -31,7 +28,7 @@ class KindAccess:
     node_distance_m: np.ndarray  # nearest facility of the kind from every node (incl. its access)
     walk_min: np.ndarray  # per home, NaN when unreachable
     nearest_facility: np.ndarray  # facility_id per home, -1 when unreachable
-    reason: np.ndarray  # per home, None or why unreachable
+    reason: np.ndarray  # per home, None or why unreachable (a Note: English in files)
 
 
 def kind_access(
@@ -57,11 +54,11 @@ def kind_access(
     if len(fac_ids):
         nearest[attached] = np.where(src >= 0, fac_ids[np.maximum(src, 0)], -1)
     reason = np.full(n_homes, None, dtype=object)
-    reason[~attached] = NO_STREET.format(limit=max_access_m)
+    reason[~attached] = Note("unreachable.no_street", limit=max_access_m)
     if len(fac_node) == 0:
-        reason[attached] = NO_FACILITY.format(kind=kind.id)
+        reason[attached] = Note("unreachable.no_facility", kind=kind.id)
     else:
-        reason[attached & ~np.isfinite(metres)] = NOT_CONNECTED.format(kind=kind.id)
+        reason[attached & ~np.isfinite(metres)] = Note("unreachable.not_connected", kind=kind.id)
     return KindAccess(kind, speed_mps, near.distance_m, walk_min, nearest, reason)
 
 

@@ -181,7 +181,7 @@ def _add_kind_layers(
             pane=PANE_ISOCHRONES[0],
         ).add_to(m)
 
-    homes_data, bins, blind_data = home_features(homes, kind_id, unreachable_text)
+    homes_data, bins, blind_data = home_features(homes, kind_id, unreachable_text, lang)
     # folium's CircleMarker drops a ``pane`` option, but styles are merged into the marker
     # options before it is created, so the pane travels with the style.
     on_homes = {"pane": PANE_HOMES[0]}

@@ -18,7 +18,7 @@ import shapely
 from shapely.geometry import mapping
 
 from shequ.errors import InputError
-from shequ.i18n import Note
+from shequ.i18n import Note, render_note
 from shequ.maps.escape import as_float, esc, fmt_number, is_missing
 from shequ.maps.style import minute_bin
 
@@ -99,12 +99,13 @@ def is_true(value: Any) -> bool:
 
 
 def home_features(
-    homes: gpd.GeoDataFrame | None, kind_id: str, unreachable_text: str
+    homes: gpd.GeoDataFrame | None, kind_id: str, unreachable_text: str, lang: str = "en"
 ) -> tuple[dict[str, Any], list[int], dict[str, Any]]:
     """Homes of one kind: (all homes, their minute-bin indices, blind spots).
 
     A blind spot is a home whose ``meets_<kind>`` is not true, exactly as the data says.
-    ``unreachable_text`` (already safe) stands in for the minutes of a home with none.
+    ``unreachable_text`` (already safe) stands in for the minutes of a home with none; a
+    reason given as a catalogue :class:`~shequ.i18n.Note` is shown in ``lang``.
     """
     if homes is None:
         return collection([]), [], collection([])
@@ -136,7 +137,7 @@ def home_features(
             "n": _label_or_id(name, home_id),
             "hh": fmt_number(households),
             "m": unreachable_text if walk is None else fmt_number(walk),
-            "r": esc(reason),
+            "r": esc(render_note(reason, lang) if isinstance(reason, str) else reason),
         }
         features.append(feature(geometry, props))
         bins.append(minute_bin(walk))

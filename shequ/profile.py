@@ -28,6 +28,7 @@ from shequ.profile_schema import (
     WALKERS,
     FacilityKindSpec,
     ProfileSchema,
+    Siting,
     schema_keys,
     validate_profile,
 )
@@ -68,6 +69,7 @@ class Profile:
     kinds: dict[str, FacilityKind]
     grid: GridSettings
     risk: RiskSettings
+    siting: Siting = field(compare=False, repr=False)  # the checked section, typed
     raw: dict[str, Any] = field(compare=False, repr=False)
     source: str = "default"
 
@@ -249,6 +251,7 @@ def _build(raw: dict[str, Any], schema: ProfileSchema, source: str) -> Profile:
         kinds={k: _kind(k, spec, raw["facilities"][k]) for k, spec in schema.facilities.items()},
         grid=GridSettings.from_schema(schema.grid),
         risk=RiskSettings.from_schema(schema.risk),
+        siting=schema.siting,
         raw=raw,
         source=source,
     )

@@ -3,17 +3,22 @@
 Like walk thresholds, these are local policy (1 port per 20 households, 4.5 childcare places per
 1,000 residents, "must not adjoin a nursery"), so they live in the profile's ``siting`` section
 with their sources, and a planner overrides them with local rules. ``load_profile`` has already
-checked the section against :mod:`shequ.profile_schema` (forms, ranges, known kinds), so this
-module only picks a kind's entry and unwraps its values.
+checked the section against :mod:`shequ.profile_schema` (forms, ranges, known kinds) and keeps it
+typed as ``Profile.siting``, so this module only picks a kind's entry and unwraps its values.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from shequ.profile import Profile
 from shequ.profile_schema import DEMAND_COLUMNS as DEMAND_COLUMNS  # home columns a weight uses
+from shequ.profile_schema import SitingKind
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -73,9 +78,9 @@ class SitingSpec:
     osm_candidates: tuple[dict[str, Any], ...]
 
 
-def _plain(node: Any) -> Any:
-    """A profile value given bare or as ``{value: ..., src: ...}`` (the schema checked both)."""
-    return node.get("value") if isinstance(node, dict) else node
+def _given(entry: M | None) -> M | None:
+    """``entry`` unless it is absent or an empty mapping (``{}``: fall back, as if absent)."""
+    return entry if entry is not None and entry.model_fields_set else None
 
 
 def siting_spec(profile: Profile, kind_id: str) -> SitingSpec:
@@ -99,26 +104,26 @@ def siting_spec(profile: Profile, kind_id: str) -> SitingSpec:
         When ``kind_id`` is not a facility kind of the profile.
     """
     profile.kind(kind_id)  # unknown kinds fail here with the list of known ones
-    raw = profile.raw["siting"]
-    kinds = raw["kinds"]
-    spec = kinds.get(kind_id) or kinds.get("default") or {}
-    capacity = _plain(spec.get("capacity_per_site"))
+    section = profile.siting
+    spec = _given(section.kinds.get(kind_id)) or _given(section.kinds.get("default"))
+    spec = spec or SitingKind()
+    capacity = spec.capacity_per_site.value if spec.capacity_per_site is not None else None
+    rule = _given(spec.exclude_near)
     exclusion = None
-    if spec.get("exclude_near"):
-        ex = spec["exclude_near"]
+    if rule is not None:
         exclusion = ExclusionRule(
-            rule=str(ex.get("rule", "excluded")),
-            within_m=float(_plain(ex.get("within_m", 0.0))),
-            kinds=tuple(str(k) for k in ex.get("kinds") or []),
-            osm=tuple(ex.get("osm") or []),
+            rule=rule.rule,
+            within_m=float(rule.within_m.value),
+            kinds=tuple(rule.kinds or ()),
+            osm=tuple(rule.osm or ()),
         )
     return SitingSpec(
         kind=kind_id,
-        demand=str(spec.get("demand", "population")),
-        factor=float(_plain(spec.get("factor", 1.0))),
+        demand=spec.demand,
+        factor=float(spec.factor.value),
         capacity_per_site=None if capacity is None else float(capacity),
         exclusion=exclusion,
-        candidate_spacing_m=float(_plain(raw["candidate_spacing_m"])),
-        pmedian_search_factor=float(_plain(raw["pmedian_search_factor"])),  # ≥ 1 by the schema
-        osm_candidates=tuple(raw.get("osm_candidates") or []),
+        candidate_spacing_m=float(section.candidate_spacing_m.value),
+        pmedian_search_factor=float(section.pmedian_search_factor.value),  # ≥ 1 by the schema
+        osm_candidates=tuple(section.osm_candidates or ()),
     )

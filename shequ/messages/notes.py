@@ -3,6 +3,19 @@ in English in ``run.json``; and the siting models' messages.
 """
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    # why a home has no walk time to a kind (homes.unreachable_<kind>, map popups)
+    "unreachable.no_street": (
+        "no walkable street within {limit:g} m",
+        "{limit:g} 米内没有可步行的街道",
+    ),
+    "unreachable.no_facility": (
+        "no {kind} facility in the study area",
+        "研究区内没有“{kind}”类设施",
+    ),
+    "unreachable.not_connected": (
+        "no walking route to any {kind} facility",
+        "没有通往任何“{kind}”类设施的步行路线",
+    ),
     # notes (shequ.i18n.Note): printed in the user's language, kept in English in run.json
     "n.network_fragments": (
         "kept the largest connected street network; dropped {components} fragments ({nodes} "
