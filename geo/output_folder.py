@@ -31,7 +31,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import geopandas as gpd
 import pandas as pd
@@ -125,16 +125,23 @@ def output_folder(out_dir: str | Path, command: str) -> Iterator[Path]:
             raise relocated from exc
 
 
+class JobResult(Protocol):
+    """What every command's result carries that :func:`write_outputs` writes the same way."""
+
+    notes: Sequence[str]
+    warnings: Sequence[Any]
+    rejects: pd.DataFrame
+
+
 def write_outputs(
     out_dir: str | Path,
     command: str,
+    result: JobResult,
     *,
     layers: dict[str, gpd.GeoDataFrame],
     tables: dict[str, tuple[str, pd.DataFrame]],
     run: dict,
     page: Callable[[Path], Path] | None = None,
-    notes: Sequence[str] = (),
-    warnings: Sequence[Any] = (),
 ) -> dict[str, Path]:
     """Write one command's outputs into ``out_dir``, whole or not at all: the one writer.
 
@@ -142,6 +149,10 @@ def write_outputs(
     ----------
     out_dir, command
         As for :func:`output_folder`.
+    result
+        The command's result: its ``rejects`` become ``rejects.csv``; ``run.json`` keeps its
+        ``notes`` (English text, and the catalogue keys of :class:`shequ.i18n.Note` in
+        ``note_keys``; "" for plain text) and its input ``warnings`` (``key`` and params).
     layers
         GeoPackage layers of ``shequ.gpkg`` (already plain: see ``outputs.plain_layer``).
     tables
@@ -150,11 +161,6 @@ def write_outputs(
         What ``run.json`` records (``command`` and ``files`` are added).
     page
         Writes the map to the path it is given and returns it (None: no map).
-    notes
-        The run's notes: ``run.json`` keeps their English text (``notes``) and, for
-        :class:`shequ.i18n.Note`, their catalogue keys (``note_keys``; "" for plain text).
-    warnings
-        Input warnings (``key`` and ``params``), recorded as ``{"key": …, **params}``.
 
     Returns
     -------
@@ -164,13 +170,14 @@ def write_outputs(
     out = Path(out_dir)
     with output_folder(out, command) as staging:
         paths = {"gpkg": write_gpkg(staging / "shequ.gpkg", layers)}
-        for key, (name, table) in tables.items():
+        for key, (name, table) in {**tables, "rejects": ("rejects.csv", result.rejects)}.items():
             paths[key] = write_csv(staging / name, table)
+        notes = result.notes
         run = {
             **run,
             "notes": [str(note) for note in notes],
             "note_keys": [getattr(note, "key", "") for note in notes],
-            "warnings": [{"key": w.key, **w.params} for w in warnings],
+            "warnings": [{"key": w.key, **w.params} for w in result.warnings],
         }
         text = json.dumps(run, ensure_ascii=False, indent=2)
         paths["run"] = write_text(staging / RUN_FILE, text)

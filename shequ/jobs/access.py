@@ -279,19 +279,9 @@ def write_access_outputs(
     tables = {
         "summary": ("summary.csv", result.summary),
         "compounds": ("compounds.csv", result.compound_summary),
-        "rejects": ("rejects.csv", result.rejects),
     }
     page = partial(_write_map, result, lang) if with_map else None
-    return write_outputs(
-        out,
-        "access",
-        layers=layers,
-        tables=tables,
-        run=run,
-        page=page,
-        notes=result.notes,
-        warnings=result.warnings,
-    )
+    return write_outputs(out, "access", result, layers=layers, tables=tables, run=run, page=page)
 
 
 def _write_map(result: AccessResult, lang: str, path: Path) -> Path:

@@ -515,19 +515,9 @@ def write_grid_outputs(
     tables = {
         "grids": ("grid_summary.csv", table),
         "plan": ("plan_summary.csv", result.summary),
-        "rejects": ("rejects.csv", result.rejects),
     }
     page = partial(_write_map, result, lang) if with_map else None
-    return write_outputs(
-        out,
-        "grids",
-        layers=layers,
-        tables=tables,
-        run=run,
-        page=page,
-        notes=result.notes,
-        warnings=result.warnings,
-    )
+    return write_outputs(out, "grids", result, layers=layers, tables=tables, run=run, page=page)
 
 
 def _write_map(result: GridResult, lang: str, path: Path) -> Path:

@@ -383,19 +383,9 @@ def write_hotspot_outputs(
     }
     tables = {
         "summary": ("summary.csv", result.summary),
-        "rejects": ("rejects.csv", result.rejects),
     }
     page = partial(_write_map, result, lang, three_colour) if with_map else None
-    return write_outputs(
-        out,
-        "hotspots",
-        layers=layers,
-        tables=tables,
-        run=run,
-        page=page,
-        notes=result.notes,
-        warnings=result.warnings,
-    )
+    return write_outputs(out, "hotspots", result, layers=layers, tables=tables, run=run, page=page)
 
 
 def _write_map(result: HotspotResult, lang: str, three_colour: bool, path: Path) -> Path:

@@ -702,19 +702,9 @@ def write_siting_outputs(
     tables = {
         "summary": ("site_summary.csv", result.summary),
         "curve": ("site_curve.csv", result.curve),
-        "rejects": ("rejects.csv", result.rejects),
     }
     page = partial(_write_map, result, lang) if with_map else None
-    return write_outputs(
-        out,
-        "site",
-        layers=layers,
-        tables=tables,
-        run=run,
-        page=page,
-        notes=result.notes,
-        warnings=result.warnings,
-    )
+    return write_outputs(out, "site", result, layers=layers, tables=tables, run=run, page=page)
 
 
 def _write_map(result: SiteResult, lang: str, path: Path) -> Path:
