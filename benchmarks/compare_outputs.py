@@ -16,7 +16,8 @@ What is compared, for every case folder:
   ``shapely.normalize`` within 1 µm and reported as "same shape";
 - every ``.csv``: every cell equal, the wall-clock columns (``seconds``, ``*_s``) left out, and
   a column of :data:`ADDED_COLUMNS` left out when only one run has it;
-- ``run.json``: every key except the run's timings and the solver's wall-clock seconds;
+- ``run.json``: every key except the run's timings and the solver's wall-clock seconds, and a
+  key of :data:`ADDED_KEYS` when only one run has it;
 - ``map.html``: text equal once folium's random element ids and the coordinate arrays are
   blanked (the coordinates are those of the ``shequ.gpkg`` layers, compared above).
 
@@ -108,6 +109,8 @@ CASES: dict[str, list[str]] = {
 #: Columns a change may add on purpose (issue 11: rejects.csv keeps the reason's catalogue key);
 #: compared when both runs have them, left out when only one has.
 ADDED_COLUMNS = ("reason_key",)
+#: run.json keys a change may add on purpose (issue 11: the notes' catalogue keys).
+ADDED_KEYS = ("note_keys",)
 
 #: run.json keys that hold wall-clock measurements, not results.
 VOLATILE_KEYS = {
@@ -231,6 +234,9 @@ def compare(first: Path, second: Path) -> int:
             elif fname == "run.json":
                 ja = _strip(json.loads(pa.read_text()))
                 jb = _strip(json.loads(pb.read_text()))
+                for key in ADDED_KEYS:
+                    if (key in ja) != (key in jb):
+                        ja.pop(key, None), jb.pop(key, None)
                 if ja != jb:
                     keys = sorted(k for k in set(ja) | set(jb) if ja.get(k) != jb.get(k))
                     diffs.append(f"run.json differs in {keys}")
