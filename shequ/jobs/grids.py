@@ -44,7 +44,36 @@ from shequ.settings import GridSettings
 
 @dataclass(frozen=True)
 class GridOptions(InputOptions):
-    """Inputs of a grid delineation (every flag of ``shequ grids``)."""
+    """Inputs of a grid delineation (every flag of ``shequ grids``).
+
+    Parameters
+    ----------
+    osm, homes, facilities, profile, crs, metric, kinds, osm_facilities, population_rasters, \
+raster_column
+        Where the area's data comes from: see :class:`shequ.jobs.inputs.InputOptions`.
+    communities : Path, optional
+        Community (社区) polygons; grids nest inside them.
+    compounds : Path, optional
+        Gated compound (小区) polygons, trusted as given; default: OSM ``landuse=residential``
+        polygons that no medium/major road, river or railway crosses.
+    split_large_compounds : bool
+        Divide compounds above a grid's ceiling into groups of whole buildings.
+    existing : Path, optional
+        An existing grid register: redraw it with the fewest households moved.
+    edits : Path, optional
+        GeoJSON of edits drawn on the grid map: reassign units, then re-score.
+    households_per_grid, tolerance : float, optional
+        Target households per grid and allowed deviation; default: the profile's ``grid``.
+    random_state : int
+        Seed of the search (results repeat).
+    time_limit_s : float
+        Search seconds.
+
+    Examples
+    --------
+    >>> result = compute_grids(GridOptions(osm=Path("nanjing.osm")))  # doctest: +SKIP
+    >>> write_grid_outputs(result, "grids", lang="zh")  # doctest: +SKIP
+    """
 
     communities: Path | None = None
     compounds: Path | None = None  # gated compounds (小区) polygons; default: OSM landuse

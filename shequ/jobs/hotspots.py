@@ -57,7 +57,38 @@ CHARGING_KIND = "ebike_charging"
 
 @dataclass(frozen=True)
 class HotspotOptions:
-    """Inputs of a hotspot run (every flag of ``shequ hotspots``); a job never changes them."""
+    """Inputs of a hotspot run (every flag of ``shequ hotspots``); a job never changes them.
+
+    Parameters
+    ----------
+    incidents : Path
+        Incident points (CSV with lon/lat, GeoJSON, GPKG …), one row per incident.
+    osm : Path, optional
+        OSM extract: study area, homes (exposure) and the features of distance factors.
+    grids : Path, optional
+        Grid polygons for the per-grid roll-up (e.g. a ``shequ grids`` output).
+    profile : Path, optional
+        YAML merged onto the default profile (``risk`` section).
+    crs : str, optional
+        Coordinates of the incident file: ``wgs84``, ``gcj02``, ``bd09`` or ``EPSG:n``.
+    res : int, optional
+        H3 resolution 0-15; None: the finest at which occupied cells hold enough incidents.
+    time_col, type_col : str, optional
+        Time and type columns; default: found by name.
+    types : list of str
+        Keep only these incident types (all when empty).
+    trends : bool
+        Mann-Kendall space-time trends over the profile's time slices.
+    three_colour : bool
+        Fold the four warning levels into red/yellow/blue.
+    seed : int
+        Permutation seed (results repeat).
+
+    Examples
+    --------
+    >>> opts = HotspotOptions(incidents=Path("calls.csv"), crs="gcj02")  # doctest: +SKIP
+    >>> write_hotspot_outputs(compute_hotspots(opts), "hot", lang="zh")  # doctest: +SKIP
+    """
 
     incidents: Path
     osm: Path | None = None
@@ -371,8 +402,24 @@ def write_hotspot_outputs(
     """Write ``shequ.gpkg`` (``cells``, ``grids``), ``summary.csv``, ``rejects.csv``,
     ``run.json`` and ``map.html`` (cells by level; Gi* bins, density, trends as overlays).
 
-    All or nothing: ``out_dir`` is replaced as a whole (see
-    :func:`shequ.geo.output_folder.output_folder`). Returns the paths in ``out_dir``.
+    Parameters
+    ----------
+    result : HotspotResult
+        What :func:`compute_hotspots` returned.
+    out_dir : str or Path
+        The output folder; replaced as a whole, all or nothing (see
+        :func:`shequ.geo.output_folder.write_outputs`).
+    lang : {"en", "zh"}
+        Language of the map (files keep English).
+    three_colour : bool
+        Draw red/yellow/blue levels.
+    with_map : bool
+        Write ``map.html`` too.
+
+    Returns
+    -------
+    dict
+        File key → path in ``out_dir``.
     """
     out = Path(out_dir)
     layers = {"cells": plain_layer(result.cells)}
