@@ -70,3 +70,18 @@ def test_a_backward_import_is_caught():
     assert backward_imports("from shequ.maps.page import x\n", "analyses")
     assert not backward_imports("from shequ.errors import InputError\n", "geo")
     assert not backward_imports("from shequ.analyses.milp import Milp\n", "maps")
+
+
+def test_every_package_folder_is_in_the_wheel():
+    """A new subpackage must be listed in pyproject.toml, or the wheel lacks it (the editable
+    install used by the tests would not notice)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    folders = {"shequ": ROOT / "shequ", **{f"shequ.{n}": ROOT / n for n in FOLDERS if n != "jobs"}}
+    found = set()
+    for name, folder in folders.items():
+        found.add(name)
+        found |= {f"{name}.{p.parent.name}" for p in folder.glob("*/__init__.py")}
+    assert found - {"shequ.data"} <= listed, sorted(found - listed)
