@@ -15,6 +15,10 @@ program, so that a section can be read (and translated) on its own:
 ``grids``     management grid errors and reasons
 ``hotspots``  risk hotspot errors and reasons
 ``maps``      words on the maps (``map.*``)
+``kinds``     facility kinds from tags and names, duplicates, POI categories
+``coverage``  what is missing where a number is shown (no facilities, no homes)
+``checks``    coordinate-shift and street-island checks
+``raster``    population rasters
 
 A key may appear in one section only (checked at import), and ``tests/test_i18n.py`` checks that
 every entry has both languages with the same placeholders.
@@ -22,7 +26,21 @@ every entry has both languages with the same placeholders.
 
 from __future__ import annotations
 
-from shequ.messages import cli_help, grids, hotspots, inputs, maps, notes, profile, run, siting
+from shequ.messages import (
+    checks,
+    cli_help,
+    coverage,
+    grids,
+    hotspots,
+    inputs,
+    kinds,
+    maps,
+    notes,
+    profile,
+    raster,
+    run,
+    siting,
+)
 
 SECTIONS = {
     "run": run.MESSAGES,
@@ -34,6 +52,10 @@ SECTIONS = {
     "grids": grids.MESSAGES,
     "hotspots": hotspots.MESSAGES,
     "maps": maps.MESSAGES,
+    "kinds": kinds.MESSAGES,
+    "coverage": coverage.MESSAGES,
+    "checks": checks.MESSAGES,
+    "raster": raster.MESSAGES,
 }
 
 

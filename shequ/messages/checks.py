@@ -1,0 +1,3 @@
+"""Coordinate-shift and street-island checks (issue 12)."""
+
+MESSAGES: dict[str, tuple[str, str]] = {}
