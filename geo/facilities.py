@@ -1,18 +1,26 @@
 """Facilities of each kind, from OSM tags (profile filters) and from user files.
 
-A profile kind lists OSM tag alternatives and a name pattern (many Chinese facilities are mapped
-only by name: 社区食堂, 托育中心). A feature matching several kinds counts for each of them, as
-one building often houses a service station and a day-care centre.
+Tags decide a kind. A profile kind also has a name pattern (many Chinese facilities are mapped
+only by name: 社区食堂, 托育中心), but a name only adds a feature whose primary tags do not
+contradict the kind: ``amenity=parking`` named 原幼儿园停车场 is a car park, not a kindergarten.
+Nothing tagged or named as a car park, a building site, a planned, former or closed place is a
+facility (the profile's ``facility_matching`` rules). The same place mapped twice (a node inside
+the area, or one name twice within ``merge_within_m``) counts once, and the kept facility says
+what it absorbed. A feature matching several kinds counts for each, as one building often
+houses a service station and a day-care centre.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+import shapely
 
 from shequ.errors import InputError
 from shequ.geo.cells import cell_text
@@ -20,11 +28,25 @@ from shequ.geo.column_names import accepted
 from shequ.geo.osm_file import OsmData
 from shequ.geo.points_file import PointLayer, describe_columns, no_usable_rows
 from shequ.i18n import Note
-from shequ.profile import FacilityKind, Profile
+from shequ.profile import FacilityKind, FacilityMatching, Profile
 from shequ.rejects import Rejects
 
-#: ``input_row`` is the 1-based data row of a facility read from a user file (missing for OSM)
-FACILITY_COLUMNS = ["facility_id", "kind", "name", "source", "source_ref", "input_row"]
+#: ``input_row`` is the 1-based data row of a facility read from a user file (missing for OSM);
+#: ``matched_by`` says why a feature is of its kind (``tag``, ``name``; ``file`` for user rows);
+#: ``duplicates`` counts the features merged into it and ``merged_refs`` lists their OSM refs
+FACILITY_COLUMNS = [
+    "facility_id",
+    "kind",
+    "name",
+    "source",
+    "source_ref",
+    "input_row",
+    "matched_by",
+    "duplicates",
+    "merged_refs",
+]
+#: How many merged or refused features a note names as examples
+EXAMPLES = 3
 
 
 def matches_tags(tags: dict[str, str], alternatives: list[dict] | tuple[dict, ...]) -> bool:
@@ -35,15 +57,82 @@ def matches_tags(tags: dict[str, str], alternatives: list[dict] | tuple[dict, ..
     )
 
 
-def matches_kind(tags: dict[str, str], kind: FacilityKind) -> bool:
-    """True when the tags satisfy one of the kind's OSM alternatives or its name pattern."""
+def _names(tags: dict[str, str]) -> list[str]:
+    """The feature's names as mapped (``name`` and ``name:*``; not ``old_name``)."""
+    return [v for k, v in tags.items() if (k == "name" or k.startswith("name:")) and v]
+
+
+def _name_hit(tags: dict[str, str], regex: str | None) -> bool:
+    return bool(regex) and any(re.search(regex, name) for name in _names(tags))
+
+
+def exclusion(tags: dict[str, str], rules: FacilityMatching | None) -> Note | None:
+    """Why a feature is never a facility (parking, construction, planned, former, closed), or
+    None. Checked whether the tags or the name matched a kind."""
+    if rules is None:
+        return None
+    for alternative in rules.exclude_tags:
+        if matches_tags(tags, [alternative]):
+            tag = ", ".join(f"{k}={tags[k]}" for k in alternative)
+            return Note("kinds.why_excluded_tag", tag=tag)
+    for key, value in tags.items():
+        if key.startswith(rules.exclude_tag_prefixes):
+            return Note("kinds.why_excluded_tag", tag=f"{key}={value}")
+    if rules.exclude_name_regex:
+        for name in _names(tags):
+            found = re.search(rules.exclude_name_regex, name)
+            if found:
+                return Note("kinds.why_excluded_name", word=found.group(0))
+    return None
+
+
+def _allowed(values: Any) -> set[str] | None:
+    """Tag values as a set of text; None stands for any value (``"*"``)."""
+    items = values if isinstance(values, list | tuple) else [values]
+    return None if "*" in items else {str(v) for v in items}
+
+
+def contradiction(tags: dict[str, str], kind: FacilityKind) -> Note | None:
+    """The primary tag that says a name-matched feature is something else, or None.
+
+    Each primary key (``facility_matching.primary_keys``) the feature has must hold a value of
+    the kind's own ``osm`` conditions, of its ``name_allows``, or of the neutral tags:
+    ``amenity=school`` named 小学 is a primary school; ``office=yes`` named 五老村小学旧教学楼
+    is not.
+    """
+    rules = kind.matching
+    if rules is None:
+        return None
+    for key in rules.primary_keys:
+        value = tags.get(key)
+        if value is None:
+            continue
+        sources = [alt[key] for alt in kind.osm if key in alt]
+        sources += [d[key] for d in (kind.name_allows, rules.neutral_tags) if key in d]
+        allowed = [_allowed(v) for v in sources]
+        if not any(a is None or value in a for a in allowed):
+            return Note("kinds.why_contradicts", tag=f"{key}={value}", kind=kind.id)
+    return None
+
+
+def match_kind(tags: dict[str, str], kind: FacilityKind) -> str | None:
+    """Why the tags make a feature of ``kind``: ``"tag"``, ``"name"``, or None.
+
+    A feature the profile excludes (see :func:`exclusion`) is none; the tags decide; the name
+    pattern adds a feature only when no primary tag contradicts the kind.
+    """
+    if exclusion(tags, kind.matching) is not None:
+        return None
     if matches_tags(tags, kind.osm):
-        return True
-    if kind.name_regex:
-        name = " ".join(v for k, v in tags.items() if k == "name" or k.startswith("name:"))
-        if name and re.search(kind.name_regex, name):
-            return True
-    return False
+        return "tag"
+    if _name_hit(tags, kind.name_regex) and contradiction(tags, kind) is None:
+        return "name"
+    return None
+
+
+def matches_kind(tags: dict[str, str], kind: FacilityKind) -> bool:
+    """True when the tags make a feature of ``kind`` (see :func:`match_kind`)."""
+    return match_kind(tags, kind) is not None
 
 
 def _tag_ok(value: str | None, want: object) -> bool:
@@ -57,31 +146,208 @@ def _tag_ok(value: str | None, want: object) -> bool:
 
 
 def facilities_from_osm(
-    osm: OsmData, crs: pyproj.CRS, kinds: list[FacilityKind]
+    osm: OsmData,
+    crs: pyproj.CRS,
+    kinds: list[FacilityKind],
+    notes: list[str] | None = None,
 ) -> gpd.GeoDataFrame:
-    """One row per (feature, kind) match, located at the feature's representative point."""
+    """One row per (place, kind) match, located at the feature's representative point.
+
+    Parameters
+    ----------
+    osm : OsmData
+        The extract's tagged nodes and areas.
+    crs : pyproj.CRS
+        The run's metric CRS.
+    kinds : list of FacilityKind
+        The kinds looked for; their ``matching`` rules (the profile's) exclude and merge.
+    notes : list, optional
+        Receives a note on the features merged as one place and one on the features whose
+        tags or name match a kind but that are refused, each with examples (none when
+        nothing was).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``kind``, ``name``, ``source`` (``osm``), ``source_ref`` (``way/123``), ``input_row``
+        (missing), ``matched_by`` (``tag``/``name``), ``duplicates`` and ``merged_refs`` (the
+        features merged into the row), and the point in ``crs``.
+    """
     feats = osm.features
-    rows = []
+    geoms = feats.geometry.to_crs(crs).to_numpy() if len(feats) else np.array([], dtype=object)
+    refs = np.array([f"{t}/{i}" for t, i in zip(feats["osm_type"], feats["osm_id"], strict=True)])
+    tags = feats["tags"].to_numpy(dtype=object)
+    excluded_by: dict[int, np.ndarray] = {}  # the exclusions of each rule set, feature by feature
+    rows, merged, refused, counted = [], [], {}, set()
     for kind in kinds:
-        hit = feats["tags"].map(lambda t, k=kind: matches_kind(t, k)).to_numpy(dtype=bool)
-        if hit.any():
-            sub = feats.loc[hit]
-            rows.append(
-                gpd.GeoDataFrame(
-                    {
-                        "kind": kind.id,
-                        "name": sub["name"].to_numpy(),
-                        "source": "osm",
-                        "source_ref": [
-                            f"{t}/{i}" for t, i in zip(sub["osm_type"], sub["osm_id"], strict=True)
-                        ],
-                        "input_row": pd.array([pd.NA] * len(sub), dtype="Int64"),
-                    },
-                    geometry=sub.geometry.to_crs(crs).representative_point().to_numpy(),
-                    crs=crs,
-                )
+        rules = kind.matching
+        if id(rules) not in excluded_by:
+            excluded_by[id(rules)] = np.empty(len(tags), dtype=object)
+            excluded_by[id(rules)][:] = [exclusion(t, rules) for t in tags]
+        why, reasons = _classify(tags, kind, excluded_by[id(rules)])
+        for i, reason in reasons.items():
+            refused.setdefault(refs[i], (feats["name"].iat[i], reason))
+        hit = np.flatnonzero(why != "")
+        counted.update(refs[hit])
+        if not len(hit):
+            continue
+        keep, absorbed = merge_same_place(
+            geoms[hit],
+            feats["name"].to_numpy(dtype=object)[hit],
+            why[hit] == "tag",
+            kind.matching.merge_within_m if kind.matching is not None else None,
+        )
+        idx = hit[keep]
+        merged_refs = ["; ".join(refs[hit[j]] for j in group) for group in absorbed]
+        merged += [
+            (refs[i], feats["name"].iat[i], kind.id, text, len(group))
+            for i, text, group in zip(idx, merged_refs, absorbed, strict=True)
+            if group
+        ]
+        rows.append(
+            gpd.GeoDataFrame(
+                {
+                    "kind": kind.id,
+                    "name": feats["name"].to_numpy()[idx],
+                    "source": "osm",
+                    "source_ref": refs[idx],
+                    "input_row": pd.array([pd.NA] * len(idx), dtype="Int64"),
+                    "matched_by": why[idx].astype(str),
+                    "duplicates": np.array([len(g) for g in absorbed], dtype=np.int64),
+                    "merged_refs": merged_refs,
+                },
+                geometry=shapely.point_on_surface(geoms[idx]),
+                crs=crs,
             )
+        )
+    if notes is not None:  # a feature refused as one kind but counted as another is counted
+        refused = {ref: why for ref, why in refused.items() if ref not in counted}
+        notes += _report(merged, refused, kinds)
     return _concat(rows, crs)
+
+
+def _classify(
+    tags: np.ndarray, kind: FacilityKind, excluded: np.ndarray
+) -> tuple[np.ndarray, dict[int, Note]]:
+    """:func:`match_kind` for every feature, with the exclusions already found (they are the
+    same for every kind of a profile, and the slow part): ``"tag"``, ``"name"`` or ``""`` per
+    feature, and why each feature whose tags or name match ``kind`` is not one."""
+    why = np.full(len(tags), "", dtype=object)
+    reasons: dict[int, Note] = {}
+    for i, t in enumerate(tags):
+        tag_hit = matches_tags(t, kind.osm)
+        if not tag_hit and not _name_hit(t, kind.name_regex):
+            continue
+        reason = excluded[i]
+        if reason is None and not tag_hit:
+            reason = contradiction(t, kind)
+        if reason is None:
+            why[i] = "tag" if tag_hit else "name"
+        else:
+            reasons[i] = reason
+    return why, reasons
+
+
+def merge_same_place(
+    geoms: np.ndarray,
+    names: np.ndarray,
+    by_tag: np.ndarray,
+    within_m: float | None,
+) -> tuple[np.ndarray, list[list[int]]]:
+    """Features of one kind that are one place: which to keep and what each kept one absorbs.
+
+    Two features are one place when one's representative point lies inside the other's area
+    (a school node inside the school grounds, or its building inside them), or when they have
+    the same name (spaces ignored) and lie within ``within_m`` of each other. Places are the
+    connected groups of such pairs; each keeps a feature matched by tag over one matched by
+    name, then the largest area, then the first mapped.
+
+    Parameters
+    ----------
+    geoms : array of shapely geometries
+        The features in a metric CRS (points, lines or areas).
+    names : array
+        Their names (None when unnamed: an unnamed feature merges only by containment).
+    by_tag : array of bool
+        True where the tags (not the name) made the feature of the kind.
+    within_m : float or None
+        Same-name distance (m); None: nothing is merged.
+
+    Returns
+    -------
+    keep : array of int
+        Positions of the kept features, in input order.
+    absorbed : list of list of int
+        For each kept feature, the positions of the features merged into it.
+    """
+    n = len(geoms)
+    if within_m is None or n < 2:
+        return np.arange(n), [[] for _ in range(n)]
+    parent = np.arange(n)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    key = [re.sub(r"\s+", "", v) if isinstance(v, str) and v.strip() else None for v in names]
+    points = shapely.point_on_surface(geoms)
+    areas = shapely.area(geoms)
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="dwithin", distance=within_m)
+    for a, b in zip(left, right, strict=True):
+        if a >= b:
+            continue
+        same_name = key[a] is not None and key[a] == key[b]
+        inside = (areas[b] > 0 and shapely.covers(geoms[b], points[a])) or (
+            areas[a] > 0 and shapely.covers(geoms[a], points[b])
+        )
+        if same_name or inside:
+            parent[root(a)] = root(b)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(root(i), []).append(i)
+    keep, absorbed = [], []
+    for members in groups.values():
+        best = min(members, key=lambda i: (not by_tag[i], -areas[i], i))
+        keep.append(best)
+        absorbed.append([i for i in members if i != best])
+    order = np.argsort(keep)
+    return np.asarray(keep, dtype=np.int64)[order], [absorbed[i] for i in order]
+
+
+def _join(items: Iterable[str]) -> str:
+    """Notes joined so that each renders in the user's language (``;`` or ``；``)."""
+    items = list(items)
+    out = items[-1]
+    for item in reversed(items[:-1]):
+        out = Note("kinds.and", a=item, b=out)
+    return out
+
+
+def _report(
+    merged: list[tuple[str, str | None, str, str, int]],
+    refused: dict[str, tuple[str | None, Note]],
+    kinds: list[FacilityKind],
+) -> list[str]:
+    """The notes on merged and refused features, with a few examples each."""
+    out: list[str] = []
+    if merged:
+        within = max((k.matching.merge_within_m for k in kinds if k.matching), default=0.0)
+        n = sum(count for *_, count in merged)
+        examples = [
+            Note("kinds.merged_example", kept=f"{name or ''} {ref}".strip(), kind=kind, refs=text)
+            for ref, name, kind, text, _ in merged[:EXAMPLES]
+        ]
+        out.append(Note("n.facilities_merged", n=n, metres=within, examples=_join(examples)))
+    if refused:
+        examples = [
+            Note("kinds.refused_example", name=name or "", ref=ref, why=why)
+            for ref, (name, why) in list(refused.items())[:EXAMPLES]
+        ]
+        out.append(Note("n.facilities_refused", n=len(refused), examples=_join(examples)))
+    return out
 
 
 def facilities_from_layer(
@@ -117,7 +383,8 @@ def facilities_from_layer(
     Returns
     -------
     GeoDataFrame
-        ``kind``, ``name``, ``source``, ``source_ref``, ``input_row`` and the point in ``crs``.
+        ``kind``, ``name``, ``source``, ``source_ref``, ``input_row``, ``matched_by``
+        (``file``), ``duplicates`` (0), ``merged_refs`` (empty) and the point in ``crs``.
 
     Raises
     ------
@@ -160,6 +427,9 @@ def facilities_from_layer(
             "source": layer.source,
             "source_ref": [f"row {r}" for r in rows[known]],
             "input_row": pd.array(rows[known], dtype="Int64"),
+            "matched_by": "file",
+            "duplicates": np.zeros(int(known.sum()), dtype=np.int64),
+            "merged_refs": "",
         },
         geometry=frame.geometry.to_crs(crs).to_numpy()[known],
         crs=crs,

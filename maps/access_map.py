@@ -29,6 +29,7 @@ from shequ.maps.features import (
     FACILITY_TIP,
     HOME_TIP,
     ISOCHRONE_TIP,
+    collection,
     facility_features,
     home_features,
     isochrone_features,
@@ -76,18 +77,24 @@ def build_access_map(
     ``homes`` has ``walk_min_K`` (NaN when unreachable), ``meets_K`` and ``unreachable_K`` for
     every kind K of ``kinds``; ``facilities`` has ``kind``; ``isochrones`` has ``kind``,
     ``minutes``, ``scope`` ("facility" | "union") and ``facility_id``. Any frame may be empty.
-    The layers of ``selected`` (default: the first kind) are shown, other kinds' start hidden,
+    The layers of ``selected`` (default: the first kind with data) are shown, others start hidden,
     and per-facility isochrones always start hidden. Texts are in ``lang`` ("zh" | "en").
+
+    A kind whose ``data_status`` (from ``summary.csv``; default ``"ok"``) is not ``"ok"`` has
+    nothing to measure: its layers and its legend line say "no data", it draws no blind-spot
+    rings (every home would be one, for want of data, not of service), and the map never
+    opens on it: ``selected`` moves to the first kind with data, or to none.
     """
     check_lang(lang)
     kinds = _check_kinds(kinds)
     kind_ids = [kind["id"] for kind in kinds]
-    if selected is None and kind_ids:
-        selected = kind_ids[0]
     if selected is not None and selected not in kind_ids:
         raise InputError(
             Note("e.map_selected_kind", kind=repr(selected), kinds=", ".join(kind_ids))
         )
+    with_data = [kind["id"] for kind in kinds if not _no_data(kind)]
+    if selected is None or selected not in with_data:
+        selected = with_data[0] if with_data else None
 
     homes_4326 = to_wgs84(homes, "homes")
     facilities_4326 = to_wgs84(facilities, "facilities")
@@ -146,6 +153,17 @@ def _check_kinds(kinds: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return checked
 
 
+def _no_data(kind: Mapping[str, Any]) -> bool:
+    """The kind has nothing to measure (``data_status`` other than ``ok``)."""
+    return kind.get("data_status", "ok") != "ok"
+
+
+def _kind_text(kind: Mapping[str, Any], lang: str) -> str:
+    """The kind's name, escaped, marked "(no data)" when it has nothing to measure."""
+    text = esc(kind_label(kind, lang)) or esc(kind["id"]) or ""
+    return label("kind_no_data", lang).format(kind=text) if _no_data(kind) else text
+
+
 def _layer_name(kind_text: str, theme: str, lang: str) -> str:
     """Layer-control entry (Leaflet sets it as HTML: both parts escaped)."""
     return f"{kind_text} — {esc(label(theme, lang))}"
@@ -162,7 +180,7 @@ def _add_kind_layers(
 ) -> None:
     """Add one kind's layers, bottom to top: isochrones, homes, blind spots, facilities."""
     kind_id = kind["id"]
-    kind_text = esc(kind_label(kind, lang)) or esc(kind_id) or ""
+    kind_text = _kind_text(kind, lang)
     unreachable_text = esc(label("unreachable", lang)) or ""
 
     for scope, theme, per_facility in (
@@ -182,6 +200,8 @@ def _add_kind_layers(
         ).add_to(m)
 
     homes_data, bins, blind_data = home_features(homes, kind_id, unreachable_text, lang)
+    if _no_data(kind):
+        blind_data = collection([])
     # folium's CircleMarker drops a ``pane`` option, but styles are merged into the marker
     # options before it is created, so the pane travels with the style.
     on_homes = {"pane": PANE_HOMES[0]}
@@ -217,7 +237,7 @@ def _legend(kinds: Sequence[Mapping[str, Any]], lang: str) -> HtmlBox:
     for kind in kinds:
         threshold = fmt_number(kind.get("threshold_min"))
         if threshold is not None:
-            standards.append(f"{esc(kind_label(kind, lang))} ≤ {threshold} {unit}")
+            standards.append(f"{_kind_text(kind, lang)} ≤ {threshold} {unit}")
     return legend_box(
         heading=esc(label("walk_minutes", lang)) or "",
         unreachable=esc(label("unreachable", lang)) or "",

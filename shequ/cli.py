@@ -28,6 +28,8 @@ from shequ.errors import InputError
 from shequ.i18n import Note, default_lang, os_problem, render_note, t
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from shequ.jobs.access import AccessOptions, AccessResult
     from shequ.jobs.siting import SiteResult
 
@@ -233,21 +235,28 @@ def _report(result: AccessResult, out: Path, lang: str) -> None:
     _print_notes(result.notes, result.warnings, lang)
     rows = result.summary[result.summary["is_threshold"]]
     for _, row in rows.iterrows():
-        walker = t(f"walker.{row['walker']}", lang)
-        print(
-            t(
-                "summary.line",
-                lang,
-                kind=row["kind_zh"] if lang == "zh" else row["kind_en"],
-                share=row["households_share"]
-                if row["households_share"] == row["households_share"]
-                else 0.0,
-                minutes=row["tier_min"],
-                walker=walker,
-                speed=row["speed_mps"],
-            )
-        )
+        print(_summary_line(row, lang))
     print(t("done", lang, out=out))
+
+
+def _summary_line(row: pd.Series, lang: str) -> str:
+    """One kind's line: its coverage, or what is missing when there is nothing to measure
+    (never "0 %" for a kind with no facility in the data)."""
+    kind = row["kind_zh"] if lang == "zh" else row["kind_en"]
+    if row.get("data_status", "ok") == "no_facilities":
+        return t("summary.no_facilities", lang, kind=kind)
+    share = row["households_share"]
+    if share != share:  # no households to share (access stops earlier when there are no homes)
+        share = 0.0
+    return t(
+        "summary.line",
+        lang,
+        kind=kind,
+        share=share,
+        minutes=row["tier_min"],
+        walker=t(f"walker.{row['walker']}", lang),
+        speed=row["speed_mps"],
+    )
 
 
 def _run_access(opts: AccessOptions, args: argparse.Namespace) -> None:

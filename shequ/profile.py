@@ -32,12 +32,52 @@ from shequ.profile_schema import (
     schema_keys,
     validate_profile,
 )
+from shequ.profile_schema import FacilityMatching as FacilityMatchingSpec
 from shequ.settings import GridSettings, RiskSettings
 
 
 @dataclass(frozen=True)
+class FacilityMatching:
+    """How OSM features become facilities, for every kind of a profile (``facility_matching``).
+
+    Tags decide a kind; a name only adds a feature whose primary tags do not contradict it, and
+    nothing tagged or named as a car park, a building site, a planned, former or closed place
+    is a facility (issue 12: 原幼儿园停车场 and 0803-633规划幼儿园 counted as kindergartens).
+
+    Attributes
+    ----------
+    primary_keys : tuple of str
+        Keys that say what a feature is; on a name match each must hold a value the kind allows.
+    neutral_tags : dict
+        Primary tag values (key -> value or list) allowed for every kind.
+    exclude_tags : tuple of dict
+        Tag alternatives of features that are never facilities.
+    exclude_tag_prefixes : tuple of str
+        Lifecycle key prefixes (``disused:`` …) of features that are never facilities.
+    exclude_name_regex : str or None
+        Names of features that are never facilities.
+    merge_within_m : float
+        Two features of one kind and the same name closer than this (m) are one place.
+    """
+
+    primary_keys: tuple[str, ...] = ()
+    neutral_tags: dict[str, Any] = field(default_factory=dict)
+    exclude_tags: tuple[dict[str, Any], ...] = ()
+    exclude_tag_prefixes: tuple[str, ...] = ()
+    exclude_name_regex: str | None = None
+    merge_within_m: float = 0.0
+
+
+@dataclass(frozen=True)
 class FacilityKind:
-    """One kind of facility (托育, 老年助餐点 …) and the rule that says a home is served."""
+    """One kind of facility (托育, 老年助餐点 …): the rule that says a feature is one, and the
+    rule that says a home is served.
+
+    ``name_allows`` holds the primary tag values a name match may carry besides those of
+    ``osm``; ``matching`` the profile's rules shared by all kinds (None: tags and name alone,
+    nothing excluded, nothing merged), kept on the kind so that every reader of OSM
+    facilities applies them.
+    """
 
     id: str
     zh: str
@@ -48,6 +88,8 @@ class FacilityKind:
     osm: tuple[dict[str, Any], ...]
     name_regex: str | None
     source: dict[str, Any] = field(default_factory=dict, compare=False)
+    name_allows: dict[str, Any] = field(default_factory=dict)
+    matching: FacilityMatching | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -67,6 +109,7 @@ class Profile:
     residential_buildings: tuple[str, ...]
     min_footprint_m2: float
     kinds: dict[str, FacilityKind]
+    facility_matching: FacilityMatching
     grid: GridSettings
     risk: RiskSettings
     siting: Siting = field(compare=False, repr=False)  # the checked section, typed
@@ -216,7 +259,20 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _kind(kind_id: str, spec: FacilityKindSpec, raw_spec: dict[str, Any]) -> FacilityKind:
+def _matching(spec: FacilityMatchingSpec) -> FacilityMatching:
+    return FacilityMatching(
+        primary_keys=tuple(spec.primary_keys.values),
+        neutral_tags=dict(spec.neutral_tags.values),
+        exclude_tags=tuple(spec.exclude_tags.values),
+        exclude_tag_prefixes=tuple(spec.exclude_tag_prefixes.values),
+        exclude_name_regex=spec.exclude_name_regex.value,
+        merge_within_m=spec.merge_within_m.value,
+    )
+
+
+def _kind(
+    kind_id: str, spec: FacilityKindSpec, raw_spec: dict[str, Any], matching: FacilityMatching
+) -> FacilityKind:
     threshold = raw_spec.get("max_walk_min")
     return FacilityKind(
         id=kind_id,
@@ -228,12 +284,15 @@ def _kind(kind_id: str, spec: FacilityKindSpec, raw_spec: dict[str, Any]) -> Fac
         osm=tuple(spec.osm or []),
         name_regex=spec.name_regex,
         source=threshold if isinstance(threshold, dict) else {},
+        name_allows=dict(spec.name_allows or {}),
+        matching=matching,
     )
 
 
 def _build(raw: dict[str, Any], schema: ProfileSchema, source: str) -> Profile:
     walking, demand = schema.walking, schema.demand
     levels = demand.default_levels.by_building
+    matching = _matching(schema.facility_matching)
     return Profile(
         speeds={w: getattr(walking.speed_mps, w).value for w in WALKERS},
         max_access_m=walking.max_access_m.value,
@@ -248,7 +307,11 @@ def _build(raw: dict[str, Any], schema: ProfileSchema, source: str) -> Profile:
         level_height_m=demand.level_height_m.value,
         residential_buildings=tuple(demand.residential_buildings),
         min_footprint_m2=demand.min_footprint_m2.value,
-        kinds={k: _kind(k, spec, raw["facilities"][k]) for k, spec in schema.facilities.items()},
+        kinds={
+            k: _kind(k, spec, raw["facilities"][k], matching)
+            for k, spec in schema.facilities.items()
+        },
+        facility_matching=matching,
         grid=GridSettings.from_schema(schema.grid),
         risk=RiskSettings.from_schema(schema.risk),
         siting=schema.siting,

@@ -185,6 +185,21 @@ def _regex(value: object) -> str:
     return value
 
 
+def _name_regex(value: object) -> str:
+    """A regex over names that must not match every name: an empty pattern (or ``.*``) would
+    refuse (or add) every named feature."""
+    value = _regex(value)
+    if re.search(value, ""):
+        _fail(Note("x.regex_not_empty"))
+    return value
+
+
+def _tag_prefix(value: object) -> str:
+    if not isinstance(value, str) or not value.endswith(":") or len(value) < 2:
+        _fail(Note("x.tag_prefix"))
+    return value
+
+
 def _code_pattern(value: object) -> str:
     try:
         if not isinstance(value, str):
@@ -237,6 +252,10 @@ TagMapping = Annotated[
     AfterValidator(_nonempty_tags),
 ]
 Regex = Annotated[str, PlainValidator(_regex)]
+NameRegex = Annotated[str, PlainValidator(_name_regex)]
+TagKey = Annotated[str, PlainValidator(_tag_key)]
+TagValues = dict[TagKey, Annotated[Any, PlainValidator(_tag_value)]]
+TagPrefix = Annotated[str, PlainValidator(_tag_prefix)]
 CodePattern = Annotated[str, PlainValidator(_code_pattern)]
 BuildingTag = Annotated[str | bool, PlainValidator(_building_tag)]
 Flag = Annotated[bool, PlainValidator(_flag)]
@@ -376,7 +395,12 @@ class FacilityKindSpec(_Strict):
     osm : list of mapping, optional
         Alternatives of OSM tag conditions; a feature matching all conditions of one is the kind.
     name_regex : str, optional
-        A regular expression matched against OSM names.
+        A regular expression matched against OSM names; it adds a feature the tags did not,
+        unless the feature's primary tags contradict the kind (see :class:`FacilityMatching`).
+    name_allows : mapping, optional
+        Primary tag values (key -> value or list) that a name match may carry besides the
+        values of the kind's own ``osm`` conditions (a 幼儿园 mapped as ``amenity=school``).
+        Each key must be one of ``facility_matching.primary_keys``.
     """
 
     zh: Text | None = None
@@ -385,7 +409,75 @@ class FacilityKindSpec(_Strict):
     walker: Walker = "general"
     max_walk_min: Sourced[Positive]
     osm: list[TagMapping] | None = None
-    name_regex: Regex | None = None
+    name_regex: NameRegex | None = None
+    name_allows: TagValues | None = None
+
+
+class PrimaryKeys(_Noted):
+    """OSM keys that say what a feature is (``amenity``, ``shop``, ``landuse`` …)."""
+
+    values: list[TagKey]
+
+
+class NeutralTags(_Noted):
+    """Primary tag values (key -> value or list) that never contradict a kind."""
+
+    values: TagValues
+
+
+class ExcludeTags(_Noted):
+    """Tag alternatives that make a feature no facility of any kind (a car park, a site)."""
+
+    values: list[TagMapping]
+
+
+class ExcludePrefixes(_Noted):
+    """Lifecycle prefixes (``disused:``): a feature with a key starting so is no facility."""
+
+    values: list[TagPrefix]
+
+
+class FacilityMatching(_Strict):
+    """How OSM features become facilities: what a name may not override, what is never a
+    facility, and when two features are one place (issue 12).
+
+    Attributes
+    ----------
+    primary_keys : PrimaryKeys
+        On a name match, each of these keys the feature has must hold a value the kind allows.
+    neutral_tags : NeutralTags
+        Primary tag values allowed for every kind (the land use of a compound).
+    exclude_tags : ExcludeTags
+        Tag alternatives of features that are never facilities (parking, construction, planned,
+        disused), whether the tags or the name matched.
+    exclude_tag_prefixes : ExcludePrefixes
+        Key prefixes (``disused:``, ``abandoned:`` …) of features that are never facilities.
+    exclude_name_regex : Sourced
+        Names that are never facilities (停车场, 规划, 原…, 旧址 …); null: no name is refused.
+    merge_within_m : Sourced
+        Two features of one kind and the same name closer than this (m, ≥ 0) are one place.
+    """
+
+    primary_keys: PrimaryKeys
+    neutral_tags: NeutralTags
+    exclude_tags: ExcludeTags
+    exclude_tag_prefixes: ExcludePrefixes
+    exclude_name_regex: Sourced[NameRegex | None]
+    merge_within_m: Sourced[NonNegative]
+
+    @model_validator(mode="after")
+    def _neutral_keys_are_primary(self) -> FacilityMatching:
+        _check_primary(
+            self.neutral_tags.values, self.primary_keys.values, "facility_matching.neutral_tags"
+        )
+        return self
+
+
+def _check_primary(tags: dict[str, Any], primary: list[str], where: str) -> None:
+    """A key of ``tags`` that is not a primary key would never be looked at: refuse it."""
+    for key in tags:
+        if key not in primary:
+            _key_error(f"{where}.{key}", Note("x.not_primary_key", known=", ".join(primary)))
 
 
 class ExcludeNear(_Strict):
@@ -562,6 +654,7 @@ class ProfileSchema(_Strict):
     walking: Walking
     demand: Demand
     facilities: dict[KindId, FacilityKindSpec]
+    facility_matching: FacilityMatching
     siting: Siting
     grid: Grid
     risk: Risk
@@ -569,6 +662,10 @@ class ProfileSchema(_Strict):
     @model_validator(mode="after")
     def _kinds_exist(self) -> ProfileSchema:
         known = tuple(self.facilities)
+        primary = self.facility_matching.primary_keys.values
+        for kind_id, kind in self.facilities.items():
+            allows = kind.name_allows or {}
+            _check_primary(allows, primary, f"facilities.{kind_id}.name_allows")
         for kind_id, spec in self.siting.kinds.items():
             where = f"siting.kinds.{kind_id}"
             if kind_id != "default" and kind_id not in known:

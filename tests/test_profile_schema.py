@@ -19,7 +19,7 @@ from shequ.profile_schema import BORDER_CLASSES as SCHEMA_BORDER_CLASSES
 from shequ.profile_schema import validate_profile
 from tests.conftest import shared_file
 
-SECTIONS = "schema_version, walking, demand, facilities, siting, grid, risk"
+SECTIONS = "schema_version, walking, demand, facilities, facility_matching, siting, grid, risk"
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -152,8 +152,8 @@ def test_a_profile_that_is_not_a_mapping_is_refused(tmp_path):
         load_profile(path)
     assert info.value.path == str(path)
     assert info.value.message == (
-        "a profile must be a YAML mapping of sections (walking, demand, facilities, siting, "
-        "grid, risk), got list ['walking', 'demand']"
+        "a profile must be a YAML mapping of sections (walking, demand, facilities, "
+        "facility_matching, siting, grid, risk), got list ['walking', 'demand']"
     )
 
 

@@ -34,6 +34,7 @@ from shequ.jobs.inputs import (
     network_layers,
     no_progress,
     reject_unattached,
+    require_homes,
 )
 from shequ.profile import Profile
 
@@ -128,9 +129,11 @@ def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> Acc
     Raises
     ------
     InputError
-        Bad input (a file, a row, a profile key): one line naming it.
+        Bad input (a file, a row, a profile key): one line naming it; also when the area
+        has no homes at all (:func:`require_homes`).
     """
     area = load_inputs(opts, progress)
+    require_homes(area.homes, opts)
     profile, kinds = area.profile, area.kinds
     step = progress("step.attach", 1)
     net, (homes, facilities) = attach(
@@ -140,6 +143,9 @@ def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> Acc
         facilities, "facilities", Note("word.facility"), area.rejects, profile.max_access_m
     )
     step(1)
+
+    per_kind = facilities["kind"].value_counts() if "kind" in facilities else pd.Series(dtype=int)
+    usable = {kind.id: int(per_kind.get(kind.id, 0)) for kind in kinds}
 
     step = progress("step.access", len(kinds))
     access = {}
@@ -160,8 +166,8 @@ def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> Acc
         facilities=facilities,
         isochrones=isochrones,
         compounds=area.compounds,
-        summary=summary(homes, access, profile.tiers_min),
-        compound_summary=compound_rollup(homes, access),
+        summary=summary(homes, access, profile.tiers_min, usable),
+        compound_summary=compound_rollup(homes, access, usable),
         rejects=area.rejects.frame(),
         access=access,
         warnings=area.warnings,
@@ -287,8 +293,15 @@ def write_access_outputs(
 def _write_map(result: AccessResult, lang: str, path: Path) -> Path:
     from shequ.maps import build_access_map, write_map
 
+    status = result.summary.groupby("kind")["data_status"].first().to_dict()
     kinds = [
-        {"id": a.kind.id, "zh": a.kind.zh, "en": a.kind.en, "threshold_min": a.kind.max_walk_min}
+        {
+            "id": a.kind.id,
+            "zh": a.kind.zh,
+            "en": a.kind.en,
+            "threshold_min": a.kind.max_walk_min,
+            "data_status": status.get(a.kind.id, "ok"),
+        }
         for a in result.access.values()
     ]
     fmap = build_access_map(result.homes, result.facilities, result.isochrones, kinds, lang=lang)

@@ -123,7 +123,7 @@ def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInp
     if opts.population_rasters:
         homes = _apply_rasters(homes, opts, profile, osm.bounds, notes)
     step(1)
-    parts = [facilities_from_osm(osm, crs, kinds)] if opts.osm_facilities else []
+    parts = [facilities_from_osm(osm, crs, kinds, notes)] if opts.osm_facilities else []
     for path, kind in opts.facilities:
         layer = read_points_file(path, opts.crs, rejects, layer="facilities")
         parts.append(facilities_from_layer(layer, crs, profile, rejects, kind=kind))
@@ -177,7 +177,8 @@ def _apply_rasters(
         raise InputError(message)
     xy = np.column_stack([homes.geometry.x, homes.geometry.y])
     area = homes["floor_area_m2"].to_numpy() if "floor_area_m2" in homes else np.ones(len(homes))
-    values, total = distribute(xy, homes.crs, area, opts.population_rasters, bounds)
+    shares = distribute(xy, homes.crs, area, opts.population_rasters, bounds)
+    values, total = shares.values, float(shares.values.sum())  # placed; the rest is noted
     homes = homes.copy()
     if opts.raster_column == "population":
         for col, column in demand_from_population(values, profile).items():
@@ -192,6 +193,7 @@ def _apply_rasters(
             rasters=len(opts.population_rasters),
         )
     )
+    notes += shares.notes(opts.raster_column)
     return homes
 
 
@@ -237,6 +239,30 @@ def attach(
         out.append(layer)
         start = end
     return net, out
+
+
+def require_homes(homes: gpd.GeoDataFrame, opts: InputOptions) -> None:
+    """Stop when the area has no home at all: every share would be 0 % of nothing.
+
+    A roads-only extract (``shanghai_center_roads_large.osm``) has streets but no residential
+    buildings, so no home can be estimated; an audit or a siting run on it would report 0 %
+    for every kind and exit 0. The error names the file and says how to pass ``--homes``.
+
+    Parameters
+    ----------
+    homes : DataFrame
+        The homes as loaded (from ``--homes`` or estimated from the OSM buildings).
+    opts : InputOptions
+        The run's inputs, to name the file the homes were looked for in.
+
+    Raises
+    ------
+    InputError
+        When ``homes`` has no row.
+    """
+    if len(homes) == 0:
+        source = opts.homes if opts.homes is not None else opts.osm
+        raise InputError(Note("e.no_homes"), path=str(source) if source is not None else None)
 
 
 def reject_unattached(

@@ -50,6 +50,7 @@ from shequ.jobs.inputs import (
     network_layers,
     no_progress,
     reject_unattached,
+    require_homes,
 )
 from shequ.machine import check_fits
 from shequ.profile import FacilityKind, Profile
@@ -266,6 +267,7 @@ def compute_siting(opts: SiteOptions, progress: Progress = no_progress) -> SiteR
     """
     model_name = _check_options(opts)
     area = load_inputs(replace(opts, kinds=[opts.kind]), progress)  # caller's opts untouched
+    require_homes(area.homes, opts)  # no homes: every share would be 0 % of nothing
     profile = area.profile
     kind = profile.kind(opts.kind)
     spec = siting_spec(profile, kind.id)
