@@ -4,6 +4,10 @@ One multi-source Dijkstra per kind over the street graph, in metres: a kind's fa
 sources, each starting at its own door (its ``access_m``). Minutes follow from metres at the
 kind's walker speed (general or elderly), so the same search serves both speeds exactly. A home's
 minutes are ``(home access_m + network metres + facility access_m) / speed``.
+
+The network holds every street island with a home or a facility; the search gives no route
+across islands (infinite metres), and a home on an island without a facility of the kind is
+told so, with the island's size.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from shequ.analyses.shortest_paths import Nearest, nearest_source
+from shequ.geo.facilities import kind_name
 from shequ.geo.network import WalkNetwork
 from shequ.i18n import Note
 from shequ.profile import FacilityKind, Profile
@@ -56,10 +61,43 @@ def kind_access(
     reason = np.full(n_homes, None, dtype=object)
     reason[~attached] = Note("unreachable.no_street", limit=max_access_m)
     if len(fac_node) == 0:
-        reason[attached] = Note("unreachable.no_facility", kind=kind.id)
+        reason[attached] = Note("unreachable.no_facility", kind=kind_name(kind))
     else:
-        reason[attached & ~np.isfinite(metres)] = Note("unreachable.not_connected", kind=kind.id)
+        cut_off = attached & ~np.isfinite(metres)
+        reason[cut_off] = Note("unreachable.not_connected", kind=kind_name(kind))
+        _island_reasons(net, kind, fac_node, home_node, cut_off, reason)
     return KindAccess(kind, speed_mps, near.distance_m, walk_min, nearest, reason)
+
+
+def _island_reasons(
+    net: WalkNetwork,
+    kind: FacilityKind,
+    fac_node: np.ndarray,
+    home_node: np.ndarray,
+    cut_off: np.ndarray,
+    reason: np.ndarray,
+) -> None:
+    """Say "no <kind> on its street island (n nodes)" for cut-off homes on such an island.
+
+    The network keeps every street island that holds a home or a facility, so a home with no
+    route to a kind is on an island without one: naming the island's size (its street nodes)
+    tells a planner whether it is a fragment of footway or a district the extract cut off.
+    """
+    if not cut_off.any():
+        return
+    island = net.component
+    size = net.island_street_nodes()
+    served = np.zeros(len(size), dtype=bool)
+    served[island[fac_node]] = True
+    rows = np.flatnonzero(cut_off)
+    home_island = island[home_node[rows]]
+    alone = ~served[home_island]
+    notes = {
+        int(c): Note("unreachable.island", kind=kind_name(kind), n=int(size[c]))
+        for c in np.unique(home_island[alone])
+    }
+    for row, c in zip(rows[alone], home_island[alone], strict=True):
+        reason[row] = notes[int(c)]
 
 
 def all_access(

@@ -27,7 +27,7 @@ from shequ.geo.cells import cell_text
 from shequ.geo.column_names import accepted
 from shequ.geo.osm_file import OsmData
 from shequ.geo.points_file import PointLayer, describe_columns, no_usable_rows
-from shequ.i18n import Note
+from shequ.i18n import Bilingual, Note
 from shequ.profile import FacilityKind, FacilityMatching, Profile
 from shequ.rejects import Rejects
 
@@ -57,6 +57,9 @@ def matches_tags(tags: dict[str, str], alternatives: list[dict] | tuple[dict, ..
     )
 
 
+_PARENTHESISED = re.compile(r"[(（][^)）]*[)）]")
+
+
 def _names(tags: dict[str, str]) -> list[str]:
     """The feature's names as mapped (``name`` and ``name:*``; not ``old_name``)."""
     return [v for k, v in tags.items() if (k == "name" or k.startswith("name:")) and v]
@@ -78,11 +81,18 @@ def exclusion(tags: dict[str, str], rules: FacilityMatching | None) -> Note | No
     for key, value in tags.items():
         if key.startswith(rules.exclude_tag_prefixes):
             return Note("kinds.why_excluded_tag", tag=f"{key}={value}")
-    if rules.exclude_name_regex:
-        for name in _names(tags):
-            found = re.search(rules.exclude_name_regex, name)
-            if found:
-                return Note("kinds.why_excluded_name", word=found.group(0))
+    return _name_excluded(tags, rules.exclude_name_regex)
+
+
+def _name_excluded(tags: dict[str, str], regex: str | None) -> Note | None:
+    """The word of ``regex`` found in a name, parenthesised parts left out: 幼儿园(原…小学)
+    names the site it replaced, not this one."""
+    if not regex:
+        return None
+    for name in _names(tags):
+        found = re.search(regex, _PARENTHESISED.sub("", name))
+        if found:
+            return Note("kinds.why_excluded_name", word=found.group(0))
     return None
 
 
@@ -103,6 +113,9 @@ def contradiction(tags: dict[str, str], kind: FacilityKind) -> Note | None:
     rules = kind.matching
     if rules is None:
         return None
+    named_otherwise = _name_excluded(tags, rules.exclude_name_only_regex)
+    if named_otherwise is not None:
+        return named_otherwise
     for key in rules.primary_keys:
         value = tags.get(key)
         if value is None:
@@ -111,7 +124,7 @@ def contradiction(tags: dict[str, str], kind: FacilityKind) -> Note | None:
         sources += [d[key] for d in (kind.name_allows, rules.neutral_tags) if key in d]
         allowed = [_allowed(v) for v in sources]
         if not any(a is None or value in a for a in allowed):
-            return Note("kinds.why_contradicts", tag=f"{key}={value}", kind=kind.id)
+            return Note("kinds.why_contradicts", tag=f"{key}={value}", kind=kind_name(kind))
     return None
 
 
@@ -258,9 +271,10 @@ def merge_same_place(
 
     Two features are one place when one's representative point lies inside the other's area
     (a school node inside the school grounds, or its building inside them), or when they have
-    the same name (spaces ignored) and lie within ``within_m`` of each other. Places are the
-    connected groups of such pairs; each keeps a feature matched by tag over one matched by
-    name, then the largest area, then the first mapped.
+    the same name (spaces ignored) and lie within ``within_m`` of each other. A place keeps a
+    feature matched by tag over one matched by name, then the largest area, then the first
+    mapped, and absorbs only the features that are one place with that kept feature itself: a
+    row of same-named points 80 m apart (垃圾分类投放点 along a street) is not chained into one.
 
     Parameters
     ----------
@@ -308,13 +322,37 @@ def merge_same_place(
     groups: dict[int, list[int]] = {}
     for i in range(n):
         groups.setdefault(root(i), []).append(i)
+
+    def one_place(a: int, b: int) -> bool:
+        near = shapely.distance(geoms[a], geoms[b]) <= within_m
+        inside = (areas[b] > 0 and shapely.covers(geoms[b], points[a])) or (
+            areas[a] > 0 and shapely.covers(geoms[a], points[b])
+        )
+        return inside or (near and key[a] is not None and key[a] == key[b])
+
     keep, absorbed = [], []
     for members in groups.values():
-        best = min(members, key=lambda i: (not by_tag[i], -areas[i], i))
-        keep.append(best)
-        absorbed.append([i for i in members if i != best])
+        # each feature merges only into a kept one it is one place with itself: a chain of
+        # same-named points 80 m apart (垃圾分类投放点 along a street) stays many facilities
+        pending = list(members)
+        while pending:
+            best = min(pending, key=lambda i: (not by_tag[i], -areas[i], i))
+            mine = [i for i in pending if i != best and one_place(i, best)]
+            keep.append(best)
+            absorbed.append(mine)
+            pending = [i for i in pending if i != best and i not in mine]
     order = np.argsort(keep)
     return np.asarray(keep, dtype=np.int64)[order], [absorbed[i] for i in order]
+
+
+def _text(name: object) -> str:
+    """A name cell as text: missing names (None, NaN under pandas' string dtype) are ""."""
+    return name if isinstance(name, str) else ""
+
+
+def kind_name(kind: FacilityKind) -> Bilingual:
+    """The kind as a note parameter: its id in English files, its Chinese name under zh."""
+    return Bilingual(kind.id, kind.zh)
 
 
 def _join(items: Iterable[str]) -> str:
@@ -335,15 +373,21 @@ def _report(
     out: list[str] = []
     if merged:
         within = max((k.matching.merge_within_m for k in kinds if k.matching), default=0.0)
+        names = {k.id: kind_name(k) for k in kinds}
         n = sum(count for *_, count in merged)
         examples = [
-            Note("kinds.merged_example", kept=f"{name or ''} {ref}".strip(), kind=kind, refs=text)
+            Note(
+                "kinds.merged_example",
+                kept=f"{_text(name)} {ref}".strip(),
+                kind=names[kind],
+                refs=text,
+            )
             for ref, name, kind, text, _ in merged[:EXAMPLES]
         ]
         out.append(Note("n.facilities_merged", n=n, metres=within, examples=_join(examples)))
     if refused:
         examples = [
-            Note("kinds.refused_example", name=name or "", ref=ref, why=why)
+            Note("kinds.refused_example", name=_text(name), ref=ref, why=why)
             for ref, (name, why) in list(refused.items())[:EXAMPLES]
         ]
         out.append(Note("n.facilities_refused", n=len(refused), examples=_join(examples)))

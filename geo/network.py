@@ -3,8 +3,11 @@
 Nodes are street intersections and dead ends (OSM nodes where ways meet or end); an edge is the
 stretch of one way between two such nodes and keeps its full geometry, so lengths are measured
 along the street in metres of the metric CRS and isochrones can be cut at the exact point a
-walker reaches. Only the largest connected component is kept (fragments are islands of footway a
-walker cannot reach from the rest) and what was dropped is reported.
+walker reaches. The graph keeps every connected component (a *street island*: a river, a
+motorway or the edge of the extract can cut a district off); once homes and facilities are
+known, :func:`keep_components` drops the islands that hold none of them, and what was kept and
+dropped is reported. Walk times are then computed within each island: a multi-source Dijkstra
+gives no route across islands, and the access reason says so.
 
 Graphs stay as NumPy arrays plus a CSR matrix: ``scipy.sparse.csgraph`` runs Dijkstra on that
 in C, orders of magnitude faster than networkx, and the arrays export straight to GeoPackage.
@@ -47,6 +50,8 @@ class NetworkReport:
     edges_dropped: int = 0
     length_dropped_m: float = 0.0
     nodes_inserted: int = 0
+    islands_kept: int = 0
+    islands_kept_sizes: list[dict[str, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -68,6 +73,9 @@ class WalkNetwork:
     edge_way_id: np.ndarray  # (m,) int64 OSM way id
     edge_highway: np.ndarray  # (m,) object
     report: NetworkReport = field(default_factory=NetworkReport)
+    # The extract's declared bounds in the metric CRS: a point outside them is outside the
+    # study area; a point inside them that found no street is not (None: unknown).
+    area: shapely.Geometry | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -95,12 +103,32 @@ class WalkNetwork:
         """
         return symmetric_csr(self.n_nodes, self.edge_u, self.edge_v, self.edge_length)
 
+    @cached_property
+    def component(self) -> np.ndarray:
+        """The street island (connected component) of every node, as an int label.
+
+        Rebuilt with :attr:`csr`; a connected-components pass is linear in the edges.
+        """
+        _, labels = csgraph.connected_components(self.csr, directed=False)
+        return labels.astype(np.int64)
+
+    def island_street_nodes(self) -> np.ndarray:
+        """Street nodes (OSM nodes, not the ones shequ inserted) per component label.
+
+        The size a user can recognise: inserting attachment nodes does not make an island
+        larger.
+        """
+        labels = self.component
+        n_comp = int(labels.max()) + 1 if len(labels) else 0
+        return np.bincount(labels[self.node_osm_id >= 0], minlength=n_comp)
+
     def __setattr__(self, name: str, value: object) -> None:
         super().__setattr__(name, value)
         if name in _GEOMETRY_FIELDS:
             self.__dict__.pop("edge_geoms", None)
         if name in _GRAPH_FIELDS:
             self.__dict__.pop("csr", None)
+            self.__dict__.pop("component", None)
             if self._graph_set():
                 _ = self.csr  # build now: part of building or attaching the network
 
@@ -159,7 +187,10 @@ def symmetric_csr(
 
 
 def build_walk_network(osm: OsmData, crs: pyproj.CRS) -> WalkNetwork:
-    """Walkable ways of ``osm`` → simplified, projected, largest-component walk graph.
+    """Walkable ways of ``osm`` → simplified, projected walk graph with every street island.
+
+    Islands that hold no home or facility are dropped later by :func:`keep_components` (the
+    points are not known here); :func:`largest_component` keeps only the largest.
 
     Parameters
     ----------
@@ -171,7 +202,7 @@ def build_walk_network(osm: OsmData, crs: pyproj.CRS) -> WalkNetwork:
     Returns
     -------
     WalkNetwork
-        With a report of the ways and fragments left out.
+        With a report of the ways left out and the extract's bounds as ``area``.
 
     Raises
     ------
@@ -231,9 +262,82 @@ def build_walk_network(osm: OsmData, crs: pyproj.CRS) -> WalkNetwork:
         edge_way_id=np.asarray(way_of_edge, dtype=np.int64),
         edge_highway=np.asarray(hw, dtype=object),
         report=report,
+        area=bounds_polygon(osm.bounds, to_metric),
     )
     net.edge_length = np.maximum(shapely.length(net.edge_geoms), MIN_EDGE_M)
-    return largest_component(net)
+    return net
+
+
+def bounds_polygon(
+    bounds: tuple[float, float, float, float], to_metric: pyproj.Transformer
+) -> shapely.Geometry:
+    """The lon/lat box ``(west, south, east, north)`` as a polygon in the metric CRS.
+
+    The sides are densified (every 1/100 of the side) before projecting: a UTM or
+    Gauss-Krüger image of a meridian is slightly curved, and a four-corner quadrilateral would
+    cut points near the middle of a long side in or out by metres.
+    """
+    west, south, east, north = bounds
+    t = np.linspace(0.0, 1.0, 101)
+    lon = np.concatenate([west + (east - west) * t, np.full(101, east)])
+    lat = np.concatenate([np.full(101, south), south + (north - south) * t])
+    lon = np.concatenate([lon, east - (east - west) * t, np.full(101, west)])
+    lat = np.concatenate([lat, np.full(101, north), north - (north - south) * t])
+    x, y = to_metric.transform(lon, lat)
+    return shapely.Polygon(np.column_stack([x, y]))
+
+
+def keep_components(net: WalkNetwork, held: np.ndarray) -> WalkNetwork:
+    """Keep the street islands holding a point; record kept and dropped islands.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+        The network with every island (:func:`build_walk_network`).
+    held : ndarray of bool
+        Per component label of ``net.component``: True where an island holds a home, a
+        facility or a candidate site. When none does, the largest island is kept, so the
+        network a job maps and places street candidates on is never empty.
+
+    Returns
+    -------
+    WalkNetwork
+        The kept islands' edges, nodes renumbered in their original order (so the walk
+        distances between any two kept nodes are exactly those of ``net``), with the kept
+        islands' sizes in ``report.islands_kept_sizes`` (largest first) and the dropped ones
+        added to ``report.components_dropped`` and the other ``*_dropped`` counts.
+    """
+    labels = net.component
+    held = np.asarray(held, dtype=bool).copy()
+    nodes = net.island_street_nodes()
+    if not held.any() and len(held):
+        held[int(np.argmax(nodes))] = True
+    metres = np.bincount(labels[net.edge_u], weights=net.edge_length, minlength=len(held))
+    report = net.report
+    kept = np.flatnonzero(held)
+    kept = kept[np.argsort(-nodes[kept], kind="stable")]
+    report.islands_kept = len(kept)
+    report.islands_kept_sizes = [{"nodes": int(nodes[c]), "metres": float(metres[c])} for c in kept]
+    if held.all():
+        return net
+    keep_node = held[labels]
+    keep_edge = keep_node[net.edge_u]
+    new_index = np.full(net.n_nodes, -1, dtype=np.int64)
+    new_index[keep_node] = np.arange(int(keep_node.sum()))
+    report.components_dropped += int((~held).sum())
+    report.nodes_dropped += int(nodes[~held].sum())
+    report.edges_dropped += int((~keep_edge).sum())
+    report.length_dropped_m += float(net.edge_length[~keep_edge].sum())
+    log.info(
+        "kept %d street islands holding points; dropped %d (%d nodes, %.0f m of street)",
+        len(kept),
+        report.components_dropped,
+        report.nodes_dropped,
+        report.length_dropped_m,
+    )
+    return subset_edges(
+        net, keep_edge, new_index, net.node_xy[keep_node], net.node_osm_id[keep_node]
+    )
 
 
 def largest_component(net: WalkNetwork) -> WalkNetwork:
@@ -285,4 +389,5 @@ def subset_edges(
         edge_way_id=net.edge_way_id[keep_edge],
         edge_highway=net.edge_highway[keep_edge],
         report=net.report,
+        area=net.area,
     )

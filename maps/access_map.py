@@ -181,7 +181,8 @@ def _add_kind_layers(
     """Add one kind's layers, bottom to top: isochrones, homes, blind spots, facilities."""
     kind_id = kind["id"]
     kind_text = _kind_text(kind, lang)
-    unreachable_text = esc(label("unreachable", lang)) or ""
+    # a kind with no facility in the data: its homes are not "unreachable", there is no data
+    unreachable_text = esc(label("no_data" if _no_data(kind) else "unreachable", lang)) or ""
 
     for scope, theme, per_facility in (
         ("union", "isochrones", False),

@@ -235,19 +235,22 @@ def _report(result: AccessResult, out: Path, lang: str) -> None:
     _print_notes(result.notes, result.warnings, lang)
     rows = result.summary[result.summary["is_threshold"]]
     for _, row in rows.iterrows():
-        print(_summary_line(row, lang))
+        print(_summary_line(row, lang, result.facilities_read.get(row["kind"], 0)))
     print(t("done", lang, out=out))
 
 
-def _summary_line(row: pd.Series, lang: str) -> str:
+def _summary_line(row: pd.Series, lang: str, read: int = 0) -> str:
     """One kind's line: its coverage, or what is missing when there is nothing to measure
-    (never "0 %" for a kind with no facility in the data)."""
+    (never "0 %" for a kind with no facility in the data). ``read``: facilities of the kind
+    read before the unattached ones were rejected (then they are in rejects.csv, not absent)."""
     kind = row["kind_zh"] if lang == "zh" else row["kind_en"]
     if row.get("data_status", "ok") == "no_facilities":
+        if read:
+            return t("summary.none_attached", lang, kind=kind, n=read)
         return t("summary.no_facilities", lang, kind=kind)
     share = row["households_share"]
-    if share != share:  # no households to share (access stops earlier when there are no homes)
-        share = 0.0
+    if share != share:  # homes, but none holds a household: a share of nothing is not 0 %
+        return t("summary.no_households", lang, kind=kind)
     return t(
         "summary.line",
         lang,

@@ -48,13 +48,35 @@ class Note(str):
         return t(self.key, lang, **params)
 
 
+class Bilingual(str):
+    """A name from the profile or the data in both languages (a facility kind's 幼儿园 /
+    ``kindergarten``): the English (or id) *is* the string; :meth:`render` gives the other.
+
+    Used as a :class:`Note` parameter, so a Chinese note names the kind in Chinese.
+    """
+
+    zh: str
+
+    def __new__(cls, en: str, zh: str) -> Bilingual:
+        text = super().__new__(cls, en)
+        text.zh = zh
+        return text
+
+    def __reduce__(self) -> tuple:
+        return (Bilingual, (str(self), self.zh))
+
+    def render(self, lang: str) -> str:
+        """The name in ``lang``."""
+        return self.zh if lang == "zh" and self.zh else str(self)
+
+
 def _note_from(key: str, params: dict) -> Note:
     return Note(key, **params)
 
 
 def render_note(note: str, lang: str) -> str:
     """A note in ``lang`` (plain strings, e.g. solver messages, stay as they are)."""
-    return note.render(lang) if isinstance(note, Note) else note
+    return note.render(lang) if isinstance(note, Note | Bilingual) else note
 
 
 def os_note(code: int | None) -> Note:

@@ -33,7 +33,7 @@ from shequ.profile_schema import (
     validate_profile,
 )
 from shequ.profile_schema import FacilityMatching as FacilityMatchingSpec
-from shequ.settings import GridSettings, RiskSettings
+from shequ.settings import CompletenessSettings, GridSettings, RiskSettings
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ class FacilityMatching:
         Lifecycle key prefixes (``disused:`` …) of features that are never facilities.
     exclude_name_regex : str or None
         Names of features that are never facilities.
+    exclude_name_only_regex : str or None
+        Names that refuse a feature only when its name, not its tags, made it of the kind.
     merge_within_m : float
         Two features of one kind and the same name closer than this (m) are one place.
     """
@@ -65,6 +67,7 @@ class FacilityMatching:
     exclude_tags: tuple[dict[str, Any], ...] = ()
     exclude_tag_prefixes: tuple[str, ...] = ()
     exclude_name_regex: str | None = None
+    exclude_name_only_regex: str | None = None
     merge_within_m: float = 0.0
 
 
@@ -112,6 +115,7 @@ class Profile:
     facility_matching: FacilityMatching
     grid: GridSettings
     risk: RiskSettings
+    completeness: CompletenessSettings
     siting: Siting = field(compare=False, repr=False)  # the checked section, typed
     raw: dict[str, Any] = field(compare=False, repr=False)
     source: str = "default"
@@ -266,6 +270,7 @@ def _matching(spec: FacilityMatchingSpec) -> FacilityMatching:
         exclude_tags=tuple(spec.exclude_tags.values),
         exclude_tag_prefixes=tuple(spec.exclude_tag_prefixes.values),
         exclude_name_regex=spec.exclude_name_regex.value,
+        exclude_name_only_regex=spec.exclude_name_only_regex.value,
         merge_within_m=spec.merge_within_m.value,
     )
 
@@ -314,6 +319,7 @@ def _build(raw: dict[str, Any], schema: ProfileSchema, source: str) -> Profile:
         facility_matching=matching,
         grid=GridSettings.from_schema(schema.grid),
         risk=RiskSettings.from_schema(schema.risk),
+        completeness=CompletenessSettings.from_schema(schema.completeness),
         siting=schema.siting,
         raw=raw,
         source=source,

@@ -453,7 +453,11 @@ class FacilityMatching(_Strict):
     exclude_tag_prefixes : ExcludePrefixes
         Key prefixes (``disused:``, ``abandoned:`` …) of features that are never facilities.
     exclude_name_regex : Sourced
-        Names that are never facilities (停车场, 规划, 原…, 旧址 …); null: no name is refused.
+        Names that are never facilities (停车场, 拟建, 旧址 …); null: no name is refused.
+    exclude_name_only_regex : Sourced
+        Names that refuse a feature matched by its name alone (规划, 原…, 宿舍 …): a school
+        tagged ``amenity=school`` named 市规划局机关幼儿园 is a kindergarten, an untagged
+        石鼓路小学宿舍 is not a school; null: none.
     merge_within_m : Sourced
         Two features of one kind and the same name closer than this (m, ≥ 0) are one place.
     """
@@ -463,6 +467,7 @@ class FacilityMatching(_Strict):
     exclude_tags: ExcludeTags
     exclude_tag_prefixes: ExcludePrefixes
     exclude_name_regex: Sourced[NameRegex | None]
+    exclude_name_only_regex: Sourced[NameRegex | None]
     merge_within_m: Sourced[NonNegative]
 
     @model_validator(mode="after")
@@ -647,6 +652,26 @@ class Risk(_Strict):
         return self
 
 
+class Completeness(_Strict):
+    """Data completeness checks of ``shequ access`` (issue 12): what the OSM data probably lacks.
+
+    Attributes
+    ----------
+    households_per_ha : Sourced
+        Households (> 0) residential land with no building mapped inside would hold, per ha.
+    min_households_per_km2 : Sourced
+        Households per km² of built residential land (> 0) below which buildings or storeys are
+        probably missing.
+    min_levels_tagged_share : Sourced
+        Share (0 to 1) of residential buildings with ``building:levels``/``height`` below which
+        the run notes that household estimates rest on the default storeys.
+    """
+
+    households_per_ha: Sourced[Positive]
+    min_households_per_km2: Sourced[Positive]
+    min_levels_tagged_share: Sourced[Share]
+
+
 class ProfileSchema(_Strict):
     """A whole merged profile (``profile_default.yaml`` with the user's file on top)."""
 
@@ -658,6 +683,7 @@ class ProfileSchema(_Strict):
     siting: Siting
     grid: Grid
     risk: Risk
+    completeness: Completeness
 
     @model_validator(mode="after")
     def _kinds_exist(self) -> ProfileSchema:

@@ -1,4 +1,4 @@
-"""Typed settings of the profile's ``grid`` and ``risk`` sections.
+"""Typed settings of the profile's ``grid``, ``risk`` and ``completeness`` sections.
 
 :mod:`shequ.profile_schema` checks a profile's forms and ranges (pydantic); this module turns the
 checked sections into plain frozen dataclasses with the bare values (no ``{value, src}``
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from shequ.profile_schema import Grid, Risk
+from shequ.profile_schema import Completeness, Grid, Risk
 
 
 @dataclass(frozen=True)
@@ -119,4 +119,35 @@ class RiskSettings:
             level_scheme=str(risk.levels.scheme),
             top_share={"red": shares.red, "orange": shares.orange, "yellow": shares.yellow},
             osm_features={k: [dict(m) for m in v] for k, v in risk.osm_features.items()},
+        )
+
+
+@dataclass(frozen=True)
+class CompletenessSettings:
+    """Data completeness checks (``shequ access``), from the profile's ``completeness`` section.
+
+    Attributes
+    ----------
+    households_per_ha : float
+        Households per ha that residential land with no building mapped inside would hold: what
+        the run says is missing from the audit there.
+    min_households_per_km2 : float
+        Households per km² of built residential land below which the run notes that buildings
+        or storeys are probably missing from the data.
+    min_levels_tagged_share : float
+        Share of residential buildings with ``building:levels``/``height`` below which the run
+        notes that household estimates rest on the profile's default storeys.
+    """
+
+    households_per_ha: float
+    min_households_per_km2: float
+    min_levels_tagged_share: float
+
+    @classmethod
+    def from_schema(cls, completeness: Completeness) -> CompletenessSettings:
+        """The settings of a validated ``completeness`` section."""
+        return cls(
+            households_per_ha=float(completeness.households_per_ha.value),
+            min_households_per_km2=float(completeness.min_households_per_km2.value),
+            min_levels_tagged_share=float(completeness.min_levels_tagged_share.value),
         )

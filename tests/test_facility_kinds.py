@@ -17,9 +17,9 @@ import shapely
 
 from shequ.errors import InputError
 from shequ.geo.coords import metric_crs
-from shequ.geo.facilities import facilities_from_osm, match_kind, merge_same_place
+from shequ.geo.facilities import _text, facilities_from_osm, kind_name, match_kind, merge_same_place
 from shequ.geo.osm_file import OsmData, read_osm
-from shequ.i18n import render_note
+from shequ.i18n import Note, render_note
 from shequ.jobs.access import AccessOptions, compute_access, write_access_outputs
 from shequ.profile import load_profile
 from tests.conftest import shared_file
@@ -113,7 +113,19 @@ def kinds():
         ({"name": "阳光幼儿园", "landuse": "residential"}, "kindergarten", "name"),  # neutral
         ({"name": "阳光幼儿园", "shop": "clothes"}, "kindergarten", None),  # a shop
         ({"name": "阳光幼儿园", "amenity": "parking"}, "kindergarten", None),
-        ({"amenity": "kindergarten", "name": "原阳光幼儿园"}, "kindergarten", None),  # former
+        # 原 at the start refuses a name-only match; a tagged one counts (原安中医门诊部 is open)
+        ({"amenity": "kindergarten", "name": "原阳光幼儿园"}, "kindergarten", "tag"),
+        ({"name": "原阳光幼儿园"}, "kindergarten", None),
+        ({"amenity": "kindergarten", "name": "市规划局机关幼儿园"}, "kindergarten", "tag"),
+        (
+            {"amenity": "kindergarten", "name": "育蕾幼儿园(松江区规划和土地管理局叶榭所南)"},
+            "kindergarten",
+            "tag",
+        ),
+        ({"amenity": "clinic", "name": "原安中医门诊部"}, "clinic", "tag"),
+        ({"landuse": "residential", "name": "石鼓路小学宿舍"}, "primary_school", None),
+        ({"landuse": "residential", "name": "实验幼儿园家属院"}, "kindergarten", None),
+        ({"amenity": "kindergarten", "name": "阳光幼儿园(原停车场)"}, "kindergarten", "tag"),
         ({"amenity": "kindergarten", "name": "阳光幼儿园旧址"}, "kindergarten", None),
         ({"amenity": "kindergarten", "name": "拟建幼儿园"}, "kindergarten", None),
         ({"amenity": "kindergarten", "construction": "yes"}, "kindergarten", None),
@@ -186,6 +198,7 @@ def test_profile_rules_can_be_relaxed(tmp_path: Path):
     """A planner who wants planned sites counted (a future scenario) switches the names off."""
     text = (
         "facility_matching:\n  exclude_name_regex: {value: null}\n"
+        "  exclude_name_only_regex: {value: null}\n"
         "  exclude_tags: {values: [{amenity: parking}]}\n  merge_within_m: 0\n"
     )
     profile = load_profile(_profile_file(tmp_path, text))
@@ -243,3 +256,24 @@ def test_notes_say_what_was_refused_and_merged_and_only_that():
     assert refused.params["n"] == 1 and "node/4" in refused and "node/1" not in refused
     merged = next(n for n in notes if n.key == "n.facilities_merged")
     assert merged.params["n"] == 1
+
+
+def test_a_chain_of_same_named_points_is_not_one_place():
+    """Ten 垃圾分类投放点 80 m apart along 720 m: each merges only with a kept point within
+    100 m of itself, so the row stays five places, not one (review of issue 12)."""
+    xy = [(80.0 * i, 0.0) for i in range(10)]
+    names = np.array(["垃圾分类投放点"] * 10, dtype=object)
+    keep, absorbed = merge_same_place(_points(*xy), names, np.zeros(10, dtype=bool), 100.0)
+    assert list(keep) == [0, 2, 4, 6, 8]
+    assert absorbed == [[1], [3], [5], [7], [9]]
+
+
+def test_notes_name_the_kind_in_the_users_language_and_never_nan():
+    from shequ.i18n import render_note
+    from shequ.profile import load_profile
+
+    kind = load_profile().kind("primary_school")
+    note = Note("kinds.why_contradicts", tag="office=yes", kind=kind_name(kind))
+    assert "primary_school" in note and "primary_school" not in render_note(note, "zh")
+    assert "小学" in render_note(note, "zh")
+    assert _text(float("nan")) == "" and _text(None) == "" and _text("石鼓路小学") == "石鼓路小学"

@@ -176,6 +176,7 @@ def test_the_map_marks_the_kind_no_data(beijing_run) -> None:
     assert in_page("Elderly meal point (no data) — homes (walk minutes)", page)
     assert in_page("Elderly meal point (no data) ≤ 15 min", page)
     assert not in_page("Kindergarten (no data)", page)
+    assert '"m": "no data"' in page  # its homes say "no data", not "unreachable" (review)
 
 
 def test_the_map_never_opens_on_a_kind_without_data() -> None:
@@ -224,3 +225,36 @@ def test_siting_on_a_roads_only_extract_stops_too(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--homes" in err[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_share_of_no_households_is_not_printed_as_zero():
+    """Homes exist but hold 0 households: the line says so instead of "0 %" (review)."""
+    from shequ.cli import _summary_line
+
+    row = pd.Series(
+        {
+            "kind_zh": "幼儿园",
+            "kind_en": "Kindergarten",
+            "data_status": "ok",
+            "households_share": float("nan"),
+            "tier_min": 5.0,
+            "walker": "general",
+            "speed_mps": 1.0,
+        }
+    )
+    assert "no households" in _summary_line(row, "en") and "%" not in _summary_line(row, "en")
+    assert "没有住户" in _summary_line(row, "zh")
+
+
+def test_facilities_read_but_off_the_streets_are_not_none_in_the_data(tmp_path, capsys):
+    """A --facilities file whose rows all lie far from any street: the line says they were read
+    and rejected, not "none in the data: add them with --facilities" (review)."""
+    osm = shared_file("osm/beijing_haidian_liudaokou_small.osm")
+    far = pd.DataFrame({"name": ["远处托育"], "lon": [116.20], "lat": [39.90]})
+    path = tmp_path / "childcare.csv"
+    far.to_csv(path, index=False)
+    args = ["access", "--osm", str(osm), "--facilities", str(path), "--kind", "childcare"]
+    args += ["--kinds", "childcare", "--quiet", "--no-map", "--out", str(tmp_path / "out")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "1 read, none within reach of a street" in out and "add them" not in out

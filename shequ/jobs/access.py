@@ -9,7 +9,7 @@ by :mod:`shequ.geo.osm_online`, into a local file.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from shequ.analyses.access import KindAccess, all_access
 from shequ.analyses.audit import compound_rollup, home_columns, summary
 from shequ.analyses.isochrones import facility_isochrones, union_by_kind
 from shequ.geo.checks import Warning_
+from shequ.geo.completeness import Completeness, measure_completeness
 from shequ.geo.network import WalkNetwork
 from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
@@ -95,6 +96,12 @@ class AccessResult:
         Input warnings (points outside the area, coordinate-system shifts).
     notes : list of str
         Notes for the user (:class:`shequ.i18n.Note`, English in files).
+    facilities_read : dict
+        Facilities of each kind read (OSM and files) before those with no street within reach
+        were rejected: "none in the data" and "none within reach" are different findings.
+    completeness : Completeness, optional
+        What the data probably lacks (residential land without buildings, low household
+        density, storeys from defaults, kinds without facilities); ``run.json`` records it.
     """
 
     profile: Profile
@@ -109,6 +116,8 @@ class AccessResult:
     access: dict[str, KindAccess]
     warnings: list[Warning_]
     notes: list[str]
+    completeness: Completeness | None = None
+    facilities_read: dict[str, int] = field(default_factory=dict)
 
 
 def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> AccessResult:
@@ -135,6 +144,7 @@ def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> Acc
     area = load_inputs(opts, progress)
     require_homes(area.homes, opts)
     profile, kinds = area.profile, area.kinds
+    read = area.facilities["kind"].value_counts() if len(area.facilities) else pd.Series()
     step = progress("step.attach", 1)
     net, (homes, facilities) = attach(
         area.network, [area.homes, area.facilities], profile.max_access_m
@@ -146,6 +156,16 @@ def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> Acc
 
     per_kind = facilities["kind"].value_counts() if "kind" in facilities else pd.Series(dtype=int)
     usable = {kind.id: int(per_kind.get(kind.id, 0)) for kind in kinds}
+    completeness = measure_completeness(
+        area.osm,
+        area.crs,
+        homes,
+        area.compounds,
+        facilities,
+        [kind.id for kind in kinds],
+        profile.completeness,
+    )
+    area.notes.extend(completeness.notes())
 
     step = progress("step.access", len(kinds))
     access = {}
@@ -172,6 +192,8 @@ def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> Acc
         access=access,
         warnings=area.warnings,
         notes=area.notes,
+        completeness=completeness,
+        facilities_read={kind.id: int(read.get(kind.id, 0)) for kind in kinds},
     )
 
 
@@ -282,6 +304,8 @@ def write_access_outputs(
         "facilities": len(result.facilities),
         "rejects": len(result.rejects),
     }
+    if result.completeness is not None:
+        run["completeness"] = result.completeness.to_json()
     tables = {
         "summary": ("summary.csv", result.summary),
         "compounds": ("compounds.csv", result.compound_summary),

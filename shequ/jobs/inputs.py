@@ -27,12 +27,12 @@ from shequ.geo.homes import (
     homes_from_layer,
     homes_from_osm,
 )
-from shequ.geo.network import WalkNetwork, build_walk_network
+from shequ.geo.network import WalkNetwork, build_walk_network, keep_components
 from shequ.geo.osm_file import OsmData, read_osm
 from shequ.geo.outputs import plain_layer
 from shequ.geo.points_file import PointLayer, read_points_file
 from shequ.geo.population_raster import distribute
-from shequ.geo.snapping import attach_points
+from shequ.geo.snapping import attach_points, island_of_points
 from shequ.i18n import Note
 from shequ.profile import FacilityKind, Profile, load_profile
 from shequ.rejects import Rejects
@@ -99,16 +99,6 @@ def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInp
     net = build_walk_network(osm, crs)
     step(1)
     notes = list(osm.notes)
-    rep = net.report
-    if rep.components_dropped:
-        notes.append(
-            Note(
-                "n.network_fragments",
-                components=rep.components_dropped,
-                nodes=rep.nodes_dropped,
-                metres=rep.length_dropped_m,
-            )
-        )
 
     step = progress("step.demand", 2)
     compounds = compounds_from_osm(osm, crs)
@@ -129,10 +119,102 @@ def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInp
         parts.append(facilities_from_layer(layer, crs, profile, rejects, kind=kind))
         warnings += layer_checks(layer, net)
     facilities = _keep_kinds(combine_facilities(parts, crs), kinds, rejects)
+    net = keep_islands(net, homes, facilities, profile.max_access_m, notes)
     step(1)
     return AreaInputs(
         profile, osm, crs, net, homes, facilities, compounds, kinds, rejects, warnings, notes
     )
+
+
+ISLANDS_LISTED = 5  # kept islands noted one by one; the smaller ones in one line
+
+
+def keep_islands(
+    net: WalkNetwork,
+    homes: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    max_access_m: float,
+    notes: list[str],
+) -> WalkNetwork:
+    """Drop the street islands that hold no home and no facility; note kept and dropped ones.
+
+    Keeping only the largest component put whole districts out of reach: in
+    ``shanghai_center_roads_large.osm`` the largest dropped fragment is Pudong (758 street
+    nodes), and the 30 Amap kindergartens along its streets were rejected as "outside the
+    study area?". A point holds the largest island with a
+    street within ``max_access_m`` (:func:`~shequ.geo.snapping.island_of_points`: a footway
+    fragment beside a street does not capture the homes around it); islands holding none are
+    dropped, since no walk time starts or ends there. Walk distances within a kept island are
+    unchanged (no edge is added or removed).
+
+    Parameters
+    ----------
+    net : WalkNetwork
+        Every island (:func:`~shequ.geo.network.build_walk_network`).
+    homes, facilities : GeoDataFrame
+        The run's points, metric CRS.
+    max_access_m : float
+        The attachment reach.
+    notes : list
+        The run's notes: kept islands (when more than one) and dropped ones are added.
+
+    Returns
+    -------
+    WalkNetwork
+        The kept islands.
+    """
+    n_comp = int(net.component.max()) + 1 if net.n_nodes else 0
+    xy = [np.column_stack([g.geometry.x, g.geometry.y]).reshape(-1, 2) for g in (homes, facilities)]
+    held, island = island_of_points(net, np.vstack(xy), max_access_m)
+    at_home, at_facility = island[: len(xy[0])], island[len(xy[0]) :]
+    n_homes = np.bincount(at_home[at_home >= 0], minlength=n_comp)
+    n_facilities = np.bincount(at_facility[at_facility >= 0], minlength=n_comp)
+    kept_labels = np.flatnonzero(held)
+    new = keep_components(net, held)
+    rep = new.report
+    sizes = rep.islands_kept_sizes
+    if len(sizes) > 1:
+        order = kept_labels[np.argsort(-net.island_street_nodes()[kept_labels], kind="stable")]
+        notes.append(
+            Note(
+                "n.islands_kept",
+                n=len(sizes),
+                nodes=sum(s["nodes"] for s in sizes),
+                metres=sum(s["metres"] for s in sizes),
+            )
+        )
+        for size, c in zip(sizes[:ISLANDS_LISTED], order[:ISLANDS_LISTED], strict=True):
+            notes.append(
+                Note(
+                    "n.island",
+                    nodes=size["nodes"],
+                    metres=size["metres"],
+                    homes=int(n_homes[c]),
+                    facilities=int(n_facilities[c]),
+                )
+            )
+        rest = order[ISLANDS_LISTED:]
+        if len(rest):
+            notes.append(
+                Note(
+                    "n.islands_more",
+                    n=len(rest),
+                    nodes=sum(s["nodes"] for s in sizes[ISLANDS_LISTED:]),
+                    metres=sum(s["metres"] for s in sizes[ISLANDS_LISTED:]),
+                    homes=int(n_homes[rest].sum()),
+                    facilities=int(n_facilities[rest].sum()),
+                )
+            )
+    if rep.components_dropped:
+        notes.append(
+            Note(
+                "n.islands_dropped",
+                components=rep.components_dropped,
+                nodes=rep.nodes_dropped,
+                metres=rep.length_dropped_m,
+            )
+        )
+    return new
 
 
 def _keep_kinds(
@@ -227,7 +309,12 @@ def _assign_compounds(homes: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame) -> g
 def attach(
     net: WalkNetwork, layers: list[gpd.GeoDataFrame], max_access_m: float
 ) -> tuple[WalkNetwork, list[gpd.GeoDataFrame]]:
-    """Attach every layer's points in one pass; each layer gains ``node_id`` and ``access_m``."""
+    """Attach every layer's points in one pass; each layer gains ``node_id`` and ``access_m``.
+
+    Each layer also carries the extract's bounds (``attrs["study_area"]``, metric CRS), so a
+    point that found no street is said to be outside the study area only when it is
+    (:func:`no_street_reason`).
+    """
     xy = [np.column_stack([g.geometry.x, g.geometry.y]).reshape(-1, 2) for g in layers]
     net, att = attach_points(net, np.vstack(xy) if xy else np.empty((0, 2)), max_access_m)
     out, start = [], 0
@@ -236,6 +323,7 @@ def attach(
         layer = layer.copy()
         layer["node_id"] = att.node_id[start:end]
         layer["access_m"] = att.access_m[start:end]
+        layer.attrs["study_area"] = net.area  # for the reason of an unattached point
         out.append(layer)
         start = end
     return net, out
@@ -266,7 +354,12 @@ def require_homes(homes: gpd.GeoDataFrame, opts: InputOptions) -> None:
 
 
 def reject_unattached(
-    frame: gpd.GeoDataFrame, layer: str, what: str, rejects: Rejects, max_access_m: float
+    frame: gpd.GeoDataFrame,
+    layer: str,
+    what: str,
+    rejects: Rejects,
+    max_access_m: float,
+    area: shapely.Geometry | None = None,
 ) -> gpd.GeoDataFrame:
     """Rows with no street within reach go to rejects (with their kind); the rest are kept.
 
@@ -283,6 +376,9 @@ def reject_unattached(
         The unattached rows are added here.
     max_access_m : float
         The reach, for the reason.
+    area : shapely geometry, optional
+        The study area in the frame's CRS (default: ``frame.attrs["study_area"]`` from
+        :func:`attach`). A point inside it is not guessed to be outside the study area.
 
     Returns
     -------
@@ -290,15 +386,44 @@ def reject_unattached(
         The attached rows, re-indexed.
     """
     far = frame["node_id"].to_numpy() < 0
-    for _, row in frame[far].iterrows():
+    inside = inside_area(frame[far], area)
+    for (_, row), within in zip(frame[far].iterrows(), inside, strict=True):
+        key = "r.no_street_inside" if within else "r.no_street"
         rejects.add(
             row["source"],
             layer,
             row["source_ref"],
             row["name"],
-            Note("r.no_street", what=row.get("kind", what), m=max_access_m),
+            Note(key, what=row.get("kind", what), m=max_access_m),
         )
     return frame[~far].reset_index(drop=True)
+
+
+def inside_area(frame: gpd.GeoDataFrame, area: shapely.Geometry | None = None) -> np.ndarray:
+    """Per row, True where the point lies inside the study area (the extract's bounds).
+
+    ``area`` defaults to the bounds :func:`attach` left in ``frame.attrs["study_area"]``;
+    without either nothing is known to be inside, and the reasons keep their guess.
+    """
+    if area is None:
+        area = frame.attrs.get("study_area")
+    if area is None or frame.empty:
+        return np.zeros(len(frame), dtype=bool)
+    return shapely.covers(area, frame.geometry.values)
+
+
+def no_street_reason(
+    frame: gpd.GeoDataFrame, max_access_m: float, area: shapely.Geometry | None = None
+) -> np.ndarray:
+    """Per row, the ``candidates.excluded`` reason of an unattached candidate site.
+
+    Inside the study area: "no walkable street within N m"; outside it the old reason that
+    also asks whether it is outside the study area.
+    """
+    inside = inside_area(frame, area)
+    here = Note("excluded.no_street_inside", m=max_access_m)
+    away = Note("excluded.unattached", m=max_access_m)
+    return np.array([here if i else away for i in inside], dtype=object)
 
 
 def network_layers(net: WalkNetwork) -> dict[str, gpd.GeoDataFrame]:

@@ -49,6 +49,7 @@ from shequ.jobs.inputs import (
     load_inputs,
     network_layers,
     no_progress,
+    no_street_reason,
     reject_unattached,
     require_homes,
 )
@@ -292,7 +293,9 @@ def compute_siting(opts: SiteOptions, progress: Progress = no_progress) -> SiteR
         sites = sites[~existing_far].reset_index(drop=True)
         sites["site_id"] = np.arange(len(sites), dtype=np.int64)
     far = (sites["node_id"].to_numpy() < 0) & (sites["excluded"] == "").to_numpy()
-    sites.loc[far, "excluded"] = Note("excluded.unattached", m=profile.max_access_m)
+    if far.any():  # inside the study area, "no street within N m" without the outside guess
+        reasons = no_street_reason(sites[far], profile.max_access_m)
+        sites.loc[far, "excluded"] = pd.Series(list(reasons), index=sites.index[far], dtype=object)
     _exclude_unpriced(sites, opts)
     _check_candidates(sites, opts)
 

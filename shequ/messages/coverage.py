@@ -18,4 +18,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{kind}：数据中没有此类设施，无法计算覆盖率：请用 --facilities 文件补充",
     ),
     "map.kind_no_data": ("{kind} (no data)", "{kind}（无数据）"),
+    # data completeness checks (geo/completeness.py): what the OSM data probably lacks
+    "n.completeness_empty_land": (
+        "{n} residential areas ({ha:.1f} ha) have no building in the data: about "
+        "{households:.0f} households are missing from the audit (at {per_ha:g} households per "
+        "ha, completeness.households_per_ha); pass your homes with --homes FILE",
+        "{n} 处居住用地（{ha:.1f} 公顷）在数据中没有建筑：约 {households:.0f} 户未纳入本次评估"
+        "（按每公顷 {per_ha:g} 户估算，见配置项 completeness.households_per_ha）；"
+        "可用 --homes 文件补充住宅",
+    ),
+    "n.completeness_low_density": (
+        "homes on residential land hold {per_km2:.0f} households per km2, far below the "
+        "{low:.0f} the profile expects (completeness.min_households_per_km2): buildings are "
+        "probably missing from the data or their storeys under-estimated; pass your homes "
+        "with --homes FILE",
+        "居住用地上的住户密度为每平方公里 {per_km2:.0f} 户，远低于配置预期的 {low:.0f} 户"
+        "（completeness.min_households_per_km2）：数据中可能缺少建筑或低估了层数；"
+        "可用 --homes 文件补充住宅",
+    ),
+    "n.completeness_levels": (
+        "only {share:.1f} % of residential buildings ({tagged} of {n}) carry building:levels "
+        "or height: the households of the others are estimated with the profile's default "
+        "storeys (demand.default_levels)",
+        "仅 {share:.1f}% 的居住建筑（{n} 栋中的 {tagged} 栋）标注了 building:levels 或 "
+        "height：其余建筑的户数按配置中的默认层数（demand.default_levels）估算",
+    ),
 }

@@ -154,6 +154,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "note": ("note: {msg}", "提示：{msg}"),
     "word.facility": ("facility", "设施"),
     "word.candidate": ("candidate", "候选点"),
+    "summary.none_attached": (
+        "{kind}: {n} read, none within reach of a street, so no coverage to measure (see "
+        "rejects.csv)",
+        "{kind}：读入 {n} 处，均不在街道可达范围内，无法计算覆盖率（见 rejects.csv）",
+    ),
+    "summary.no_households": (
+        "{kind}: the homes hold no households, so there is no coverage to measure",
+        "{kind}：住宅中没有住户，无法计算覆盖率",
+    ),
     "walker.general": ("general", "一般步行"),
     "walker.elderly": ("elderly", "老年人"),
 }
