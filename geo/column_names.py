@@ -34,6 +34,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "code": ("code", "编码", "代码", "网格编码"),
     # facilities
     "kind": ("kind", "类型", "类别", "设施类型"),
+    # Amap (高德) and Baidu (百度) POI exports: the category path, mapped to a kind by the profile
+    "category": ("type", "tag", "category", "poi_type", "分类", "poi类型", "行业分类"),
     # candidate sites
     "capacity": ("capacity", "容量", "床位", "托位"),
     "cost": ("cost", "费用", "成本", "造价"),
@@ -72,7 +74,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 #: the columns each input kind is read for (``layer`` of the readers); others are not kept.
 LAYER_COLUMNS: dict[str, tuple[str, ...]] = {
     "homes": ("home_id", "name", "households", "population", "elderly", "children"),
-    "facilities": ("name", "kind"),
+    "facilities": ("name", "kind", "category"),
     "candidates": ("name", "cost", "capacity"),
     "incidents": ("time", "type"),
     "communities": ("name", "code"),

@@ -438,11 +438,16 @@ def facilities_from_layer(
     """
     frame = layer.frame
     blank = np.zeros(len(frame), dtype=bool)
+    why: list[Note | None] = [None] * len(frame)  # a category's reason, where it decided
+    matched_by = "file"
     if kind is not None:
         profile.kind(kind)  # raises for an unknown kind
         kinds = pd.Series([kind] * len(frame))
     elif "kind" in frame.columns:
         kinds, blank = cell_text(frame["kind"])
+    elif "category" in frame.columns:  # an Amap / Baidu export: its category path decides
+        kinds, why = _kinds_from_categories(frame["category"], profile)
+        matched_by = "category"
     else:
         message = Note(
             "e.facilities_no_kind",
@@ -453,7 +458,11 @@ def facilities_from_layer(
         raise InputError(message, path=layer.source)
     known = kinds.isin(list(profile.kinds)).to_numpy()
     reasons = [
-        Note("r.kind_empty") if blank[i] else Note("r.kind_unknown", kind=kinds.iloc[i][:40])
+        why[i]
+        if why[i] is not None
+        else Note("r.kind_empty")
+        if blank[i]
+        else Note("r.kind_unknown", kind=kinds.iloc[i][:40])
         for i in np.flatnonzero(~known)
     ]
     rows = frame["row"].to_numpy()
@@ -471,7 +480,7 @@ def facilities_from_layer(
             "source": layer.source,
             "source_ref": [f"row {r}" for r in rows[known]],
             "input_row": pd.array(rows[known], dtype="Int64"),
-            "matched_by": "file",
+            "matched_by": matched_by,
             "duplicates": np.zeros(int(known.sum()), dtype=np.int64),
             "merged_refs": "",
         },
@@ -479,6 +488,28 @@ def facilities_from_layer(
         crs=crs,
     )
     return out
+
+
+def _kinds_from_categories(
+    column: pd.Series, profile: Profile
+) -> tuple[pd.Series, list[Note | None]]:
+    """Kinds of an Amap/Baidu export from its category column (the profile's
+    ``poi_categories``), and for each row that has none, why (excluded or unmapped category)."""
+    texts, blank = cell_text(column)
+    kinds: list[str] = []
+    why: list[Note | None] = []
+    for text, empty in zip(texts, blank, strict=True):
+        found, excluded = (None, None) if empty else profile.poi_categories.classify(text)
+        kinds.append(found or "")
+        if found:
+            why.append(None)
+        elif empty:
+            why.append(Note("r.category_empty"))
+        elif excluded:
+            why.append(Note("r.category_excluded", category=excluded, path=text[:60]))
+        else:
+            why.append(Note("r.category_unmapped", path=text[:60]))
+    return pd.Series(kinds, dtype=object), why
 
 
 def _concat(parts: list[gpd.GeoDataFrame], crs: pyproj.CRS) -> gpd.GeoDataFrame:

@@ -33,7 +33,7 @@ from shequ.profile_schema import (
     validate_profile,
 )
 from shequ.profile_schema import FacilityMatching as FacilityMatchingSpec
-from shequ.settings import CompletenessSettings, GridSettings, RiskSettings
+from shequ.settings import CompletenessSettings, GridSettings, PoiCategoryTable, RiskSettings
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,7 @@ class Profile:
     min_footprint_m2: float
     kinds: dict[str, FacilityKind]
     facility_matching: FacilityMatching
+    poi_categories: PoiCategoryTable
     grid: GridSettings
     risk: RiskSettings
     completeness: CompletenessSettings
@@ -317,6 +318,7 @@ def _build(raw: dict[str, Any], schema: ProfileSchema, source: str) -> Profile:
             for k, spec in schema.facilities.items()
         },
         facility_matching=matching,
+        poi_categories=PoiCategoryTable.from_schema(schema.poi_categories),
         grid=GridSettings.from_schema(schema.grid),
         risk=RiskSettings.from_schema(schema.risk),
         completeness=CompletenessSettings.from_schema(schema.completeness),

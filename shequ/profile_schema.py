@@ -672,6 +672,21 @@ class Completeness(_Strict):
     min_levels_tagged_share: Sourced[Share]
 
 
+class PoiCategories(_Noted):
+    """Amap/Baidu POI categories of each facility kind, and categories that are none.
+
+    Attributes
+    ----------
+    kinds : dict
+        Kind id → categories (path segments such as 幼儿园, 诊所) of that kind.
+    exclude : list of str
+        Categories that are no facility of any kind (动物医疗场所, 培训机构 …).
+    """
+
+    kinds: dict[KindId, list[Text]]
+    exclude: list[Text]
+
+
 class ProfileSchema(_Strict):
     """A whole merged profile (``profile_default.yaml`` with the user's file on top)."""
 
@@ -680,6 +695,7 @@ class ProfileSchema(_Strict):
     demand: Demand
     facilities: dict[KindId, FacilityKindSpec]
     facility_matching: FacilityMatching
+    poi_categories: PoiCategories
     siting: Siting
     grid: Grid
     risk: Risk
@@ -688,6 +704,9 @@ class ProfileSchema(_Strict):
     @model_validator(mode="after")
     def _kinds_exist(self) -> ProfileSchema:
         known = tuple(self.facilities)
+        for name in self.poi_categories.kinds:
+            if name not in known:
+                _unknown_kind(f"poi_categories.kinds.{name}", name, known)
         primary = self.facility_matching.primary_keys.values
         for kind_id, kind in self.facilities.items():
             allows = kind.name_allows or {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from shequ.profile_schema import Completeness, Grid, Risk
+from shequ.profile_schema import Completeness, Grid, PoiCategories, Risk
 
 
 @dataclass(frozen=True)
@@ -151,3 +151,45 @@ class CompletenessSettings:
             min_households_per_km2=float(completeness.min_households_per_km2.value),
             min_levels_tagged_share=float(completeness.min_levels_tagged_share.value),
         )
+
+
+@dataclass(frozen=True)
+class PoiCategoryTable:
+    """Categories of Amap (高德) and Baidu (百度) POI exports → facility kinds (``poi_categories``).
+
+    An Amap ``type`` is one or more category paths (``科教文化服务;学校;幼儿园``), joined by
+    ``|`` when a POI has several; a Baidu ``tag`` is one path (``教育培训;幼儿园``). The first
+    path with a category of the table decides: an excluded category (animal hospitals,
+    training schools) makes the POI no facility of any kind; a kind's category makes it of
+    that kind. Categories are compared whole (宠物诊所 is not 诊所).
+
+    Attributes
+    ----------
+    kinds : dict
+        Kind id → the categories (path segments) of that kind.
+    exclude : tuple of str
+        Categories that are no facility of any kind.
+    """
+
+    kinds: dict[str, tuple[str, ...]] = field(hash=False)
+    exclude: tuple[str, ...]
+
+    @classmethod
+    def from_schema(cls, table: PoiCategories) -> PoiCategoryTable:
+        """The table of a validated ``poi_categories`` section."""
+        return cls(
+            kinds={k: tuple(v) for k, v in table.kinds.items()}, exclude=tuple(table.exclude)
+        )
+
+    def classify(self, value: str) -> tuple[str | None, str | None]:
+        """``(kind, None)``, ``(None, excluded category)`` or ``(None, None)`` (not listed)."""
+        by_category = {c: k for k, cats in self.kinds.items() for c in cats}
+        for path in str(value).split("|"):
+            segments = [s.strip() for s in path.split(";") if s.strip()]
+            for segment in segments:
+                if segment in self.exclude:
+                    return None, segment
+            for segment in reversed(segments):  # the finest category first
+                if segment in by_category:
+                    return by_category[segment], None
+        return None, None

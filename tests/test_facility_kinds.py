@@ -12,6 +12,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -277,3 +278,91 @@ def test_notes_name_the_kind_in_the_users_language_and_never_nan():
     assert "primary_school" in note and "primary_school" not in render_note(note, "zh")
     assert "小学" in render_note(note, "zh")
     assert _text(float("nan")) == "" and _text(None) == "" and _text("石鼓路小学") == "石鼓路小学"
+
+
+# --- Amap / Baidu exports: categories decide the kind (item 2) -------------------------------
+
+AMAP = "poi/shanghai_amap/"
+SHANGHAI = "osm/shanghai_center_roads_large.osm"
+
+
+def _amap_run(tmp_path: Path, name: str, *extra: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from shequ.cli import main
+
+    homes = tmp_path / "homes.csv"
+    pd.DataFrame({"lon": [121.47, 121.48], "lat": [31.23, 31.22], "households": [100, 80]}).to_csv(
+        homes, index=False
+    )
+    out = tmp_path / "out"
+    # the shared Amap files are WGS-84 already (PROVENANCE.md): read them as such
+    args = ["access", "--osm", str(shared_file(SHANGHAI)), "--homes", str(homes), "--crs", "wgs84"]
+    args += ["--facilities", str(shared_file(AMAP + name)), *extra, "--no-osm-facilities"]
+    assert main([*args, "--quiet", "--no-map", "--no-isochrones", "--out", str(out)]) == 0
+    facilities = gpd.read_file(out / "shequ.gpkg", layer="facilities")
+    rejects = pd.read_csv(out / "rejects.csv", encoding="utf-8-sig", keep_default_na=False)
+    return facilities, rejects[rejects["source"].str.endswith(name)]
+
+
+def test_the_amap_kindergarten_file_needs_no_kind_column(tmp_path: Path):
+    facilities, rejects = _amap_run(tmp_path, "kindergarten.csv")
+    rows = len(pd.read_csv(shared_file(AMAP + "kindergarten.csv")))
+    assert len(facilities) > 0 and set(facilities["kind"]) == {"kindergarten"}
+    assert set(facilities["matched_by"]) == {"category"}
+    assert len(facilities) + len(rejects) == rows  # rows in = kept + rejected
+
+
+def test_amap_animal_hospitals_are_not_clinics(tmp_path: Path):
+    facilities, rejects = _amap_run(tmp_path, "hospital.csv", "--kinds", "clinic")
+    source = pd.read_csv(shared_file(AMAP + "hospital.csv"))
+    assert len(facilities) + len(rejects) == len(source)
+    kept = source.set_index("name").loc[facilities["name"].dropna().unique(), "type"]
+    assert not kept.astype(str).str.contains("动物医疗场所|宠物").any()
+    pets = rejects[rejects["reason_key"] == "r.category_excluded"]
+    assert pets["reason"].str.contains("宠物诊所|动物医疗场所").any()
+    assert (rejects["reason_key"] == "r.category_unmapped").any()  # 综合医院 is no 社区卫生服务站
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("科教文化服务;学校;幼儿园", ("kindergarten", None)),
+        ("科教文化服务;学校;幼儿园|科教文化服务;培训机构;培训机构", ("kindergarten", None)),
+        ("医疗保健服务;动物医疗场所;宠物诊所", (None, "动物医疗场所")),
+        ("医疗保健服务;专科医院;口腔医院|医疗保健服务;诊所;诊所", ("clinic", None)),
+        ("医疗保健服务;综合医院;三级甲等医院", (None, None)),
+        ("教育培训;幼儿园", ("kindergarten", None)),  # Baidu
+        ("教育培训;培训机构", (None, "培训机构")),
+    ],
+)
+def test_category_paths(value, expected):
+    assert load_profile().poi_categories.classify(value) == expected
+
+
+def test_a_baidu_export_in_gbk_with_unknown_categories_balances(tmp_path: Path):
+    """A Baidu-style export (``tag`` column) in GB18030: every row kept or rejected with why."""
+    from shequ.cli import main
+
+    osm = shared_file(BEIJING)
+    rows = pd.DataFrame(
+        {
+            "name": ["阳光幼儿园", "快乐宠物医院", "某某驾校", "无分类", "中关村小学"],
+            "tag": ["教育培训;幼儿园", "宠物服务;宠物医院", "教育培训;驾校", "", "教育培训;小学"],
+            "lon": [116.350, 116.351, 116.352, 116.353, 116.354],
+            "lat": [40.002, 40.003, 40.004, 40.005, 40.006],
+        }
+    )
+    path = tmp_path / "baidu.csv"
+    path.write_bytes(rows.to_csv(index=False).encode("gb18030"))
+    out = tmp_path / "out"
+    args = ["access", "--osm", str(osm), "--facilities", str(path), "--no-osm-facilities"]
+    assert main([*args, "--quiet", "--no-map", "--no-isochrones", "--out", str(out)]) == 0
+    kept = gpd.read_file(out / "shequ.gpkg", layer="facilities")
+    rejects = pd.read_csv(out / "rejects.csv", encoding="utf-8-sig", keep_default_na=False)
+    mine = rejects[rejects["source"].str.endswith("baidu.csv")]
+    assert len(kept) + len(mine) == 5
+    assert sorted(kept["kind"]) == ["kindergarten", "primary_school"]
+    assert sorted(mine["reason_key"]) == [
+        "r.category_empty",
+        "r.category_excluded",
+        "r.category_excluded",
+    ]

@@ -20,8 +20,8 @@ from shequ.profile_schema import validate_profile
 from tests.conftest import shared_file
 
 SECTIONS = (
-    "schema_version, walking, demand, facilities, facility_matching, siting, grid, risk, "
-    "completeness"
+    "schema_version, walking, demand, facilities, facility_matching, poi_categories, siting, "
+    "grid, risk, completeness"
 )
 
 
@@ -156,7 +156,8 @@ def test_a_profile_that_is_not_a_mapping_is_refused(tmp_path):
     assert info.value.path == str(path)
     assert info.value.message == (
         "a profile must be a YAML mapping of sections (walking, demand, facilities, "
-        "facility_matching, siting, grid, risk, completeness), got list ['walking', 'demand']"
+        "facility_matching, poi_categories, siting, grid, risk, completeness), "
+        "got list ['walking', 'demand']"
     )
 
 

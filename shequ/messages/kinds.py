@@ -1,6 +1,16 @@
 """Facility kinds from tags and names, duplicates merged, POI categories (issue 12)."""
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    # Amap / Baidu exports: the category path decides the kind (profile poi_categories)
+    "r.category_empty": ("no category (type/tag) in this row", "该行没有分类（type/tag）"),
+    "r.category_excluded": (
+        "category {category} is not a facility of any kind ({path})",
+        "分类“{category}”不属于任何一类设施（{path}）",
+    ),
+    "r.category_unmapped": (
+        "category {path} is not mapped to a facility kind (profile poi_categories; or pass --kind)",
+        "分类“{path}”未对应任何设施类型（见配置 poi_categories；或使用 --kind 指定）",
+    ),
     "x.regex_not_empty": (
         "a regular expression that does not match an empty name",
         "不能匹配空名称的正则表达式",
