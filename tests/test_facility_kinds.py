@@ -137,6 +137,10 @@ def kinds():
         ({"office": "yes", "name": "五老村小学旧教学楼"}, "primary_school", None),
         ({"amenity": "hospital", "name": "东区社区卫生服务中心"}, "clinic", "name"),
         ({"amenity": "veterinary", "name": "宠物诊所"}, "clinic", None),
+        # a car charger is no e-bike shed (review): 充电桩 counts only without 汽车 around it
+        ({"amenity": "charging_station", "name": "国家电网汽车充电桩"}, "ebike_charging", None),
+        ({"name": "新能源充电桩"}, "ebike_charging", None),
+        ({"name": "小区电瓶车充电桩"}, "ebike_charging", "name"),
     ],
 )
 def test_tags_decide_and_names_only_add(kinds, tags, kind, expected):
