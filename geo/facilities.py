@@ -496,10 +496,12 @@ def _kinds_from_categories(
     """Kinds of an Amap/Baidu export from its category column (the profile's
     ``poi_categories``), and for each row that has none, why (excluded or unmapped category)."""
     texts, blank = cell_text(column)
+    table = profile.poi_categories
+    decided = {text: table.classify(text) for text in set(texts[~blank])}  # few distinct paths
     kinds: list[str] = []
     why: list[Note | None] = []
     for text, empty in zip(texts, blank, strict=True):
-        found, excluded = (None, None) if empty else profile.poi_categories.classify(text)
+        found, excluded = (None, None) if empty else decided[text]
         kinds.append(found or "")
         if found:
             why.append(None)

@@ -173,6 +173,12 @@ class PoiCategoryTable:
 
     kinds: dict[str, tuple[str, ...]] = field(hash=False)
     exclude: tuple[str, ...]
+    by_category: dict[str, str] = field(init=False, hash=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # category -> kind, built once (classify runs for every distinct path of a file)
+        lookup = {c: k for k, cats in self.kinds.items() for c in cats}
+        object.__setattr__(self, "by_category", lookup)
 
     @classmethod
     def from_schema(cls, table: PoiCategories) -> PoiCategoryTable:
@@ -183,13 +189,12 @@ class PoiCategoryTable:
 
     def classify(self, value: str) -> tuple[str | None, str | None]:
         """``(kind, None)``, ``(None, excluded category)`` or ``(None, None)`` (not listed)."""
-        by_category = {c: k for k, cats in self.kinds.items() for c in cats}
         for path in str(value).split("|"):
             segments = [s.strip() for s in path.split(";") if s.strip()]
             for segment in segments:
                 if segment in self.exclude:
                     return None, segment
             for segment in reversed(segments):  # the finest category first
-                if segment in by_category:
-                    return by_category[segment], None
+                if segment in self.by_category:
+                    return self.by_category[segment], None
         return None, None
