@@ -248,6 +248,8 @@ def _split_by_buildings(
                 else np.empty(0, dtype=object)
             )
             parts = divide_by_buildings(piece, points[mine], weights[mine], near, limit)
+            # overlay noise: a group thinner than a sliver would become an empty grid of its own
+            parts = [p for p in parts if p.area > SLIVER_M2] or [piece]
         out += parts
         out_parent += [par] * len(parts)
         if len(parts) > 1:

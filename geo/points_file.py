@@ -200,6 +200,9 @@ def read_vector(
                 # as GDAL's default; pyogrio's English "more than one layer" warning would
                 # reach a --lang zh terminal
                 warnings.filterwarnings("ignore", message="More than one layer found")
+                # GDAL's English warnings on a damaged file ("GPKG: bad application_id"): the
+                # error that follows is reported in the user's language instead
+                warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
                 gdf = gpd.read_file(path, columns=list(columns) if columns is not None else None)
     except _VECTOR_ERRORS as exc:
         raise _unreadable_layer(path, exc) from exc

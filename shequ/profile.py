@@ -308,8 +308,7 @@ def _build(raw: dict[str, Any], schema: ProfileSchema, source: str) -> Profile:
         floor_area_per_household_m2=demand.floor_area_per_household_m2.value,
         elderly_share=demand.elderly_share.value,
         children_share=demand.children_share.value,
-        # str(): YAML 1.1 reads the unquoted `yes:` key of the default as True, kept as "True"
-        default_levels={str(k): v for k, v in levels.items()},
+        default_levels=dict(levels),
         level_height_m=demand.level_height_m.value,
         residential_buildings=tuple(demand.residential_buildings),
         min_footprint_m2=demand.min_footprint_m2.value,

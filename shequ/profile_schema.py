@@ -211,10 +211,12 @@ def _code_pattern(value: object) -> str:
     return value
 
 
-def _building_tag(value: object) -> str | bool:
-    """A ``building=*`` value. YAML 1.1 reads an unquoted ``yes:`` key as the boolean True; it
-    is accepted and kept as the loader gives it (``shequ.profile._build`` makes it "True")."""
-    if not isinstance(value, str | bool):
+def _building_tag(value: object) -> str:
+    """A ``building=*`` value. YAML 1.1 reads an unquoted ``yes:``/``no:`` key as a boolean:
+    it means the tag value the user wrote, so True is ``"yes"`` and False is ``"no"``."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if not isinstance(value, str):
         _fail(Note("x.building_tag"))
     return value
 
@@ -257,7 +259,7 @@ TagKey = Annotated[str, PlainValidator(_tag_key)]
 TagValues = dict[TagKey, Annotated[Any, PlainValidator(_tag_value)]]
 TagPrefix = Annotated[str, PlainValidator(_tag_prefix)]
 CodePattern = Annotated[str, PlainValidator(_code_pattern)]
-BuildingTag = Annotated[str | bool, PlainValidator(_building_tag)]
+BuildingTag = Annotated[str, PlainValidator(_building_tag)]
 Flag = Annotated[bool, PlainValidator(_flag)]
 Confidence = _choice(CONFIDENCE_LABELS)
 Walker = _choice(WALKERS)

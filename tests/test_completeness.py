@@ -178,9 +178,9 @@ def test_low_density_is_noted_against_the_profile_floor():
     area = _inputs(BEIJING)
     settings = area.profile.completeness
     found = _measure(area)
-    assert found.households_per_km2 == pytest.approx(4711.66, abs=0.01)
+    assert found.households_per_km2 == pytest.approx(9430.75, abs=0.01)
     assert not found.low_density
-    strict = type(settings)(settings.households_per_ha, 5000.0, settings.min_levels_tagged_share)
+    strict = type(settings)(settings.households_per_ha, 10000.0, settings.min_levels_tagged_share)
     raised = _measure(area, strict)
     keys = [n.key for n in raised.notes()]
     assert "n.completeness_low_density" in keys
