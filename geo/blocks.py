@@ -109,12 +109,17 @@ def study_area(lines: gpd.GeoDataFrame, extra: np.ndarray | None = None) -> shap
 
 
 def street_blocks(lines: gpd.GeoDataFrame, area: shapely.Geometry) -> gpd.GeoDataFrame:
-    """Polygons cut from ``area`` by ``lines`` (every point of ``area`` in exactly one block)."""
+    """Polygons cut from ``area`` by ``lines`` (every point of ``area`` in exactly one block).
+
+    ``area`` may have holes or several parts (a 街道 boundary): its whole boundary cuts, and the
+    faces that fill a hole are not blocks.
+    """
     clipped = shapely.intersection(lines.geometry.values, area)
-    parts = [g for g in clipped if not g.is_empty] + [area.exterior]
+    parts = [g for g in clipped if not g.is_empty] + [shapely.boundary(area)]
     noded = shapely.union_all(parts)
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
     faces = faces[shapely.area(faces) > 1e-6]
+    faces = faces[shapely.intersects(area, shapely.point_on_surface(faces))]
     return gpd.GeoDataFrame(
         {"block_id": np.arange(len(faces), dtype=np.int64)}, geometry=faces, crs=lines.crs
     )

@@ -269,8 +269,19 @@ def measure_fit(
     return ShiftFit(as_read, tested, chance, noise, len(pool))
 
 
+#: the warning for a web-map export read in its map's own system by default (``--crs`` not
+#: given) that fits the streets clearly better as WGS-84: already converted, as the shared
+#: Shanghai Amap files are; the fix is to pass ``--crs wgs84``, not to leave a flag out
+_EXPORT_DEFAULT_WRONG = {"amap": "warn.crs_amap_default", "baidu": "warn.crs_baidu_default"}
+
+
 def crs_offset(
-    name: str, lon: np.ndarray, lat: np.ndarray, net: WalkNetwork, crs_used: str
+    name: str,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    net: WalkNetwork,
+    crs_used: str,
+    crs_from: str | None = None,
 ) -> list[Warning_]:
     """Warn when the points fit the streets clearly better read in another system.
 
@@ -295,11 +306,18 @@ def crs_offset(
     - the hypothesis's median distance to a street below the one as read, over the points
       among the streets in both readings (the message quotes both medians).
 
+    ``crs_from`` is why the file was read in ``crs_used``
+    (:data:`shequ.geo.points_file.CRS_FROM`): for an Amap or Baidu export read in its map's
+    system by default, "WGS-84 already" cannot be fixed by leaving out a flag that was never
+    given, so that warning tells the user to pass ``--crs wgs84`` instead.
+
     Returns
     -------
     One warning, for the hypothesis with the largest excess, else none:
-    ``warn.crs_not_declared`` (the file is probably in ``crs``: pass ``--crs crs``) or
-    ``warn.crs_wrongly_declared`` (WGS-84 already: do not pass ``--crs crs``), with ``file``,
+    ``warn.crs_not_declared`` (the file is probably in ``crs``: pass ``--crs crs``),
+    ``warn.crs_wrongly_declared`` (WGS-84 already: do not pass ``--crs crs``) or, for an
+    export read as GCJ-02/BD-09 by default, ``warn.crs_amap_default`` /
+    ``warn.crs_baidu_default`` (WGS-84 already: pass ``--crs wgs84``), with ``file``,
     ``now`` and ``then`` (median metres to the nearest street as read and in the better
     reading), ``crs`` and its display ``name``, and ``read``, the display name of the system
     the points were read in.
@@ -324,11 +342,18 @@ def crs_offset(
         "name": _NAMES[crs],
         "read": _NAMES.get(crs_used, crs_used),
     }
+    if key == "warn.crs_wrongly_declared" and crs_from in _EXPORT_DEFAULT_WRONG:
+        key = _EXPORT_DEFAULT_WRONG[crs_from]
     return [Warning_(key, params)]
 
 
 def point_checks(
-    name: str, lon: np.ndarray, lat: np.ndarray, net: WalkNetwork, crs_used: str
+    name: str,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    net: WalkNetwork,
+    crs_used: str,
+    crs_from: str | None = None,
 ) -> list[Warning_]:
     """Every check of a user point layer (homes, facilities, candidates, incidents) against the
     street network of the area: far outside it (with the likely cause), and, for the points
@@ -342,6 +367,9 @@ def point_checks(
     crs_used : the system the file was read in (``PointLayer.crs_used``: ``wgs84``,
         ``cgcs2000``, ``gcj02``, ``bd09`` or ``EPSG:n``); it decides which other systems are
         tried and which ``--crs`` the message names
+    crs_from : why it was read so (``PointLayer.crs_from``; None: as if ``--crs`` was
+        given): an Amap/Baidu export read in its map's system by default is told to pass
+        ``--crs wgs84`` when it fits the streets clearly better as WGS-84
 
     Returns
     -------
@@ -351,4 +379,4 @@ def point_checks(
         (``shequ hotspots`` without ``--osm``) the caller has nothing to compare with and
         does not call this.
     """
-    return outside_area(name, lon, lat, net) + crs_offset(name, lon, lat, net, crs_used)
+    return outside_area(name, lon, lat, net) + crs_offset(name, lon, lat, net, crs_used, crs_from)

@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from shequ.i18n import Note
 
 #: canonical column -> accepted headers (the canonical name is always accepted too, first).
 ALIASES: dict[str, tuple[str, ...]] = {
     # coordinates of point files (CSV); vector files carry their geometry instead
-    "lon": ("lon", "lng", "longitude", "long", "x", "经度"),
-    "lat": ("lat", "latitude", "y", "纬度"),
+    # (``location.lng``/``location.lat``: a Baidu place-API result flattened by pandas)
+    "lon": ("lon", "lng", "longitude", "long", "x", "经度", "location.lng", "location_lng"),
+    "lat": ("lat", "latitude", "y", "纬度", "location.lat", "location_lat"),
+    # longitude and latitude in one cell, "lng,lat": Amap's place API ``location``; read only
+    # when a file has no separate longitude and latitude columns
+    "lonlat": ("location", "lnglat", "lng_lat", "lonlat", "lon_lat", "经纬度", "坐标"),
     # homes (demand). Not the bare "id"/"编号": a generic row number or feature id (QGIS, Excel)
     # that repeats would reject homes as duplicates; without a home_id, homes are numbered 1..n
     "home_id": ("home_id", "住宅编号", "楼栋编号"),
@@ -35,7 +39,18 @@ ALIASES: dict[str, tuple[str, ...]] = {
     # facilities
     "kind": ("kind", "类型", "类别", "设施类型"),
     # Amap (高德) and Baidu (百度) POI exports: the category path, mapped to a kind by the profile
-    "category": ("type", "tag", "category", "poi_type", "分类", "poi类型", "行业分类"),
+    # (``detail_info.tag``: a Baidu place-API result flattened by pandas)
+    "category": (
+        "type",
+        "tag",
+        "category",
+        "poi_type",
+        "分类",
+        "poi类型",
+        "行业分类",
+        "detail_info.tag",
+        "detail_info_tag",
+    ),
     # candidate sites
     "capacity": ("capacity", "容量", "床位", "托位"),
     "cost": ("cost", "费用", "成本", "造价"),
@@ -113,17 +128,27 @@ def find_column(columns: Iterable[str], column: str) -> str | None:
     return None
 
 
-def canonical_names(columns: Iterable[str], wanted: Iterable[str]) -> dict[str, str]:
+def canonical_names(
+    columns: Iterable[str], wanted: Iterable[str], prefer: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """``{file header: canonical name}`` for each wanted canonical column the file has.
 
     A header is used for one column only (e.g. ``类型`` is ``kind`` for facilities and ``type``
-    for incidents, never both).
+    for incidents, never both). ``prefer`` maps a canonical column to the header to use for it
+    when the file has that header, ahead of the alias order: a Baidu export's category is its
+    ``tag`` (``教育培训;幼儿园``), while its ``type`` is Baidu's industry word (``education``);
+    ``""`` says the file has no such column, whatever its headers' aliases suggest.
     """
     columns = list(columns)
+    prefer = prefer or {}
     found: dict[str, str] = {}
     for column in wanted:
         free = [c for c in columns if c not in found]
-        header = find_column(free, column)
+        header = prefer.get(column)
+        if header == "":  # the caller knows the file has none (its aliases mean else here)
+            continue
+        if header not in free:
+            header = find_column(free, column)
         if header is not None:
             found[header] = column
     return found

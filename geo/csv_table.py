@@ -49,7 +49,7 @@ import csv
 import logging
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,7 +133,12 @@ def describe_columns(columns: Sequence[object], most: int = 15) -> Note:
     return Note("in.columns", names=", ".join(shown))
 
 
-def read_table(path: str | Path, wanted: Sequence[str], extra: Sequence[str] = ()) -> Table:
+def read_table(
+    path: str | Path,
+    wanted: Sequence[str],
+    extra: Sequence[str] = (),
+    prefer: Mapping[str, str] | None = None,
+) -> Table:
     """Read a CSV/TSV of points with longitude and latitude columns.
 
     Parameters
@@ -143,6 +148,8 @@ def read_table(path: str | Path, wanted: Sequence[str], extra: Sequence[str] = (
     wanted : canonical column names to keep when the file has them under a known alias (see
         :data:`shequ.geo.column_names.LAYER_COLUMNS`); they are renamed to the canonical name
     extra : more file columns to keep under their own names (e.g. ``--time-col``)
+    prefer : canonical column -> the file header to use for it when the file has it (see
+        :func:`shequ.geo.column_names.canonical_names`)
 
     Returns
     -------
@@ -158,7 +165,8 @@ def read_table(path: str | Path, wanted: Sequence[str], extra: Sequence[str] = (
     InputError
         When the file is not text (a workbook, archive, PDF, binary data), decodes in none of
         UTF-8, UTF-16 (with a BOM) and GBK/GB18030, holds only blank lines, has no longitude
-        or latitude column, or cannot be parsed at all.
+        or latitude column (nor one column of both, ``location`` "lng,lat" as Amap gives
+        it), or cannot be parsed at all.
     """
     path = Path(path)
     with path.open("rb") as f:
@@ -171,6 +179,9 @@ def read_table(path: str | Path, wanted: Sequence[str], extra: Sequence[str] = (
     lon_col = find_column(header, "lon")
     lat_col = find_column(header, "lat")
     if lon_col is None or lat_col is None:
+        # Amap's ``location`` "121.47,31.23": one column holds both, split row by row
+        lon_col = lat_col = find_column(header, "lonlat")
+    if lon_col is None or lat_col is None:
         message = Note(
             "e.csv_no_coordinates",
             lon=accepted("lon"),
@@ -179,7 +190,7 @@ def read_table(path: str | Path, wanted: Sequence[str], extra: Sequence[str] = (
         )
         raise InputError(message, path=path)
     others = [c for c in header if c not in (lon_col, lat_col)]
-    renamed = canonical_names(others, wanted)
+    renamed = canonical_names(others, wanted, prefer)
     keep = [c for c in others if c in renamed or c in extra]
     spares = [f"{_SPARE}{i}" for i in range(SPARE_FIELDS)]
     reader = pd.read_csv(
@@ -239,6 +250,53 @@ def read_table(path: str | Path, wanted: Sequence[str], extra: Sequence[str] = (
         header,
         renamed,
     )
+
+
+def peek_table(path: str | Path, most: int = 200) -> tuple[list[str], list[list[str]]]:
+    """The header and the first data rows of a text table, from its first bytes only.
+
+    For recognising what a file is (an Amap or a Baidu export) before it is read: the whole
+    file is not decoded, so a file that is not text, or not decodable, gives nothing here and
+    :func:`read_table` reports it properly.
+
+    Parameters
+    ----------
+    path : an existing file
+    most : how many data rows to return at most
+
+    Returns
+    -------
+    (list of str, list of list of str)
+        The header made unique (as :func:`read_table` names it) and up to ``most`` rows as
+        split by the file's separator; ``([], [])`` when the head is not text.
+    """
+    path = Path(path)
+    with path.open("rb") as f:
+        head = f.read(_HEAD_BYTES)
+    if _not_text(head) is not None:
+        return [], []
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    else:
+        cut = head[: head.rfind(b"\n") + 1] or head  # a multi-byte character may be cut
+        try:
+            cut.decode("utf-8")
+            encoding = "utf-8"
+        except UnicodeDecodeError:
+            encoding = "gb18030"
+    try:
+        header, delimiter, skip = _header(path, head, encoding)
+    except InputError:
+        return [], []
+    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
+    lines = [line for line in re.split(r"\r\n|\r|\n", text)[skip + 1 : -1] if line.strip()]
+    try:
+        rows = list(csv.reader(lines[:most], delimiter=delimiter))
+    except csv.Error:
+        rows = []
+    return header, rows
 
 
 # ------------------------------------------------------------------------------------------
@@ -403,8 +461,14 @@ def _chunk_checks(
     keep: list[str],
     errors: str,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Coordinates of one chunk as floats, and the reason each bad row is rejected."""
-    lon_text, lat_text = chunk[lon_col], chunk[lat_col]
+    """Coordinates of one chunk as floats, and the reason each bad row is rejected (one
+    column for both, ``lon_col == lat_col``: ``"lng,lat"`` split at its comma)."""
+    if lon_col == lat_col:
+        pair = chunk[lon_col].str.split(r"\s*[,，]\s*", n=1, expand=True, regex=True)
+        lon_text = pair[0].fillna("")
+        lat_text = pair[1].fillna("") if pair.shape[1] > 1 else pd.Series("", index=chunk.index)
+    else:
+        lon_text, lat_text = chunk[lon_col], chunk[lat_col]
     x = pd.to_numeric(lon_text, errors="coerce").to_numpy(dtype=float)
     y = pd.to_numeric(lat_text, errors="coerce").to_numpy(dtype=float)
     why = np.full(len(chunk), None, dtype=object)

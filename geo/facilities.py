@@ -13,7 +13,9 @@ houses a service station and a day-care centre.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -47,6 +49,7 @@ FACILITY_COLUMNS = [
 ]
 #: How many merged or refused features a note names as examples
 EXAMPLES = 3
+_EXPORT_NAMES = {"amap": Bilingual("Amap", "高德"), "baidu": Bilingual("Baidu", "百度")}
 
 
 def matches_tags(tags: dict[str, str], alternatives: list[dict] | tuple[dict, ...]) -> bool:
@@ -261,11 +264,50 @@ def _classify(
     return why, reasons
 
 
+#: name endings that make a name another site of the same institution: 蓬莱路幼儿园分园 is not
+#: 蓬莱路幼儿园, 复旦中学（南校区）not 复旦中学, so a name contained in another with one of
+#: these in the rest is not the same place
+_OTHER_SITE = re.compile(
+    r"分园|分部|分校|校区|院区|分院|园区|新园|[东南西北]园|[一二三四五六七八九十\d]部"
+)
+
+
+def name_key(name: object) -> str | None:
+    """A name as compared across sources: NFKC (full-width brackets and letters folded),
+    parenthesised parts and spaces dropped; None when nothing is left.
+
+    Amap and Baidu add the branch or street in brackets (``思南路幼儿园(皋兰路)``), OSM mappers
+    rarely do; the words outside the brackets name the place.
+    """
+    if not isinstance(name, str):
+        return None
+    text = _PARENTHESISED.sub("", unicodedata.normalize("NFKC", name))
+    text = re.sub(r"\s+", "", text)
+    return text or None
+
+
+def similar_names(a: str | None, b: str | None) -> bool:
+    """True when two :func:`name_key` keys name one place: equal, or one holds the other and
+    the rest does not name another site (:data:`_OTHER_SITE`: 分园, 校区 …). ``黄浦区威海路
+    幼儿园`` and ``威海路幼儿园`` are one place; ``蓬莱路幼儿园分园`` and ``蓬莱路幼儿园`` two."""
+    if a is None or b is None:
+        return False
+    if a == b:
+        return True
+    short, long_ = sorted((a, b), key=len)
+    if len(short) < 2 or short not in long_:
+        return False
+    return _OTHER_SITE.search(long_.replace(short, "", 1)) is None
+
+
 def merge_same_place(
     geoms: np.ndarray,
     names: np.ndarray,
     by_tag: np.ndarray,
     within_m: float | None,
+    *,
+    sources: np.ndarray | None = None,
+    similar: bool = False,
 ) -> tuple[np.ndarray, list[list[int]]]:
     """Features of one kind that are one place: which to keep and what each kept one absorbs.
 
@@ -286,6 +328,13 @@ def merge_same_place(
         True where the tags (not the name) made the feature of the kind.
     within_m : float or None
         Same-name distance (m); None: nothing is merged.
+    sources : array, optional
+        Where each feature comes from: features of the same source are never merged with
+        each other (each source was de-duplicated on its own, or is the user's to keep).
+        None: one source.
+    similar : bool
+        Compare names with :func:`similar_names` over :func:`name_key` (across sources,
+        whose naming habits differ) instead of equal names, spaces ignored.
 
     Returns
     -------
@@ -305,15 +354,26 @@ def merge_same_place(
             i = parent[i]
         return i
 
-    key = [re.sub(r"\s+", "", v) if isinstance(v, str) and v.strip() else None for v in names]
+    if similar:
+        key = [name_key(v) for v in names]
+        same = similar_names
+    else:
+        key = [re.sub(r"\s+", "", v) if isinstance(v, str) and v.strip() else None for v in names]
+
+        def same(a: str | None, b: str | None) -> bool:
+            return a is not None and a == b
+
+    def apart(a: int, b: int) -> bool:
+        return sources is not None and sources[a] == sources[b]
+
     points = shapely.point_on_surface(geoms)
     areas = shapely.area(geoms)
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="dwithin", distance=within_m)
     for a, b in zip(left, right, strict=True):
-        if a >= b:
+        if a >= b or apart(a, b):
             continue
-        same_name = key[a] is not None and key[a] == key[b]
+        same_name = same(key[a], key[b])
         inside = (areas[b] > 0 and shapely.covers(geoms[b], points[a])) or (
             areas[a] > 0 and shapely.covers(geoms[a], points[b])
         )
@@ -324,11 +384,13 @@ def merge_same_place(
         groups.setdefault(root(i), []).append(i)
 
     def one_place(a: int, b: int) -> bool:
+        if apart(a, b):
+            return False
         near = shapely.distance(geoms[a], geoms[b]) <= within_m
         inside = (areas[b] > 0 and shapely.covers(geoms[b], points[a])) or (
             areas[a] > 0 and shapely.covers(geoms[a], points[b])
         )
-        return inside or (near and key[a] is not None and key[a] == key[b])
+        return inside or (near and same(key[a], key[b]))
 
     keep, absorbed = [], []
     for members in groups.values():
@@ -433,8 +495,9 @@ def facilities_from_layer(
     Raises
     ------
     InputError
-        When ``kind`` is unknown, the file has no kind column and no ``kind`` is given, or no
-        row has a known kind (the message lists the kinds known).
+        When ``kind`` is unknown, the file has no kind column and no ``kind`` is given (for an
+        Amap/Baidu export: no category column, ``type``/``tag``), or no row has a known kind
+        (the message lists the kinds known).
     """
     frame = layer.frame
     blank = np.zeros(len(frame), dtype=bool)
@@ -448,6 +511,15 @@ def facilities_from_layer(
     elif "category" in frame.columns:  # an Amap / Baidu export: its category path decides
         kinds, why = _kinds_from_categories(frame["category"], profile)
         matched_by = "category"
+    elif layer.poi_source is not None:  # an export whose category column was left out
+        message = Note(
+            "e.export_no_category",
+            source=_EXPORT_NAMES[layer.poi_source],
+            accepted=accepted("category"),
+            kinds=", ".join(profile.kinds),
+            columns=describe_columns(layer.columns),
+        )
+        raise InputError(message, path=layer.source)
     else:
         message = Note(
             "e.facilities_no_kind",
@@ -522,8 +594,133 @@ def _concat(parts: list[gpd.GeoDataFrame], crs: pyproj.CRS) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=crs)
 
 
-def combine_facilities(parts: list[gpd.GeoDataFrame], crs: pyproj.CRS) -> gpd.GeoDataFrame:
-    """All facilities in one frame with a running ``facility_id``."""
+def combine_facilities(
+    parts: list[gpd.GeoDataFrame],
+    crs: pyproj.CRS,
+    kinds: list[FacilityKind] | None = None,
+    notes: list[str] | None = None,
+) -> gpd.GeoDataFrame:
+    """All facilities in one frame with a running ``facility_id``; with ``kinds``, a file's
+    point and an OSM feature that are one place count once (:func:`merge_file_and_osm`).
+
+    Parameters
+    ----------
+    parts : list of GeoDataFrame
+        Facilities from OSM (:func:`facilities_from_osm`) and from files
+        (:func:`facilities_from_layer`), in ``crs``.
+    crs : pyproj.CRS
+        The run's metric CRS.
+    kinds : list of FacilityKind, optional
+        The kinds whose ``facility_matching.merge_within_m`` decides the merge; None: nothing
+        is merged across sources (kinds not listed are not merged either).
+    notes : list, optional
+        Receives the note on the features merged, with their number per kind.
+
+    Returns
+    -------
+    GeoDataFrame
+        :data:`FACILITY_COLUMNS`.
+    """
     out = _concat([p for p in parts if len(p)], crs)
+    if kinds is not None and len(out):
+        out = merge_file_and_osm(out, kinds, notes)
     out.insert(0, "facility_id", np.arange(len(out), dtype=np.int64))
+    return out
+
+
+def merge_file_and_osm(
+    facilities: gpd.GeoDataFrame, kinds: list[FacilityKind], notes: list[str] | None = None
+) -> gpd.GeoDataFrame:
+    """A file's point and an OSM feature of one kind that are one place count once.
+
+    An Amap export and OSM both hold most kindergartens of a district; without this, each
+    would count twice and every home near one would seem served by two. Two facilities are
+    one place when they are of the same kind, lie within the kind's
+    ``facility_matching.merge_within_m`` (100 m in the default profile) and have similar
+    names (:func:`similar_names`: brackets and spaces ignored, one name holding the other
+    unless the rest names another site, 分园 or 校区). The pairing is
+    :func:`merge_same_place`'s, with features of the same source kept apart: each source was
+    de-duplicated on its own (OSM by :func:`facilities_from_osm`), and two rows of a user's
+    file are the user's to keep.
+
+    The file's row is kept and the OSM feature's ref is added to its ``merged_refs`` (and
+    counted in ``duplicates``): the file is the data the user chose to bring, usually more
+    recent and checked locally (a register of licensed kindergartens, the district's own
+    list), and its ``input_row`` lets the user find the row again; OSM is the fallback.
+
+    Parameters
+    ----------
+    facilities : GeoDataFrame
+        :data:`FACILITY_COLUMNS` but ``facility_id``, in a metric CRS.
+    kinds : list of FacilityKind
+        The kinds merged, with their ``matching`` rules.
+    notes : list, optional
+        Receives ``n.facilities_merged_sources`` with the count per kind and examples (none
+        when nothing was merged).
+
+    Returns
+    -------
+    GeoDataFrame
+        The facilities without the absorbed OSM features, in the same order.
+    """
+    source = facilities["source"].to_numpy(dtype=object)
+    from_file = source != "osm"
+    kind_of = facilities["kind"].to_numpy(dtype=object)
+    drop = np.zeros(len(facilities), dtype=bool)
+    merged_refs = facilities["merged_refs"].to_numpy(dtype=object).copy()
+    duplicates = facilities["duplicates"].to_numpy(dtype=np.int64).copy()
+    counts: dict[str, int] = {}
+    examples = []
+    geoms = facilities.geometry.to_numpy()
+    names = facilities["name"].to_numpy(dtype=object)
+    refs = facilities["source_ref"].to_numpy(dtype=object)
+    for kind in kinds:
+        rules = kind.matching
+        mine = np.flatnonzero(kind_of == kind.id)
+        if rules is None or not from_file[mine].any() or from_file[mine].all():
+            continue
+        keep, absorbed = merge_same_place(
+            geoms[mine],
+            names[mine],
+            from_file[mine],
+            rules.merge_within_m,
+            sources=np.where(from_file[mine], "file", "osm"),
+            similar=True,
+        )
+        for k, group in zip(keep, absorbed, strict=True):
+            if not group:
+                continue
+            i, gone = mine[k], mine[group]
+            drop[gone] = True
+            # the OSM feature's ref, and those it had absorbed itself
+            text = "; ".join(
+                f"{refs[j]}; {merged_refs[j]}" if merged_refs[j] else str(refs[j]) for j in gone
+            )
+            merged_refs[i] = f"{merged_refs[i]}; {text}" if merged_refs[i] else text
+            duplicates[i] += len(gone) + int(duplicates[gone].sum())
+            counts[kind.id] = counts.get(kind.id, 0) + len(gone)
+            if len(examples) < EXAMPLES:
+                kept = f"{_text(names[i])} ({Path(str(source[i])).name} {refs[i]})"
+                examples.append(
+                    Note("kinds.merged_example", kept=kept, kind=kind_name(kind), refs=text)
+                )
+    if not drop.any():
+        return facilities
+    out = facilities.copy()
+    out["merged_refs"] = merged_refs
+    out["duplicates"] = duplicates
+    out = out.loc[~drop].reset_index(drop=True)
+    if notes is not None:
+        by_id = {k.id: kind_name(k) for k in kinds}
+        per_kind = [Note("kinds.count", n=n, kind=by_id[k]) for k, n in counts.items()]
+        within = max(k.matching.merge_within_m for k in kinds if k.id in counts and k.matching)
+        notes.append(
+            Note(
+                "n.facilities_merged_sources",
+                n=sum(counts.values()),
+                metres=within,
+                kinds=_join(per_kind),
+                examples=_join(examples),
+            )
+        )
     return out

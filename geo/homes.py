@@ -3,9 +3,14 @@
 From OSM, a home is a building tagged as a dwelling type, or any ``building=yes`` inside a
 residential compound (``landuse=residential``), the usual way Chinese compounds are mapped.
 Households are estimated from floor area: footprint × levels ÷ floor area per household, with
-defaults (levels by building type, 92.17 m² per urban household, 2.62 persons per household,
-census shares of elderly and children) taken from the profile, which states their sources. A
-user homes file overrides the estimate row by row.
+defaults (92.17 m² per urban household, 2.62 persons per household, census shares of elderly
+and children) taken from the profile, which states their sources. The profile's building types
+change them where the census does not fit the building (issue 12): a student dormitory holds
+rooms of 4 students with no children and no elderly, a house holds at most 2 households. A
+building's type is its ``building=*`` tag unless a name rule of the profile says otherwise
+(a ``building=yes`` named 学生公寓 is a dormitory, one named 职工食堂 no home at all). Each
+home records its type and whether a cap or the large-outline flag applied, so a figure can be
+traced to the rule that made it. A user homes file overrides the estimate row by row.
 """
 
 from __future__ import annotations
@@ -62,14 +67,50 @@ def compounds_from_osm(osm: OsmData, crs: pyproj.CRS) -> gpd.GeoDataFrame:
     return comp
 
 
-def _levels(
-    tags: pd.Series, building: pd.Series, profile: Profile
+def demand_types(
+    building: pd.Series, names: pd.Series, profile: Profile
 ) -> tuple[np.ndarray, np.ndarray]:
+    """The building type each building's demand is estimated as, and what decided it.
+
+    Parameters
+    ----------
+    building : Series
+        ``building=*`` values.
+    names : Series
+        OSM names (missing: no name).
+    profile : Profile
+        Its ``building_types`` and ``name_rules``.
+
+    Returns
+    -------
+    types : ndarray of object
+        A key of ``profile.building_types`` (a tag without an entry of its own is ``yes``), or
+        None where a name rule says the building is no home.
+    decided_by : ndarray of str
+        ``"name"`` where a name rule matched (the first in the profile's order), else ``"tag"``.
+    """
+    n = len(building)
+    tag = building.to_numpy(dtype=object)
+    types = np.array([b if b in profile.building_types else "yes" for b in tag], dtype=object)
+    decided_by = np.full(n, "tag", dtype=object)
+    text = names.astype("string").fillna("").to_numpy(dtype=object)
+    free = np.ones(n, dtype=bool)
+    for rule in profile.name_rules:
+        hit = free & building.isin(rule.buildings).to_numpy()
+        if not hit.any():
+            continue
+        found = re.compile(rule.pattern).search  # groups in a user's pattern are fine
+        hit[hit] = [found(name) is not None for name in text[hit]]
+        types[hit] = rule.type
+        decided_by[hit] = "name"
+        free &= ~hit
+    return types, decided_by
+
+
+def _levels(tags: pd.Series, types: np.ndarray, profile: Profile) -> tuple[np.ndarray, np.ndarray]:
     tagged = tags.map(lambda t: _first_number(t.get("building:levels"))).to_numpy(dtype=float)
     height = tags.map(lambda t: _first_number(t.get("height"))).to_numpy(dtype=float)
-    defaults = profile.default_levels
-    fallback = defaults.get("yes", 1.0)
-    default = building.map(lambda b: defaults.get(b, fallback)).to_numpy(dtype=float)
+    default = np.array([profile.building_type(t).levels for t in types], dtype=float)
     levels = np.where(
         tagged > 0,
         tagged,
@@ -79,23 +120,93 @@ def _levels(
     return levels, source
 
 
-def demand_from_population(population: np.ndarray, profile: Profile) -> pd.DataFrame:
-    """Households, elderly and children from a head count, with the profile's census defaults."""
+def demand_from_population(
+    population: np.ndarray, profile: Profile, types: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Households, elderly and children from a head count (a raster's people in each home).
+
+    Parameters
+    ----------
+    population : array
+        Residents of each home.
+    profile : Profile
+        Census household size and shares.
+    types : array of str, optional
+        Each home's building type (the ``demand_type`` column of OSM homes): its household
+        size and shares replace the census ones, so a raster's people in a student dormitory
+        stay students. No household cap: the head count is measured, not guessed.
+
+    Returns
+    -------
+    DataFrame
+        ``households``, ``population``, ``elderly``, ``children``.
+    """
     population = np.asarray(population, dtype=float)
+    if types is None:
+        size = profile.persons_per_household
+        elderly, children = profile.elderly_share, profile.children_share
+    else:
+        spec = [profile.building_type(t) for t in types]
+        size = np.array([s.persons_per_household for s in spec], dtype=float)
+        elderly = np.array([s.elderly_share for s in spec], dtype=float)
+        children = np.array([s.children_share for s in spec], dtype=float)
     return pd.DataFrame(
         {
-            "households": population / profile.persons_per_household,
+            "households": population / size,
             "population": population,
-            "elderly": population * profile.elderly_share,
-            "children": population * profile.children_share,
+            "elderly": population * elderly,
+            "children": population * children,
         }
     )
 
 
-def estimate_demand(floor_area_m2: np.ndarray, profile: Profile) -> pd.DataFrame:
-    """Households and people from floor area (÷ floor area per household)."""
-    households = np.asarray(floor_area_m2, dtype=float) / profile.floor_area_per_household_m2
-    return demand_from_population(households * profile.persons_per_household, profile)
+def estimate_demand(
+    floor_area_m2: np.ndarray, profile: Profile, types: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Households and people from floor area (÷ floor area per household).
+
+    Parameters
+    ----------
+    floor_area_m2 : array
+        Floor area of each home (m²).
+    profile : Profile
+        Census values, and the building types.
+    types : array of str, optional
+        The building type of each home (:func:`demand_types`): its floor area and size of a
+        household, its shares of elderly and children, and its cap on households replace the
+        census values. None: census values for every home, no cap.
+
+    Returns
+    -------
+    DataFrame
+        ``households``, ``population``, ``elderly``, ``children`` and ``capped`` (True where
+        the type's ``max_households`` cut the estimate).
+    """
+    area = np.asarray(floor_area_m2, dtype=float)
+    if types is None:
+        households = area / profile.floor_area_per_household_m2
+        demand = demand_from_population(households * profile.persons_per_household, profile)
+        demand["capped"] = False
+        return demand
+    spec = [profile.building_type(t) for t in types]
+
+    def per_home(name: str) -> np.ndarray:
+        return np.array([getattr(s, name) for s in spec], dtype=float)
+
+    households = area / per_home("floor_area_per_household_m2")
+    cap = np.array([np.inf if s.max_households is None else s.max_households for s in spec])
+    capped = households > cap
+    households = np.minimum(households, cap)
+    population = households * per_home("persons_per_household")
+    return pd.DataFrame(
+        {
+            "households": households,
+            "population": population,
+            "elderly": population * per_home("elderly_share"),
+            "children": population * per_home("children_share"),
+            "capped": capped,
+        }
+    )
 
 
 def building_footprints(osm: OsmData, crs: pyproj.CRS) -> np.ndarray:
@@ -108,7 +219,12 @@ def building_footprints(osm: OsmData, crs: pyproj.CRS) -> np.ndarray:
 
 
 def homes_from_osm(
-    osm: OsmData, crs: pyproj.CRS, profile: Profile, compounds: gpd.GeoDataFrame, rejects: Rejects
+    osm: OsmData,
+    crs: pyproj.CRS,
+    profile: Profile,
+    compounds: gpd.GeoDataFrame,
+    rejects: Rejects,
+    notes: list[Note] | None = None,
 ) -> gpd.GeoDataFrame:
     """Residential buildings of the OSM file as homes (point at the footprint, metric CRS).
 
@@ -119,16 +235,23 @@ def homes_from_osm(
     crs : pyproj.CRS
         The run's metric CRS (footprint areas are measured in it).
     profile : Profile
-        Residential building types, levels and floor area per household.
+        Residential building types, name rules, levels and floor area per household.
     compounds : GeoDataFrame
         Residential compounds: a ``building=yes`` inside one counts as a home.
     rejects : Rejects
-        Footprints too small to be a dwelling are added here, with the reason.
+        Footprints too small to be a dwelling, and buildings whose name says they are none
+        (a canteen in a compound), are added here, with the reason.
+    notes : list of Note, optional
+        The run's notes: large outlines without a storey tag are noted here.
 
     Returns
     -------
     GeoDataFrame
-        One home per building with its estimated households, population, elderly, children.
+        One home per building with its estimated households, population, elderly, children;
+        ``demand_type`` (the building type the estimate used) and ``demand_type_by``
+        (``tag`` or ``name``: what decided it), ``capped`` (the type's household cap cut the
+        estimate) and ``large_outline`` (footprint above ``demand.large_outline_m2`` with the
+        default storeys: the estimate is a guess times a large area).
     """
     feats = osm.features
     building = feats["tags"].map(lambda t: t.get("building"))
@@ -163,8 +286,24 @@ def homes_from_osm(
         in_compound[~small],
         area[~small],
     )
-    levels, levels_source = _levels(cand["tags"], building, profile)
-    demand = estimate_demand(area * levels, profile)
+    types, decided_by = demand_types(building, cand["name"], profile)
+    no_home = pd.isna(types)
+    for osm_type, osm_id, name in zip(
+        cand["osm_type"][no_home], cand["osm_id"][no_home], cand["name"][no_home], strict=True
+    ):
+        rejects.add(
+            osm.source, "homes", f"{osm_type}/{osm_id}", None, Note("r.not_a_home_name", name=name)
+        )
+    cand, building, in_compound, area = (
+        cand.loc[~no_home],
+        building.loc[~no_home],
+        in_compound[~no_home],
+        area[~no_home],
+    )
+    types, decided_by = types[~no_home], decided_by[~no_home]
+    levels, levels_source = _levels(cand["tags"], types, profile)
+    demand = estimate_demand(area * levels, profile, types)
+    large = (area > profile.large_outline_m2) & (levels_source == "default")
     homes = gpd.GeoDataFrame(
         {
             "home_id": np.arange(len(cand), dtype=np.int64),
@@ -176,12 +315,38 @@ def homes_from_osm(
             "levels_source": levels_source,
             "floor_area_m2": area * levels,
             **{c: demand[c].to_numpy() for c in DEMAND_COLUMNS},
+            "demand_type": types.astype(str),
+            "demand_type_by": decided_by.astype(str),
+            "capped": demand["capped"].to_numpy(dtype=bool),
+            "large_outline": large,
             "compound_id": in_compound,
         },
         geometry=cand.geometry.representative_point().to_numpy(),
         crs=crs,
     )
+    if notes is not None and large.any():
+        notes.append(large_outline_note(homes, profile))
     return homes
+
+
+def large_outline_note(homes: gpd.GeoDataFrame, profile: Profile) -> Note:
+    """The run note on homes flagged ``large_outline``: how many, the households they were
+    given and the largest, so that a planner checks them before trusting a grid or a share.
+
+    The estimate is kept, not cut: an outline above ``demand.large_outline_m2`` may be one
+    real building (then its estimate is right) or a podium, a whole compound or a campus
+    building drawn as one shape; a cap would be one more guess, the note says where to look.
+    """
+    large = homes.loc[homes["large_outline"].to_numpy(dtype=bool)]
+    top = large.loc[large["households"].idxmax()]
+    return Note(
+        "n.large_outlines",
+        n=len(large),
+        m2=profile.large_outline_m2,
+        households=round(float(large["households"].sum())),
+        ref=top["osm_ref"],
+        top=round(float(top["households"])),
+    )
 
 
 def homes_from_layer(
@@ -245,7 +410,7 @@ def homes_from_layer(
         np.isfinite(households), households, population / profile.persons_per_household
     )
     if has_footprints:
-        area = footprint_area * profile.default_levels.get("yes", 1.0)
+        area = footprint_area * profile.building_type("yes").levels
         est = estimate_demand(area, profile)["households"].to_numpy()
         households = np.where(np.isfinite(households), households, est)
     none = ~np.isfinite(households) & pd.isna(why)

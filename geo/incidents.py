@@ -60,6 +60,7 @@ class Incidents:
     type_column: str | None
     time_format: str | None
     crs_used: str = "wgs84"
+    crs_from: str = "default"  # given / file / amap / baidu / default (PointLayer.crs_from)
 
 
 def _find(layer: PointLayer, wanted: str | None, canonical: str) -> str | None:
@@ -195,4 +196,4 @@ def read_incidents(
         geometry=frame.geometry.to_numpy()[keep],
         crs=frame.crs,
     )
-    return Incidents(out, layer.source, t_col, k_col, fmt, layer.crs_used)
+    return Incidents(out, layer.source, t_col, k_col, fmt, layer.crs_used, layer.crs_from)

@@ -152,7 +152,10 @@ def write_outputs(
     result
         The command's result: its ``rejects`` become ``rejects.csv``; ``run.json`` keeps its
         ``notes`` (English text, and the catalogue keys of :class:`shequ.i18n.Note` in
-        ``note_keys``; "" for plain text) and its input ``warnings`` (``key`` and params).
+        ``note_keys``; "" for plain text) and its input ``warnings`` (``key`` and params);
+        its ``study_area``, when it has one, becomes run.json's ``study_area`` and the
+        ``study_area`` layer; its ``input_files`` (path, role, coordinate system and why) go
+        to run.json's ``input_files``.
     layers
         GeoPackage layers of ``shequ.gpkg`` (already plain: see ``outputs.plain_layer``).
     tables
@@ -168,6 +171,13 @@ def write_outputs(
         ``gpkg``, each table's key, ``run`` and ``map`` → the path in ``out_dir``.
     """
     out = Path(out_dir)
+    study = getattr(result, "study_area", None)  # the run's one study area, when it has one
+    if study is not None:
+        layers = {**layers, "study_area": study.layer()}
+        run = {**run, "study_area": study.to_json()}
+    files = getattr(result, "input_files", None)  # user files and the CRS each was read in
+    if files:
+        run = {**run, "input_files": files}
     with output_folder(out, command) as staging:
         paths = {"gpkg": write_gpkg(staging / "shequ.gpkg", layers)}
         for key, (name, table) in {**tables, "rejects": ("rejects.csv", result.rejects)}.items():

@@ -4,7 +4,10 @@ Formats: GeoJSON, GeoPackage, Shapefile (through pyogrio) and CSV with lon/lat c
 coordinate system comes from the file when it has one, else from ``--crs`` (GCJ-02 and BD-09
 files from Amap or Baidu are often labelled WGS-84, so an explicit ``--crs gcj02|bd09`` wins over
 a plain EPSG:4326 label). Headers are matched through :mod:`shequ.geo.column_names` (``经度``,
-``户数`` …) and renamed to the canonical names the readers use.
+``户数`` …) and renamed to the canonical names the readers use. An Amap or Baidu POI export is
+recognised from its header and category paths (:func:`poi_source`) and, with no ``--crs`` and
+no label, read in its web map's own system (GCJ-02, BD-09); :attr:`PointLayer.crs_from` and
+:func:`crs_note` say which system was used and why.
 
 What a planner's files do to a reader, and what happens here:
 
@@ -40,7 +43,7 @@ import pyproj
 import shapely
 
 from shequ.errors import InputError
-from shequ.geo.column_names import LAYER_COLUMNS, canonical_names
+from shequ.geo.column_names import LAYER_COLUMNS, canonical_names, normalise_header
 from shequ.geo.coords import normalise_crs_name, to_wgs84
 from shequ.geo.csv_table import (
     CHUNK_ROWS,
@@ -48,13 +51,15 @@ from shequ.geo.csv_table import (
     SPARE_FIELDS,
     Table,
     describe_columns,
+    peek_table,
     read_table,
 )
-from shequ.i18n import Note
+from shequ.i18n import Bilingual, Note
 from shequ.rejects import Rejects
 
 __all__ = [
     "CHUNK_ROWS",
+    "CRS_FROM",
     "CSV_SUFFIXES",
     "GEOGRAPHIC_NAMES",
     "SPARE_FIELDS",
@@ -62,9 +67,11 @@ __all__ = [
     "PointLayer",
     "check_degrees",
     "choose_crs",
+    "crs_note",
     "describe_columns",
     "is_geographic",
     "no_usable_rows",
+    "poi_source",
     "read_points_file",
     "read_vector",
     "vector_fields",
@@ -89,8 +96,11 @@ class PointLayer:
     :data:`shequ.geo.column_names.LAYER_COLUMNS`), plus ``row`` and the geometry (EPSG:4326);
     ``crs_used`` is the system the file was read in (``wgs84``, ``cgcs2000``, ``gcj02``,
     ``bd09`` or ``EPSG:n``: :func:`shequ.geo.checks.point_checks` tests the other systems
-    against the streets); ``columns`` is the file's own header, ``renamed`` maps a file
-    header to its canonical name.
+    against the streets); ``crs_from`` says why (:data:`CRS_FROM`: ``given`` by ``--crs``,
+    the ``file``'s own label, the ``amap``/``baidu`` export's own system, or the ``default``
+    WGS-84); ``poi_source`` is ``amap``/``baidu`` for a recognised export (see
+    :func:`poi_source`), else None; ``columns`` is the file's own header, ``renamed`` maps a
+    file header to its canonical name.
     """
 
     frame: gpd.GeoDataFrame
@@ -98,6 +108,8 @@ class PointLayer:
     crs_used: str
     columns: list[str] = field(default_factory=list)
     renamed: dict[str, str] = field(default_factory=dict)
+    crs_from: str = "default"
+    poi_source: str | None = None
 
 
 # ------------------------------------------------------------------------------------------
@@ -147,6 +159,147 @@ def no_usable_rows(
     if hint:
         return InputError(Note(f"e.no_usable_rows_{share}_hint", hint=hint, **params), path=source)
     return InputError(Note(f"e.no_usable_rows_{share}", **params), path=source)
+
+
+# ------------------------------------------------------------------------------------------
+# Amap (高德) and Baidu (百度) exports
+# ------------------------------------------------------------------------------------------
+
+#: why a layer is read in its coordinate system (:attr:`PointLayer.crs_from`): ``--crs`` was
+#: given, the file's own label, the web map the file is an export of, or the plain default
+CRS_FROM = ("given", "file", "amap", "baidu", "default")
+#: the system each web map publishes its POIs in: Amap (and Tencent) GCJ-02, Baidu BD-09 (the
+#: coordinates its place API returns unless asked for ``ret_coordtype=gcj02ll``)
+EXPORT_CRS = {"amap": "gcj02", "baidu": "bd09"}
+_EXPORT_NAMES = {"amap": Bilingual("Amap", "高德"), "baidu": Bilingual("Baidu", "百度")}
+_CRS_NAMES = {"wgs84": "WGS-84", "cgcs2000": "CGCS2000", "gcj02": "GCJ-02", "bd09": "BD-09"}
+#: headers only Amap's place API results have (web service v3/v5 ``place/text`` and
+#: ``place/around``: ``typecode`` 141204, ``pcode``/``citycode``, ``pname``/``cityname``/
+#: ``adname`` province, city and district names, ``biz_type``, ``business_area``), compared
+#: after :func:`~shequ.geo.column_names.normalise_header`. Not ``adcode``: Baidu has it too.
+_AMAP_HEADERS = frozenset(
+    {"typecode", "pcode", "citycode", "pname", "cityname", "adname", "biz_type",
+     "business_area", "navi_poiid", "entr_location", "gridcode"}
+)  # fmt: skip
+#: headers only Baidu's place API results have (``place/v2/search``: ``uid``, ``street_id``,
+#: ``detail_info`` flattened, ``classified_poi_tag``); not ``province``/``city``/``area``,
+#: which a planner's own table may have
+_BAIDU_HEADERS = frozenset(
+    {"uid", "street_id", "detail_info", "detail_info.tag", "detail_info_tag",
+     "classified_poi_tag", "detail_url"}
+)  # fmt: skip
+#: the first segment of a category path: Amap's top-level categories (its POI classification
+#: table, 2021 edition) and Baidu's first-level industry tags, without the few both use
+#: (生活服务, 汽车服务, 公司企业), so a path names its web map
+_TOP_CATEGORIES = {
+    "amap": frozenset(
+        {"汽车销售", "汽车维修", "摩托车服务", "餐饮服务", "购物服务", "体育休闲服务",
+         "医疗保健服务", "住宿服务", "风景名胜", "商务住宅", "政府机构及社会团体", "科教文化服务",
+         "交通设施服务", "金融保险服务", "道路附属设施", "地名地址信息", "公共设施", "事件活动",
+         "室内设施", "通行设施"}
+    ),
+    "baidu": frozenset(
+        {"美食", "酒店", "购物", "丽人", "旅游景点", "休闲娱乐", "运动健身", "教育培训",
+         "文化传媒", "医疗", "交通设施", "金融", "房地产", "政府机构", "出入口", "自然地物",
+         "行政地标", "门址"}
+    ),
+}  # fmt: skip
+#: the header of each web map's category path (Baidu's ``type`` is an industry word, ``cater``)
+_CATEGORY_HEADERS = {
+    "amap": ("type",),
+    "baidu": ("tag", "detail_info.tag", "detail_info_tag"),
+}
+
+
+def poi_source(columns: Sequence[str], rows: Sequence[Sequence[str]] = ()) -> str | None:
+    """Which web map a file is an export of: ``"amap"``, ``"baidu"`` or None.
+
+    An export is recognised by what its author could not have chosen: headers of the web
+    map's place API that no planner's table has (Amap's ``typecode``, ``pname``/``adname``;
+    Baidu's ``uid``, ``street_id``), one point each, and category paths whose first segment
+    is one of that map's top-level categories (``科教文化服务;学校;幼儿园`` is Amap's,
+    ``教育培训;幼儿园`` Baidu's) in at least half of the sampled rows, two points. The map
+    with more points wins; none, or a tie, is no export (the file keeps the plain default),
+    since reading a WGS-84 table as GCJ-02 or BD-09 would move every point 0.5-1.3 km.
+
+    Parameters
+    ----------
+    columns : the file's header
+    rows : a sample of its data rows (e.g. from :func:`~shequ.geo.csv_table.peek_table`);
+        empty: the header alone decides
+
+    Returns
+    -------
+    str or None
+    """
+    keys = [normalise_header(c) for c in columns]
+    score = {
+        "amap": len(_AMAP_HEADERS.intersection(keys)),
+        "baidu": len(_BAIDU_HEADERS.intersection(keys)),
+    }
+    category = set(_CATEGORY_HEADERS["amap"] + _CATEGORY_HEADERS["baidu"])
+    where = [i for i, k in enumerate(keys) if k in category]
+    tops = [
+        row[i].split("|")[0].split(";")[0].strip()
+        for row in rows
+        for i in where
+        if i < len(row) and ";" in row[i]
+    ]
+    if tops:
+        for source, names in _TOP_CATEGORIES.items():
+            if sum(t in names for t in tops) >= 0.5 * len(tops):
+                score[source] += 2
+    best = max(score, key=lambda k: score[k])
+    if score[best] == 0 or score["amap"] == score["baidu"]:
+        return None
+    return best
+
+
+def _category_preference(columns: Sequence[str], source: str | None) -> dict[str, str]:
+    """The header to read as ``category`` for a recognised export (its own category path);
+    ``""`` when the export has none."""
+    if source is None:
+        return {}
+    by_key = {normalise_header(c): c for c in reversed(list(columns))}
+    for key in _CATEGORY_HEADERS[source]:
+        if key in by_key:
+            return {"category": by_key[key]}
+    # a Baidu export without its tag: its ``type`` is an industry word (cater, education),
+    # no category path, so the export has no category to read
+    return {"category": ""} if source == "baidu" else {}
+
+
+def crs_note(layer: PointLayer) -> Note | None:
+    """What a run should say about the system a layer was read in, or None.
+
+    A recognised Amap or Baidu export is always named with the system it was read in and why,
+    because that choice moves every point by 0.5-1.3 km and a planner must be able to see and
+    undo it (an export already converted to WGS-84 needs ``--crs wgs84``). A plain table read
+    in the default WGS-84, or as ``--crs`` or its own label says, needs no note.
+
+    Parameters
+    ----------
+    layer : PointLayer
+        As read by :func:`read_points_file`.
+
+    Returns
+    -------
+    Note or None
+        ``n.crs_export_default`` (read in the web map's own system), ``n.crs_export_given``
+        or ``n.crs_export_file``; None for a file that is no export.
+    """
+    if layer.poi_source is None:
+        return None
+    params = {
+        "file": Path(layer.source).name,
+        "source": _EXPORT_NAMES[layer.poi_source],
+        "name": _CRS_NAMES.get(layer.crs_used, layer.crs_used),
+    }
+    if layer.crs_from == layer.poi_source:
+        return Note("n.crs_export_default", **params)
+    if layer.crs_from == "given":
+        return Note("n.crs_export_given", **params)
+    return Note("n.crs_export_file", **params)
 
 
 # ------------------------------------------------------------------------------------------
@@ -249,16 +402,18 @@ def vector_fields(path: Path) -> list[str] | None:
         raise _unreadable_layer(path, exc) from exc
 
 
-def _read_points_vector(path: Path, wanted: Sequence[str], extra: Sequence[str]) -> Table:
+def _read_points_vector(
+    path: Path, wanted: Sequence[str], extra: Sequence[str], prefer: dict[str, str]
+) -> Table:
     fields = vector_fields(path)
     keep = None
     if fields is not None:
-        renamed = canonical_names(fields, wanted)
+        renamed = canonical_names(fields, wanted, prefer)
         keep = [c for c in fields if c in renamed or c in extra]
     attrs, geometry, file_crs = read_vector(path, keep)
     columns = fields if fields is not None else list(attrs.columns)
     if keep is None:
-        renamed = canonical_names(columns, wanted)
+        renamed = canonical_names(columns, wanted, prefer)
         attrs = attrs[[c for c in columns if c in renamed or c in extra]]
     n = len(attrs)
     geoms = geometry.to_numpy()
@@ -366,7 +521,9 @@ def read_points_file(
     Parameters
     ----------
     path : the file (.csv/.txt/.tsv with lon/lat columns, or a vector format)
-    crs : ``--crs`` (used when the file has none; gcj02/bd09 also override a WGS-84 label)
+    crs : ``--crs`` (used when the file has none; gcj02/bd09 also override a WGS-84 label);
+        None: the file's label, else GCJ-02 for an Amap export and BD-09 for a Baidu export
+        (:func:`poi_source`), else WGS-84 (``crs_from`` of the result says which)
     rejects : unusable rows are added here with their reason
     layer : the input kind; its columns (:data:`~shequ.geo.column_names.LAYER_COLUMNS`) are
         kept under their canonical names
@@ -395,16 +552,23 @@ def read_points_file(
     suffix = path.suffix.lower()
     wanted = LAYER_COLUMNS.get(layer, ())
     if suffix in CSV_SUFFIXES:
-        table = read_table(path, wanted, extra_columns)
+        header, sample = peek_table(path)
+        source = poi_source(header, sample)
+        prefer = _category_preference(header, source)
+        table = read_table(path, wanted, extra_columns, prefer)
     elif suffix in VECTOR_SUFFIXES:
-        table = _read_points_vector(path, wanted, extra_columns)
+        header = vector_fields(path) or []
+        source = poi_source(header)
+        table = _read_points_vector(
+            path, wanted, extra_columns, _category_preference(header, source)
+        )
     else:
         raise InputError(Note("e.points_file_type"), path=path)
     total = len(table.attrs) + len(table.lost)
     if total == 0:
         message = Note("e.input_no_rows_columns", columns=describe_columns(table.columns))
         raise InputError(message, path=path)
-    crs_used = choose_crs(stated, table.file_crs, path)
+    crs_used, crs_from = _crs_and_origin(stated, table.file_crs, source, path)
     x, y, why = table.x, table.y, table.why
     ok = pd.isna(why)
     if is_geographic(crs_used):
@@ -450,7 +614,31 @@ def read_points_file(
         if polygonal.any():
             frame["footprint"] = footprints.where(polygonal, None).to_numpy()
     log.info("%s: %d rows read, %d rejected", path.name, total, len(reasons))
-    return PointLayer(frame, str(path), crs_used, list(table.columns), dict(table.renamed))
+    return PointLayer(
+        frame, str(path), crs_used, list(table.columns), dict(table.renamed), crs_from, source
+    )
+
+
+def _crs_and_origin(
+    stated: str | None, file_crs: str | None, source: str | None, path: Path
+) -> tuple[str, str]:
+    """The system to read a file in and why (:data:`CRS_FROM`).
+
+    ``--crs`` and a file's own label decide as in :func:`choose_crs`; an Amap or Baidu export
+    with neither is read in the system its web map publishes (:data:`EXPORT_CRS`), as that is
+    what a raw export holds. The label wins over the export default: a vector file written by
+    a GIS says what it holds, and an export converted to WGS-84 (as the shared Shanghai files
+    are) is usually saved so. Either way :func:`shequ.geo.checks.point_checks` compares the
+    other systems against the streets and names the flag to pass when one fits clearly better.
+    """
+    crs_used = choose_crs(stated, file_crs, path)
+    if stated is not None and crs_used == stated:
+        return crs_used, "given"
+    if file_crs is not None:
+        return crs_used, "file"
+    if source is not None:
+        return EXPORT_CRS[source], source
+    return crs_used, "default"
 
 
 def choose_crs(stated: str | None, file_crs: str | None, path: str | Path | None = None) -> str:

@@ -24,8 +24,10 @@ from shequ.errors import InputError
 from shequ.geo.outputs import atomic_path
 from shequ.i18n import Note
 from shequ.maps.assets import strip_external_resources
+from shequ.maps.data_completeness import completeness_box, estimated_legend_line
 from shequ.maps.escape import esc, fmt_number
 from shequ.maps.features import (
+    ESTIMATED_FROM_LANDUSE,
     FACILITY_TIP,
     HOME_TIP,
     ISOCHRONE_TIP,
@@ -48,6 +50,7 @@ from shequ.maps.render import render_page
 from shequ.maps.style import (
     blind_spot_style,
     facility_style,
+    hollow,
     home_style,
     isochrone_style,
 )
@@ -71,6 +74,7 @@ def build_access_map(
     lang: str = "zh",
     selected: str | None = None,
     title: str | None = None,
+    completeness: Mapping[str, Any] | None = None,
 ) -> folium.Map:
     """Build the interactive access map of a living-circle audit.
 
@@ -84,6 +88,12 @@ def build_access_map(
     nothing to measure: its layers and its legend line say "no data", it draws no blind-spot
     rings (every home would be one, for want of data, not of service), and the map never
     opens on it: ``selected`` moves to the first kind with data, or to none.
+
+    Homes whose ``estimated_from`` is ``"landuse"`` (estimated over residential land with no
+    buildings mapped, :mod:`shequ.geo.landuse_homes`) are drawn hollow, with a legend line.
+    ``completeness`` is the run's ``completeness`` entry of ``run.json``
+    (:meth:`shequ.geo.completeness.Completeness.to_json`): its findings are listed in a "data
+    completeness" box; None draws no box.
     """
     check_lang(lang)
     kinds = _check_kinds(kinds)
@@ -111,7 +121,15 @@ def build_access_map(
 
     folium.LayerControl(collapsed=len(kinds) > _EXPANDED_CONTROL_KINDS).add_to(m)
     title_box(title_text).add_to(m)
-    _legend(kinds, lang).add_to(m)
+    estimated = homes_4326 is not None and (
+        "estimated_from" in homes_4326
+        and bool((homes_4326["estimated_from"] == ESTIMATED_FROM_LANDUSE).any())
+    )
+    _legend(kinds, lang, estimated=estimated).add_to(m)
+    names = {kind["id"]: _kind_text(kind, lang) for kind in kinds}
+    box = completeness_box(completeness, lang, names)
+    if box is not None:
+        box.add_to(m)
     fit_to_data(m, [homes_4326, facilities_4326, isochrones_4326])
     return m
 
@@ -211,7 +229,13 @@ def _add_kind_layers(
         name=_layer_name(kind_text, "homes", lang),
         show=show,
         marker=folium.CircleMarker(),
-        style_function=style_by_id([home_style(index) | on_homes for index in bins]),
+        style_function=style_by_id(
+            [
+                (hollow(home_style(index)) if "e" in item["properties"] else home_style(index))
+                | on_homes
+                for index, item in zip(bins, homes_data["features"], strict=True)
+            ]
+        ),
         on_each_feature=label_tooltip(HOME_TIP, lang),
     ).add_to(m)
     folium.GeoJson(
@@ -232,7 +256,7 @@ def _add_kind_layers(
     ).add_to(m)
 
 
-def _legend(kinds: Sequence[Mapping[str, Any]], lang: str) -> HtmlBox:
+def _legend(kinds: Sequence[Mapping[str, Any]], lang: str, *, estimated: bool) -> HtmlBox:
     unit = esc(label("min_unit", lang))
     standards = []
     for kind in kinds:
@@ -247,6 +271,7 @@ def _legend(kinds: Sequence[Mapping[str, Any]], lang: str) -> HtmlBox:
         isochrones=esc(label("isochrones", lang)) or "",
         standard=esc(label("standard", lang)) or "",
         standards=standards,
+        extra=[estimated_legend_line(lang)] if estimated else [],
     )
 
 

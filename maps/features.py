@@ -20,11 +20,27 @@ from shapely.geometry import mapping
 from shequ.errors import InputError
 from shequ.i18n import Note, render_note
 from shequ.maps.escape import as_float, esc, fmt_number, is_missing
+from shequ.maps.labels import label
 from shequ.maps.style import minute_bin
+
+ESTIMATED_FROM_LANDUSE = "landuse"
+"""``estimated_from`` of a home estimated over residential land (:mod:`shequ.geo.landuse_homes`)."""
+
+
+def is_estimated(value: Any) -> bool:
+    """True for a home estimated over residential land (its ``estimated_from``)."""
+    return isinstance(value, str) and value == ESTIMATED_FROM_LANDUSE
+
 
 COORD_DIGITS = 6
 
-HOME_TIP = (("n", "name"), ("hh", "households"), ("m", "minutes"), ("r", "reason"))
+HOME_TIP = (
+    ("n", "name"),
+    ("hh", "households"),
+    ("m", "minutes"),
+    ("r", "reason"),
+    ("e", "estimated"),
+)
 FACILITY_TIP = (("n", "name"), ("k", "kind"), ("a", "access_m"))
 ISOCHRONE_TIP = (("k", "kind"), ("m", "minutes"), ("f", "facility_id"))
 """Tooltip rows per layer: (GeoJSON property, label key in :mod:`shequ.maps.labels`)."""
@@ -105,7 +121,9 @@ def home_features(
 
     A blind spot is a home whose ``meets_<kind>`` is not true, exactly as the data says.
     ``unreachable_text`` (already safe) stands in for the minutes of a home with none; a
-    reason given as a catalogue :class:`~shequ.i18n.Note` is shown in ``lang``.
+    reason given as a catalogue :class:`~shequ.i18n.Note` is shown in ``lang``. A home
+    estimated over residential land (``estimated_from = "landuse"``) carries the property
+    ``e`` (the words of the legend's hollow marker), which its style and tooltip key on.
     """
     if homes is None:
         return collection([]), [], collection([])
@@ -126,9 +144,11 @@ def home_features(
         homes[minutes_col].tolist(),
         homes[meets_col].tolist(),
         column(homes, reason_col),
+        column(homes, "estimated_from"),
         strict=True,
     )
-    for geom, home_id, name, households, minutes, meets, reason in rows:
+    estimated_text = esc(label("estimated_homes", lang))
+    for geom, home_id, name, households, minutes, meets, reason, origin in rows:
         geometry = geometry_json(geom)
         if geometry is None:
             continue
@@ -138,6 +158,7 @@ def home_features(
             "hh": fmt_number(households),
             "m": unreachable_text if walk is None else fmt_number(walk),
             "r": esc(render_note(reason, lang) if isinstance(reason, str) else reason),
+            "e": estimated_text if is_estimated(origin) else None,
         }
         features.append(feature(geometry, props))
         bins.append(minute_bin(walk))

@@ -58,6 +58,7 @@ from shapely.ops import polylabel
 from shequ.errors import InputError
 from shequ.i18n import Note
 from shequ.maps.assets import add_leaflet_draw
+from shequ.maps.data_completeness import completeness_box, estimated_legend_line, is_estimated
 from shequ.maps.edit_tool import EDIT_CSS, GridEditTool
 from shequ.maps.escape import as_float, esc, fmt_number, is_missing, script_json
 from shequ.maps.features import (
@@ -92,6 +93,7 @@ from shequ.maps.style import (
     grid_home_style,
     grid_style,
     hatch_style,
+    hollow,
     moved_style,
 )
 
@@ -135,7 +137,13 @@ ATOM_TIP = (
     ("pop", "population"),
     ("g", "grid"),
 )
-HOME_TIP = (("n", "name"), ("hh", "households"), ("pop", "population"), ("g", "grid"))
+HOME_TIP = (
+    ("n", "name"),
+    ("hh", "households"),
+    ("pop", "population"),
+    ("g", "grid"),
+    ("e", "estimated"),
+)
 MOVED_TIP = (("a", "atom_id"), ("hh", "households"), ("f", "moved_from"), ("t", "moved_to"))
 """Tooltip and popup rows per layer: (GeoJSON property, label key in :mod:`~.labels`); a
 grid's popup is headed by its code (property ``c``)."""
@@ -268,6 +276,7 @@ def build_grid_map(
     tolerance: float,
     lang: str = "zh",
     title: str | None = None,
+    completeness: Mapping[str, Any] | None = None,
 ) -> folium.Map:
     """Build the interactive management-grid map (网格划分) with its editing tool.
 
@@ -299,6 +308,9 @@ def build_grid_map(
         Language of every fixed text.
     title : str, optional
         Replaces the default title.
+    completeness : mapping, optional
+        The run's ``completeness`` entry of ``run.json``: its findings are listed in a "data
+        completeness" box. Homes with ``estimated_from`` = ``"landuse"`` are drawn hollow.
 
     Returns
     -------
@@ -396,12 +408,20 @@ def build_grid_map(
             pane=PANE_MOVED[0],
         ).add_to(m)
 
+    homes_data = home_features(homes_4326, codes, lang)
+    on_homes = {"pane": PANE_HOMES[0]}
     folium.GeoJson(
-        home_features(homes_4326, codes),
+        homes_data,
         name=_name("home_layer", lang),
         show=False,
         marker=folium.CircleMarker(),
-        style_function=lambda feature: grid_home_style() | {"pane": PANE_HOMES[0]},
+        style_function=style_by_id(
+            [
+                (hollow(grid_home_style()) if "e" in item["properties"] else grid_home_style())
+                | on_homes
+                for item in homes_data["features"]
+            ]
+        ),
         on_each_feature=label_tooltip(HOME_TIP, lang),
     ).add_to(m)
 
@@ -422,7 +442,11 @@ def build_grid_map(
     edits = folium.FeatureGroup(name=_name("edits_layer", lang)).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     title_box(title_text).add_to(m)
+    counts["estimated"] = sum("e" in item["properties"] for item in homes_data["features"])
     grid_legend(target, tolerance, counts, lang).add_to(m)
+    box = completeness_box(completeness, lang)
+    if box is not None:
+        box.add_to(m)
 
     add_leaflet_draw(m)
     choices = [(ident, codes[ident], tail_of[ident]) for ident in codes]
@@ -659,8 +683,12 @@ def atom_features(
     return collection(features)
 
 
-def home_features(homes: gpd.GeoDataFrame | None, codes: Mapping[Any, str]) -> dict[str, Any]:
-    """Home points: name (or "#id"), households, residents and grid code."""
+def home_features(
+    homes: gpd.GeoDataFrame | None, codes: Mapping[Any, str], lang: str = "en"
+) -> dict[str, Any]:
+    """Home points: name (or "#id"), households, residents and grid code; a home estimated
+    over residential land (``estimated_from`` = ``"landuse"``) carries ``e``, the words of
+    its hollow marker in ``lang``."""
     if homes is None:
         return collection([])
     features = []
@@ -672,9 +700,11 @@ def home_features(homes: gpd.GeoDataFrame | None, codes: Mapping[Any, str]) -> d
         column(homes, "population"),
         column(homes, "grid_code"),
         column(homes, "grid_id"),
+        column(homes, "estimated_from"),
         strict=True,
     )
-    for geom, ident, name, hh, pop, grid_code, grid in rows:
+    estimated_text = esc(label("estimated_homes", lang))
+    for geom, ident, name, hh, pop, grid_code, grid, origin in rows:
         geometry = geometry_json(geom)
         if geometry is None:
             continue
@@ -684,6 +714,7 @@ def home_features(homes: gpd.GeoDataFrame | None, codes: Mapping[Any, str]) -> d
             "hh": fmt_number(hh),
             "pop": fmt_number(pop),
             "g": esc(grid_code) or _grid_text(grid, codes),
+            "e": estimated_text if is_estimated(origin) else None,
         }
         features.append(feature(geometry, props))
     return collection(features)
@@ -881,6 +912,8 @@ def grid_legend(target: float, tolerance: float, counts: Mapping[str, float], la
         lines.append(
             f"<div>{_line_symbol(BORDER_STYLES[border])}{_name(f'border_{border}', lang)}</div>"
         )
+    if counts.get("estimated"):
+        lines.append(estimated_legend_line(lang))
     if "moved" in counts:
         moved_hh = fmt_number(counts.get("moved_hh", 0.0)) or "0"
         unit = esc(label("hh_unit", lang))

@@ -44,6 +44,11 @@ _CSS = (
 .shequ-legend i.fac { border-radius: 50%; border: 2px solid #fff; background: $FACILITY;
   box-shadow: 0 0 0 1px #999; }
 .shequ-legend i.area { border: 2px solid #0f6b37; background: rgba(26,152,80,0.18); }
+.shequ-legend i.hollow { border-radius: 50%; border: 2.5px solid #666; background: #fff; }
+.shequ-completeness { top: 90px; left: 10px; max-width: 300px; padding: 6px 10px;
+  font-size: 12px; line-height: 17px; }
+.shequ-completeness h4 { margin: 0 0 4px; font-size: 13px; }
+.shequ-completeness div { margin-bottom: 2px; }
 .shequ-tip th { text-align: left; padding-right: 8px; font-weight: normal; color: #555; }
 """.replace("$FONTS", FONT_STACK)
     .replace("$BLIND", BLIND_SPOT_COLOR)
@@ -126,8 +131,10 @@ def legend_box(
     isochrones: str,
     standard: str,
     standards: Sequence[str],
+    extra: Sequence[str] = (),
 ) -> HtmlBox:
-    """The legend: minute bins, unreachable, symbols, and each kind's standard (all escaped)."""
+    """The legend: minute bins, unreachable, symbols (then the ``extra`` lines, ready HTML),
+    and each kind's standard (all escaped)."""
     lines = [f"<h4>{heading}</h4>"]
     for minute_class in MINUTE_BINS:
         lines.append(
@@ -140,6 +147,7 @@ def legend_box(
     lines.append(f'<div><i class="ring"></i>{blind_spots}</div>')
     lines.append(f'<div><i class="fac"></i>{facilities}</div>')
     lines.append(f'<div><i class="area"></i>{isochrones}</div>')
+    lines.extend(extra)
     if standards:
         lines.append(f'<h4 class="shequ-gap">{standard}</h4>')
         lines.extend(f"<div>{line}</div>" for line in standards)

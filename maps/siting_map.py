@@ -28,6 +28,7 @@ import shapely
 
 from shequ.errors import InputError
 from shequ.i18n import Note, render_note, t
+from shequ.maps.data_completeness import completeness_box, estimated_legend_line, is_estimated
 from shequ.maps.escape import as_float, esc, fmt_number, is_missing
 from shequ.maps.features import (
     collection,
@@ -56,6 +57,7 @@ from shequ.maps.style import (
     SITING_HOME_FILLS,
     candidate_style,
     existing_site_style,
+    hollow,
     service_area_style,
     siting_home_style,
 )
@@ -88,6 +90,7 @@ HOME_TIP = (
     ("m", "walk_after"),
     ("s", "served_by"),
     ("r", "reason"),
+    ("e", "estimated"),
 )
 SITE_TIP = (("n", "name"), ("i", "site_id"), ("o", "origin"), ("c", "capacity_used"))
 EXCLUDED_TIP = (("n", "name"), ("i", "site_id"), ("o", "origin"), ("r", "reason"))
@@ -142,6 +145,7 @@ def build_siting_map(
     lang: str = "zh",
     *,
     title: str | None = None,
+    completeness: Mapping[str, Any] | None = None,
 ) -> folium.Map:
     """Build the interactive map of a facility siting run (设施选址).
 
@@ -176,6 +180,9 @@ def build_siting_map(
         Language of every fixed text.
     title : str, optional
         Replaces the default title ("<kind> siting — <model>").
+    completeness : mapping, optional
+        The run's ``completeness`` entry of ``run.json``: its findings are listed in a "data
+        completeness" box. Homes with ``estimated_from`` = ``"landuse"`` are drawn hollow.
 
     Returns
     -------
@@ -243,7 +250,13 @@ def build_siting_map(
 
     folium.LayerControl(collapsed=False).add_to(m)
     title_box(title_text).add_to(m)
-    siting_legend(kind, kind_text, counts, lang).add_to(m)
+    estimated = homes_4326 is not None and any(
+        is_estimated(v) for v in column(homes_4326, "estimated_from")
+    )
+    siting_legend(kind, kind_text, counts, lang, estimated=estimated).add_to(m)
+    box = completeness_box(completeness, lang, {kind["id"]: kind_text})
+    if box is not None:
+        box.add_to(m)
     chart = curve_svg(curve, lang, plan_p=counts["proposed_sites"])
     if chart is not None:
         HtmlBox(chart, "shequ-chart").add_to(m)
@@ -376,9 +389,12 @@ def home_features(
             column(homes, "served_by"),
             column(homes, "walk_min_after"),
             column(homes, "unserved_reason"),
+            column(homes, "estimated_from"),
             strict=True,
         )
-        for geom, home_id, name, hh, pop, demand, before, after, served, walk, reason in rows:
+        estimated_text = esc(label("estimated_homes", lang))
+        for row in rows:
+            geom, home_id, name, hh, pop, demand, before, after, served, walk, reason, origin = row
             geometry = geometry_json(geom)
             if geometry is None:
                 continue
@@ -391,12 +407,19 @@ def home_features(
                 "m": fmt_number(walk),
                 "s": _served_by(served, names),
                 "r": None if status in ("new", "covered") else esc(render_note(reason, lang)),
+                "e": estimated_text if is_estimated(origin) else None,
             }
             split[status].append(feature(geometry, props))
     return {
-        status: (collection(features), [siting_home_style(status)] * len(features))
+        status: (collection(features), [_home_style(status, item) for item in features])
         for status, features in split.items()
     }
+
+
+def _home_style(status: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    """A home's marker: hollow when it was estimated over residential land (property ``e``)."""
+    style = siting_home_style(status)
+    return hollow(style) if "e" in item["properties"] else style
 
 
 def site_features(
@@ -579,7 +602,12 @@ def _symbol(css_class: str, style: str = "", text: str = "") -> str:
 
 
 def siting_legend(
-    kind: Mapping[str, Any], kind_text: str, counts: Mapping[str, int], lang: str
+    kind: Mapping[str, Any],
+    kind_text: str,
+    counts: Mapping[str, int],
+    lang: str,
+    *,
+    estimated: bool = False,
 ) -> HtmlBox:
     """Legend: each layer's symbol and count, then the kind's walking standard."""
 
@@ -614,6 +642,8 @@ def siting_legend(
         if status == "no_demand" and not counts.get(key):
             continue
         lines.append(line(_symbol("dot", f"background:{SITING_HOME_FILLS[status]}"), key))
+    if estimated:
+        lines.append(estimated_legend_line(lang))
     threshold = fmt_number(kind.get("threshold_min"))
     if threshold is not None:
         lines.append(f'<h4 class="shequ-gap">{esc(label("standard", lang))}</h4>')

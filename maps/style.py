@@ -52,6 +52,23 @@ BLIND_SPOT_RADIUS = 9
 FACILITY_RADIUS = 7
 
 
+ESTIMATED_FILL = "#ffffff"
+"""Inside of a home estimated over residential land (``estimated_from = "landuse"``): the
+marker's class colour moves to a thicker outline and the inside turns white, so estimated
+homes read as hollow circles among the mapped ones."""
+
+
+def hollow(style: dict[str, Any]) -> dict[str, Any]:
+    """The hollow variant of a filled circle-marker ``style``, for an estimated home."""
+    return style | {
+        "color": style.get("fillColor", style.get("color")),
+        "weight": 2.5,
+        "fill": True,
+        "fillColor": ESTIMATED_FILL,
+        "fillOpacity": 0.6,
+    }
+
+
 def minute_bin(minutes: float | None) -> int:
     """Index into :data:`MINUTE_BINS` for ``minutes``, or :data:`UNREACHABLE`."""
     if minutes is None or not math.isfinite(minutes) or minutes < 0:

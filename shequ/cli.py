@@ -304,6 +304,8 @@ def _area_options(args: argparse.Namespace, kind: str | None) -> dict:
         "osm_facilities": not args.no_osm_facilities,
         "population_rasters": [Path(r) for r in args.population_raster or []],
         "raster_column": args.raster_column,
+        "area": Path(args.area) if args.area else None,
+        "landuse_homes": not args.no_landuse_homes,
     }
 
 
@@ -446,6 +448,7 @@ def cmd_hotspots(args: argparse.Namespace) -> None:
         incidents=Path(args.incidents),
         osm=Path(args.osm) if args.osm else None,
         grids=Path(args.grids) if args.grids else None,
+        area=Path(args.area) if args.area else None,
         profile=Path(args.profile) if args.profile else None,
         crs=args.crs,
         res=args.res,
@@ -482,6 +485,7 @@ def _hotspots_parser(sub: argparse._SubParsersAction, lang: str) -> argparse.Arg
     hot.add_argument("--incidents", required=True, help=t("help.hotspots.incidents", hot.lang))
     hot.add_argument("--osm", help=t("help.hotspots.osm", hot.lang))
     hot.add_argument("--grids", help=t("help.hotspots.grids", hot.lang))
+    hot.add_argument("--area", metavar="POLYGONS", help=t("help.area.area", hot.lang))
     hot.add_argument("--profile", help=t("help.hotspots.profile", hot.lang))
     hot.add_argument(
         "--crs",
@@ -513,6 +517,7 @@ def _area_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--online", metavar="PLACE", help=t("help.area.online", p.lang))
     p.add_argument("--bbox", metavar="W,S,E,N", help=t("help.area.bbox", p.lang))
     p.add_argument("--homes", help=t("help.area.homes", p.lang))
+    p.add_argument("--area", metavar="POLYGONS", help=t("help.area.area", p.lang))
     p.add_argument("--facilities", action="append", help=t("help.area.facilities", p.lang))
     p.add_argument("--profile", help=t("help.area.profile", p.lang))
     p.add_argument(
@@ -528,6 +533,9 @@ def _area_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--no-osm-facilities", action="store_true", help=t("help.area.no_osm_facilities", p.lang)
+    )
+    p.add_argument(
+        "--no-landuse-homes", action="store_true", help=t("help.area.no_landuse_homes", p.lang)
     )
     p.add_argument(
         "--population-raster",

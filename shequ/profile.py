@@ -24,6 +24,7 @@ from shequ.errors import InputError
 from shequ.i18n import Note
 from shequ.profile_schema import (
     KEY_ERROR,
+    NOT_A_HOME,
     VALUE_ERROR,
     WALKERS,
     FacilityKindSpec,
@@ -32,8 +33,47 @@ from shequ.profile_schema import (
     schema_keys,
     validate_profile,
 )
+from shequ.profile_schema import BuildingType as BuildingTypeSpec
+from shequ.profile_schema import Demand as DemandSpec
 from shequ.profile_schema import FacilityMatching as FacilityMatchingSpec
 from shequ.settings import CompletenessSettings, GridSettings, PoiCategoryTable, RiskSettings
+
+
+@dataclass(frozen=True)
+class BuildingType:
+    """What one building type holds (``demand.building_types``), census values filled in.
+
+    Attributes
+    ----------
+    levels : float
+        Floors when OSM has no ``building:levels``/``height``.
+    max_households : float or None
+        The most households one building of the type holds (a house: 2); None: no cap.
+    persons_per_household, floor_area_per_household_m2 : float
+        Household size and floor area (m²) per household.
+    elderly_share, children_share : float
+        Shares of residents aged 60+ and 0-14.
+    """
+
+    levels: float
+    max_households: float | None
+    persons_per_household: float
+    floor_area_per_household_m2: float
+    elderly_share: float
+    children_share: float
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """A building name that decides the type of a generic building (学生宿舍 → dormitory).
+
+    ``type`` None: the name says the building is no dwelling (食堂, 锅炉房); ``buildings``: the
+    ``building=*`` values the rule applies to.
+    """
+
+    pattern: str
+    type: str | None
+    buildings: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -107,7 +147,9 @@ class Profile:
     floor_area_per_household_m2: float
     elderly_share: float
     children_share: float
-    default_levels: dict[str, float]
+    building_types: dict[str, BuildingType]
+    name_rules: tuple[NameRule, ...]
+    large_outline_m2: float
     level_height_m: float
     residential_buildings: tuple[str, ...]
     min_footprint_m2: float
@@ -120,6 +162,10 @@ class Profile:
     siting: Siting = field(compare=False, repr=False)  # the checked section, typed
     raw: dict[str, Any] = field(compare=False, repr=False)
     source: str = "default"
+
+    def building_type(self, name: str) -> BuildingType:
+        """The type ``name``, or ``yes`` (any residential building) when it has no entry."""
+        return self.building_types.get(name) or self.building_types["yes"]
 
     def speed(self, kind: FacilityKind | str) -> float:
         """Walking speed (m/s) of the walker the kind is measured for."""
@@ -295,9 +341,26 @@ def _kind(
     )
 
 
+def _building_type(spec: BuildingTypeSpec, census: DemandSpec) -> BuildingType:
+    """A type with the census value wherever it gives none of its own."""
+
+    def value(name: str) -> float:
+        own = getattr(spec, name)
+        return (own if own is not None else getattr(census, name)).value
+
+    cap = spec.max_households
+    return BuildingType(
+        levels=spec.levels,
+        max_households=None if cap is None else cap.value,
+        persons_per_household=value("persons_per_household"),
+        floor_area_per_household_m2=value("floor_area_per_household_m2"),
+        elderly_share=value("elderly_share"),
+        children_share=value("children_share"),
+    )
+
+
 def _build(raw: dict[str, Any], schema: ProfileSchema, source: str) -> Profile:
     walking, demand = schema.walking, schema.demand
-    levels = demand.default_levels.by_building
     matching = _matching(schema.facility_matching)
     return Profile(
         speeds={w: getattr(walking.speed_mps, w).value for w in WALKERS},
@@ -308,7 +371,18 @@ def _build(raw: dict[str, Any], schema: ProfileSchema, source: str) -> Profile:
         floor_area_per_household_m2=demand.floor_area_per_household_m2.value,
         elderly_share=demand.elderly_share.value,
         children_share=demand.children_share.value,
-        default_levels=dict(levels),
+        building_types={
+            name: _building_type(spec, demand) for name, spec in demand.building_types.types.items()
+        },
+        name_rules=tuple(
+            NameRule(
+                pattern=rule.name_regex,
+                type=None if rule.type == NOT_A_HOME else rule.type,
+                buildings=tuple(rule.buildings),
+            )
+            for rule in demand.name_rules.rules
+        ),
+        large_outline_m2=demand.large_outline_m2.value,
         level_height_m=demand.level_height_m.value,
         residential_buildings=tuple(demand.residential_buildings),
         min_footprint_m2=demand.min_footprint_m2.value,

@@ -341,10 +341,68 @@ class Walking(_Strict):
     tiers_min: Tiers
 
 
-class DefaultLevels(_Noted):
-    """Floors assumed per ``building=*`` value when OSM has no levels or height."""
+#: The ``type`` of a name rule that says a building is no dwelling (食堂, 锅炉房 …).
+NOT_A_HOME = "not_a_home"
 
-    by_building: dict[BuildingTag, Positive]
+
+class BuildingType(_Noted):
+    """What one kind of residential building holds (``demand.building_types.types.<type>``).
+
+    A type is an OSM ``building=*`` value (``apartments``, ``house``, ``yes`` …) or a type a
+    name rule gives (``staff_dormitory``). The demography keys override the census values of
+    :class:`Demand` for this type only (student dormitories hold no children and almost no
+    elderly); a key left out keeps the census value.
+
+    Attributes
+    ----------
+    levels : float
+        Floors assumed when OSM has no ``building:levels`` or ``height`` (> 0).
+    max_households : Sourced, optional
+        The most households one building of the type holds (> 0): a house is one or two
+        households whatever its footprint; null: no cap.
+    persons_per_household, floor_area_per_household_m2 : Sourced, optional
+        Household size and floor area (m²) per household of the type (> 0).
+    elderly_share, children_share : Sourced, optional
+        Shares of residents aged 60+ and 0-14 of the type (0 to 1, together at most 1).
+    """
+
+    levels: Positive
+    max_households: Sourced[Positive] | None = None
+    persons_per_household: Sourced[Positive] | None = None
+    floor_area_per_household_m2: Sourced[Positive] | None = None
+    elderly_share: Sourced[Share] | None = None
+    children_share: Sourced[Share] | None = None
+
+
+class BuildingTypes(_Noted):
+    """Building types: floors, household cap and demography per type (issue 12)."""
+
+    types: dict[BuildingTag, BuildingType]
+
+
+class NameRule(_Noted):
+    """A name that says what a generic building is (学生宿舍 → ``dormitory``).
+
+    Attributes
+    ----------
+    name_regex : str
+        A regular expression matched against the OSM name (simplified and traditional).
+    type : str
+        A key of ``building_types.types``, or ``not_a_home`` (a canteen inside a compound).
+    buildings : list of str
+        The ``building=*`` values the rule applies to; a building tagged otherwise keeps its
+        tag's type.
+    """
+
+    name_regex: NameRegex
+    type: BuildingTag
+    buildings: list[BuildingTag]
+
+
+class NameRules(_Noted):
+    """Rules on building names, tried in order; the first that matches decides the type."""
+
+    rules: list[NameRule]
 
 
 class Demand(_Strict):
@@ -356,8 +414,14 @@ class Demand(_Strict):
         Positive numbers: household size, floor area per household (m²), storey height (m).
     elderly_share, children_share : Sourced
         Shares of residents aged 60+ and 0-14, each from 0 to 1 and together at most 1.
-    default_levels : DefaultLevels
-        Floors per building type when OSM has none.
+    building_types : BuildingTypes
+        Floors, household cap and demography per building type; ``yes`` (always there: the
+        default profile has it) serves any residential ``building=*`` value without an entry.
+    name_rules : NameRules
+        Names that give a generic building its type (or say it is no home).
+    large_outline_m2 : Sourced
+        A footprint above this (m², > 0) with no storey tag is flagged and noted: its estimate
+        rests on a guess multiplied by a large area.
     residential_buildings : list of str
         ``building=*`` values that are homes wherever they stand.
     min_footprint_m2 : Sourced
@@ -368,7 +432,9 @@ class Demand(_Strict):
     floor_area_per_household_m2: Sourced[Positive]
     elderly_share: Sourced[Share]
     children_share: Sourced[Share]
-    default_levels: DefaultLevels
+    building_types: BuildingTypes
+    name_rules: NameRules
+    large_outline_m2: Sourced[Positive]
     level_height_m: Sourced[Positive]
     residential_buildings: list[Text]
     min_footprint_m2: Sourced[NonNegative]
@@ -378,6 +444,19 @@ class Demand(_Strict):
         total = self.elderly_share.value + self.children_share.value
         if total > 1:  # 60+ and 0-14 are disjoint groups of the same residents
             _key_error("demand.children_share", Note("x.shares_total", total=f"{total:g}"))
+        types = self.building_types.types
+        for name, spec in types.items():
+            elderly = spec.elderly_share or self.elderly_share
+            children = spec.children_share or self.children_share
+            total = elderly.value + children.value
+            if total > 1:
+                where = f"demand.building_types.types.{name}"
+                _key_error(where, Note("x.shares_total", total=f"{total:g}"))
+        known = (*types, NOT_A_HOME)
+        for i, rule in enumerate(self.name_rules.rules):
+            if rule.type not in known:
+                where = f"demand.name_rules.rules[{i}].type"
+                _key_error(where, Note("x.building_type", known=", ".join(known)))
         return self
 
 

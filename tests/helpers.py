@@ -14,7 +14,8 @@ import json
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ from shequ.geo.atoms import build_atoms
 from shequ.geo.blocks import border_lines, street_blocks
 from shequ.geo.coords import metric_crs
 from shequ.geo.osm_file import read_osm
+from shequ.jobs.access import AccessOptions
+from shequ.jobs.inputs import AreaInputs, load_inputs
 from tests.conftest import shared_file
 
 
@@ -335,3 +338,39 @@ def shanghai_window(half_m: float):
     )
     empty = gpd.GeoDataFrame({"compound_id": []}, geometry=[], crs=crs)
     return build_atoms(blocks, empty, homes, lines, window)
+
+
+# --- completeness and land-use estimates on the shared extracts -------------------------------
+
+
+@cache
+def area_inputs(relative: str, landuse_homes: bool = True) -> AreaInputs:
+    options = AccessOptions(osm=shared_file(relative), isochrones=False)
+    return load_inputs(replace(options, landuse_homes=landuse_homes))
+
+
+def mapped_homes(area: AreaInputs) -> gpd.GeoDataFrame:
+    """The homes the data maps (buildings), not the estimate over land without buildings: the
+    measures are of the data."""
+    return area.homes[area.homes["estimated_from"] != "landuse"]
+
+
+def building_frame(area: AreaInputs) -> gpd.GeoDataFrame:
+    """Every building footprint of the extract, read from the tags here (not by shequ)."""
+    feats = area.osm.features
+    keep = feats["tags"].map(lambda t: t.get("building", "no") != "no") & feats.geom_type.isin(
+        ["Polygon", "MultiPolygon"]
+    )
+    return feats.loc[keep, ["geometry"]].to_crs(area.crs)
+
+
+def reference_empty_land(area: AreaInputs) -> set[str]:
+    """Residential polygons that no building overlaps by any area and no home lies in."""
+    comp = area.compounds[["osm_type", "osm_id", "geometry"]].copy()
+    comp["ref"] = comp["osm_type"] + "/" + comp["osm_id"].astype(str)
+    if comp.empty:
+        return set()
+    pieces = gpd.overlay(comp, building_frame(area), how="intersection", keep_geom_type=True)
+    built = set(pieces.loc[pieces.area > 0, "ref"])
+    joined = gpd.sjoin(mapped_homes(area)[["geometry"]], comp, predicate="within")
+    return set(comp["ref"]) - built - set(joined["ref"])

@@ -122,7 +122,7 @@ def test_rows_in_equal_rows_kept_plus_rejected(capsys, tmp_path):
     rejects = pd.read_csv(out / "rejects.csv")
     rejected = rejects[rejects["layer"] == "homes"]
     assert len(kept) + len(rejected) == 8
-    assert sorted(kept["input_row"]) == [1, 7, 8]
+    assert sorted(kept["input_row"]) == [1, 7]
     reasons = dict(zip(rejected["row"].astype(int), rejected["reason"], strict=True))
     assert "households" in reasons[2] and "households" in reasons[3]
     assert "duplicate home_id '1'" in reasons[4] and "row 1" in reasons[4]
@@ -130,8 +130,7 @@ def test_rows_in_equal_rows_kept_plus_rejected(capsys, tmp_path):
     assert "many" in reasons[6]
     row7 = kept[kept["input_row"] == 7].iloc[0]
     assert row7["households"] == pytest.approx(100.0)  # 262 people / 2.62 per household
-    far = kept[kept["input_row"] == 8].iloc[0]
-    assert far["node_id"] == -1 and "no walkable street" in far["unreachable_kindergarten"]
+    assert reasons[8] == "outside the study area"  # beyond the extract's declared bounds
 
 
 def test_empty_elderly_cell_falls_back_to_census_share(capsys, tmp_path):

@@ -301,7 +301,9 @@ def _profile(text: str) -> Callable[[Path], list[str]]:
 
 
 def _amap_as_wgs(work: Path) -> list[str]:
-    return access("--osm", beijing(), "--facilities", str(shared_file(AMAP_KINDERGARTENS)))
+    # an Amap export is read as GCJ-02 by default; the shared file is WGS-84 already
+    kindergartens = str(shared_file(AMAP_KINDERGARTENS))
+    return access("--osm", beijing(), "--facilities", kindergartens, "--crs", "wgs84")
 
 
 def _raster_garbage(work: Path) -> list[str]:

@@ -40,6 +40,7 @@ from shequ.i18n import t
 from shequ.jobs.inputs import layer_checks
 from shequ.rejects import Rejects
 from tests.conftest import shared_file
+from tests.helpers import english_sentences
 
 SHANGHAI = "osm/shanghai_center_roads_large.osm"
 BEIJING = "osm/beijing_haidian_liudaokou_small.osm"
@@ -277,3 +278,34 @@ def test_message_medians_are_over_points_among_the_streets():
     (warning,) = crs_warnings(area(SHANGHAI).net, lon, lat, "wgs84")
     assert 20 < warning.params["now"] < COVER_M
     assert warning.params["then"] < 10
+
+
+# --- an Amap export read as GCJ-02 by default (no --crs): the shared files contradict it -----
+
+
+def test_defaulted_amap_reading_of_wgs84_bus_stops_is_told_to_pass_crs_wgs84():
+    """The shared bus stops are recognised as an Amap export and read as GCJ-02 since no
+    ``--crs`` is given; they are WGS-84 already, so the check must say which flag to pass
+    (``--crs wgs84``), not to leave out one the user never gave."""
+    layer = read_points_file(shared_file(AMAP.format("bus_stops")), None, Rejects(), layer="homes")
+    assert (layer.crs_used, layer.crs_from, layer.poi_source) == ("gcj02", "amap", "amap")
+    geoms = layer.frame.geometry.values
+    lon, lat = geoms.x, geoms.y
+    net = area(SHANGHAI).net
+    found = point_checks(layer.source, lon, lat, net, layer.crs_used, layer.crs_from)
+    (warning,) = [w for w in found if w.key != "warn.outside"]
+    assert warning.key == "warn.crs_amap_default"
+    assert warning.params["then"] < 10 < warning.params["now"]  # 3-5 m as WGS-84, ~40 m not
+    english, chinese = (t(warning.key, lang, **warning.params) for lang in ("en", "zh"))
+    assert "pass --crs wgs84" in english and "do not pass" not in english
+    assert "--crs wgs84" in chinese and english_sentences(chinese) == []
+    # the same file with --crs given is told the other way round, as before
+    given = point_checks(layer.source, lon, lat, net, "gcj02", "given")
+    assert [w.key for w in given if w.key != "warn.outside"] == ["warn.crs_wrongly_declared"]
+    # read as the user is told to: silent
+    plain = read_points_file(
+        shared_file(AMAP.format("bus_stops")), "wgs84", Rejects(), layer="homes"
+    )
+    assert plain.crs_from == "given"
+    xy = plain.frame.geometry.values
+    assert crs_warnings(net, xy.x, xy.y, "wgs84") == []

@@ -359,6 +359,8 @@ def test_a_baidu_export_in_gbk_with_unknown_categories_balances(tmp_path: Path):
     path.write_bytes(rows.to_csv(index=False).encode("gb18030"))
     out = tmp_path / "out"
     args = ["access", "--osm", str(osm), "--facilities", str(path), "--no-osm-facilities"]
+    # recognised as a Baidu export (BD-09 by default); these made-up points are WGS-84
+    args += ["--crs", "wgs84"]
     assert main([*args, "--quiet", "--no-map", "--no-isochrones", "--out", str(out)]) == 0
     kept = gpd.read_file(out / "shequ.gpkg", layer="facilities")
     rejects = pd.read_csv(out / "rejects.csv", encoding="utf-8-sig", keep_default_na=False)

@@ -729,3 +729,26 @@ def test_unit_popups_say_how_a_unit_was_divided():
     assert kinds == ["街块（按楼栋分组）", "街块（沿内部道路划分）", "小区（按楼栋分组）", "街块"]
     kinds = [f["properties"]["k"] for f in atom_features(atoms, {}, "en")["features"]]
     assert kinds[0] == "street block (building group)" and kinds[3] == "street block"
+
+
+# --- data completeness (issue 12) -----------------------------------------------------------
+
+
+def test_estimated_homes_are_hollow_and_the_completeness_box_is_shown() -> None:
+    homes = sample_homes()
+    homes["estimated_from"] = ["landuse"] + ["building"] * (len(homes) - 1)
+    entry = {
+        "levels_tags": {"residential_buildings": 24, "tagged": 3, "share": 0.125},
+        "findings": ["few_levels_tags"],
+    }
+    m = build(homes=homes, completeness=entry)
+    layer = geojson_layers(m)["homes"]
+    first, second = layer.data["features"][:2]
+    said = "estimated from residential land, buildings not mapped"
+    assert first["properties"]["e"] == said and "e" not in second["properties"]
+    assert layer.style_function(first)["fillColor"] == "#ffffff"
+    assert layer.style_function(second)["fillColor"] != "#ffffff"
+    page = render_html(m)
+    assert in_page(f'<i class="hollow"></i>{said}', page)
+    assert in_page("storeys tagged on 12.5 % of residential buildings (3 of 24)", page)
+    assert '<i class="hollow">' not in render_html(build())

@@ -78,7 +78,7 @@ def test_homes_outside_every_community_are_kept_and_flagged(capsys, tmp_path):
     # one community covering only the south-west of the area (WGS-84)
     gpd.GeoDataFrame(
         {"name": ["南区"], "code": [7]},
-        geometry=[shapely.box(116.30, 39.90, 116.338, 39.97)],
+        geometry=[shapely.box(116.30, 39.90, 116.352, 40.003)],
         crs="EPSG:4326",
     ).to_file(comm)
     out = tmp_path / "out"

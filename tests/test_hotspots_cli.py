@@ -137,7 +137,8 @@ def test_with_osm_exposure_factors_and_grid_rollup(capsys, tmp_path):
     assert np.allclose(with_homes["rate"], with_homes["count"] / with_homes["households"])
     assert cells["charging_gap"].dropna().between(0, 1).all()
     rejects = pd.read_csv(out / "rejects.csv")
-    assert cells["count"].sum() + len(rejects) == 300
+    assert cells["count"].sum() + (rejects["layer"] == "incidents").sum() == 300
+    assert (rejects["layer"] != "incidents").any()  # the OSM area's own rejects are kept too
     grids = gpd.read_file(out / "shequ.gpkg", layer="grids")
     assert {"grid_id", "incidents", "mean_index", "level"} <= set(grids.columns)
     assert grids["incidents"].sum() <= cells["count"].sum()

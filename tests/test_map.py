@@ -20,7 +20,7 @@ import pytest
 from shequ.errors import InputError
 from shequ.maps import build_access_map, render_html, write_map
 from shequ.maps.assets import LEAFLET_VERSION, leaflet_css, strip_external_resources
-from shequ.maps.style import UNREACHABLE, UNREACHABLE_COLOR, minute_bin
+from shequ.maps.style import UNREACHABLE, UNREACHABLE_COLOR, bin_color, minute_bin
 from tests.helpers import (
     EXPECTED,
     KINDS,
@@ -28,6 +28,7 @@ from tests.helpers import (
     LON0,
     XSS_IMG,
     XSS_SCRIPT,
+    english_sentences,
     geojson_layers,
     in_page,
     sample_inputs,
@@ -245,3 +246,107 @@ def test_write_map_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         write_map(build(), target)
     assert target.read_text(encoding="utf-8") == before
     assert os.listdir(target.parent) == ["map.html"]
+
+
+# --- data completeness (issue 12) -----------------------------------------------------------
+
+COMPLETENESS = {
+    "residential_land_without_buildings": {"areas": 2, "ha": 3.925, "households_estimate": 251.2},
+    "residential_land_mapped_sparsely": {
+        "areas": 2,
+        "unbuilt_ha": 56.699,
+        "households_estimate": 3628.7,
+    },
+    "estimated_homes": {"estimated_from": "landuse", "points": 245, "households": 3879.9},
+    "households_per_km2_residential_land": {"value": 2500.4, "min_plausible": 3000.0},
+    "levels_tags": {"residential_buildings": 518, "tagged": 74, "share": 0.1429},
+    "kinds_without_facilities": ["clinic", "<b>x</b>"],
+    "findings": [
+        "residential_land_without_buildings",
+        "residential_land_mapped_sparsely",
+        "low_household_density",
+        "few_levels_tags",
+        "kinds_without_facilities",
+    ],
+}
+
+
+def _with_estimated_home() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    homes, facilities, isochrones = sample_inputs()
+    origin = ["building", "landuse", "building", "building", "building"]
+    return homes.assign(estimated_from=origin), facilities, isochrones
+
+
+def _box(m: folium.Map) -> str | None:
+    boxes = [
+        child.markup
+        for child in m._children.values()
+        if getattr(child, "css_class", None) == "shequ-completeness"
+    ]
+    assert len(boxes) <= 1
+    return boxes[0] if boxes else None
+
+
+def test_estimated_homes_are_hollow_with_their_own_legend_line() -> None:
+    homes, facilities, isochrones = _with_estimated_home()
+    m = build_access_map(homes, facilities, isochrones, KINDS, lang="en")
+    layer = geojson_layers(m)["Elderly meal point — homes (walk minutes)"]
+    mapped, estimated = layer.data["features"][:2]
+    said = "estimated from residential land, buildings not mapped"
+    assert estimated["properties"]["e"] == said and "e" not in mapped["properties"]
+    filled, hollow = layer.style_function(mapped), layer.style_function(estimated)
+    assert filled["fillColor"] == minute_bin_color(3.0)  # 3 min: a filled dot
+    assert hollow["color"] == minute_bin_color(7.5)  # 7.5 min: the class colour as its ring
+    assert hollow["fillColor"] == "#ffffff" and hollow["pane"] == filled["pane"]
+    page = render_html(m)
+    assert in_page(f'<i class="hollow"></i>{said}', page)
+    # without estimated homes there is no such line
+    assert '<i class="hollow">' not in render_html(build(lang="en"))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_completeness_box_lists_the_findings_in_the_language(lang: str) -> None:
+    homes, facilities, isochrones = _with_estimated_home()
+    m = build_access_map(homes, facilities, isochrones, KINDS, lang=lang, completeness=COMPLETENESS)
+    box = _box(m)
+    assert box is not None
+    if lang == "zh":
+        expected = [
+            "<h4>数据完整性</h4>",
+            "未绘建筑的居住用地：2 处，3.9 公顷，约 251 户",
+            "建筑绘制过少的居住用地：2 处，其中 56.7 公顷远离已绘建筑，约 3629 户",
+            "已在上述用地估算 3880 户（245 个空心点）",
+            "居住用地住户密度：每平方公里 2500 户，低于预期的 3000 户",
+            "仅 14.3% 的居住建筑标注了层数（518 栋中的 74 栋）",
+            "数据中没有以下设施：社区卫生服务站、&lt;b&gt;x&lt;/b&gt;",
+        ]
+        assert not english_sentences(re.sub(r"<[^>]+>", " ", box))
+    else:
+        expected = [
+            "<h4>data completeness</h4>",
+            "residential land with no building mapped: 2 areas, 3.9 ha, about 251 households",
+            "too few buildings mapped: 2 areas, 56.7 ha away from any building, about 3629",
+            "3880 households estimated there as 245 hollow points",
+            "homes on residential land: 2500 households per km², below the 3000 expected",
+            "storeys tagged on 14.3 % of residential buildings (74 of 518)",
+            "no facility in the data: Community clinic, &lt;b&gt;x&lt;/b&gt;",
+        ]
+    for text in expected:
+        assert text in box, text
+    assert "<b>x</b>" not in box and in_page(box, render_html(m))
+
+
+def test_completeness_box_only_when_something_is_lacking() -> None:
+    assert _box(build(lang="en")) is None  # no entry: no box
+    quiet = {**COMPLETENESS, "findings": [], "estimated_homes": {"points": 0}}
+    assert _box(build(lang="en", completeness=quiet)) is None
+    # land left blank (estimate off) says its households are not in the audit
+    off = {**COMPLETENESS, "findings": ["residential_land_without_buildings"]}
+    off["estimated_homes"] = {"points": 0, "households": 0.0}
+    box = _box(build(lang="en", completeness=off))
+    assert box is not None and "these households are not in the audit" in box
+    assert "storeys" not in box
+
+
+def minute_bin_color(minutes: float) -> str:
+    return bin_color(minute_bin(minutes))

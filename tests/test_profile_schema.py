@@ -77,10 +77,21 @@ BAD = [
         id="scalar-section",
     ),
     pytest.param(
-        "demand:\n  default_levels: 5\n",
-        "demand.default_levels: expected a mapping with keys by_building, confidence, src, "
+        "demand:\n  building_types: 5\n",
+        "demand.building_types: expected a mapping with keys types, confidence, src, "
         "needs_local_confirmation, got 5",
         id="scalar-subsection",
+    ),
+    pytest.param(
+        "demand:\n  default_levels: {by_building: {house: 2}}\n",
+        "demand.default_levels: unknown key (known: persons_per_household,",
+        id="old-default-levels-key",
+    ),
+    pytest.param(
+        "demand:\n  name_rules: {rules: [{name_regex: '', type: house, buildings: ['yes']}]}\n",
+        "demand.name_rules.rules[0].name_regex: expected a regular expression that does not "
+        "match an empty name, got ''",
+        id="empty-name-rule",
     ),
     pytest.param(
         "demand:\n  elderly_share: -0.5\n",

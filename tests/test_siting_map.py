@@ -608,3 +608,42 @@ def test_every_layer_and_tooltip_in_browser(tmp_path: Path) -> None:
     assert fills[CANDIDATE_COLOR] == len(OTHER_IDS)
     assert fills[SITING_HOME_FILLS["no_demand"]] == len(HOMES_NO_DEMAND)
     assert re.search(r"<img[^>]*onerror", run.dom) is None
+
+
+# --- data completeness (issue 12) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "said", "heading"),
+    [
+        ("en", "estimated from residential land, buildings not mapped", "data completeness"),
+        ("zh", "按居住用地估算（建筑未绘）", "数据完整性"),
+    ],
+)
+def test_estimated_homes_are_hollow_and_the_completeness_box_is_shown(
+    lang: str, said: str, heading: str
+) -> None:
+    homes = sample_homes()
+    homes["estimated_from"] = ["landuse" if i in (15, 16) else "building" for i in homes["home_id"]]
+    entry = {
+        "residential_land_without_buildings": {"areas": 1, "ha": 2.5, "households_estimate": 160},
+        "estimated_homes": {"points": 2, "households": 160.0},
+        "findings": ["residential_land_without_buildings"],
+    }
+    m = build(lang=lang, homes=homes, completeness=entry)
+    styles = {}
+    for layer in geojson_layers(m).values():
+        for item in layer.data["features"]:
+            if "e" in item["properties"]:
+                assert item["properties"]["e"] == said
+                styles[item["properties"]["n"]] = layer.style_function(item)
+    assert set(styles) == {"小区15", "小区16"}  # one unserved, one newly covered
+    assert all(style["fillColor"] == "#ffffff" for style in styles.values())
+    page = render_html(m)
+    assert in_page(f'<i class="hollow"></i>{said}', page)
+    assert in_page(f"<h4>{heading}</h4>", page)
+    line = "约 160 户" if lang == "zh" else "about 160 households"
+    assert in_page(line, page)
+    # no estimate, no entry: no hollow line, no box
+    plain = render_html(build(lang=lang))
+    assert '<i class="hollow">' not in plain and not in_page(f"<h4>{heading}</h4>", plain)

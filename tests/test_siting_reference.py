@@ -74,7 +74,7 @@ def _instance(extract: str, n_sites: int, n_fixed: int, radius_m: float, search_
 
 @pytest.fixture(scope="module")
 def nanjing():
-    return _instance("osm/nanjing_xinjiekou_small.osm", 40, 2, 400.0, 1200.0)
+    return _instance("osm/nanjing_xinjiekou_small.osm", 40, 2, 400.0, 2000.0)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 import pytest
+import shapely
 
 from shequ.analyses.access import kind_access
 from shequ.geo.coords import metric_crs
@@ -78,6 +79,7 @@ def result(homes_file) -> AccessResult:
         facilities=[(shared_file(KINDERGARTENS), "kindergarten")],
         kinds=["kindergarten"],
         isochrones=False,
+        crs="wgs84",  # an Amap export, read as GCJ-02 by default; these are WGS-84 already
     )
     return compute_access(opts)
 
@@ -127,6 +129,7 @@ def test_a_home_on_an_island_without_a_kindergarten_is_told_so(homes_file, tmp_p
         facilities=[(west_only, "kindergarten")],
         kinds=["kindergarten"],
         isochrones=False,
+        crs="wgs84",  # an Amap export, read as GCJ-02 by default; these are WGS-84 already
     )
     result = compute_access(opts)
     net = result.network
@@ -155,13 +158,22 @@ def test_a_footway_fragment_beside_a_street_does_not_cut_its_home_off(result, ho
 
 
 def test_only_points_outside_the_bounds_are_said_to_be_outside_the_study_area(result, shanghai):
-    osm, _ = shanghai
-    west, south, east, north = osm.bounds
+    _, net = shanghai
+    # the file declares no bounds: the area is the hull of the homes and kindergartens within
+    # the box of the walkable streets (a motorway's far nodes do not count)
+    west, south, east, north = net.nodes_frame().to_crs("EPSG:4326").total_bounds
+    assert result.study_area.source == "hull"
     table = pd.read_csv(shared_file(KINDERGARTENS))
     rejects = result.rejects[result.rejects["layer"] == "facilities"]
     rows = rejects["row"].str.removeprefix("row ").astype(int).to_numpy() - 1
     lon, lat = table["lon"].to_numpy()[rows], table["lat"].to_numpy()[rows]
-    inside = (lon > west) & (lon < east) & (lat > south) & (lat < north)
+    in_box = (lon > west) & (lon < east) & (lat > south) & (lat < north)
+    area = result.study_area.lonlat()
+    inside = shapely.intersects_xy(area, lon, lat)
+    # ~200 m: the metric box of the nodes is a slightly turned box in lon/lat
+    box = shapely.box(west, south, east, north).buffer(0.002, join_style="mitre")
+    assert shapely.difference(area, box).area == 0  # the hull stays within the streets' box
+    assert (inside == in_box).mean() > 0.99
     outside_said = rejects["reason"].str.contains("outside the study area").to_numpy()
     assert inside.sum() > 50 and (~inside).sum() > 1000  # both kinds of rejects occur
     assert not outside_said[inside].any()

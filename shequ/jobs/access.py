@@ -25,6 +25,7 @@ from shequ.geo.completeness import Completeness, measure_completeness
 from shequ.geo.network import WalkNetwork
 from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
+from shequ.geo.study_area import StudyArea
 from shequ.i18n import Note
 from shequ.jobs.inputs import (
     RASTER_COLUMNS,
@@ -99,6 +100,8 @@ class AccessResult:
     facilities_read : dict
         Facilities of each kind read (OSM and files) before those with no street within reach
         were rejected: "none in the data" and "none within reach" are different findings.
+    study_area : StudyArea, optional
+        The run's study area (:mod:`shequ.geo.study_area`).
     completeness : Completeness, optional
         What the data probably lacks (residential land without buildings, low household
         density, storeys from defaults, kinds without facilities); ``run.json`` records it.
@@ -118,6 +121,8 @@ class AccessResult:
     notes: list[str]
     completeness: Completeness | None = None
     facilities_read: dict[str, int] = field(default_factory=dict)
+    study_area: StudyArea | None = None
+    input_files: list[dict] = field(default_factory=list)
 
 
 def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> AccessResult:
@@ -194,6 +199,8 @@ def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> Acc
         notes=area.notes,
         completeness=completeness,
         facilities_read={kind.id: int(read.get(kind.id, 0)) for kind in kinds},
+        study_area=area.study_area,
+        input_files=area.files,
     )
 
 
@@ -328,5 +335,13 @@ def _write_map(result: AccessResult, lang: str, path: Path) -> Path:
         }
         for a in result.access.values()
     ]
-    fmap = build_access_map(result.homes, result.facilities, result.isochrones, kinds, lang=lang)
+    completeness = result.completeness.to_json() if result.completeness is not None else None
+    fmap = build_access_map(
+        result.homes,
+        result.facilities,
+        result.isochrones,
+        kinds,
+        lang=lang,
+        completeness=completeness,
+    )
     return write_map(fmap, path)

@@ -13,7 +13,7 @@ user, and :func:`compute_grids` keeps them in order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -30,12 +30,13 @@ from shequ.analyses.grid_redraw import GridRedrawer, existing_labels
 from shequ.analyses.grid_result import GridPlan
 from shequ.errors import InputError
 from shequ.geo.atoms import Atoms, atom_of_points, build_atoms, through_crossed
-from shequ.geo.blocks import border_lines, secondary_lines, street_blocks, study_area
+from shequ.geo.blocks import border_lines, secondary_lines, street_blocks
 from shequ.geo.checks import Warning_
 from shequ.geo.homes import building_footprints
 from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
 from shequ.geo.polygons_file import read_polygon_file
+from shequ.geo.study_area import StudyArea
 from shequ.i18n import Note
 from shequ.jobs.inputs import AreaInputs, InputOptions, Progress, load_inputs, no_progress
 from shequ.profile import Profile
@@ -109,6 +110,8 @@ class GridResult:
     tolerance: float
     moves: gpd.GeoDataFrame | None = None  # redraw / edit moves (atom polygons)
     plan: GridPlan | None = None
+    study_area: StudyArea | None = None  # the grids' outline (no grid reaches beyond it)
+    input_files: list[dict] = field(default_factory=list)
 
 
 def _grid_settings(profile: Profile, opts: GridOptions) -> GridSettings:
@@ -289,8 +292,7 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
         rings = list(communities.geometry.boundary)
         edges = gpd.GeoDataFrame({"border": ["edge"] * len(rings)}, geometry=rings, crs=area.crs)
         lines = gpd.GeoDataFrame(pd.concat([lines, edges], ignore_index=True), crs=area.crs)
-    homes_xy = np.column_stack([homes.geometry.x, homes.geometry.y])
-    outline = study_area(lines, homes_xy)
+    outline = area.study_area.metric  # the run's one study area: no grid reaches beyond it
     blocks = street_blocks(lines, outline)
     atoms, said = grid_atoms(opts, area, settings, blocks, lines, outline, communities)
     notes += said
@@ -350,6 +352,8 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
         tolerance=tol,
         moves=_moves_layer(atoms, plan.moves),
         plan=plan,
+        study_area=area.study_area,
+        input_files=area.files,
     )
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from shequ.analyses.access import all_access
@@ -40,11 +41,13 @@ from shequ.analyses.hotspot_trends import cell_trends
 from shequ.analyses.risk_index import Factor, risk_index, three_colour, warning_levels
 from shequ.errors import InputError
 from shequ.geo.checks import Warning_, point_checks
+from shequ.geo.coords import metric_crs
 from shequ.geo.h3cells import cell_polygons, to_hex
 from shequ.geo.incidents import Incidents, read_incidents
 from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
 from shequ.geo.polygons_file import read_polygon_file
+from shequ.geo.study_area import StudyArea, area_from_file, hull_polygon
 from shequ.i18n import Note
 from shequ.jobs.inputs import AreaInputs, InputOptions, Progress, attach, load_inputs, no_progress
 from shequ.profile import Profile, load_profile
@@ -67,6 +70,9 @@ class HotspotOptions:
         OSM extract: study area, homes (exposure) and the features of distance factors.
     grids : Path, optional
         Grid polygons for the per-grid roll-up (e.g. a ``shequ grids`` output).
+    area : Path, optional
+        The study area (polygons); default: the OSM extract's (:mod:`shequ.geo.study_area`),
+        else the incidents' hull. Incidents outside it are rejected rows; cells stay inside.
     profile : Path, optional
         YAML merged onto the default profile (``risk`` section).
     crs : str, optional
@@ -93,6 +99,7 @@ class HotspotOptions:
     incidents: Path
     osm: Path | None = None
     grids: Path | None = None  # grid polygons for the roll-up (e.g. shequ grids output)
+    area: Path | None = None  # the study area's polygon file (a 街道/社区 boundary)
     profile: Path | None = None
     crs: str | None = None
     res: int | None = None  # H3 resolution; None = automatic
@@ -125,6 +132,8 @@ class HotspotResult:
         Notes for the user (:class:`~shequ.i18n.Note`).
     warnings : list of Warning_
         Input warnings (coordinates that look shifted against the OSM streets).
+    study_area : StudyArea or None
+        The area given or taken from the OSM extract; None: the incidents' own hull.
     """
 
     profile: Profile
@@ -134,6 +143,8 @@ class HotspotResult:
     rejects: pd.DataFrame
     notes: list[str]
     warnings: list[Warning_] = field(default_factory=list)
+    study_area: StudyArea | None = None
+    input_files: list[dict] = field(default_factory=list)
 
 
 def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> HotspotResult:
@@ -162,10 +173,12 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
     area = _area_inputs(opts, progress)
     profile = area.profile if area is not None else load_profile(opts.profile)
     settings = profile.risk
-    frame, hull, warnings = _incidents_in_area(inc, area, rejects)
+    notes: list[str] = []
+    study = _study_area(opts, inc, area, rejects, notes)
+    frame, hull, warnings = _incidents_in_area(inc, area, study, rejects)
     lon, lat = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
     res, why = _resolution(opts, hull, lon, lat, settings.min_incidents, inc.source)
-    notes: list[str] = [why]
+    notes.insert(0, why)
     step = progress("step.hs_cells", 1)
     grid = incident_cells(hull, lon, lat, res)
     step(1)
@@ -212,7 +225,24 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
         grids = grid_rollup(polygons, cells, grid.crs)
         step(1)
     summary = _summary(len(frame), res, why, settings, local, table)
-    return HotspotResult(profile, cells, grids, summary, rejects.frame(), notes, warnings)
+    return HotspotResult(
+        profile,
+        cells,
+        grids,
+        summary,
+        rejects.frame(),
+        notes,
+        warnings,
+        study_area=study,
+        input_files=_input_files(inc, area),
+    )
+
+
+def _input_files(inc: Incidents, area: AreaInputs | None) -> list[dict]:
+    """run.json's ``input_files``: the incidents and the OSM area's user files."""
+    record = {"path": inc.source, "role": "incidents", "crs": inc.crs_used}
+    record |= {"crs_from": inc.crs_from, "export": None}
+    return [record, *(area.files if area is not None else [])]
 
 
 def _read_incidents(opts: HotspotOptions, rejects: Rejects, progress: Progress) -> Incidents:
@@ -259,31 +289,59 @@ def _area_inputs(opts: HotspotOptions, progress: Progress) -> AreaInputs | None:
     """The OSM area (profile, streets, homes, charging points, features), when ``--osm``."""
     if opts.osm is None:
         return None
-    return load_inputs(
-        InputOptions(osm=opts.osm, profile=opts.profile, kinds=[CHARGING_KIND]), progress
+    options = InputOptions(
+        osm=opts.osm, profile=opts.profile, kinds=[CHARGING_KIND], area=opts.area, crs=opts.crs
     )
+    return load_inputs(options, progress)
+
+
+def _study_area(
+    opts: HotspotOptions,
+    inc: Incidents,
+    area: AreaInputs | None,
+    rejects: Rejects,
+    notes: list[str],
+) -> StudyArea | None:
+    """The OSM run's study area, else ``--area`` alone (in a metric CRS of the incidents),
+    else None (the incidents' own hull)."""
+    if area is not None:  # what the OSM area's loading noted and left out is this run's too
+        notes += area.notes
+        rejects.rows += area.rejects.rows
+        return area.study_area
+    if opts.area is None:
+        return None
+    lonlat = shapely.get_coordinates(inc.frame.geometry.values)
+    metric = metric_crs(*lonlat.min(axis=0), *lonlat.max(axis=0))
+    to_metric = pyproj.Transformer.from_crs("EPSG:4326", metric, always_xy=True)
+    xy = np.column_stack(to_metric.transform(lonlat[:, 0], lonlat[:, 1]))
+    extent = hull_polygon(xy)
+    study = area_from_file(opts.area, opts.crs, metric, rejects, extent, notes)
+    notes.append(Note("n.area", source=Note("area.file"), km2=study.km2))
+    return study
 
 
 def _incidents_in_area(
-    inc: Incidents, area: AreaInputs | None, rejects: Rejects
+    inc: Incidents, area: AreaInputs | None, study: StudyArea | None, rejects: Rejects
 ) -> tuple[gpd.GeoDataFrame, shapely.Geometry, list[Warning_]]:
-    """The incidents of the study area, the area, and the warnings about the incidents.
+    """The incidents of the study area, the area (lon/lat), and the warnings about them.
 
-    With an OSM area the study area is the hull of its streets: incidents outside it are
-    rejected rows, and coordinates that look shifted against the streets (GCJ-02/BD-09 read as
-    WGS-84, or the reverse) are warned about. Without one, the area is the incidents' hull and
-    there are no streets to compare with.
+    With a study area (:mod:`shequ.geo.study_area`: ``--area``, or the OSM extract's bounds
+    or homes' hull) incidents outside it are rejected rows and the cells are those of the
+    area; with an OSM area, coordinates that look shifted against the streets (GCJ-02/BD-09
+    read as WGS-84, or the reverse) are warned about. Without either, the area is the
+    incidents' hull and there are no streets to compare with.
     """
     frame = inc.frame
     lon, lat = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
-    if area is None:
-        return frame, study_area(np.column_stack([lon, lat])), []
-    warnings = point_checks(inc.source, lon, lat, area.network, inc.crs_used)
-    if area.osm.highways:
-        hull = study_area(np.concatenate([w.lonlat for w in area.osm.highways]))
-    else:
-        hull = study_area(np.column_stack([lon, lat]))
-    inside = shapely.contains_xy(hull, lon, lat)
+    warnings = (
+        []
+        if area is None
+        else point_checks(inc.source, lon, lat, area.network, inc.crs_used, inc.crs_from)
+    )
+    if study is None:
+        return frame, study_area(np.column_stack([lon, lat])), warnings
+    hull = study.lonlat()
+    inside = shapely.intersects_xy(hull, lon, lat)
     if not inside.any():
         raise InputError(Note("e.hs_all_outside", n=len(frame)), path=inc.source)
     reason = Note("r.hs_outside")

@@ -22,17 +22,20 @@ from shequ.geo.checks import Warning_, point_checks
 from shequ.geo.coords import metric_crs
 from shequ.geo.facilities import combine_facilities, facilities_from_layer, facilities_from_osm
 from shequ.geo.homes import (
+    building_footprints,
     compounds_from_osm,
     demand_from_population,
     homes_from_layer,
     homes_from_osm,
 )
+from shequ.geo.landuse_homes import with_landuse_homes
 from shequ.geo.network import WalkNetwork, build_walk_network, keep_components
 from shequ.geo.osm_file import OsmData, read_osm
 from shequ.geo.outputs import plain_layer
-from shequ.geo.points_file import PointLayer, read_points_file
+from shequ.geo.points_file import PointLayer, crs_note, read_points_file
 from shequ.geo.population_raster import distribute
 from shequ.geo.snapping import attach_points, island_of_points
+from shequ.geo.study_area import StudyArea, area_from_file, area_of_extract
 from shequ.i18n import Note
 from shequ.profile import FacilityKind, Profile, load_profile
 from shequ.rejects import Rejects
@@ -65,6 +68,8 @@ class InputOptions:
     osm_facilities: bool = True
     population_rasters: list[Path] = field(default_factory=list)  # summed, spread by floor area
     raster_column: str = "population"  # or "elderly" / "children"
+    area: Path | None = None  # the study area's polygon file (a 街道/社区 boundary)
+    landuse_homes: bool = True  # estimate homes on residential land mapped without buildings
 
 
 @dataclass
@@ -82,6 +87,34 @@ class AreaInputs:
     rejects: Rejects
     warnings: list[Warning_]
     notes: list[str]
+    study_area: StudyArea
+    files: list[dict] = field(default_factory=list)  # run.json "input_files" (see file_record)
+
+
+def file_record(layer: PointLayer, role: str) -> dict:
+    """What ``run.json`` keeps of a user file: its path, role, and the coordinate system it was
+    read in and why (``crs_from``: given / file / amap / baidu / default), since an Amap or
+    Baidu export read in its own system moves every point by 0.5–1.3 km."""
+    return {
+        "path": layer.source,
+        "role": role,
+        "crs": layer.crs_used,
+        "crs_from": layer.crs_from,
+        "export": layer.poi_source,
+    }
+
+
+def read_user_points(
+    path: Path, crs: str | None, rejects: Rejects, role: str, notes: list, files: list[dict]
+) -> PointLayer:
+    """:func:`read_points_file` for a job: the coordinate system used is noted (an Amap or
+    Baidu export) and recorded in ``files``."""
+    layer = read_points_file(path, crs, rejects, layer=role)
+    note = crs_note(layer)
+    if note is not None:
+        notes.append(note)
+    files.append(file_record(layer, role))
+    return layer
 
 
 def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInputs:
@@ -99,31 +132,109 @@ def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInp
     net = build_walk_network(osm, crs)
     step(1)
     notes = list(osm.notes)
+    files: list[dict] = []
 
     step = progress("step.demand", 2)
     compounds = compounds_from_osm(osm, crs)
     if opts.homes is not None:
-        layer = read_points_file(opts.homes, opts.crs, rejects, layer="homes")
+        layer = read_user_points(opts.homes, opts.crs, rejects, "homes", notes, files)
         warnings += layer_checks(layer, net)
         homes = homes_from_layer(layer, crs, profile, rejects)
         del layer  # its WGS-84 points: ~180 bytes a home, not needed past here
         homes = _assign_compounds(homes, compounds)
     else:
-        homes = homes_from_osm(osm, crs, profile, compounds, rejects)
+        homes = homes_from_osm(osm, crs, profile, compounds, rejects, notes)
+        if opts.landuse_homes:  # blind spots, not blank spots: land mapped without buildings
+            footprints = building_footprints(osm, crs)
+            homes = with_landuse_homes(homes, compounds, footprints, profile)
+    if "estimated_from" not in homes:  # the same column with or without the estimate
+        homes = homes.assign(estimated_from="file" if opts.homes is not None else "building")
     if opts.population_rasters:
         homes = _apply_rasters(homes, opts, profile, osm.bounds, notes)
     step(1)
     parts = [facilities_from_osm(osm, crs, kinds, notes)] if opts.osm_facilities else []
     for path, kind in opts.facilities:
-        layer = read_points_file(path, opts.crs, rejects, layer="facilities")
+        layer = read_user_points(path, opts.crs, rejects, "facilities", notes, files)
         parts.append(facilities_from_layer(layer, crs, profile, rejects, kind=kind))
         warnings += layer_checks(layer, net)
-    facilities = _keep_kinds(combine_facilities(parts, crs), kinds, rejects)
+    facilities = _keep_kinds(combine_facilities(parts, crs, kinds, notes), kinds, rejects)
+    study = choose_study_area(opts, net, [homes, facilities], rejects, notes)
+    net.area = study.metric  # "outside the study area" means outside this one
+    homes = clip_homes(homes, study, rejects, notes)
     net = keep_islands(net, homes, facilities, profile.max_access_m, notes)
     step(1)
     return AreaInputs(
-        profile, osm, crs, net, homes, facilities, compounds, kinds, rejects, warnings, notes
+        profile,
+        osm,
+        crs,
+        net,
+        homes,
+        facilities,
+        compounds,
+        kinds,
+        rejects,
+        warnings,
+        notes,
+        study,
+        files,
     )
+
+
+def choose_study_area(
+    opts: InputOptions,
+    net: WalkNetwork,
+    points: list[gpd.GeoDataFrame],
+    rejects: Rejects,
+    notes: list[str],
+) -> StudyArea:
+    """The run's one study area (:mod:`shequ.geo.study_area`): ``--area``, else the extract's
+    declared bounds, else the hull of ``points`` (homes, facilities); noted with its km².
+
+    Facilities outside the area are kept: they still serve homes inside it.
+    """
+    if opts.area is not None:
+        study = area_from_file(opts.area, opts.crs, net.crs, rejects, net.area, notes)
+    else:
+        xy = [np.column_stack([g.geometry.x, g.geometry.y]).reshape(-1, 2) for g in points]
+        study = area_of_extract(opts.osm, net.crs, net.node_xy, np.vstack(xy), notes)
+    notes.append(Note("n.area", source=Note(f"area.{study.source}"), km2=study.km2))
+    return study
+
+
+def clip_homes(
+    homes: gpd.GeoDataFrame, study: StudyArea, rejects: Rejects, notes: list[str]
+) -> gpd.GeoDataFrame:
+    """The homes inside the study area; those outside are noted (OSM buildings) or go to
+    ``rejects.csv`` with their row (a homes file), so rows in = rows kept + rows rejected.
+
+    An extract cut with whole ways (``osmium extract --strategy complete_ways``) holds buildings
+    reaching past its bounds; their households would be audited as if they lived in the area.
+    """
+    inside = study.contains(np.column_stack([homes.geometry.x, homes.geometry.y]))
+    if inside.all():
+        return homes
+    out = homes[~inside]
+    from_file = out["source"].to_numpy() != "osm"
+    rows = out["input_row"].to_numpy(dtype=float, na_value=np.nan) if "input_row" in out else None
+    for i in np.flatnonzero(from_file):
+        row = rows[i] if rows is not None else np.nan
+        rejects.add(
+            str(out["source"].iloc[i]),
+            "homes",
+            int(row) if np.isfinite(row) else None,
+            out["name"].iloc[i] if "name" in out else None,
+            Note("r.outside_area"),
+        )
+    if (~from_file).any():
+        osm_out = out[~from_file]
+        notes.append(
+            Note(
+                "n.area_homes_outside",
+                n=len(osm_out),
+                households=float(np.nansum(osm_out["households"].to_numpy(dtype=float))),
+            )
+        )
+    return homes[inside].reset_index(drop=True)
 
 
 ISLANDS_LISTED = 5  # kept islands noted one by one; the smaller ones in one line
@@ -263,7 +374,9 @@ def _apply_rasters(
     values, total = shares.values, float(shares.values.sum())  # placed; the rest is noted
     homes = homes.copy()
     if opts.raster_column == "population":
-        for col, column in demand_from_population(values, profile).items():
+        # a raster's people in a student dormitory stay students (the home's building type)
+        types = homes["demand_type"].to_numpy() if "demand_type" in homes else None
+        for col, column in demand_from_population(values, profile, types).items():
             homes[col] = column.to_numpy()
     else:
         homes[opts.raster_column] = values
@@ -284,7 +397,7 @@ def layer_checks(layer: PointLayer, net: WalkNetwork) -> list[Warning_]:
     WGS-84/GCJ-02/BD-09, given the system it was read in (``layer.crs_used``)."""
     geoms = layer.frame.geometry.values
     lon, lat = shapely.get_x(geoms), shapely.get_y(geoms)
-    return point_checks(layer.source, lon, lat, net, layer.crs_used)
+    return point_checks(layer.source, lon, lat, net, layer.crs_used, layer.crs_from)
 
 
 def _assign_compounds(homes: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

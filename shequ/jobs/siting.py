@@ -38,7 +38,7 @@ from shequ.geo.facilities import facilities_from_osm
 from shequ.geo.network import WalkNetwork
 from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
-from shequ.geo.points_file import read_points_file
+from shequ.geo.study_area import StudyArea
 from shequ.i18n import Note
 from shequ.jobs.inputs import (
     AreaInputs,
@@ -50,6 +50,7 @@ from shequ.jobs.inputs import (
     network_layers,
     no_progress,
     no_street_reason,
+    read_user_points,
     reject_unattached,
     require_homes,
 )
@@ -164,6 +165,8 @@ class SiteResult:
         Input warnings (points outside the area, a likely coordinate-system mix-up …).
     notes : list of str
         Notes for the user (:class:`~shequ.i18n.Note`), the model's message last.
+    study_area : StudyArea, optional
+        The run's study area: candidates outside it are excluded.
     """
 
     profile: Profile
@@ -181,6 +184,8 @@ class SiteResult:
     rejects: pd.DataFrame
     warnings: list[Warning_]
     notes: list[str]
+    study_area: StudyArea | None = None
+    input_files: list[dict] = field(default_factory=list)
 
 
 def _positive(value: float | None, flag: str) -> None:
@@ -354,13 +359,15 @@ def compute_siting(opts: SiteOptions, progress: Progress = no_progress) -> SiteR
         rejects=area.rejects.frame(),
         warnings=area.warnings,
         notes=notes,
+        study_area=area.study_area,
+        input_files=area.files,
     )
 
 
 def _candidates(opts: SiteOptions, area: AreaInputs, spec: SitingSpec) -> gpd.GeoDataFrame:
     parts = []
     for path in opts.candidates:
-        layer = read_points_file(path, opts.crs, area.rejects, layer="candidates")
+        layer = read_user_points(path, opts.crs, area.rejects, "candidates", area.notes, area.files)
         part = candidates_from_layer(layer, area.crs, area.rejects)
         if part.empty:
             raise InputError(Note("e.site_candidate_file_empty"), path=path)
@@ -398,6 +405,18 @@ def _check_spacing(spacing: float, network: WalkNetwork) -> None:
     )
 
 
+def _inside_study_area(candidates: gpd.GeoDataFrame, study: StudyArea) -> gpd.GeoDataFrame:
+    """The candidates less the street points outside the study area.
+
+    Points placed along the streets are the program's, and an extract's streets run past its
+    bounds (a motorway to the next district): those outside are not sites of this study and
+    are not listed. A user's or OSM candidate outside stays, excluded with its reason.
+    """
+    xy = np.column_stack([candidates.geometry.x, candidates.geometry.y])
+    generated_outside = (candidates["origin"] == "street").to_numpy() & ~study.contains(xy)
+    return candidates[~generated_outside].reset_index(drop=True)
+
+
 def _sites_table(
     existing: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, spec: SitingSpec, area: AreaInputs
 ) -> gpd.GeoDataFrame:
@@ -421,9 +440,10 @@ def _sites_table(
         geometry=existing.geometry.to_numpy(),
         crs=area.crs,
     )
-    new = candidates.copy()
+    new = _inside_study_area(candidates, area.study_area)
     new["existing"] = False
     new["excluded"] = ""
+    outside = ~area.study_area.contains(np.column_stack([new.geometry.x, new.geometry.y]))
     if spec.exclusion is not None:
         rule = spec.exclusion
         near_kinds = [area.profile.kind(k) for k in rule.kinds]
@@ -431,6 +451,8 @@ def _sites_table(
         feats = exclusion_features(area.osm, area.crs, list(rule.osm), extra)
         reasons = exclusion_reasons(new, feats, rule.within_m, rule.rule)
         new["excluded"] = pd.Series([r or "" for r in reasons], index=new.index, dtype=object)
+    new["excluded"] = new["excluded"].astype(object)
+    new.loc[outside, "excluded"] = Note("excluded.outside_area")
     sites = gpd.GeoDataFrame(pd.concat([old, new], ignore_index=True), crs=area.crs)
     sites["excluded"] = sites["excluded"].astype(object)  # reasons are notes: keep the objects
     if spec.capacity_per_site is not None:

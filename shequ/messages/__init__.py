@@ -19,6 +19,7 @@ program, so that a section can be read (and translated) on its own:
 ``coverage``  what is missing where a number is shown (no facilities, no homes)
 ``checks``    coordinate-shift and street-island checks
 ``raster``    population rasters
+``area``      the study area
 
 A key may appear in one section only (checked at import), and ``tests/test_i18n.py`` checks that
 every entry has both languages with the same placeholders.
@@ -27,6 +28,7 @@ every entry has both languages with the same placeholders.
 from __future__ import annotations
 
 from shequ.messages import (
+    area,
     checks,
     cli_help,
     coverage,
@@ -56,6 +58,7 @@ SECTIONS = {
     "coverage": coverage.MESSAGES,
     "checks": checks.MESSAGES,
     "raster": raster.MESSAGES,
+    "area": area.MESSAGES,
 }
 
 

@@ -38,4 +38,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "no walkable street within {m:g} m",
         "{m:g} 米内没有可步行的街道",
     ),
+    # an Amap / Baidu export read in its map's own system by default (geo/checks.py crs_offset)
+    "warn.crs_amap_default": (
+        "warning: {file} looks like an Amap export and was read as GCJ-02, the system Amap "
+        "publishes in; its points lie a median {now:.0f} m from the nearest street, but read "
+        "as WGS-84 they would lie {then:.0f} m away: the file fits the streets as WGS-84 "
+        "(converted already): pass --crs wgs84",
+        "警告：{file} 看起来是高德导出的数据，已按高德使用的 GCJ-02 坐标读取，其中的点距最近街道"
+        "的中位距离为 {now:.0f} 米；若按 WGS-84 读取则为 {then:.0f} 米，说明文件已是 WGS-84 坐标"
+        "（已转换过）：请使用 --crs wgs84",
+    ),
+    "warn.crs_baidu_default": (
+        "warning: {file} looks like a Baidu export and was read as BD-09, the system Baidu "
+        "publishes in; its points lie a median {now:.0f} m from the nearest street, but read "
+        "as WGS-84 they would lie {then:.0f} m away: the file fits the streets as WGS-84 "
+        "(converted already): pass --crs wgs84",
+        "警告：{file} 看起来是百度导出的数据，已按百度使用的 BD-09 坐标读取，其中的点距最近街道"
+        "的中位距离为 {now:.0f} 米；若按 WGS-84 读取则为 {then:.0f} 米，说明文件已是 WGS-84 坐标"
+        "（已转换过）：请使用 --crs wgs84",
+    ),
 }

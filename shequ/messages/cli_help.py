@@ -85,6 +85,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "住宅文件（含经纬度的 .csv、.geojson、.gpkg、.shp）",
     ),
     "help.area.facilities": ("facilities file (repeatable)", "设施文件（可重复）"),
+    "help.area.no_landuse_homes": (
+        "do not estimate homes on residential land (landuse=residential) mapped without "
+        "buildings (by default it gets points at the profile's households per hectare, "
+        "estimated_from=landuse)",
+        "不在未绘建筑的居住用地（landuse=residential）上估算住宅"
+        "（默认按配置的每公顷户数布点，estimated_from=landuse）",
+    ),
+    "help.area.area": (
+        "study area polygon file (a 街道/社区 boundary; default: the bounds the OSM extract "
+        "declares, else the hull of the homes and facilities); homes, candidate sites, grids "
+        "and cells outside it are left out, walks may cross it",
+        "研究区域多边形文件（街道/社区边界；默认取 OSM 数据声明的范围，"
+        "无则取住宅和设施的外包范围）；区域外的住宅、候选点、网格和六边形单元不计入，"
+        "步行路线可越过边界",
+    ),
     "help.area.profile": (
         "YAML profile merged onto the default",
         "合并到默认配置之上的 YAML 配置文件",

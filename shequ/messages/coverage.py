@@ -27,6 +27,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "（按每公顷 {per_ha:g} 户估算，见配置项 completeness.households_per_ha）；"
         "可用 --homes 文件补充住宅",
     ),
+    "n.completeness_sparse_land": (
+        "{n} residential areas are mapped far below the profile's density "
+        "(completeness.min_households_per_km2): {ha:.1f} ha of them lie over {reach:g} m from "
+        "any building, about {households:.0f} households missing from the audit; pass your "
+        "homes with --homes FILE",
+        "{n} 处居住用地的已绘建筑远少于配置预期的密度（completeness.min_households_per_km2）："
+        "其中 {ha:.1f} 公顷距任何建筑超过 {reach:g} 米，约 {households:.0f} 户未纳入本次评估；"
+        "可用 --homes 文件补充住宅",
+    ),
+    "n.completeness_estimated_homes": (
+        "{households:.0f} households on {ha:.1f} ha of residential land with no or too few "
+        "buildings mapped ({n} areas) are estimated at {per_ha:g} households per ha "
+        "(completeness.households_per_ha), as {points} points marked estimated_from=landuse: "
+        "their walk times are approximate; pass your homes with --homes FILE, or leave the "
+        "estimate out with --no-landuse-homes",
+        "{n} 处未绘或少绘建筑的居住用地（{ha:.1f} 公顷）按每公顷 {per_ha:g} 户"
+        "（completeness.households_per_ha）估算约 {households:.0f} 户，以 {points} 个估算点"
+        "（estimated_from=landuse）计入评估，其步行时间仅为近似；可用 --homes 文件补充住宅，"
+        "或用 --no-landuse-homes 不作估算",
+    ),
     "n.completeness_low_density": (
         "homes on residential land hold {per_km2:.0f} households per km2, far below the "
         "{low:.0f} the profile expects (completeness.min_households_per_km2): buildings are "
@@ -39,8 +59,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "n.completeness_levels": (
         "only {share:.1f} % of residential buildings ({tagged} of {n}) carry building:levels "
         "or height: the households of the others are estimated with the profile's default "
-        "storeys (demand.default_levels)",
+        "storeys (demand.building_types)",
         "仅 {share:.1f}% 的居住建筑（{n} 栋中的 {tagged} 栋）标注了 building:levels 或 "
-        "height：其余建筑的户数按配置中的默认层数（demand.default_levels）估算",
+        "height：其余建筑的户数按配置中的默认层数（demand.building_types）估算",
     ),
 }

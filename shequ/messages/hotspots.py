@@ -30,8 +30,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # reasons (rejects.csv)
     "r.hs_type_not_selected": ("type not selected (--types)", "事件类型不在 --types 所选范围内"),
     "r.hs_outside": (
-        "outside the study area (the OSM extract)",
-        "位于研究区域（OSM 数据范围）之外",
+        "outside the study area (--area, or the OSM extract's)",
+        "位于研究区域（--area 或 OSM 数据范围）之外",
     ),
     # the incident types found in a file: "盗窃 (200), 电动车火灾 (100)"
     "hs.type_count": ("{name} ({n})", "“{name}”（{n} 起）"),

@@ -396,4 +396,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "e.write_failed": ("could not write: {detail}", "无法写入：“{detail}”"),
     "e.write_failed_kind": ("could not write ({kind})", "无法写入（{kind}）"),
+    # --- Amap / Baidu exports: the system they are read in (geo/points_file.py crs_note) ---
+    "n.crs_export_default": (
+        "{file} is an export from {source} and was read as {name}, the system {source} "
+        "publishes in; if it was converted to WGS-84 already, pass --crs wgs84",
+        "{file} 是{source}导出的数据，已按{source}自身的 {name} 坐标读取；"
+        "如已转换为 WGS-84，请使用 --crs wgs84",
+    ),
+    "n.crs_export_given": (
+        "{file} is an export from {source} and was read as {name}, as --crs says",
+        "{file} 是{source}导出的数据，已按 --crs 指定的 {name} 坐标读取",
+    ),
+    "n.crs_export_file": (
+        "{file} is an export from {source} and was read as {name}, as the file itself says",
+        "{file} 是{source}导出的数据，已按文件自带的 {name} 坐标读取",
+    ),
 }

@@ -46,4 +46,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "tagged {tag}, not a {kind} facility",
         "标签为 {tag}，不属于“{kind}”类设施",
     ),
+    # a file's point and an OSM feature that are one place (geo/facilities.py merge_file_and_osm)
+    "n.facilities_merged_sources": (
+        "{n} OSM features are the same place as a facility from a file (same kind, within "
+        "{metres:.0f} m, similar name) and count once, as the file's row: {kinds}; e.g. "
+        "{examples}",
+        "有 {n} 个 OSM 要素与文件中的设施是同一处（同类、相距 {metres:.0f} 米以内、名称相近），"
+        "已合并，以文件中的记录为准，只计一次：{kinds}；例如：{examples}",
+    ),
+    "kinds.count": ("{n} {kind}", "“{kind}” {n} 处"),
+    "e.export_no_category": (
+        "looks like an export from {source} but has no category column ({accepted}) to tell "
+        "each row's facility kind; export it with its category, or pass --kind with one of: "
+        "{kinds}; columns found: {columns}",
+        "看起来是{source}导出的数据，但没有用来判断设施类型的分类列（列名可为{accepted}）；"
+        "请连同分类一起导出，或用 --kind 指定以下类型之一：“{kinds}”；文件中的列：{columns}",
+    ),
 }

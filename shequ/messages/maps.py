@@ -48,6 +48,44 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "map.basemap": ("basemap (OpenStreetMap)", "底图 (OpenStreetMap)"),
     "map.siting_title": ("{kind} siting", "{kind}选址"),
     "map.legend": ("legend", "图例"),
+    # data completeness (issue 12): estimated homes and the run's completeness findings
+    "map.estimated_homes": (
+        "estimated from residential land, buildings not mapped",
+        "按居住用地估算（建筑未绘）",
+    ),
+    "map.estimated": ("estimated", "估算"),
+    "map.completeness_heading": ("data completeness", "数据完整性"),
+    "map.completeness_empty_land": (
+        "residential land with no building mapped: {n} areas, {ha} ha, about {households} "
+        "households",
+        "未绘建筑的居住用地：{n} 处，{ha} 公顷，约 {households} 户",
+    ),
+    "map.completeness_sparse_land": (
+        "residential land with too few buildings mapped: {n} areas, {ha} ha away from any "
+        "building, about {households} households",
+        "建筑绘制过少的居住用地：{n} 处，其中 {ha} 公顷远离已绘建筑，约 {households} 户",
+    ),
+    "map.completeness_estimated": (
+        "{households} households estimated there as {points} hollow points",
+        "已在上述用地估算 {households} 户（{points} 个空心点）",
+    ),
+    "map.completeness_not_estimated": (
+        "these households are not in the audit",
+        "上述住户未纳入本次评估",
+    ),
+    "map.completeness_density": (
+        "homes on residential land: {value} households per km², below the {low} expected",
+        "居住用地住户密度：每平方公里 {value} 户，低于预期的 {low} 户",
+    ),
+    "map.completeness_levels": (
+        "storeys tagged on {share} % of residential buildings ({tagged} of {n}); the rest use "
+        "default storeys",
+        "仅 {share}% 的居住建筑标注了层数（{n} 栋中的 {tagged} 栋），其余按默认层数估算",
+    ),
+    "map.completeness_no_facilities": (
+        "no facility in the data: {kinds}",
+        "数据中没有以下设施：{kinds}",
+    ),
     "map.existing_sites": ("existing sites", "现有设施"),
     "map.proposed_sites": ("proposed sites (by rank)", "新增选址 (按序号)"),
     "map.excluded_candidates": ("excluded candidates", "排除的候选点"),

@@ -2,6 +2,8 @@
 
 ``p.*`` are whole messages; ``x.*`` say what a key expects and fill ``{expected}`` of
 ``p.expected`` (the schema's checks in :mod:`shequ.profile_schema`); ``m.*`` are memory limits.
+The profile's demand rules (building types, name rules, ``geo/homes.py``) leave a reject reason
+(``r.not_a_home_name``) and a run note (``n.large_outlines``) kept here with the keys they use.
 """
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -93,6 +95,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "x.shares_total": (
         "elderly_share + children_share = {total}, expected at most 1",
         "elderly_share + children_share = {total}，应不超过 1",
+    ),
+    "x.building_type": (
+        "unknown building type (known: {known}; not_a_home: the name says it is no dwelling)",
+        "未知建筑类型（已知：{known}；not_a_home 表示按名称判定不是住宅）",
+    ),
+    # demand rules applied to OSM buildings (geo/homes.py)
+    "r.not_a_home_name": (
+        "named {name!r}: not a dwelling (demand.name_rules)",
+        "名称“{name}”表明不是住宅（demand.name_rules）",
+    ),
+    "n.large_outlines": (
+        "{n} building outlines over {m2:,.0f} m2 have no storey tag (building:levels or height): "
+        "{households:,} households were estimated for them from the default storeys, the largest "
+        "{top:,} ({ref}); check them in OSM (a podium, a compound or a campus building drawn as "
+        "one shape) or give a homes file",
+        "{n} 个基底面积超过 {m2:,.0f} 平方米的建筑轮廓没有层数标签（building:levels 或 height）："
+        "按默认层数共估算 {households:,} 户，最大一栋 {top:,} 户（{ref}）；"
+        "请在 OSM 中核实（可能是裙房、整个小区或整栋校园建筑画成了一个轮廓），或提供住户文件",
     ),
     "x.risk_factor": (
         "unknown risk factor (known: {known}; a distance factor needs an entry in "
