@@ -154,7 +154,8 @@ def write_outputs(
         ``notes`` (English text, and the catalogue keys of :class:`shequ.i18n.Note` in
         ``note_keys``; "" for plain text) and its input ``warnings`` (``key`` and params);
         its ``study_area``, when it has one, becomes run.json's ``study_area`` and the
-        ``study_area`` layer; its ``input_files`` (path, role, coordinate system and why) go
+        ``study_area`` layer; its ``completeness`` run.json's ``completeness``; its
+        ``input_files`` (path, role, coordinate system and why) go
         to run.json's ``input_files``.
     layers
         GeoPackage layers of ``shequ.gpkg`` (already plain: see ``outputs.plain_layer``).
@@ -175,6 +176,9 @@ def write_outputs(
     if study is not None:
         layers = {**layers, "study_area": study.layer()}
         run = {**run, "study_area": study.to_json()}
+    completeness = getattr(result, "completeness", None)  # where the data behind it is thin
+    if completeness is not None:
+        run = {**run, "completeness": completeness.to_json()}
     files = getattr(result, "input_files", None)  # user files and the CRS each was read in
     if files:
         run = {**run, "input_files": files}

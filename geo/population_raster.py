@@ -70,6 +70,9 @@ class RasterShares:
         The spreading radius used.
     overlap : float
         Share (0–1) of the study area inside the rasters' extent.
+    covered : ndarray of bool
+        Per home, True where it lies on the rasters' extent. A home off it has no measured
+        people: its ``values`` is 0 and the caller keeps its other estimate.
     """
 
     values: np.ndarray
@@ -80,6 +83,7 @@ class RasterShares:
     unplaced_pixels: int
     radius_m: float
     overlap: float
+    covered: np.ndarray
 
     def notes(self, column: str) -> list[Note]:
         """Notes for the run: the people spread or left out, and a partial overlap."""
@@ -90,7 +94,7 @@ class RasterShares:
                     "n.raster_overlap",
                     column=column,
                     share=100 * self.overlap,
-                    radius=self.radius_m,
+                    n=int((~self.covered).sum()),
                 )
             )
         if self.spread_pixels:
@@ -182,7 +186,7 @@ def _read_sum(paths: list[Path], study_lonlat: shapely.Geometry, min_overlap: fl
             data[~np.isfinite(data) | (data < 0)] = 0.0
             grid = (src.crs, src.window_transform(window), data.shape)
         if ref is None:
-            ref, total, first = grid, data, (study, overlap)
+            ref, total, first = grid, data, (study, overlap, extent)
         elif grid[0] != ref[0] or grid[1] != ref[1] or grid[2] != ref[2]:
             raise InputError(Note("e.raster_grids"), path=path)
         else:
@@ -292,7 +296,9 @@ def distribute(
     if len(home_xy) == 0:
         raise InputError(Note("e.raster_no_homes"))
     study_lonlat = _study_polygon(area)
-    data, (crs, transform, shape), (study, overlap) = _read_sum(rasters, study_lonlat, min_overlap)
+    data, (crs, transform, shape), (study, overlap, extent) = _read_sum(
+        rasters, study_lonlat, min_overlap
+    )
     share, edge, edge_xy = _pixel_parts(study, transform, shape)
     people = data.ravel() * share
 
@@ -301,7 +307,10 @@ def distribute(
     col, row = ~transform @ (np.asarray(rx), np.asarray(ry))
     row = np.floor(row).astype(np.int64)
     col = np.floor(col).astype(np.int64)
-    inside = (row >= 0) & (row < shape[0]) & (col >= 0) & (col < shape[1])
+    # a home off the rasters' extent has no measured people (not "0 people"): the caller
+    # keeps its building estimate, and no pixel's people are spread to it
+    covered = shapely.intersects_xy(extent, np.asarray(rx), np.asarray(ry))
+    inside = covered & (row >= 0) & (row < shape[0]) & (col >= 0) & (col < shape[1])
     pixel = np.where(inside, row * shape[1] + col, -1)
     weight = np.where(np.asarray(floor_area_m2) > 0, floor_area_m2, 1.0).astype(np.float64)
     pixel_weight = np.bincount(pixel[inside], weights=weight[inside], minlength=people.size)
@@ -315,14 +324,16 @@ def distribute(
     if len(orphan):
         cx, cy = _centres(orphan, transform, shape[1], edge, edge_xy)
         ox, oy = to_raster.transform(cx, cy, direction="INVERSE")
-        homes = cKDTree(home_xy)
+        on_raster = np.flatnonzero(covered)
+        homes = cKDTree(home_xy[on_raster].reshape(-1, 2))
         reach = np.zeros(len(orphan))
         for start in range(0, len(orphan), _CHUNK):  # pairs of a chunk: ~100 homes a pixel
             part = slice(start, start + _CHUNK)
             pairs = cKDTree(np.column_stack([ox[part], oy[part]])).sparse_distance_matrix(
                 homes, radius_m, output_type="ndarray"
             )
-            o, h = pairs["i"].astype(np.int64) + start, pairs["j"].astype(np.int64)
+            o = pairs["i"].astype(np.int64) + start
+            h = on_raster[pairs["j"].astype(np.int64)]
             reach[part] = np.bincount(o - start, weights=weight[h], minlength=len(reach[part]))
             np.add.at(values, h, people[orphan[o]] * weight[h] / reach[o])
         placed = reach > 0
@@ -338,4 +349,5 @@ def distribute(
         unplaced_pixels=unplaced_pixels,
         radius_m=float(radius_m),
         overlap=overlap,
+        covered=covered,
     )

@@ -220,6 +220,12 @@ def test_a_raster_over_part_of_the_area_is_reported(tmp_path):
     assert shares.overlap == pytest.approx(4 / 7, rel=1e-6)
     assert shares.total == pytest.approx(_area_weighted_sum(tif, BOUNDS), rel=1e-9)
     assert shares.notes("population")[0].key == "n.raster_overlap"
+    # homes west of the raster are not measured (not "0 people"): none gets a value, and no
+    # pixel's people are spread to them
+    lon = pyproj.Transformer.from_crs(UTM50, 4326, always_xy=True).transform(*xy.T)[0]
+    assert (shares.covered == (lon >= 114.28)).all() and 0 < shares.covered.sum() < len(xy)
+    assert (shares.values[~shares.covered] == 0).all()
+    assert shares.notes("population")[0].params["n"] == int((~shares.covered).sum())
     tif = _write_tif(tmp_path / "edge.tif", 114.31, 30.7, (3, 3), 0.1, 10.0)  # 1/7 of it
     with pytest.raises(InputError, match=r"covers only 14\.3 % of the study area") as err:
         distribute(xy, crs, area, [tif], BOUNDS)
@@ -256,3 +262,22 @@ def test_a_raster_far_away_is_one_line_exit_2_in_chinese(tmp_path, capsys):
     assert code == 2
     assert len(lines) == 1 and lines[0].startswith("错误") and "lhasa.tif" in lines[0]
     assert "栅格未覆盖研究范围" in lines[0]
+
+
+def test_homes_off_a_partial_raster_keep_their_building_estimate(tmp_path):
+    """A raster over the east of Nanjing's study area: homes on it take its people, homes off
+    it keep what their buildings give (before, they were set to 0 people)."""
+    osm = shared_file("osm/nanjing_xinjiekou_small.osm")
+    plain = load_inputs(InputOptions(osm=osm, landuse_homes=False))
+    west, _south, east, north = plain.study_area.lonlat().bounds
+    mid = west + 0.4 * (east - west)  # over half of the (hull-shaped) area
+    tif = _write_tif(tmp_path / "east.tif", mid, north + 0.01, (30, 30), 0.002, 50.0)
+    rastered = load_inputs(InputOptions(osm=osm, landuse_homes=False, population_rasters=[tif]))
+    lon = plain.homes.to_crs(4326).geometry.x.to_numpy()
+    off = lon < mid
+    assert 0 < off.sum() < len(off)
+    before, after = plain.homes["population"].to_numpy(), rastered.homes["population"].to_numpy()
+    np.testing.assert_allclose(after[off], before[off], rtol=1e-12)
+    assert not np.allclose(after[~off], before[~off])
+    notes = [n for n in rastered.notes if getattr(n, "key", "") == "n.raster_overlap"]
+    assert len(notes) == 1 and notes[0].params["n"] == int(off.sum())

@@ -21,7 +21,7 @@ from shequ.analyses.access import KindAccess, all_access
 from shequ.analyses.audit import compound_rollup, home_columns, summary
 from shequ.analyses.isochrones import facility_isochrones, union_by_kind
 from shequ.geo.checks import Warning_
-from shequ.geo.completeness import Completeness, measure_completeness
+from shequ.geo.completeness import Completeness
 from shequ.geo.network import WalkNetwork
 from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
@@ -31,6 +31,7 @@ from shequ.jobs.inputs import (
     RASTER_COLUMNS,
     InputOptions,
     Progress,
+    area_completeness,
     attach,
     load_inputs,
     network_layers,
@@ -161,16 +162,7 @@ def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> Acc
 
     per_kind = facilities["kind"].value_counts() if "kind" in facilities else pd.Series(dtype=int)
     usable = {kind.id: int(per_kind.get(kind.id, 0)) for kind in kinds}
-    completeness = measure_completeness(
-        area.osm,
-        area.crs,
-        homes,
-        area.compounds,
-        facilities,
-        [kind.id for kind in kinds],
-        profile.completeness,
-    )
-    area.notes.extend(completeness.notes())
+    completeness = area_completeness(area, homes, facilities, [kind.id for kind in kinds])
 
     step = progress("step.access", len(kinds))
     access = {}
@@ -311,8 +303,6 @@ def write_access_outputs(
         "facilities": len(result.facilities),
         "rejects": len(result.rejects),
     }
-    if result.completeness is not None:
-        run["completeness"] = result.completeness.to_json()
     tables = {
         "summary": ("summary.csv", result.summary),
         "compounds": ("compounds.csv", result.compound_summary),

@@ -32,13 +32,21 @@ from shequ.errors import InputError
 from shequ.geo.atoms import Atoms, atom_of_points, build_atoms, through_crossed
 from shequ.geo.blocks import border_lines, secondary_lines, street_blocks
 from shequ.geo.checks import Warning_
+from shequ.geo.completeness import Completeness
 from shequ.geo.homes import building_footprints
 from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
 from shequ.geo.polygons_file import read_polygon_file
 from shequ.geo.study_area import StudyArea
 from shequ.i18n import Note
-from shequ.jobs.inputs import AreaInputs, InputOptions, Progress, load_inputs, no_progress
+from shequ.jobs.inputs import (
+    AreaInputs,
+    InputOptions,
+    Progress,
+    area_completeness,
+    load_inputs,
+    no_progress,
+)
 from shequ.profile import Profile
 from shequ.settings import GridSettings
 
@@ -112,6 +120,7 @@ class GridResult:
     plan: GridPlan | None = None
     study_area: StudyArea | None = None  # the grids' outline (no grid reaches beyond it)
     input_files: list[dict] = field(default_factory=list)
+    completeness: Completeness | None = None  # what the area's data probably lacks
 
 
 def _grid_settings(profile: Profile, opts: GridOptions) -> GridSettings:
@@ -283,6 +292,7 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
     homes = area.homes.reset_index(drop=True)
     if homes.empty or not homes["households"].sum() > 0:
         raise InputError(Note("e.grid_no_homes"))
+    completeness = area_completeness(area, homes, area.facilities.iloc[:0], [])
     notes = list(area.notes)
     step = progress("step.atoms", 1)
     communities, comm_codes, said = _communities(opts, area)
@@ -354,6 +364,7 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
         plan=plan,
         study_area=area.study_area,
         input_files=area.files,
+        completeness=completeness,
     )
 
 
@@ -565,5 +576,6 @@ def _write_map(result: GridResult, lang: str, path: Path) -> Path:
         target=result.target,
         tolerance=result.tolerance,
         lang=lang,
+        completeness=result.completeness.to_json() if result.completeness else None,
     )
     return write_map(fmap, path)

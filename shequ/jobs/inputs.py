@@ -19,6 +19,7 @@ import shapely
 
 from shequ.errors import InputError
 from shequ.geo.checks import Warning_, point_checks
+from shequ.geo.completeness import Completeness, measure_completeness
 from shequ.geo.coords import metric_crs
 from shequ.geo.facilities import combine_facilities, facilities_from_layer, facilities_from_osm
 from shequ.geo.homes import (
@@ -149,8 +150,6 @@ def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInp
             homes = with_landuse_homes(homes, compounds, footprints, profile)
     if "estimated_from" not in homes:  # the same column with or without the estimate
         homes = homes.assign(estimated_from="file" if opts.homes is not None else "building")
-    if opts.population_rasters:
-        homes = _apply_rasters(homes, opts, profile, osm.bounds, notes)
     step(1)
     parts = [facilities_from_osm(osm, crs, kinds, notes)] if opts.osm_facilities else []
     for path, kind in opts.facilities:
@@ -161,6 +160,8 @@ def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInp
     study = choose_study_area(opts, net, [homes, facilities], rejects, notes)
     net.area = study.metric  # "outside the study area" means outside this one
     homes = clip_homes(homes, study, rejects, notes)
+    if opts.population_rasters:  # the pixels of the study area, on the homes inside it
+        homes = _apply_rasters(homes, opts, profile, study.lonlat(), notes)
     net = keep_islands(net, homes, facilities, profile.max_access_m, notes)
     step(1)
     return AreaInputs(
@@ -178,6 +179,22 @@ def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInp
         study,
         files,
     )
+
+
+def area_completeness(
+    area: AreaInputs, homes: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, kinds: list[str]
+) -> Completeness:
+    """What the area's data probably lacks (:mod:`shequ.geo.completeness`), its notes added to
+    the run's: every command that shows a number says where the data behind it is thin."""
+    compounds = area.compounds  # the residential land of the study area, cut at its edge
+    if len(compounds):
+        cut = shapely.intersection(compounds.geometry.values, area.study_area.metric)
+        compounds = compounds.assign(geometry=cut)[~shapely.is_empty(cut)]
+    found = measure_completeness(
+        area.osm, area.crs, homes, compounds, facilities, kinds, area.profile.completeness
+    )
+    area.notes.extend(found.notes())
+    return found
 
 
 def choose_study_area(
@@ -359,27 +376,33 @@ def _apply_rasters(
     homes: gpd.GeoDataFrame,
     opts: InputOptions,
     profile: Profile,
-    bounds: tuple[float, float, float, float],
+    area: shapely.Geometry,
     notes: list[str],
 ) -> gpd.GeoDataFrame:
-    """Replace a demand column by the rasters' counts, spread over homes by floor area."""
+    """Replace a demand column by the rasters' counts, spread over homes by floor area.
+
+    Only on the homes the rasters cover: a home off their extent keeps the estimate from its
+    building (0 people would be an invented measurement), and the note says how many.
+    """
     if opts.raster_column not in RASTER_COLUMNS:
         message = Note(
             "e.raster_column", choices=", ".join(RASTER_COLUMNS), column=opts.raster_column
         )
         raise InputError(message)
     xy = np.column_stack([homes.geometry.x, homes.geometry.y])
-    area = homes["floor_area_m2"].to_numpy() if "floor_area_m2" in homes else np.ones(len(homes))
-    shares = distribute(xy, homes.crs, area, opts.population_rasters, bounds)
+    weights = homes["floor_area_m2"].to_numpy() if "floor_area_m2" in homes else np.ones(len(homes))
+    shares = distribute(xy, homes.crs, weights, opts.population_rasters, area)
     values, total = shares.values, float(shares.values.sum())  # placed; the rest is noted
     homes = homes.copy()
     if opts.raster_column == "population":
         # a raster's people in a student dormitory stay students (the home's building type)
         types = homes["demand_type"].to_numpy() if "demand_type" in homes else None
         for col, column in demand_from_population(values, profile, types).items():
-            homes[col] = column.to_numpy()
+            homes[col] = np.where(shares.covered, column.to_numpy(), homes[col].to_numpy())
     else:
-        homes[opts.raster_column] = values
+        homes[opts.raster_column] = np.where(
+            shares.covered, values, homes[opts.raster_column].to_numpy()
+        )
     notes.append(
         Note(
             "n.raster_population",

@@ -34,6 +34,7 @@ from shequ.geo.candidates import (
     exclusion_reasons,
 )
 from shequ.geo.checks import Warning_
+from shequ.geo.completeness import Completeness
 from shequ.geo.facilities import facilities_from_osm
 from shequ.geo.network import WalkNetwork
 from shequ.geo.output_folder import write_outputs
@@ -44,6 +45,7 @@ from shequ.jobs.inputs import (
     AreaInputs,
     InputOptions,
     Progress,
+    area_completeness,
     attach,
     layer_checks,
     load_inputs,
@@ -186,6 +188,7 @@ class SiteResult:
     notes: list[str]
     study_area: StudyArea | None = None
     input_files: list[dict] = field(default_factory=list)
+    completeness: Completeness | None = None
 
 
 def _positive(value: float | None, flag: str) -> None:
@@ -340,6 +343,7 @@ def compute_siting(opts: SiteOptions, progress: Progress = no_progress) -> SiteR
     open_rows = sites[sites["existing"] | sites["chosen"]]
     service_areas = _service_areas(net, kind, speed, open_rows, profile)
     summary = _summary(model_name, kind, speed, problem, result, sites, opts)
+    completeness = area_completeness(area, area.homes, area.facilities, [kind.id])
     notes = list(area.notes)
     if result.message:
         notes.append(result.message)
@@ -361,6 +365,7 @@ def compute_siting(opts: SiteOptions, progress: Progress = no_progress) -> SiteR
         notes=notes,
         study_area=area.study_area,
         input_files=area.files,
+        completeness=completeness,
     )
 
 
@@ -759,5 +764,6 @@ def _write_map(result: SiteResult, lang: str, path: Path) -> Path:
         kind,
         result.result.model,
         lang=lang,
+        completeness=result.completeness.to_json() if result.completeness else None,
     )
     return write_map(fmap, path)

@@ -13,10 +13,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "研究范围 {area}）：请使用覆盖整个研究范围的人口栅格",
     ),
     "n.raster_overlap": (
-        "{column}: the rasters cover {share:.1f} % of the study area; homes outside them get"
-        " people only from pixels within {radius:.0f} m",
-        "{column}：栅格只覆盖研究范围的 {share:.1f}%，"
-        "栅格以外的住宅只分得 {radius:.0f} 米内像元的人口",
+        "{column}: the rasters cover {share:.1f} % of the study area; the {n} homes off them "
+        "keep the estimate from their buildings (no measured value there)",
+        "{column}：栅格只覆盖研究范围的 {share:.1f}%，栅格以外的 {n} 处住宅"
+        "沿用按建筑估算的数值（该处无栅格数据）",
     ),
     "n.raster_spread": (
         "{column}: {people:.0f} people in {pixels} raster pixels with no home were spread over"
