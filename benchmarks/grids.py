@@ -157,7 +157,7 @@ def nanjing(shared: Path, meter: Meter) -> Instance:
         homes = area.homes.reset_index(drop=True)
     with meter.stage("nanjing.blocks"):
         lines = border_lines(area.osm, area.crs)
-        outline = study_area(lines, np.column_stack([homes.geometry.x, homes.geometry.y]))
+        outline = area.study_area.metric  # the run's one study area, as the grids job
         blocks = street_blocks(lines, outline)
     with meter.stage("nanjing.atoms"):
         atoms, _ = grid_atoms(opts, area, settings, blocks, lines, outline)

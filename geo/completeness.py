@@ -449,6 +449,8 @@ def measure_completeness(
     footprints = building_footprints(osm, crs)
     empty = empty_residential_land(compounds, footprints, homes)
     rest = under_mapped_land(compounds, footprints, homes, settings)
+    if "levels_source" not in homes:  # a homes file is the authority on what land holds
+        rest = np.array([shapely.Polygon()] * len(rest), dtype=object)
     sparse = ~empty & ~shapely.is_empty(rest)
     sparse_m2 = float(shapely.area(rest[sparse]).sum())
     land = _valid(compounds.geometry.to_numpy())

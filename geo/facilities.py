@@ -28,7 +28,7 @@ from shequ.errors import InputError
 from shequ.geo.cells import cell_text
 from shequ.geo.column_names import accepted
 from shequ.geo.osm_file import OsmData
-from shequ.geo.points_file import PointLayer, describe_columns, no_usable_rows
+from shequ.geo.points_file import EXPORT_NAMES, PointLayer, describe_columns, no_usable_rows
 from shequ.i18n import Bilingual, Note
 from shequ.profile import FacilityKind, FacilityMatching, Profile
 from shequ.rejects import Rejects
@@ -49,7 +49,6 @@ FACILITY_COLUMNS = [
 ]
 #: How many merged or refused features a note names as examples
 EXAMPLES = 3
-_EXPORT_NAMES = {"amap": Bilingual("Amap", "高德"), "baidu": Bilingual("Baidu", "百度")}
 
 
 def matches_tags(tags: dict[str, str], alternatives: list[dict] | tuple[dict, ...]) -> bool:
@@ -514,7 +513,7 @@ def facilities_from_layer(
     elif layer.poi_source is not None:  # an export whose category column was left out
         message = Note(
             "e.export_no_category",
-            source=_EXPORT_NAMES[layer.poi_source],
+            source=EXPORT_NAMES[layer.poi_source],
             accepted=accepted("category"),
             kinds=", ".join(profile.kinds),
             columns=describe_columns(layer.columns),

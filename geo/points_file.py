@@ -171,7 +171,9 @@ CRS_FROM = ("given", "file", "amap", "baidu", "default")
 #: the system each web map publishes its POIs in: Amap (and Tencent) GCJ-02, Baidu BD-09 (the
 #: coordinates its place API returns unless asked for ``ret_coordtype=gcj02ll``)
 EXPORT_CRS = {"amap": "gcj02", "baidu": "bd09"}
-_EXPORT_NAMES = {"amap": Bilingual("Amap", "高德"), "baidu": Bilingual("Baidu", "百度")}
+#: the layers whose files may be web-map exports read in the map's own system by default
+EXPORT_LAYERS = frozenset({"facilities", "candidates"})
+EXPORT_NAMES = {"amap": Bilingual("Amap", "高德"), "baidu": Bilingual("Baidu", "百度")}
 _CRS_NAMES = {"wgs84": "WGS-84", "cgcs2000": "CGCS2000", "gcj02": "GCJ-02", "bd09": "BD-09"}
 #: headers only Amap's place API results have (web service v3/v5 ``place/text`` and
 #: ``place/around``: ``typecode`` 141204, ``pcode``/``citycode``, ``pname``/``cityname``/
@@ -237,6 +239,9 @@ def poi_source(columns: Sequence[str], rows: Sequence[Sequence[str]] = ()) -> st
         "amap": len(_AMAP_HEADERS.intersection(keys)),
         "baidu": len(_BAIDU_HEADERS.intersection(keys)),
     }
+    for source, names in _CATEGORY_HEADERS.items():  # an API header and the category column
+        if score[source] and any(k in names for k in keys):
+            score[source] += 1
     category = set(_CATEGORY_HEADERS["amap"] + _CATEGORY_HEADERS["baidu"])
     where = [i for i, k in enumerate(keys) if k in category]
     tops = [
@@ -250,7 +255,10 @@ def poi_source(columns: Sequence[str], rows: Sequence[Sequence[str]] = ()) -> st
             if sum(t in names for t in tops) >= 0.5 * len(tops):
                 score[source] += 2
     best = max(score, key=lambda k: score[k])
-    if score[best] == 0 or score["amap"] == score["baidu"]:
+    # two points at least: the category paths, two API headers, or one with the map's
+    # category column. One header alone (a planner's ``uid`` or ``cityname`` column) would
+    # move a WGS-84 table by 0.5-1.3 km.
+    if score[best] < 2 or score["amap"] == score["baidu"]:
         return None
     return best
 
@@ -292,7 +300,7 @@ def crs_note(layer: PointLayer) -> Note | None:
         return None
     params = {
         "file": Path(layer.source).name,
-        "source": _EXPORT_NAMES[layer.poi_source],
+        "source": EXPORT_NAMES[layer.poi_source],
         "name": _CRS_NAMES.get(layer.crs_used, layer.crs_used),
     }
     if layer.crs_from == layer.poi_source:
@@ -568,7 +576,10 @@ def read_points_file(
     if total == 0:
         message = Note("e.input_no_rows_columns", columns=describe_columns(table.columns))
         raise InputError(message, path=path)
-    crs_used, crs_from = _crs_and_origin(stated, table.file_crs, source, path)
+    # the web map's own system is the default for its POIs only: homes and incidents are the
+    # planner's tables, and a column named like an API field says nothing about them
+    export_default = source if layer in EXPORT_LAYERS else None
+    crs_used, crs_from = _crs_and_origin(stated, table.file_crs, export_default, path)
     x, y, why = table.x, table.y, table.why
     ok = pd.isna(why)
     if is_geographic(crs_used):
@@ -615,7 +626,13 @@ def read_points_file(
             frame["footprint"] = footprints.where(polygonal, None).to_numpy()
     log.info("%s: %d rows read, %d rejected", path.name, total, len(reasons))
     return PointLayer(
-        frame, str(path), crs_used, list(table.columns), dict(table.renamed), crs_from, source
+        frame,
+        str(path),
+        crs_used,
+        list(table.columns),
+        dict(table.renamed),
+        crs_from,
+        export_default,
     )
 
 

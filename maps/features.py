@@ -18,12 +18,13 @@ import shapely
 from shapely.geometry import mapping
 
 from shequ.errors import InputError
+from shequ.geo.completeness import ESTIMATED_FROM
 from shequ.i18n import Note, render_note
 from shequ.maps.escape import as_float, esc, fmt_number, is_missing
 from shequ.maps.labels import label
 from shequ.maps.style import minute_bin
 
-ESTIMATED_FROM_LANDUSE = "landuse"
+ESTIMATED_FROM_LANDUSE = ESTIMATED_FROM  # the estimate's flag (geo.completeness)
 """``estimated_from`` of a home estimated over residential land (:mod:`shequ.geo.landuse_homes`)."""
 
 

@@ -449,6 +449,7 @@ def cmd_hotspots(args: argparse.Namespace) -> None:
         osm=Path(args.osm) if args.osm else None,
         grids=Path(args.grids) if args.grids else None,
         area=Path(args.area) if args.area else None,
+        landuse_homes=not args.no_landuse_homes,
         profile=Path(args.profile) if args.profile else None,
         crs=args.crs,
         res=args.res,
@@ -486,6 +487,9 @@ def _hotspots_parser(sub: argparse._SubParsersAction, lang: str) -> argparse.Arg
     hot.add_argument("--osm", help=t("help.hotspots.osm", hot.lang))
     hot.add_argument("--grids", help=t("help.hotspots.grids", hot.lang))
     hot.add_argument("--area", metavar="POLYGONS", help=t("help.area.area", hot.lang))
+    hot.add_argument(
+        "--no-landuse-homes", action="store_true", help=t("help.area.no_landuse_homes", hot.lang)
+    )
     hot.add_argument("--profile", help=t("help.hotspots.profile", hot.lang))
     hot.add_argument(
         "--crs",

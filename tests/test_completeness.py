@@ -275,3 +275,6 @@ def test_homes_from_a_file_get_no_storeys_note():
     assert found.residential_buildings is None and found.levels_tagged_share is None
     assert "n.completeness_levels" not in [n.key for n in found.notes()]
     assert found.to_json()["levels_tags"]["share"] is None
+    # nor land "mapped far below density": the file says what the land holds
+    assert "residential_land_mapped_sparsely" in _measure(area).findings()
+    assert "residential_land_mapped_sparsely" not in found.findings()

@@ -287,7 +287,8 @@ def test_defaulted_amap_reading_of_wgs84_bus_stops_is_told_to_pass_crs_wgs84():
     """The shared bus stops are recognised as an Amap export and read as GCJ-02 since no
     ``--crs`` is given; they are WGS-84 already, so the check must say which flag to pass
     (``--crs wgs84``), not to leave out one the user never gave."""
-    layer = read_points_file(shared_file(AMAP.format("bus_stops")), None, Rejects(), layer="homes")
+    path = shared_file(AMAP.format("bus_stops"))
+    layer = read_points_file(path, None, Rejects(), layer="facilities")
     assert (layer.crs_used, layer.crs_from, layer.poi_source) == ("gcj02", "amap", "amap")
     geoms = layer.frame.geometry.values
     lon, lat = geoms.x, geoms.y

@@ -246,9 +246,9 @@ CASES = [
 CASES += [
     # an Amap export without its `type`: one line naming the file, nothing read
     Case("amap-no-type", _export(amap_frame, "gbk", False), "error", ("pois.csv", "type")),
-    # a Baidu export without its `tag`: its `type` is an industry word (education), not a
-    # category path, so the export has no category: one line naming the file
-    Case("baidu-no-tag", _export(baidu_frame, "gb18030", False), "error", ("pois.csv", "Baidu")),
+    # a Baidu export without its `tag`: `uid` alone does not prove an export (a planner's
+    # table may have one), so it is a plain table with no kind: one line naming the file
+    Case("baidu-no-tag", _export(baidu_frame, "gb18030", False), "error", ("pois.csv", "kind")),
 ]
 
 
@@ -342,3 +342,34 @@ def test_without_kinds_nothing_is_merged_across_sources(tmp_path: Path):
     from_osm, from_file, _, crs, _ = _osm_and_file(NANJING, tmp_path)
     out = combine_facilities([from_osm, from_file], crs)
     assert len(out) == len(from_osm) + len(from_file)
+
+
+@pytest.mark.parametrize("layer", ["homes", "facilities", "incidents"])
+def test_a_planners_table_with_one_api_like_column_stays_wgs84(tmp_path: Path, layer: str):
+    """A ``uid`` (or ``cityname``) column alone is no proof of an export: read as BD-09 a
+    WGS-84 table moved 1.3 km and 249 of 258 Beijing homes fell outside the study area."""
+    path = tmp_path / "table.csv"
+    pd.DataFrame(
+        {
+            "uid": ["a1", "a2"],
+            "cityname": ["北京市", "北京市"],
+            "kind": ["kindergarten"] * 2,
+            "lon": [116.35, 116.351],
+            "lat": [40.002, 40.003],
+            "households": [40, 50],
+        }
+    ).to_csv(path, index=False)
+    read = read_points_file(path, None, Rejects(), layer=layer)
+    assert (read.crs_used, read.crs_from, read.poi_source) == ("wgs84", "default", None)
+    assert crs_note(read) is None
+    assert poi_source(["uid", "lon", "lat"]) is None
+    assert poi_source(["uid", "street_id", "lon", "lat"]) == "baidu"  # two API headers
+    assert poi_source(["name", "typecode", "type", "location"]) == "amap"  # header + category
+
+
+def test_an_export_read_as_homes_is_not_moved(tmp_path: Path):
+    """The web map's own system is the default for facilities and candidates only."""
+    amap = read_points_file(
+        shared_file("poi/shanghai_amap/bus_stops.csv"), None, Rejects(), layer="homes"
+    )
+    assert (amap.crs_used, amap.crs_from) == ("wgs84", "default")

@@ -221,3 +221,38 @@ def test_hull_of_a_few_points_is_a_buffer():
     assert one.area == pytest.approx(np.pi * 30.0**2, rel=0.01)
     line = hull_polygon(np.array([[0.0, 0.0], [100.0, 0.0], [50.0, 0.0]]))
     assert line.contains(shapely.Point(50, 0)) and line.area > 100 * 60
+
+
+def test_hotspot_incidents_on_the_streets_of_an_extract_without_bounds_are_kept(capsys, tmp_path):
+    """Nanjing declares no bounds: the area must hold the incidents on its streets (the hull
+    of the homes alone left 39 % of them out)."""
+    area = load_inputs(InputOptions(osm=shared_file(NANJING), kinds=["ebike_charging"]))
+    nodes = area.network.nodes_frame().to_crs("EPSG:4326")
+    pick = np.random.default_rng(3).choice(len(nodes), 400, replace=False)
+    pts = nodes.geometry.iloc[pick]
+    table = pd.DataFrame({"lon": pts.x.to_numpy(), "lat": pts.y.to_numpy()})
+    table.to_csv(tmp_path / "inc.csv", index=False)
+    out = tmp_path / "out"
+    args = ["hotspots", "--quiet", "--no-map", "--incidents", str(tmp_path / "inc.csv")]
+    code = main([*args, "--osm", str(shared_file(NANJING)), "--res", "9", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    rejects = pd.read_csv(out / "rejects.csv")
+    assert not (rejects["layer"] == "incidents").any()
+    cells = gpd.read_file(out / "shequ.gpkg", layer="cells")
+    assert cells["count"].sum() == 400
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert "n.area_with_incidents" in run["note_keys"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_homes_file_wholly_outside_the_area_says_so(capsys, tmp_path, lang):
+    far = pd.DataFrame({"lon": [116.30, 116.31], "lat": [39.95, 39.96], "households": [9, 9]})
+    far.to_csv(tmp_path / "far.csv", index=False)
+    args = ["access", "--lang", lang, "--quiet", "--no-map", "--osm", str(shared_file(BEIJING))]
+    code = main([*args, "--homes", str(tmp_path / "far.csv"), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1 and "far.csv" in lines[0]
+    assert ("--area" in lines[0]) and ("no residential buildings" not in lines[0])
+    if lang == "zh":
+        assert not english_sentences(lines[0])

@@ -41,15 +41,24 @@ from shequ.analyses.hotspot_trends import cell_trends
 from shequ.analyses.risk_index import Factor, risk_index, three_colour, warning_levels
 from shequ.errors import InputError
 from shequ.geo.checks import Warning_, point_checks
+from shequ.geo.completeness import Completeness
 from shequ.geo.coords import metric_crs
 from shequ.geo.h3cells import cell_polygons, to_hex
 from shequ.geo.incidents import Incidents, read_incidents
 from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
 from shequ.geo.polygons_file import read_polygon_file
-from shequ.geo.study_area import StudyArea, area_from_file, hull_polygon
+from shequ.geo.study_area import StudyArea, area_from_file, area_of_extract, hull_polygon
 from shequ.i18n import Note
-from shequ.jobs.inputs import AreaInputs, InputOptions, Progress, attach, load_inputs, no_progress
+from shequ.jobs.inputs import (
+    AreaInputs,
+    InputOptions,
+    Progress,
+    area_completeness,
+    attach,
+    load_inputs,
+    no_progress,
+)
 from shequ.profile import Profile, load_profile
 from shequ.rejects import Rejects
 from shequ.settings import RiskSettings
@@ -100,6 +109,7 @@ class HotspotOptions:
     osm: Path | None = None
     grids: Path | None = None  # grid polygons for the roll-up (e.g. shequ grids output)
     area: Path | None = None  # the study area's polygon file (a 街道/社区 boundary)
+    landuse_homes: bool = True  # exposure counts homes estimated on land without buildings
     profile: Path | None = None
     crs: str | None = None
     res: int | None = None  # H3 resolution; None = automatic
@@ -145,6 +155,7 @@ class HotspotResult:
     warnings: list[Warning_] = field(default_factory=list)
     study_area: StudyArea | None = None
     input_files: list[dict] = field(default_factory=list)
+    completeness: Completeness | None = None  # of the OSM area's homes (exposure)
 
 
 def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> HotspotResult:
@@ -174,6 +185,9 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
     profile = area.profile if area is not None else load_profile(opts.profile)
     settings = profile.risk
     notes: list[str] = []
+    completeness = (
+        area_completeness(area, area.homes, area.facilities.iloc[:0], []) if area else None
+    )
     study = _study_area(opts, inc, area, rejects, notes)
     frame, hull, warnings = _incidents_in_area(inc, area, study, rejects)
     lon, lat = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
@@ -235,6 +249,7 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
         warnings,
         study_area=study,
         input_files=_input_files(inc, area),
+        completeness=completeness,
     )
 
 
@@ -290,7 +305,12 @@ def _area_inputs(opts: HotspotOptions, progress: Progress) -> AreaInputs | None:
     if opts.osm is None:
         return None
     options = InputOptions(
-        osm=opts.osm, profile=opts.profile, kinds=[CHARGING_KIND], area=opts.area, crs=opts.crs
+        osm=opts.osm,
+        profile=opts.profile,
+        kinds=[CHARGING_KIND],
+        area=opts.area,
+        crs=opts.crs,
+        landuse_homes=opts.landuse_homes,
     )
     return load_inputs(options, progress)
 
@@ -307,7 +327,22 @@ def _study_area(
     if area is not None:  # what the OSM area's loading noted and left out is this run's too
         notes += area.notes
         rejects.rows += area.rejects.rows
-        return area.study_area
+        if area.study_area.source not in ("hull", "streets"):
+            return area.study_area
+        # no declared bounds: the incidents on the extract's streets belong to the study as
+        # much as its homes (the hull of homes alone left 39 % of Nanjing's street incidents
+        # outside)
+        to_metric = pyproj.Transformer.from_crs("EPSG:4326", area.crs, always_xy=True)
+        lonlat = shapely.get_coordinates(inc.frame.geometry.values)
+        points = [np.column_stack(to_metric.transform(lonlat[:, 0], lonlat[:, 1]))]
+        points += [
+            np.column_stack([g.geometry.x, g.geometry.y]) for g in (area.homes, area.facilities)
+        ]
+        said: list = []
+        study = area_of_extract(opts.osm, area.crs, area.network.node_xy, np.vstack(points), said)
+        notes += [n for n in said if getattr(n, "key", "") != "n.area_bounds_ignored"]
+        notes.append(Note("n.area_with_incidents", km2=study.km2))
+        return study
     if opts.area is None:
         return None
     lonlat = shapely.get_coordinates(inc.frame.geometry.values)

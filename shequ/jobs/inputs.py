@@ -484,8 +484,10 @@ def require_homes(homes: gpd.GeoDataFrame, opts: InputOptions) -> None:
     InputError
         When ``homes`` has no row.
     """
+    if len(homes) == 0 and opts.homes is not None:  # every usable row lies outside the area
+        raise InputError(Note("e.homes_all_outside"), path=str(opts.homes))
     if len(homes) == 0:
-        source = opts.homes if opts.homes is not None else opts.osm
+        source = opts.osm
         raise InputError(Note("e.no_homes"), path=str(source) if source is not None else None)
 
 

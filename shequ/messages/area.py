@@ -10,10 +10,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "another coordinate system (--crs)?",
         "研究区域（{area}）不在数据范围（{data}）内：文件是否正确，或坐标系是否有误（--crs）？",
     ),
+    "e.homes_all_outside": (
+        "none of the file's homes lies in the study area: is --area the right boundary, or "
+        "the file in another coordinate system (--crs)?",
+        "文件中没有任何住宅位于研究区域内：--area 边界是否正确，或文件坐标系是否有误（--crs）？",
+    ),
     "n.area_partly_outside": (
-        "only {share:.0%} of the study area (--area) lies within the streets of the OSM "
-        "extract: results cover that part only",
-        "研究区域（--area）只有 {share:.0%} 位于 OSM 数据的街道范围内：结果只覆盖这一部分",
+        "only {share:.0%} of the study area (--area) lies where the data is (the streets of "
+        "the OSM extract, or the incidents): results cover that part only",
+        "研究区域（--area）只有 {share:.0%} 位于数据范围内（OSM 数据的街道或事件点）："
+        "结果只覆盖这一部分",
     ),
     "n.area_bounds_ignored": (
         "the bounds the OSM file declares hold none of its streets: the study area is the "
@@ -23,6 +29,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "n.area": (
         "study area: {source}, {km2:.2f} km²",
         "研究区域：{source}，{km2:.2f} 平方公里",
+    ),
+    "n.area_with_incidents": (
+        "the study area takes in the incidents on the extract's streets too (no bounds "
+        "declared): {km2:.2f} km²",
+        "研究区域同时包含 OSM 数据街道范围内的事件点（文件未声明范围）：{km2:.2f} 平方公里",
     ),
     "area.file": ("the --area boundary", "--area 边界"),
     "area.bounds": ("the bounds the OSM extract declares", "OSM 数据声明的范围"),
