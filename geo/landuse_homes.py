@@ -167,8 +167,10 @@ def _new_ids(homes: gpd.GeoDataFrame, n: int) -> np.ndarray:
     if len(ids) and numeric.notna().all() and (numeric == numeric.round()).all():
         start = int(numeric.max()) + 1
         return np.arange(start, start + n, dtype=np.int64)
-    if len(ids):
-        return np.array([f"L{k}" for k in range(1, n + 1)], dtype=object)
+    if len(ids):  # text ids of a file: L1, L2 … past any L-number the file already uses
+        taken = set(ids.astype(str))
+        fresh = (f"L{k}" for k in range(1, n + len(taken) + 2) if f"L{k}" not in taken)
+        return np.array([next(fresh) for _ in range(n)], dtype=object)
     return np.arange(n, dtype=np.int64)
 
 

@@ -176,6 +176,8 @@ def area_from_file(
     """
     frame, _ = read_polygon_file(path, crs, metric, rejects, layer="area")
     geom = shapely.union_all(shapely.make_valid(frame.geometry.to_numpy()))
+    if geom.is_empty or not geom.area > 0:  # only slivers or degenerate rings
+        raise InputError(Note("e.area_no_area"), path=path)
     inside = shapely.intersection(geom, extent)
     share = float(inside.area / geom.area) if geom.area > 0 else 0.0
     if inside.is_empty or inside.area <= 0:

@@ -126,7 +126,8 @@ def build_access_map(
         and bool((homes_4326["estimated_from"] == ESTIMATED_FROM_LANDUSE).any())
     )
     _legend(kinds, lang, estimated=estimated).add_to(m)
-    names = {kind["id"]: _kind_text(kind, lang) for kind in kinds}
+    # the box lists the kinds without facilities itself: their plain names, not "(no data)"
+    names = {kind["id"]: esc(kind_label(kind, lang)) or esc(kind["id"]) for kind in kinds}
     box = completeness_box(completeness, lang, names)
     if box is not None:
         box.add_to(m)

@@ -263,3 +263,15 @@ def test_the_maps_box_reads_the_measured_entry():
     assert lines[2] == "3880 households estimated there as 245 hollow points"
     zh = completeness_lines(entry, "zh")
     assert zh[2] == "已在上述用地估算 3880 户（245 个空心点）"
+
+
+def test_estimated_ids_never_repeat_a_files_own_text_ids():
+    area = area_inputs(NANJING, landuse_homes=False)
+    homes = area.homes.drop(columns=["levels_source", "estimated_from"]).assign(
+        home_id=[f"L{i}" for i in range(1, len(area.homes) + 1)]  # the file uses L1 … Ln
+    )
+    merged = with_landuse_homes(
+        homes, area.compounds, building_footprints(area.osm, area.crs), area.profile
+    )
+    assert (merged["estimated_from"] == "landuse").any()
+    assert merged["home_id"].is_unique

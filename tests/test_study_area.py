@@ -256,3 +256,13 @@ def test_a_homes_file_wholly_outside_the_area_says_so(capsys, tmp_path, lang):
     assert ("--area" in lines[0]) and ("no residential buildings" not in lines[0])
     if lang == "zh":
         assert not english_sentences(lines[0])
+
+
+def test_an_area_file_of_collapsed_rings_is_one_line(capsys, tmp_path):
+    flat = shapely.Polygon([(116.35, 40.0), (116.36, 40.0), (116.37, 40.0)])  # no area
+    path = _area_file(tmp_path, flat)
+    args = ["access", "--quiet", "--no-map", "--osm", str(shared_file(BEIJING))]
+    code = main([*args, "--area", str(path), "--out", str(tmp_path / "out")])
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1 and "area.geojson" in lines[0]
+    assert "nan" not in lines[0].lower()

@@ -10,6 +10,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "another coordinate system (--crs)?",
         "研究区域（{area}）不在数据范围（{data}）内：文件是否正确，或坐标系是否有误（--crs）？",
     ),
+    "e.area_no_area": (
+        "the study area file holds no polygon with an area (only lines, points or collapsed rings)",
+        "研究区域文件中没有具有面积的多边形（只有线、点或退化的环）",
+    ),
     "e.homes_all_outside": (
         "none of the file's homes lies in the study area: is --area the right boundary, or "
         "the file in another coordinate system (--crs)?",
