@@ -9,6 +9,9 @@ west first.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -49,3 +52,52 @@ def grid_codes(
         comm_code = codes.get(int(comm), int(comm) + 1 if comm >= 0 else 0)
         text.append(pattern.format(admin=admin, jiedao=jiedao, community=comm_code, seq=int(s)))
     return pd.DataFrame({"seq": seq, "code": text})
+
+
+#: a code's sequence: its last digits, at most three (the pattern's ``{seq:03d}``)
+_TRAILING_DIGITS = re.compile(r"^(.*?)(\d{1,3})$")
+
+
+def next_free_codes(
+    taken: Iterable[str], parents: Sequence[str | None], fallback: Sequence[str]
+) -> list[str]:
+    """Codes for new grids: the next free number of the sequence their parent grid's code is in.
+
+    A register code ends in the grid's sequence within its community (``320104001002`` +
+    ``005``); a grid split off ``…005`` takes the community's next unused number, never a
+    retired one (a platform does not reuse codes), so ``…005``'s neighbours keep theirs.
+
+    Parameters
+    ----------
+    taken : iterable of str
+        Every code of the register, continuing and retired grids alike.
+    parents : sequence of str or None
+        Per new grid, the code of the existing grid it took most households from (None: none).
+    fallback : sequence of str
+        Per new grid, a code to use when the parent's code ends in no number (the pattern's).
+
+    Returns
+    -------
+    list of str
+        One code per new grid, none of them in ``taken`` nor repeated.
+    """
+    used = {str(c) for c in taken}
+    out = []
+    for parent, spare in zip(parents, fallback, strict=True):
+        match = _TRAILING_DIGITS.match(str(parent)) if parent else None
+        if match:
+            prefix, width = match.group(1), len(match.group(2))
+            same = [
+                int(m.group(2))
+                for m in map(_TRAILING_DIGITS.match, used)
+                if m and m.group(1) == prefix and len(m.group(2)) == width
+            ]
+            code = f"{prefix}{max(same, default=int(match.group(2))) + 1:0{width}d}"
+        else:
+            code, k = str(spare), 1
+            while code in used:
+                k += 1
+                code = f"{spare}-{k}"
+        used.add(code)
+        out.append(code)
+    return out

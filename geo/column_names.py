@@ -34,8 +34,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "elderly": ("elderly", "elderly_population", "老人", "老年人", "老年人口", "60岁以上"),
     "children": ("children", "child_population", "儿童", "儿童人口", "0-14岁"),
     # any layer
-    "name": ("name", "名称", "名字", "小区名称"),
-    "code": ("code", "编码", "代码", "网格编码"),
+    "name": ("name", "名称", "名字", "小区名称", "网格名称", "网格名"),
+    "code": ("code", "编码", "代码", "网格编码", "网格代码"),
     # facilities
     "kind": ("kind", "类型", "类别", "设施类型"),
     # Amap (高德) and Baidu (百度) POI exports: the category path, mapped to a kind by the profile

@@ -18,7 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from pyogrio.errors import DataSourceError, FeatureError
 
 from shequ.errors import InputError
@@ -162,4 +164,81 @@ def plain_layer(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     for col in out.columns:
         if col != out.geometry.name and out[col].dtype == object:
             out[col] = out[col].map(lambda v: None if v is None else str(v))
+    return out
+
+
+POLYGONAL = ("Polygon", "MultiPolygon")
+SLIVER_SHARE = 1e-6  # a repaired polygon's parts smaller than this share of it are crossing loops
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of a repaired geometry (make_valid may add lines and points where a ring
+    touched itself): one Polygon when one is left."""
+    if geom is None or geom.geom_type == "Polygon":
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in POLYGONAL]
+    parts = [q for p in parts for q in shapely.get_parts(p)]
+    if not parts:
+        return shapely.Polygon()
+    total = sum(p.area for p in parts)
+    parts = [p for p in parts if p.area >= SLIVER_SHARE * total] or parts
+    return parts[0] if len(parts) == 1 else shapely.multipolygons(parts)
+
+
+def valid_polygons(
+    frame: gpd.GeoDataFrame, crs: object | None = None, *, grid_size: float | None = None
+) -> gpd.GeoDataFrame:
+    """``frame`` (in ``crs`` when given) with every polygon valid: repair after reprojecting.
+
+    Polygons valid in a metric CRS can become invalid in WGS-84 — a ring that nearly touches
+    itself or a neighbour's spike crosses once the coordinates are transformed, and more so once
+    they are rounded (the map's 6 decimals): a reader (the grid platform, QGIS, ``--existing``)
+    then rejects or "repairs" the grid. Here invalid polygons go through GEOS ``make_valid``
+    keeping only their polygonal parts, so the area is kept and no line or point is added to a
+    polygon layer; the tiny loops a repair cuts off a crossing (under :data:`SLIVER_SHARE` of
+    the polygon's area) are dropped, so a repaired grid stays one Polygon. With ``grid_size``
+    (e.g. ``1e-6`` degrees, what a reader rounds to), the polygons that plain rounding to that
+    grid would make invalid are snapped with GEOS' topology-preserving precision reduction,
+    which keeps valid input valid; the others are left exactly as they are.
+    Rows that are not polygons are left alone.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        Any layer with a CRS when ``crs`` is given.
+    crs : optional
+        Target CRS (``4326`` for WGS-84); None keeps the frame's.
+    grid_size : float, optional
+        Snap grid in the target CRS's units.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy, reprojected and repaired.
+    """
+    out = frame.to_crs(crs) if crs is not None and frame.crs is not None else frame.copy()
+    if len(out) == 0:
+        return out
+    geoms = np.asarray(out.geometry.array, dtype=object)
+    poly = np.array([g is not None and g.geom_type in POLYGONAL for g in geoms])
+    if not poly.any():
+        return out
+    fixed = geoms.copy()
+    bad = poly & ~shapely.is_valid(geoms)
+    if bad.any():
+        fixed[bad] = shapely.make_valid(geoms[bad])
+    fixed[poly] = [_polygonal(g) for g in fixed[poly]]  # one part: a Polygon
+    if grid_size:
+        # only the polygons that plain rounding to the grid would break are snapped with
+        # topology kept (set_precision also reorders rings: the others stay as they are)
+        idx = np.flatnonzero(poly)
+        rounded = shapely.set_precision(fixed[idx], grid_size, mode="pointwise")
+        idx = idx[~shapely.is_valid(rounded)]
+        if len(idx):
+            snapped = shapely.set_precision(fixed[idx], grid_size)
+            bad = ~shapely.is_valid(snapped)
+            if bad.any():
+                snapped[bad] = shapely.make_valid(snapped[bad])
+            fixed[idx] = [_polygonal(g) for g in snapped]
+    out[out.geometry.name] = gpd.GeoSeries(fixed, index=out.index, crs=out.crs)
     return out

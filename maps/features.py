@@ -19,6 +19,7 @@ from shapely.geometry import mapping
 
 from shequ.errors import InputError
 from shequ.geo.completeness import ESTIMATED_FROM
+from shequ.geo.outputs import valid_polygons
 from shequ.i18n import Note, render_note
 from shequ.maps.escape import as_float, esc, fmt_number, is_missing
 from shequ.maps.labels import label
@@ -48,7 +49,11 @@ ISOCHRONE_TIP = (("k", "kind"), ("m", "minutes"), ("f", "facility_id"))
 
 
 def to_wgs84(frame: gpd.GeoDataFrame | None, what: str) -> gpd.GeoDataFrame | None:
-    """``frame`` in EPSG:4326, or None when it has no rows (then it needs no columns or CRS)."""
+    """``frame`` in EPSG:4326, or None when it has no rows (then it needs no columns or CRS).
+
+    Polygons are repaired after reprojecting and snapped to the map's 1e-6° (its 6 decimals),
+    so a grid exported from the map (and fed back with ``--existing``) is a valid polygon.
+    """
     if frame is None or len(frame) == 0:
         return None
     try:
@@ -57,7 +62,7 @@ def to_wgs84(frame: gpd.GeoDataFrame | None, what: str) -> gpd.GeoDataFrame | No
         raise InputError(Note("e.map_no_geometry", what=what)) from None
     if frame.crs is None:
         raise InputError(Note("e.map_no_crs", what=what))
-    return frame if frame.crs.equals("EPSG:4326") else frame.to_crs(4326)
+    return valid_polygons(frame, 4326, grid_size=10.0**-COORD_DIGITS)
 
 
 def require_columns(frame: gpd.GeoDataFrame, columns: Sequence[str], what: str) -> None:

@@ -386,7 +386,7 @@ def build_hotspot_map(
         data, grid_levels = grid_features(grids_4326, lang, three_colour=three_colour)
         layers["grids"] = folium.GeoJson(
             data,
-            name=esc(label("hs_grids_layer", lang)),
+            name=esc(label("hs_grids_layer_own", lang)),
             show=False,
             style_function=style_by_id([risk_grid_style(level) for level in grid_levels]),
             on_each_feature=label_tooltip(GRID_TIP, lang),
@@ -840,14 +840,14 @@ def trend_legend(trends: Sequence[str], lang: str) -> str:
 def grids_legend(lang: str, *, three_colour: bool) -> str:
     """The grid roll-up: the level colours again, under a dark outline."""
     scheme = THREE_COLOUR_LEVELS if three_colour else RISK_LEVELS
-    lines = [f"<h4>{esc(label('hs_grids_layer', lang))}</h4>"]
+    lines = [f"<h4>{esc(label('hs_grids_layer_own', lang))}</h4>"]
     for level in scheme:
         swatch = _swatch(LEVEL_COLORS[level], RISK_GRID_OUTLINE, 2)
         lines.append(f"<div>{swatch}{level_text(level, lang, three_colour)}</div>")
     lines.append(
         f"<div>{_swatch(NO_DATA_COLOR, RISK_GRID_OUTLINE, 2)}{esc(label('no_data', lang))}</div>"
     )
-    lines.append(f'<div class="shequ-note">{esc(label("hs_grids_note", lang))}</div>')
+    lines.append(f'<div class="shequ-note">{esc(label("hs_grids_note_own", lang))}</div>')
     return "\n".join(lines)
 
 

@@ -288,6 +288,7 @@ def cmd_access(args: argparse.Namespace) -> None:
         kinds=args.kinds.split(",") if args.kinds else None,
         bands=_bands(args.bands),
         isochrones=not args.no_isochrones,
+        grids=Path(args.grids) if args.grids else None,
     )
     _run_access(opts, args)
 
@@ -377,6 +378,8 @@ def cmd_grids(args: argparse.Namespace) -> None:
         compounds=Path(args.compounds) if args.compounds else None,
         split_large_compounds=args.split_large_compounds,
         existing=Path(args.existing) if args.existing else None,
+        code_column=args.code_column,
+        name_column=args.name_column,
         edits=Path(args.edits) if args.edits else None,
         households_per_grid=args.households_per_grid,
         tolerance=args.tolerance,
@@ -414,6 +417,8 @@ def _grids_parser(sub: argparse._SubParsersAction, lang: str) -> argparse.Argume
         help=t("help.grids.split_large_compounds", grids.lang),
     )
     grids.add_argument("--existing", help=t("help.grids.existing", grids.lang))
+    grids.add_argument("--code-column", help=t("help.grids.code_column", grids.lang))
+    grids.add_argument("--name-column", help=t("help.grids.name_column", grids.lang))
     grids.add_argument("--edits", help=t("help.grids.edits", grids.lang))
     grids.add_argument(
         "--households-per-grid",
@@ -659,6 +664,7 @@ def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
     acc.add_argument(
         "--no-isochrones", action="store_true", help=t("help.access.no_isochrones", acc.lang)
     )
+    acc.add_argument("--grids", help=t("help.access.grids", acc.lang))
     acc.set_defaults(func=cmd_access)
     common(_site_parser(sub, lang))
     common(_grids_parser(sub, lang))

@@ -81,6 +81,8 @@ def test_cli_redraw_and_edits(capsys, tmp_path):
     capsys.readouterr()
     again = gpd.read_file(second / "shequ.gpkg", layer="grids")
     assert set(again["grid_id"]) == set(grids["grid_id"])  # nothing changed: same ids
+    code_of = dict(zip(grids["grid_id"], grids["code"], strict=True))
+    assert (again["code"] == again["grid_id"].map(code_of)).all()  # and the same codes
     moves = gpd.read_file(second / "shequ.gpkg", layer="moves")
     assert moves["households"].sum() == pytest.approx(
         pd.read_csv(second / "plan_summary.csv")["households_moved"].iloc[0]

@@ -20,7 +20,7 @@ from shapely import affinity
 
 from shequ.analyses.hotspot_cells import study_area
 from shequ.analyses.hotspot_exposure import building_age, exposure
-from shequ.analyses.hotspot_rollup import grid_rollup
+from shequ.analyses.hotspot_rollup import grid_levels, grid_rollup
 from shequ.errors import InputError
 from shequ.geo.coords import metric_crs
 from shequ.geo.h3cells import cell_centres, cell_polygons
@@ -88,24 +88,50 @@ def test_building_age_is_the_mean_of_dated_buildings(two_cells):
     assert none is None and note.key == "n.no_age"
 
 
-def test_grid_rollup_takes_the_highest_level_of_its_cells(two_cells):
+def test_grid_rollup_counts_incidents_inside_each_grid(two_cells):
     cells, centres = two_cells
     crs = metric_crs(*centres.min(axis=0), *centres.max(axis=0))
     frame = gpd.GeoDataFrame(
-        {"count": [5.0, 2.0], "index": [0.9, 0.3], "level": ["red", "yellow"], "bin": [3, 1]},
+        {"index": [0.9, 0.3], "level": ["red", "yellow"], "bin": [3, 1]},
         geometry=list(cell_polygons(cells)),
         crs="EPSG:4326",
     )
-    around = _points(centres, crs).buffer(1.0).union_all().envelope.buffer(50.0)
-    far = affinity.translate(around, 5_000.0)
-    grids = gpd.GeoDataFrame(geometry=[around, far], crs=crs)
-    out = grid_rollup(grids, frame, crs)
+    c0, c1 = np.asarray(shapely.get_coordinates(_points(centres, crs).values))
+    # a 100 m grid inside the first cell, off its centre: the cell-centre roll-up gave it 0
+    small = shapely.box(c0[0] + 50, c0[1] - 50, c0[0] + 150, c0[1] + 50)
+    far = affinity.translate(small, 5_000.0)
+    whole = shapely.box(*np.r_[np.minimum(c0, c1) - 400, np.maximum(c0, c1) + 400])
+    grids = gpd.GeoDataFrame(geometry=[small, far, whole], crs=crs)
+    inside_small = np.array([[c0[0] + 100, c0[1]], [c0[0] + 60, c0[1] + 10]])
+    on_border = np.array([[c0[0] + 150, c0[1]]])  # the small grid's edge, inside the whole
+    elsewhere = np.array([c1, c1, c1])
+    xy = np.vstack([inside_small, on_border, elsewhere, [[c0[0] + 9_000, c0[1]]]])
+    out = grid_rollup(grids, frame, crs, xy)
     assert "grid_id" not in grids.columns  # the caller's frame is left as it was
-    assert out["grid_id"].tolist() == [0, 1]
-    assert out["incidents"].tolist() == [7.0, 0.0] and out["cells"].tolist() == [2.0, 0.0]
-    assert out["mean_index"].iloc[0] == pytest.approx(0.6)
-    assert out["hot_cells"].tolist() == [1.0, 0.0]  # Gi* bin ≥ 2 only
-    assert out["level"].tolist() == ["red", "blue"]
+    assert out["grid_id"].tolist() == [0, 1, 2]
+    # the border point counts for the first grid only; the last point is in no grid
+    assert out["incidents"].tolist() == [3.0, 0.0, 3.0]
+    assert out["incidents"].sum() == len(xy) - 1
+    assert out["area_km2"].iloc[0] == pytest.approx(0.01)
+    assert out["incidents_per_km2"].iloc[0] == pytest.approx(300.0)
+    assert out["mean_index"].iloc[0] == pytest.approx(0.9)  # wholly inside the first cell
+    assert np.isnan(out["mean_index"].iloc[1])  # no cell under the far grid
+    assert out["cells"].tolist() == [1.0, 0.0, 2.0] and out["hot_cells"].tolist() == [1, 0, 1]
+    # 3 grids: the top 5 % and 10 % round to none, 35 % to one grid: the densest, yellow
+    assert out["level"].tolist() == ["yellow", "blue", "blue"]
+
+
+def test_grid_levels_keep_ties_together_and_zero_blue():
+    value = np.array([0.0, 5.0, 5.0, 5.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    shares = {"red": 0.1, "orange": 0.1, "yellow": 0.5}
+    levels = grid_levels(value, shares).tolist()
+    # red takes 1 grid by share, but the three tied at 5 all take it; 1.0 is next (yellow:
+    # orange's cut-off is again 5); the zeros stay blue although yellow reaches 7 grids
+    assert levels == ["blue", "red", "red", "red", "yellow"] + ["blue"] * 5
+    # an area read back through another CRS (1e-7 relative) does not split the tie
+    assert grid_levels(value * np.r_[1.0, 1.0, 1 + 1e-7, 1.0, *[1.0] * 6], shares).tolist() == (
+        levels
+    )
 
 
 def test_study_area_of_points_on_a_line_is_that_line():

@@ -49,7 +49,7 @@ EXPECTED = {
     "Gi* hot and cold spots (confidence)": (34, False),
     "kernel density (incidents per km²)": (34, False),
     "emerging trends": (9, False),
-    "grids (highest level of their cells)": (2, False),
+    "grids (level from their own incident density)": (2, False),
 }
 LEVEL_COUNTS = {"red": 1, "orange": 6, "yellow": 12, "blue": 18}
 BIN_COUNTS = {3: 1, 2: 6, 1: 6, 0: 6, -1: 6, -2: 6, -3: 3}  # drawn: blank cells left out
@@ -249,7 +249,7 @@ def test_trend_layer_holds_only_cells_with_a_trend() -> None:
 
 
 def test_grids_layer_tooltips() -> None:
-    grids = layers(build())["grids (highest level of their cells)"]
+    grids = layers(build())["grids (level from their own incident density)"]
     props = [item["properties"] for item in grids.data["features"]]
     assert props[0] == {
         "c": "110101001001001",
@@ -267,7 +267,7 @@ def test_grids_layer_tooltips() -> None:
 
 def test_no_grids_no_grid_layer() -> None:
     m = build_hotspot_map(sample_cells(), lang="en")
-    assert "grids (highest level of their cells)" not in layers(m)
+    assert "grids (level from their own incident density)" not in layers(m)
     assert "shequ-hs-sec-grids" not in render_html(m)
 
 
@@ -365,7 +365,7 @@ def test_chinese_labels() -> None:
         "Gi* 热点与冷点 (置信度)",
         "核密度 (起/平方公里)",
         "时空趋势 (新增、加剧、持续、减弱)",
-        "网格汇总 (单元最高风险等级)",
+        "网格汇总 (按网格自身事件密度定级)",
     }
     page = render_html(m)
     table = page_table(page)
@@ -406,7 +406,7 @@ def test_three_colour_folds_orange_into_red() -> None:
     assert row_of(table, 0)["lv"] == row_of(table, 1)["lv"] == "red (high)"
     assert "red (high) (7)" in page and "yellow (medium) (12)" in page
     assert "blue (low) (18)" in page and "orange (level 2)" not in page
-    grids = layers(m)["grids (highest level of their cells)"]
+    grids = layers(m)["grids (level from their own incident density)"]
     assert grids.data["features"][1]["properties"]["lv"] == "red (high)"
 
 
@@ -444,8 +444,8 @@ def test_data_text_is_escaped() -> None:
     assert fills(level_layer)[0] == "#bdbdbd"  # the unknown level: grey, drawn first
     assert "no data (1)" in render_html(m)
     assert n_features(layers(m)["emerging trends"]) == 8  # the hostile trend is not a category
-    props = [item["properties"] for item in layers(m)["grids (highest level of their cells)"]
-             .data["features"]]  # fmt: skip
+    grid_layer = layers(m)["grids (level from their own incident density)"]
+    props = [item["properties"] for item in grid_layer.data["features"]]
     assert props[0]["c"] == html.escape(XSS_IMG) and props[1]["lv"] == html.escape(XSS_SCRIPT)
 
 

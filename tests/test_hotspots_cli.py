@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 from shequ.cli import main
 from tests.conftest import shared_file
+from tests.helpers import english_sentences
 
 SACRAMENTO = "incidents/sacramento_crime_jan2006.csv"
 
@@ -140,8 +144,16 @@ def test_with_osm_exposure_factors_and_grid_rollup(capsys, tmp_path):
     assert cells["count"].sum() + (rejects["layer"] == "incidents").sum() == 300
     assert (rejects["layer"] != "incidents").any()  # the OSM area's own rejects are kept too
     grids = gpd.read_file(out / "shequ.gpkg", layer="grids")
-    assert {"grid_id", "incidents", "mean_index", "level"} <= set(grids.columns)
-    assert grids["incidents"].sum() <= cells["count"].sum()
+    assert {"grid_id", "incidents", "incidents_per_km2", "mean_index", "level"} <= set(
+        grids.columns
+    )
+    rows = pd.to_numeric(rejects.loc[rejects["layer"] == "incidents", "row"])
+    kept = incidents.drop(index=rows - 1)
+    points = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(kept["lon"], kept["lat"]), crs="EPSG:4326"
+    ).to_crs(grids.crs)
+    joined = gpd.sjoin(points, grids[["geometry"]])
+    assert grids["incidents"].sum() == joined.index.nunique()
 
 
 def test_distance_band_weights_from_the_profile(capsys, tmp_path):
@@ -152,3 +164,87 @@ def test_distance_band_weights_from_the_profile(capsys, tmp_path):
     assert code == 0
     summary = pd.read_csv(out / "summary.csv").iloc[0]
     assert summary["weights"].startswith("distance band 800 m")
+
+
+def _squares(size_m: float, crs: str = "EPSG:32610") -> gpd.GeoDataFrame:
+    """Square grids of ``size_m`` over the Sacramento incidents (UTM 10N), as a city would draw
+    them, numbered in file order."""
+    data = pd.read_csv(shared_file(SACRAMENTO))
+    pts = gpd.GeoSeries(gpd.points_from_xy(data["longitude"], data["latitude"]), crs="EPSG:4326")
+    x0, y0, x1, y1 = pts.to_crs(crs).total_bounds
+    xs = np.arange(np.floor(x0 / size_m) * size_m, x1 + size_m, size_m)
+    ys = np.arange(np.floor(y0 / size_m) * size_m, y1 + size_m, size_m)
+    boxes = [shapely.box(x, y, x + size_m, y + size_m) for x in xs[:-1] for y in ys[:-1]]
+    return gpd.GeoDataFrame({"grid_id": np.arange(len(boxes))}, geometry=boxes, crs=crs)
+
+
+@pytest.fixture(scope="module")
+def sacramento_250(tmp_path_factory) -> tuple[gpd.GeoDataFrame, Path]:
+    """250 m squares over the northern half of Sacramento (GeoJSON, WGS-84) and the run."""
+    tmp = tmp_path_factory.mktemp("sac250")
+    squares = _squares(250.0)
+    north = squares[squares.geometry.centroid.y > squares.geometry.centroid.y.median()]
+    path = tmp / "grids.geojson"
+    north.to_crs("EPSG:4326").to_file(path, driver="GeoJSON")
+    out = tmp / "hot"
+    args = ["hotspots", "--quiet", "--no-map", "--incidents", str(shared_file(SACRAMENTO))]
+    assert main([*args, "--grids", str(path), "--out", str(out)]) == 0
+    return gpd.read_file(path), out
+
+
+def test_grid_incidents_are_those_inside_each_grid(sacramento_250):
+    squares, out = sacramento_250
+    grids = gpd.read_file(out / "shequ.gpkg", layer="grids")
+    rejects = pd.read_csv(out / "rejects.csv")
+    data = pd.read_csv(shared_file(SACRAMENTO))
+    rows = pd.to_numeric(rejects.loc[rejects["layer"] == "incidents", "row"])
+    kept = data.drop(index=rows - 1)
+    points = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(kept["longitude"], kept["latitude"]), crs="EPSG:4326"
+    )
+    joined = gpd.sjoin(points, squares[["grid_id", "geometry"]])
+    joined = joined[~joined.index.duplicated()]  # a point on a border: once
+    expected = joined["grid_id"].value_counts()
+    got = grids.set_index("grid_id")["incidents"]
+    # every grid holding incidents reports them (the cell-centre roll-up gave 0 to most)
+    assert (got.reindex(expected.index) == expected).all()
+    assert got.drop(expected.index).eq(0).all()
+    assert got.sum() == len(joined)  # totals over grids = incidents inside the grids
+    summary = pd.read_csv(out / "summary.csv").iloc[0]
+    assert summary["incidents_in_grids"] == len(joined)
+    assert summary["incidents_outside_grids"] == summary["incidents"] - len(joined) > 0
+
+
+def test_grid_level_follows_its_own_density(sacramento_250):
+    _, out = sacramento_250
+    grids = gpd.read_file(out / "shequ.gpkg", layer="grids")
+    assert (grids.loc[grids["incidents"] == 0, "level"] == "blue").all()
+    assert (grids.loc[grids["incidents"] > 0, "level"] != "blue").any()
+    density = grids.groupby("level")["incidents_per_km2"]
+    # no grid of a level is denser than one of a higher level
+    assert density.min()["red"] > density.max()["orange"] > 0
+    assert density.min()["orange"] > density.max()["yellow"]
+    red_share = (grids["level"] == "red").mean()
+    assert 0.05 <= red_share < 0.08  # the profile's 5 %, plus the grids tied at the cut-off
+
+
+def test_grids_that_miss_the_incidents_are_an_error(capsys, tmp_path):
+    far = _squares(250.0).iloc[:4].copy()
+    far["geometry"] = far.geometry.translate(0.0, -500_000.0)
+    path = tmp_path / "far.geojson"
+    far.to_crs("EPSG:4326").to_file(path, driver="GeoJSON")
+    code, err = _hot(capsys, "--grids", str(path), "--out", str(tmp_path / "o"))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "none of the 7584 incidents lies inside any of the 4 grids" in err
+    assert not (tmp_path / "o").exists()
+    code, err = _hot(capsys, "--grids", str(path), "--lang", "zh", "--out", str(tmp_path / "o"))
+    assert code == 2 and "网格文件与事件范围不重合" in err and english_sentences(err) == []
+
+
+def test_grid_run_in_chinese(capsys, tmp_path, sacramento_250):
+    squares, _ = sacramento_250
+    path = tmp_path / "g.geojson"
+    squares.to_file(path, driver="GeoJSON")
+    code, err = _hot(capsys, "--grids", str(path), "--lang", "zh", "--out", str(tmp_path / "o"))
+    assert code == 0 and "不在任何网格内" in err
+    assert english_sentences(err) == []

@@ -16,19 +16,24 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from shequ.analyses.access import KindAccess, all_access
 from shequ.analyses.audit import compound_rollup, home_columns, summary
+from shequ.analyses.grid_audit import assign_points, grid_audit, outside_homes
 from shequ.analyses.isochrones import facility_isochrones, union_by_kind
+from shequ.errors import InputError
 from shequ.geo.checks import Warning_
 from shequ.geo.completeness import Completeness
 from shequ.geo.network import WalkNetwork
 from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
+from shequ.geo.polygons_file import read_polygon_file
 from shequ.geo.study_area import StudyArea
 from shequ.i18n import Note
 from shequ.jobs.inputs import (
     RASTER_COLUMNS,
+    AreaInputs,
     InputOptions,
     Progress,
     area_completeness,
@@ -59,6 +64,9 @@ raster_column
         Isochrone minutes; default: each kind's walk threshold from the profile.
     isochrones : bool
         Draw street-following isochrones (the walk times are computed either way).
+    grids : Path, optional
+        Grid polygons (e.g. the ``grids`` layer of a ``shequ grids`` output): the audit is
+        repeated per grid (:mod:`shequ.analyses.grid_audit`), written as ``grid_audit``.
 
     Examples
     --------
@@ -69,6 +77,7 @@ raster_column
 
     bands: list[float] | None = None  # isochrone minutes; default: each kind's threshold
     isochrones: bool = True
+    grids: Path | None = None  # grid polygons for the per-grid audit
 
 
 @dataclass
@@ -106,6 +115,9 @@ class AccessResult:
     completeness : Completeness, optional
         What the data probably lacks (residential land without buildings, low household
         density, storeys from defaults, kinds without facilities); ``run.json`` records it.
+    grid_audit : GeoDataFrame, optional
+        With ``--grids``: the summary per grid, kind and tier, and for the homes outside
+        every grid (:func:`shequ.analyses.grid_audit.grid_audit`).
     """
 
     profile: Profile
@@ -124,6 +136,7 @@ class AccessResult:
     facilities_read: dict[str, int] = field(default_factory=dict)
     study_area: StudyArea | None = None
     input_files: list[dict] = field(default_factory=list)
+    grid_audit: gpd.GeoDataFrame | None = None
 
 
 def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> AccessResult:
@@ -145,10 +158,23 @@ def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> Acc
     ------
     InputError
         Bad input (a file, a row, a profile key): one line naming it; also when the area
-        has no homes at all (:func:`require_homes`).
+        has no homes at all (:func:`require_homes`), or when ``--grids`` holds none of them.
     """
     area = load_inputs(opts, progress)
     require_homes(area.homes, opts)
+    grid_polygons = None
+    if opts.grids is not None:  # read before the long steps: a bad file fails at once
+        grid_polygons, repaired = read_polygon_file(
+            opts.grids, opts.crs, area.crs, area.rejects, layer="grids"
+        )
+        if repaired:
+            area.notes.append(Note("n.audit_grids_repaired", n=repaired))
+        home_xy = shapely.get_coordinates(area.homes.geometry.to_numpy())
+        if (assign_points(home_xy, grid_polygons.geometry.to_numpy()) < 0).all():
+            raise InputError(
+                Note("e.audit_grids_no_homes", grids=len(grid_polygons), homes=len(area.homes)),
+                path=opts.grids,
+            )
     profile, kinds = area.profile, area.kinds
     read = area.facilities["kind"].value_counts() if len(area.facilities) else pd.Series()
     step = progress("step.attach", 1)
@@ -176,6 +202,11 @@ def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> Acc
     empty = int(isochrones["empty"].sum()) if "empty" in isochrones else 0
     if empty:
         area.notes.append(Note("n.empty_isochrones", n=empty))
+    per_grid = None
+    if grid_polygons is not None:
+        step = progress("step.grid_audit", 1)
+        per_grid = _grid_audit(grid_polygons, homes, access, area, usable)
+        step(1)
     return AccessResult(
         profile=profile,
         network=net,
@@ -193,7 +224,23 @@ def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> Acc
         facilities_read={kind.id: int(read.get(kind.id, 0)) for kind in kinds},
         study_area=area.study_area,
         input_files=area.files,
+        grid_audit=per_grid,
     )
+
+
+def _grid_audit(
+    polygons: gpd.GeoDataFrame,
+    homes: gpd.GeoDataFrame,
+    access: dict[str, KindAccess],
+    area: AreaInputs,
+    usable: dict[str, int],
+) -> gpd.GeoDataFrame:
+    """The audit per grid of ``--grids``; the homes outside every grid are a note."""
+    table = grid_audit(homes, access, area.profile.tiers_min, polygons, usable)
+    n_out, hh_out = outside_homes(table)
+    if n_out:
+        area.notes.append(Note("n.audit_outside_grids", homes=n_out, households=hh_out))
+    return table
 
 
 def _flag_empty(
@@ -307,6 +354,9 @@ def write_access_outputs(
         "summary": ("summary.csv", result.summary),
         "compounds": ("compounds.csv", result.compound_summary),
     }
+    if result.grid_audit is not None:
+        layers["grid_audit"] = plain_layer(result.grid_audit)
+        tables["grid_audit"] = ("grid_audit.csv", result.grid_audit.drop(columns="geometry"))
     page = partial(_write_map, result, lang) if with_map else None
     return write_outputs(out, "access", result, layers=layers, tables=tables, run=run, page=page)
 

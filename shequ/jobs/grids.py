@@ -3,7 +3,10 @@
 The Python API behind ``shequ grids``: :func:`compute_grids` runs in memory and
 :func:`write_grid_outputs` writes ``shequ.gpkg`` (``grids``, ``atoms``, ``homes``, ``borders``),
 ``grid_summary.csv`` (one row per grid), ``plan_summary.csv`` (one row for the plan),
-``rejects.csv`` and ``run.json``. Homes and streets come from :mod:`shequ.jobs.inputs`, the same as
+``rejects.csv`` and ``run.json``; a redraw adds the ``moves`` layer (from and to grid and code,
+households, home by home summed per atom) and ``retired_grids.csv`` (existing grids that did not
+continue, and where their households went).
+Homes and streets come from :mod:`shequ.jobs.inputs`, the same as
 the living-circle audit, so a grid's households are the audit's households.
 
 The job reads what the models return (a :class:`~shequ.analyses.grid_result.GridPlan`) and never
@@ -13,6 +16,7 @@ user, and :func:`compute_grids` keeps them in order.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -22,20 +26,23 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from shequ.analyses.grid_codes import grid_codes
+from shequ.analyses.grid_codes import grid_codes, next_free_codes
 from shequ.analyses.grid_edits import broken_grids, edit_plan
-from shequ.analyses.grid_metrics import add_grid_metrics, grid_polygons, plan_summary
+from shequ.analyses.grid_metrics import add_grid_metrics, grid_polygons, plan_summary, shape_notes
 from shequ.analyses.grid_plan import DEFAULT_BORDER_COST, GridPlanner
-from shequ.analyses.grid_redraw import GridRedrawer, existing_labels
-from shequ.analyses.grid_result import GridPlan
+from shequ.analyses.grid_redraw import GridRedrawer, existing_labels, match_grids
+from shequ.analyses.grid_result import MOVE_COLUMNS, GridPlan
 from shequ.errors import InputError
 from shequ.geo.atoms import Atoms, atom_of_points, build_atoms, through_crossed
 from shequ.geo.blocks import border_lines, secondary_lines, street_blocks
 from shequ.geo.checks import Warning_
+from shequ.geo.column_names import LAYER_COLUMNS, canonical_names
 from shequ.geo.completeness import Completeness
 from shequ.geo.homes import building_footprints
+from shequ.geo.network import WalkNetwork
 from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
+from shequ.geo.points_file import read_vector
 from shequ.geo.polygons_file import read_polygon_file
 from shequ.geo.study_area import StudyArea
 from shequ.i18n import Note
@@ -68,7 +75,11 @@ raster_column
     split_large_compounds : bool
         Divide compounds above a grid's ceiling into groups of whole buildings.
     existing : Path, optional
-        An existing grid register: redraw it with the fewest households moved.
+        An existing grid register (网格台账) as polygons: redraw it with the fewest households
+        moved, keeping the code and name of every grid that continues.
+    code_column, name_column : str, optional
+        The headers of the register's codes and names in ``existing``; default: found among
+        the common headers (``code``/``网格编码``, ``name``/``网格名称``, …).
     edits : Path, optional
         GeoJSON of edits drawn on the grid map: reassign units, then re-score.
     households_per_grid, tolerance : float, optional
@@ -88,6 +99,8 @@ raster_column
     compounds: Path | None = None  # gated compounds (小区) polygons; default: OSM landuse
     split_large_compounds: bool = False  # divide compounds above the ceiling by buildings
     existing: Path | None = None  # existing grid polygons: redraw with fewest moves
+    code_column: str | None = None  # the register's code header in ``existing``
+    name_column: str | None = None  # the register's name header in ``existing``
     edits: Path | None = None  # GeoJSON drawn on the map: reassign atoms, then re-score
     households_per_grid: float | None = None  # default: profile
     tolerance: float | None = None  # default: profile
@@ -117,6 +130,7 @@ class GridResult:
     target: float
     tolerance: float
     moves: gpd.GeoDataFrame | None = None  # redraw / edit moves (atom polygons)
+    retired: pd.DataFrame | None = None  # redraw: existing grids that did not continue
     plan: GridPlan | None = None
     study_area: StudyArea | None = None  # the grids' outline (no grid reaches beyond it)
     input_files: list[dict] = field(default_factory=list)
@@ -299,20 +313,28 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
     notes += said
     lines = border_lines(area.osm, area.crs)
     if communities is not None:
-        rings = list(communities.geometry.boundary)
-        edges = gpd.GeoDataFrame({"border": ["edge"] * len(rings)}, geometry=rings, crs=area.crs)
-        lines = gpd.GeoDataFrame(pd.concat([lines, edges], ignore_index=True), crs=area.crs)
+        lines = _with_edges(lines, communities.geometry.values)
+    existing = None
+    if opts.existing is not None:
+        existing, said = _read_existing(opts, area)
+        notes += said
+        # atoms never straddle an existing border, so every home's grid is known exactly
+        lines = _with_edges(lines, existing.geometry.values, "none")
     outline = area.study_area.metric  # the run's one study area: no grid reaches beyond it
     blocks = street_blocks(lines, outline)
     atoms, said = grid_atoms(opts, area, settings, blocks, lines, outline, communities)
     notes += said
     step(1)
     step = progress("step.grids", 1)
-    if opts.existing is not None:
-        plan, said = _redraw(opts, area, atoms, settings)
+    home_atom = atom_of_points(atoms.frame, homes.geometry.values)
+    register, before = None, None
+    if existing is not None:
+        plan, said = _redraw(opts, area, atoms, settings, existing)
         notes += said
         start = plan.search["start"]
         method = Note("g.method_redraw_from", file=Path(opts.existing).name, start=start)
+        before = _home_origin(existing, homes, plan.origin[home_atom])
+        plan, register = _continue_register(plan, atoms, homes, home_atom, before, existing)
     else:
         plan = (
             GridPlanner(
@@ -328,14 +350,34 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
         method = plan.method
     step(1)
     if opts.edits is not None:
-        before = _grid_table(atoms, plan, settings, None, comm_codes)
-        codes = dict(zip(before["grid_id"].tolist(), before["code"].tolist(), strict=True))
+        table = _grid_table(atoms, plan, settings, None, comm_codes, register)
+        codes = dict(zip(table["grid_id"].tolist(), table["code"].tolist(), strict=True))
         plan, said = _edits(opts, area, atoms, plan, codes)
         notes += said
+        if before is not None:  # one row per home group moved, from its grid before the redraw
+            plan = _home_moves(plan, atoms, homes, home_atom, before)
     atoms.frame["grid_id"] = plan.labels
-    grids = _grid_table(atoms, plan, settings, area.network.edge_geoms, comm_codes)
-    homes["grid_id"] = plan.labels[atom_of_points(atoms.frame, homes.geometry.values)]
-    homes["grid_code"] = grids.set_index("grid_id").loc[homes["grid_id"], "code"].to_numpy()
+    grids = _grid_table(
+        atoms,
+        plan,
+        settings,
+        area.network.edge_geoms,
+        comm_codes,
+        register,
+        network=area.network,
+        speed_mps=area.profile.speeds["general"],
+    )
+    homes["grid_id"] = plan.labels[home_atom]
+    code_of = grids.set_index("grid_id")["code"]
+    homes["grid_code"] = code_of.loc[homes["grid_id"]].to_numpy()
+    retired = None
+    if existing is not None:
+        retired = _retired(existing, register, before, homes, code_of)
+        if len(retired):
+            notes.append(Note("n.grids_retired", n=len(retired), codes=_short(retired["code"])))
+        new = grids.loc[~grids["grid_id"].isin(existing["grid_id"]), "code"]
+        if len(new):
+            notes.append(Note("n.grids_new", n=len(new), codes=_short(new)))
     notes += _plan_notes(atoms, grids, plan)
     summary = plan_summary(
         grids,
@@ -360,7 +402,8 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
         notes=notes,
         target=target,
         tolerance=tol,
-        moves=_moves_layer(atoms, plan.moves),
+        moves=_moves_layer(atoms, plan.moves, code_of),
+        retired=retired,
         plan=plan,
         study_area=area.study_area,
         input_files=area.files,
@@ -368,28 +411,94 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
     )
 
 
+def _with_edges(
+    lines: gpd.GeoDataFrame, polygons: np.ndarray, border: str = "edge"
+) -> gpd.GeoDataFrame:
+    """``lines`` with the outlines of ``polygons`` added as ``border`` lines: blocks and atoms
+    are cut along them. Community edges are ``edge`` (the strongest class: no grid crosses
+    them); an existing grid's outline is ``none``, so a border keeps the class of the street
+    it runs along and the redraw's objective is the new plan's."""
+    rings = list(shapely.boundary(polygons))
+    edges = gpd.GeoDataFrame({"border": [border] * len(rings)}, geometry=rings, crs=lines.crs)
+    return gpd.GeoDataFrame(pd.concat([lines, edges], ignore_index=True), crs=lines.crs)
+
+
+def _read_existing(opts: GridOptions, area: AreaInputs) -> tuple[gpd.GeoDataFrame, list[Note]]:
+    """The existing grids (网格台账) with a whole ``grid_id`` and the register's ``code`` and
+    ``name`` as text, verbatim (None where blank), and the notes on reading them.
+
+    The code is the column ``--code-column`` names, else a common header for it (``code``,
+    ``网格编码``, …), else text grid ids (``网格编号``) when they are not small whole numbers.
+
+    Raises
+    ------
+    InputError
+        A named column is not in the file, or whole grid ids repeat.
+    """
+    path = opts.existing
+    frame, repaired = read_polygon_file(
+        path, opts.crs, area.crs, area.rejects, layer="existing_grids"
+    )
+    notes = [Note("n.existing_repaired", n=repaired)] if repaired else []
+    for option, column in (("--code-column", "code"), ("--name-column", "name")):
+        header = opts.code_column if column == "code" else opts.name_column
+        if header is None:
+            continue
+        found = header if header in frame.columns else None
+        if found is None:  # renamed to its canonical name when read
+            found = canonical_names([header], LAYER_COLUMNS["existing_grids"]).get(header)
+            found = found if found in frame.columns else None
+        if found is None:
+            names = ", ".join(str(c) for c in read_vector(path)[0].columns)  # as in the file
+            note = Note("e.grid_existing_no_column", option=option, column=header, names=names)
+            raise InputError(note, path=path)
+        frame[column] = frame[found]
+    whole = "grid_id" in frame.columns and pd.api.types.is_integer_dtype(frame["grid_id"])
+    if whole and frame["grid_id"].duplicated().any():
+        raise InputError(Note("e.grid_existing_duplicate_ids"), path=path)
+    if "code" not in frame.columns and "grid_id" in frame.columns and not whole:
+        frame["code"] = frame["grid_id"]  # 网格编号 G001 …: the register's own code
+    if not whole:
+        if "grid_id" in frame.columns:  # text ids: the codes (above) keep them, said so
+            first = frame["grid_id"].iloc[0]
+            notes.append(Note("n.existing_ids_renumbered", n=len(frame), first=first))
+        frame["grid_id"] = np.arange(len(frame), dtype=np.int64)
+    for column in ("code", "name"):
+        if column in frame.columns:
+            frame[column] = [_text(v) for v in frame[column]]
+    if "code" not in frame.columns or all(c is None for c in frame["code"]):
+        notes.append(Note("n.existing_no_codes"))
+    return frame, notes
+
+
+def _text(value: object) -> str | None:
+    """A register cell as text, verbatim: whole numbers without ``.0``, blanks as None."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
+
+
+def _short(codes: pd.Series, most: int = 5) -> str:
+    items = [str(c) for c in codes]
+    return ", ".join(items[:most]) + (" …" if len(items) > most else "")
+
+
 def _redraw(
-    opts: GridOptions, area: AreaInputs, atoms: Atoms, settings: GridSettings
+    opts: GridOptions,
+    area: AreaInputs,
+    atoms: Atoms,
+    settings: GridSettings,
+    frame: gpd.GeoDataFrame,
 ) -> tuple[GridPlan, list[Note]]:
     """Existing grids → atom labels (overlaps and gaps reported) → fewest-moves redraw.
 
     Returns the redrawn plan and the notes on the existing grids and the redraw.
     """
-    frame, repaired = read_polygon_file(
-        opts.existing, opts.crs, area.crs, area.rejects, layer="existing_grids"
-    )
     notes = []
-    if "grid_id" in frame.columns and pd.api.types.is_integer_dtype(frame["grid_id"]):
-        if frame["grid_id"].duplicated().any():
-            raise InputError(Note("e.grid_existing_duplicate_ids"), path=opts.existing)
-    else:
-        if "grid_id" in frame.columns:  # text ids (G001 …): numbered in file order, said so
-            first = frame["grid_id"].iloc[0]
-            notes.append(Note("n.existing_ids_renumbered", n=len(frame), first=first))
-        frame["grid_id"] = np.arange(len(frame), dtype=np.int64)
     origin, report = existing_labels(atoms, frame)
-    if repaired:
-        notes.append(Note("n.existing_repaired", n=repaired))
     if report["overlaps"]:
         total = sum(o["overlap_m2"] for o in report["overlaps"])
         notes.append(Note("n.existing_overlap", n=len(report["overlaps"]), m2=total))
@@ -407,10 +516,126 @@ def _redraw(
         .fit(atoms, origin)
         .result_
     )
+    if plan.search.get("declined_moves"):
+        notes.append(Note("n.redraw_declined", households=plan.search["declined_moves"]))
     if plan.split or plan.merged:
         split, merged = list(plan.split) or "-", list(plan.merged) or "-"
         notes.append(Note("n.split_merged", split=split, merged=merged))
     return plan, notes
+
+
+def _home_origin(
+    existing: gpd.GeoDataFrame, homes: gpd.GeoDataFrame, atom_origin: np.ndarray
+) -> np.ndarray:
+    """The existing grid of every home: the grid polygon it lies inside, else (a home on a
+    border line, in an overlap or a gap) the existing grid of its atom."""
+    points = homes.geometry.values
+    p, g = shapely.STRtree(existing.geometry.values).query(points, predicate="within")
+    hits = np.bincount(p, minlength=len(points))
+    out = np.asarray(atom_origin, dtype=np.int64).copy()
+    one = hits[p] == 1
+    out[p[one]] = existing["grid_id"].to_numpy()[g[one]]
+    return out
+
+
+def _continue_register(
+    plan: GridPlan,
+    atoms: Atoms,
+    homes: gpd.GeoDataFrame,
+    home_atom: np.ndarray,
+    before: np.ndarray,
+    existing: gpd.GeoDataFrame,
+) -> tuple[GridPlan, dict]:
+    """The redrawn plan with the register's identities and moves counted home by home.
+
+    A new grid that keeps most of an existing grid's households is that grid (same id, code
+    and name: :func:`~shequ.analyses.grid_redraw.match_grids`); the others get ids above every
+    existing one. Returns the plan and the register: ``{"codes": {id: code}, "names": {id:
+    name}, "parents": {new id: existing id it took most households from}, "continues": {id}}``.
+    """
+    hh = homes["households"].to_numpy(float)
+    after = plan.labels[home_atom]
+    continues, flows = match_grids(before, after, hh)
+    labels = np.unique(plan.labels)
+    top = int(max(existing["grid_id"].max(), labels.max())) + 1
+    new_id = {}
+    for label in labels:
+        if int(label) in continues:
+            new_id[int(label)] = continues[int(label)]
+        else:
+            new_id[int(label)] = top
+            top += 1
+    relabel = np.vectorize(new_id.__getitem__, otypes=[np.int64])
+    flows["to_grid"] = relabel(flows["to_grid"].to_numpy()) if len(flows) else flows["to_grid"]
+    parents = (
+        flows.sort_values("households").groupby("to_grid")["from_grid"].last().to_dict()
+        if len(flows)
+        else {}
+    )
+    ids = existing["grid_id"].to_numpy()
+    register = {
+        "codes": dict(zip(ids, existing.get("code", pd.Series([None] * len(ids))), strict=True)),
+        "names": (
+            dict(zip(ids, existing["name"], strict=True)) if "name" in existing.columns else None
+        ),
+        "parents": {int(k): int(v) for k, v in parents.items()},
+        "continues": set(continues.values()),
+        "flows": flows,
+    }
+    plan = replace(plan, labels=relabel(plan.labels))
+    return _home_moves(plan, atoms, homes, home_atom, before), register
+
+
+def _home_moves(
+    plan: GridPlan, atoms: Atoms, homes: gpd.GeoDataFrame, home_atom: np.ndarray, before: np.ndarray
+) -> GridPlan:
+    """``plan`` with its moves counted from the homes: one row per atom and (from, to) pair
+    for every home whose grid changed, so ``households_moved`` is exactly the households whose
+    grid is not the one they were in (an edit's row kept where an edit moved the atom)."""
+    after = plan.labels[home_atom]
+    moved = (before >= 0) & (after != before)
+    rows = pd.DataFrame(
+        {
+            "atom_id": atoms.frame["atom_id"].to_numpy()[home_atom[moved]],
+            "households": homes["households"].to_numpy(float)[moved],
+            "from_grid": before[moved],
+            "to_grid": after[moved],
+        }
+    )
+    moves = rows.groupby(["atom_id", "from_grid", "to_grid"], as_index=False)["households"].sum()
+    moves = moves[list(MOVE_COLUMNS)]
+    if plan.moves is not None and "edit_row" in plan.moves.columns:
+        edited = plan.moves[plan.moves["edit_row"] >= 0].groupby("atom_id")["edit_row"].last()
+        moves["edit_row"] = moves["atom_id"].map(edited).fillna(-1).astype(np.int64)
+    return replace(plan, moves=moves, households_moved=float(moves["households"].sum()))
+
+
+def _retired(
+    existing: gpd.GeoDataFrame,
+    register: dict,
+    before: np.ndarray,
+    homes: gpd.GeoDataFrame,
+    code_of: pd.Series,
+) -> pd.DataFrame:
+    """The existing grids that did not continue and where their households went now."""
+    gone = existing.loc[~existing["grid_id"].isin(register["continues"])]
+    hh = homes["households"].to_numpy(float)
+    after = homes["grid_id"].to_numpy()
+    rows = []
+    for _, grid in gone.iterrows():
+        mine = before == grid["grid_id"]
+        went = pd.Series(hh[mine]).groupby(after[mine]).sum().sort_values(ascending=False)
+        rows.append(
+            {
+                "grid_id": int(grid["grid_id"]),
+                "code": register["codes"].get(grid["grid_id"]),
+                "name": grid.get("name"),
+                "households": float(hh[mine].sum()),
+                "went_to": "; ".join(f"{code_of.get(g, g)}: {h:.1f}" for g, h in went.items()),
+            }
+        )
+    columns = ["grid_id", "code", "name", "households", "went_to"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _edits(
@@ -454,12 +679,17 @@ def _edits(
     return edited, notes
 
 
-def _moves_layer(atoms: Atoms, moves: pd.DataFrame | None) -> gpd.GeoDataFrame | None:
+def _moves_layer(
+    atoms: Atoms, moves: pd.DataFrame | None, code_of: pd.Series
+) -> gpd.GeoDataFrame | None:
     if moves is None:
         return None
     geom = atoms.frame.set_index("atom_id").geometry
+    moves = moves.reset_index(drop=True)
+    moves.insert(3, "from_code", moves["from_grid"].map(code_of).to_numpy())
+    moves.insert(5, "to_code", moves["to_grid"].map(code_of).to_numpy())
     return gpd.GeoDataFrame(
-        moves.reset_index(drop=True),
+        moves,
         geometry=geom.loc[moves["atom_id"]].to_numpy(),
         crs=atoms.frame.crs,
     )
@@ -471,11 +701,34 @@ def _grid_table(
     settings: GridSettings,
     streets: np.ndarray | None,
     comm_codes: dict[int, int],
+    register: dict | None = None,
+    *,
+    network: WalkNetwork | None = None,
+    speed_mps: float | None = None,
 ) -> gpd.GeoDataFrame:
-    """One row per grid of ``plan``: polygon, demand, metrics, code and flags."""
+    """One row per grid of ``plan``: polygon, demand, metrics, code and flags.
+
+    With the ``network`` and a walking speed, each grid also gets the walk across it
+    (``walk_across_m``/``_min``); with the atoms, a grid under the compactness floor gets the
+    reason (``compact_reason``: :func:`~shequ.analyses.grid_metrics.add_grid_metrics`).
+
+    Codes follow the pattern (reading order in each community) unless a ``register`` is
+    given: then a continuing grid keeps its code and name verbatim, and a new grid takes the
+    next free number of its parent grid's sequence
+    (:func:`~shequ.analyses.grid_codes.next_free_codes`).
+    """
     labels = plan.labels
     grids = grid_polygons(atoms, labels)
-    grids = add_grid_metrics(grids, settings.households_per_grid, settings.tolerance, streets)
+    grids = add_grid_metrics(
+        grids,
+        settings.households_per_grid,
+        settings.tolerance,
+        streets,
+        atoms=atoms,
+        labels=labels,
+        network=network,
+        speed_mps=speed_mps,
+    )
     cent = grids.geometry.centroid
     codes = grid_codes(
         grids["community_id"].to_numpy(),
@@ -489,11 +742,30 @@ def _grid_table(
     )
     grids["seq"] = codes["seq"].to_numpy()
     grids["code"] = codes["code"].to_numpy()
+    if register is not None:
+        _register_codes(grids, register)
     grids["oversized"] = np.isin(grids["grid_id"], labels[plan.oversized])
     grids["outside_community"] = grids["community_id"] < 0
     grids = grids.sort_values(["community_id", "seq"]).reset_index(drop=True)
     first = ["grid_id", "code", "community_id", "seq", "households", "deviation"]
     return grids[first + [c for c in grids.columns if c not in first]]
+
+
+def _register_codes(grids: gpd.GeoDataFrame, register: dict) -> None:
+    """Put the register's codes and names on ``grids`` (in place; see :func:`_grid_table`)."""
+    known, ids = register["codes"], grids["grid_id"].to_numpy()
+    code = [known.get(g) for g in ids]
+    new = [i for i, g in enumerate(ids) if g not in known or code[i] is None]
+    parents = [known.get(register["parents"].get(int(ids[i]))) for i in new]
+    taken = [c for c in known.values() if c is not None]
+    fresh = next_free_codes(taken, parents, grids["code"].to_numpy()[new].tolist())
+    for i, c in zip(new, fresh, strict=True):
+        code[i] = c
+    grids["code"] = code
+    seq = [re.match(r"^.*?(\d{1,3})$", c) for c in code]
+    grids["seq"] = [int(m.group(1)) if m else s for m, s in zip(seq, grids["seq"], strict=True)]
+    if register["names"] is not None:
+        grids["name"] = [register["names"].get(g) for g in ids]
 
 
 def _plan_notes(atoms: Atoms, grids: gpd.GeoDataFrame, plan: GridPlan) -> list[Note]:
@@ -509,7 +781,7 @@ def _plan_notes(atoms: Atoms, grids: gpd.GeoDataFrame, plan: GridPlan) -> list[N
     outside = int((atoms.frame["community_id"] < 0).sum())
     if outside:
         notes.append(Note("n.outside_community", n=outside))
-    return notes
+    return notes + shape_notes(grids)
 
 
 def write_grid_outputs(
@@ -560,6 +832,8 @@ def write_grid_outputs(
         "grids": ("grid_summary.csv", table),
         "plan": ("plan_summary.csv", result.summary),
     }
+    if result.retired is not None:
+        tables["retired"] = ("retired_grids.csv", result.retired)
     page = partial(_write_map, result, lang) if with_map else None
     return write_outputs(out, "grids", result, layers=layers, tables=tables, run=run, page=page)
 

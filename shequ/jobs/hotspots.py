@@ -25,6 +25,7 @@ import pyproj
 import shapely
 
 from shequ.analyses.access import all_access
+from shequ.analyses.grid_audit import assign_points
 from shequ.analyses.hotspot_cells import (
     IncidentCells,
     check_cell_memory,
@@ -78,7 +79,8 @@ class HotspotOptions:
     osm : Path, optional
         OSM extract: study area, homes (exposure) and the features of distance factors.
     grids : Path, optional
-        Grid polygons for the per-grid roll-up (e.g. a ``shequ grids`` output).
+        Grid polygons for the per-grid roll-up (e.g. a ``shequ grids`` output); it must hold
+        at least one incident.
     area : Path, optional
         The study area (polygons); default: the OSM extract's (:mod:`shequ.geo.study_area`),
         else the incidents' hull. Incidents outside it are rejected rows; cells stay inside.
@@ -133,7 +135,8 @@ class HotspotResult:
         One row per H3 cell (WGS-84 hexagons): counts, statistics, density, trend, factors,
         ``index``, ``level`` and the factors' ranks.
     grids : GeoDataFrame or None
-        The per-grid roll-up (``--grids``).
+        The per-grid roll-up (``--grids``): incidents by point-in-polygon, density and a
+        level of each grid's own (:mod:`shequ.analyses.hotspot_rollup`).
     summary : DataFrame
         One row: incidents, cells, resolution, weights, FDR cut, hot cells, cells per level.
     rejects : DataFrame
@@ -196,6 +199,7 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
     step = progress("step.hs_cells", 1)
     grid = incident_cells(hull, lon, lat, res)
     step(1)
+    polygons, incident_xy = _read_grids(opts, grid.crs, lon, lat, rejects, notes)
 
     step = progress("step.statistics", STAGES)
     local = local_statistics(
@@ -233,12 +237,22 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
     cells = gpd.GeoDataFrame(table, geometry=list(cell_polygons(grid.cells)), crs="EPSG:4326")
     step(1)
     grids = None
-    if opts.grids:
+    if polygons is not None:
         step = progress("step.hs_rollup", 1)
-        polygons, _ = read_polygon_file(opts.grids, opts.crs, grid.crs, rejects, layer="grids")
-        grids = grid_rollup(polygons, cells, grid.crs)
+        grids = grid_rollup(
+            polygons,
+            cells,
+            grid.crs,
+            incident_xy,
+            settings.top_share,
+            three_colours=opts.three_colour,
+        )
         step(1)
     summary = _summary(len(frame), res, why, settings, local, table)
+    if grids is not None:
+        summary["grids"] = len(grids)
+        summary["incidents_in_grids"] = int(grids["incidents"].sum())
+        summary["incidents_outside_grids"] = len(frame) - int(grids["incidents"].sum())
     return HotspotResult(
         profile,
         cells,
@@ -251,6 +265,37 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
         input_files=_input_files(inc, area),
         completeness=completeness,
     )
+
+
+def _read_grids(
+    opts: HotspotOptions,
+    crs: pyproj.CRS,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    rejects: Rejects,
+    notes: list[str],
+) -> tuple[gpd.GeoDataFrame | None, np.ndarray]:
+    """The ``--grids`` polygons in ``crs`` and the incidents there, read before the long steps.
+
+    A grids file holding none of the incidents is an error: every grid would come out with 0
+    incidents and blue, which reads as a finding when it is the wrong file (or ``--crs``).
+    Incidents outside every grid are a note; the summary counts them.
+    """
+    to_metric = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    xy = np.column_stack(to_metric.transform(lon, lat))
+    if opts.grids is None:
+        return None, xy
+    polygons, repaired = read_polygon_file(opts.grids, opts.crs, crs, rejects, layer="grids")
+    if repaired:
+        notes.append(Note("n.hs_grids_repaired", n=repaired))
+    inside = assign_points(xy, polygons.geometry.to_numpy()) >= 0
+    if not inside.any():
+        raise InputError(
+            Note("e.hs_grids_no_incidents", grids=len(polygons), n=len(xy)), path=opts.grids
+        )
+    if not inside.all():
+        notes.append(Note("n.hs_outside_grids", n=int((~inside).sum()), total=len(xy)))
+    return polygons, xy
 
 
 def _input_files(inc: Incidents, area: AreaInputs | None) -> list[dict]:

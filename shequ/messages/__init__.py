@@ -20,6 +20,7 @@ program, so that a section can be read (and translated) on its own:
 ``checks``    coordinate-shift and street-island checks
 ``raster``    population rasters
 ``area``      the study area
+``grid_shapes`` why a grid stays under the compactness floor
 
 A key may appear in one section only (checked at import), and ``tests/test_i18n.py`` checks that
 every entry has both languages with the same placeholders.
@@ -32,6 +33,7 @@ from shequ.messages import (
     checks,
     cli_help,
     coverage,
+    grid_shapes,
     grids,
     hotspots,
     inputs,
@@ -59,6 +61,7 @@ SECTIONS = {
     "checks": checks.MESSAGES,
     "raster": raster.MESSAGES,
     "area": area.MESSAGES,
+    "grid_shapes": grid_shapes.MESSAGES,
 }
 
 

@@ -26,6 +26,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "existing grid polygons: redraw with fewest moves",
         "现有网格多边形：以最少调整重新划分",
     ),
+    "help.grids.code_column": (
+        "the column of the existing grids' codes (default: code, 网格编码, …)",
+        "现有网格文件中的网格编码列（默认识别 code、网格编码 等）",
+    ),
+    "help.grids.name_column": (
+        "the column of the existing grids' names (default: name, 网格名称, …)",
+        "现有网格文件中的网格名称列（默认识别 name、网格名称 等）",
+    ),
     "help.grids.edits": (
         "GeoJSON of edits exported from the grid map",
         "从网格地图导出的手绘调整（GeoJSON）",
@@ -49,7 +57,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "OSM extract: study area, homes (exposure), fire equipment",
         "OSM 数据：研究区、住宅（暴露度）、消防设施",
     ),
-    "help.hotspots.grids": ("grid polygons for the per-grid roll-up", "用于按网格汇总的网格多边形"),
+    "help.hotspots.grids": (
+        "grid polygons: incidents counted per grid and a level from each grid's own density",
+        "网格多边形：按网格统计事件数，并按各网格自身的事件密度定风险等级",
+    ),
     "help.hotspots.profile": (
         "YAML profile merged onto the default",
         "合并到默认配置之上的 YAML 配置文件",
@@ -198,4 +209,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "help.common.quiet": ("no progress bars", "不显示进度条"),
     "help.common.no_map": ("skip map.html", "不生成 map.html"),
     "help.common.verbose": ("log details", "输出详细日志"),
+    # shequ access --grids / shequ hotspots --grids: results per grid (issue 13, item 5)
+    "help.access.grids": (
+        "grid polygons (e.g. the grids layer of a shequ grids output): adds the audit per grid "
+        "(grid_audit layer and grid_audit.csv)",
+        "网格多边形（例如 shequ grids 输出中的 grids 图层）：另按网格汇总覆盖情况"
+        "（grid_audit 图层与 grid_audit.csv）",
+    ),
 }

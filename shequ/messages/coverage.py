@@ -63,4 +63,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "仅 {share:.1f}% 的居住建筑（{n} 栋中的 {tagged} 栋）标注了 building:levels 或 "
         "height：其余建筑的户数按配置中的默认层数（demand.building_types）估算",
     ),
+    # the audit per grid (shequ access --grids, analyses/grid_audit.py)
+    "e.audit_grids_no_homes": (
+        "none of the {homes} homes lies inside any of the {grids} grids: the grids file does "
+        "not cover the study area (wrong file, or --crs?)",
+        "{homes} 处住宅没有一处落在这 {grids} 个网格内：网格文件与研究范围不重合"
+        "（是否选错了文件，或需指定 --crs？）",
+    ),
+    "n.audit_outside_grids": (
+        "{homes} homes ({households:.0f} households) lie outside every grid: grid_audit.csv "
+        "counts them in the rows with outside=True",
+        "{homes} 处住宅（{households:.0f} 户）不在任何网格内：grid_audit.csv 中 outside=True "
+        "的行单独统计这部分住户",
+    ),
+    "n.audit_grids_repaired": (
+        "{n} grid polygons were invalid and have been repaired",
+        "{n} 个网格多边形无效，已自动修复",
+    ),
+    "step.grid_audit": ("Audit per grid", "按网格汇总覆盖情况"),
 }

@@ -27,6 +27,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "duplicate grid_id values in the existing grids",
         "现有网格中有重复的 grid_id",
     ),
+    "e.grid_existing_no_column": (
+        "{option} {column}: no such column in the existing grids (columns: {names})",
+        "{option} {column}：现有网格文件中没有这一列（现有列：{names}）",
+    ),
+    # the grid register (网格台账) after a redraw (shequ/jobs/grids.py)
+    "n.grids_retired": (
+        "{n} existing grids did not continue (retired; where their households went: "
+        "retired_grids.csv): {codes}",
+        "{n} 个现有网格不再延续（撤销，其住户的去向见 retired_grids.csv）：{codes}",
+    ),
+    "n.grids_new": (
+        "{n} new grids, coded after the register's last number in their sequence: {codes}",
+        "新增 {n} 个网格，编码接续台账中同一序列的最后一个编号：{codes}",
+    ),
+    "n.redraw_declined": (
+        "the existing grids are kept as they are: bringing their few households outside the band "
+        "into it would move {households:.0f} households",
+        "现有网格保持不变：若要把略超容差的网格调回容差范围，需调整 {households:.0f} 户",
+    ),
+    "n.existing_no_codes": (
+        "the existing grids have no code column (code, 网格编码, or --code-column): codes are "
+        "numbered anew",
+        "现有网格文件中没有编码列（code、网格编码，或用 --code-column 指定）：网格编码将重新编排",
+    ),
     "e.grid_edits_no_to_grid": (
         "edits need a 'to_grid' property per polygon",
         "修改文件中每个多边形都需要 'to_grid' 属性",

@@ -63,4 +63,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "step.hs_outlines": ("Cell outlines", "单元边界"),
     "step.hs_rollup": ("Roll-up per grid", "按网格汇总"),
+    # the roll-up per grid (--grids, analyses/hotspot_rollup.py)
+    "e.hs_grids_no_incidents": (
+        "none of the {n} incidents lies inside any of the {grids} grids: the grids file does "
+        "not cover the incidents (wrong file, or --crs?)",
+        "{n} 起事件没有一起落在这 {grids} 个网格内：网格文件与事件范围不重合"
+        "（是否选错了文件，或需指定 --crs？）",
+    ),
+    "n.hs_outside_grids": (
+        "{n} of {total} incidents lie outside every grid: they count in the cells, not in "
+        "any grid (summary.csv: incidents_outside_grids)",
+        "{total} 起事件中有 {n} 起不在任何网格内：计入 H3 单元，不计入任何网格"
+        "（见 summary.csv 的 incidents_outside_grids）",
+    ),
+    "n.hs_grids_repaired": (
+        "{n} grid polygons were invalid and have been repaired",
+        "{n} 个网格多边形无效，已自动修复",
+    ),
+    # the map's grid layer (maps/hotspot_map.py): a grid's level is its own, not its cells'
+    "map.hs_grids_layer_own": (
+        "grids (level from their own incident density)",
+        "网格汇总 (按网格自身事件密度定级)",
+    ),
+    "map.hs_grids_note_own": (
+        "a grid's incidents are those inside it; its level ranks its incidents per km² "
+        "among all grids, with the cells' shares per level",
+        "网格事件数为落在网格内的事件；风险等级按各网格每平方公里事件数排序，"
+        "各等级占比与 H3 单元相同",
+    ),
 }

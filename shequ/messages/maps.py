@@ -214,7 +214,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "map.hs_gi_layer": ("Gi* hot and cold spots (confidence)", "Gi* 热点与冷点 (置信度)"),
     "map.hs_kde_layer": ("kernel density (incidents per km²)", "核密度 (起/平方公里)"),
     "map.hs_trend_layer": ("emerging trends", "时空趋势 (新增、加剧、持续、减弱)"),
-    "map.hs_grids_layer": ("grids (highest level of their cells)", "网格汇总 (单元最高风险等级)"),
     "map.hs_levels_heading": ("risk level (warning colour)", "风险等级 (预警颜色)"),
     "map.hs_level_red": ("red (level 1, highest)", "红色 (一级, 最高)"),
     "map.hs_level_orange": ("orange (level 2)", "橙色 (二级)"),
@@ -245,10 +244,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "map.hs_cells_note": (
         "{cells} H3 cells, {incidents} incidents",
         "{cells} 个 H3 单元，{incidents} 起事件",
-    ),
-    "map.hs_grids_note": (
-        "a grid takes the highest level of its cells",
-        "网格颜色取其单元的最高风险等级",
     ),
     "map.hs_h3": ("H3 cell", "H3 单元"),
     "map.hs_level": ("risk level", "风险等级"),
