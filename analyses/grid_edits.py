@@ -5,7 +5,8 @@ polygon carries ``to_grid`` (the grid id its area should belong to; ``to_code`` 
 Every atom whose interior point lies inside a drawn polygon moves to that grid. Edits are the
 manager's decision, so they are applied as drawn; what they cost is reported — households
 moved, grids that are no longer contiguous, grids pushed out of tolerance — and an edit naming a
-grid that does not exist is rejected with its reason.
+grid that does not exist is rejected with its reason. A locked grid (``shequ grids --lock``) is
+the manager's earlier decision that it stays as it is: no edit moves an atom into or out of it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,12 @@ Edit = tuple[int, shapely.Geometry, int]
 
 
 def apply_edits(
-    atoms: Atoms, labels: np.ndarray, edits: list[Edit]
+    atoms: Atoms,
+    labels: np.ndarray,
+    edits: list[Edit],
+    *,
+    locked: frozenset[int] = frozenset(),
+    codes: dict[int, str] | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame, list[tuple[int, Note]]]:
     """Move the atoms inside each drawn shape to its grid, shape after shape.
 
@@ -42,6 +48,11 @@ def apply_edits(
     edits : list of (int, Polygon, int)
         (row, polygon in the atoms' CRS, to_grid), in the order drawn: where shapes overlap,
         the later one wins.
+    locked : frozenset of int
+        Grids no edit changes: an edit into one is rejected, and a shape over one moves only
+        the atoms of other grids (rejected when it holds no other).
+    codes : dict of int to str, optional
+        Grid codes, to name a locked grid in the reason (default: its id).
 
     Returns
     -------
@@ -56,14 +67,25 @@ def apply_edits(
     known = set(np.unique(labels).tolist())
     inner = shapely.point_on_surface(atoms.frame.geometry.values)
     hh = atoms.frame["households"].to_numpy()
+    codes = codes or {}
+    shut = np.isin(labels, sorted(locked))  # atoms of locked grids (never relabelled here)
     rows, rejected = [], []
     for row, polygon, to_grid in edits:
         if to_grid not in known:
             rejected.append((row, Note("r.grid_edit_unknown_grid", grid=to_grid)))
             continue
-        hit = np.flatnonzero(shapely.contains(polygon, inner) & (labels != to_grid))
+        if to_grid in locked:
+            code = codes.get(to_grid) or to_grid
+            rejected.append((row, Note("r.grid_edit_locked", code=code)))
+            continue
+        inside = shapely.contains(polygon, inner) & (labels != to_grid)
+        hit = np.flatnonzero(inside & ~shut)
         if len(hit) == 0:
-            rejected.append((row, Note("r.grid_edit_no_atom")))
+            if (inside & shut).any():
+                g = int(labels[np.flatnonzero(inside & shut)[0]])
+                rejected.append((row, Note("r.grid_edit_locked", code=codes.get(g) or g)))
+            else:
+                rejected.append((row, Note("r.grid_edit_no_atom")))
             continue
         for a in hit:
             rows.append((int(atoms.frame["atom_id"].iat[a]), hh[a], labels[a], to_grid, row))
@@ -75,7 +97,12 @@ def apply_edits(
 
 
 def edit_plan(
-    plan: GridPlan, atoms: Atoms, edits: list[Edit]
+    plan: GridPlan,
+    atoms: Atoms,
+    edits: list[Edit],
+    *,
+    locked: frozenset[int] = frozenset(),
+    codes: dict[int, str] | None = None,
 ) -> tuple[GridPlan, list[tuple[int, Note]]]:
     """The plan after the manager's edits, re-scored (:func:`apply_edits`).
 
@@ -87,6 +114,8 @@ def edit_plan(
         Its atoms.
     edits : list of (int, Polygon, int)
         (row, polygon in the atoms' CRS, to_grid), in the order drawn.
+    locked, codes
+        Grids no edit changes, and the codes naming them (:func:`apply_edits`).
 
     Returns
     -------
@@ -99,7 +128,9 @@ def edit_plan(
         The rows not applied, with the reason.
     """
     t0 = time.perf_counter()
-    labels, edit_moves, rejected = apply_edits(atoms, plan.labels, edits)
+    labels, edit_moves, rejected = apply_edits(
+        atoms, plan.labels, edits, locked=locked, codes=codes
+    )
     moves = edit_moves
     if plan.moves is not None and len(plan.moves):
         moves = pd.concat([plan.moves.assign(edit_row=-1), edit_moves], ignore_index=True)

@@ -5,7 +5,9 @@ and the time to walk across it, two compactness measures (Polsby–Popper 4πA/P
 ragged borders, and the moment-of-inertia measure A²/(2πJ), which punishes stretched shapes; both
 1 for a disc), why a grid stays under the compactness floor, and the deviation from the target.
 Per plan: the largest |deviation|, the coefficient of variation and the number of grids out of
-tolerance.
+tolerance. When the homes carry key people (a grid worker's workload), the same per grid and
+per plan for ``workload`` against its own target (households per grid × the plan's workload per
+household).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from scipy.sparse import csgraph
 from shequ.analyses.grid_objective import SearchWeights, State
 from shequ.analyses.grid_plan import atom_data, polygon_inertia
 from shequ.analyses.grid_search import peel_move, polsby_popper, thin_moves
-from shequ.geo.atoms import PRECISION_M, Atoms
+from shequ.geo.atoms import PRECISION_M, WORKLOAD, Atoms
 from shequ.geo.network import WalkNetwork
 from shequ.i18n import Note
 
@@ -53,6 +55,7 @@ def grid_polygons(atoms: Atoms, labels: np.ndarray) -> gpd.GeoDataFrame:
     """
     fr = atoms.frame.assign(grid=labels)
     cols = ["homes", "households", "population", "elderly", "area_m2"]
+    cols += [c for c in WORKLOAD if c in fr.columns]  # a homes file with key people
     sums = fr.groupby("grid")[cols].sum()
     geoms = [one_polygon(shapely.union_all(fr.geometry.values[labels == g])) for g in sums.index]
     comm = fr.groupby("grid")["community_id"].first()
@@ -73,6 +76,7 @@ def add_grid_metrics(
     network: WalkNetwork | None = None,
     speed_mps: float | None = None,
     floor: float = COMPACT_FLOOR,
+    demand: str = "households",
 ) -> gpd.GeoDataFrame:
     """Deviation, compactness, patrol length and walking-time columns.
 
@@ -94,11 +98,16 @@ def add_grid_metrics(
         Walking speed (the profile's ``general`` walker).
     floor : float
         The compactness floor (Polsby–Popper; the search's ``thin_below``).
+    demand : str
+        The measure the plan balanced (``households`` or ``workload``), for the reasons a grid
+        stays under the floor (judged against the band the planner kept).
 
     Returns
     -------
     GeoDataFrame
-        A copy with ``deviation``, ``within_tolerance``, ``polsby_popper``,
+        A copy with ``deviation``, ``within_tolerance`` (households against ``target``), with
+        grids carrying ``workload`` also ``workload_target``, ``workload_deviation`` and
+        ``workload_within_tolerance`` (:func:`workload_target`), ``polsby_popper``,
         ``inertia_compactness``, ``compact_reason`` ("" at or above the floor), ``patrol_m``,
         ``walk_across_m`` and ``walk_across_min``.
     """
@@ -108,13 +117,20 @@ def add_grid_metrics(
     perim = shapely.length(shapely.boundary(geoms))
     grids["deviation"] = grids["households"] / target - 1.0
     grids["within_tolerance"] = grids["deviation"].abs() <= tolerance + 1e-9
+    if "workload" in grids:
+        w_target = workload_target(grids, target)
+        grids["workload_target"] = w_target
+        grids["workload_deviation"] = grids["workload"] / w_target - 1.0
+        grids["workload_within_tolerance"] = grids["workload_deviation"].abs() <= tolerance + 1e-9
     grids["polsby_popper"] = np.where(perim > 0, 4 * np.pi * area / perim**2, np.nan)
     inertia = polygon_inertia(geoms)
     grids["inertia_compactness"] = np.where(inertia > 0, area**2 / (2 * np.pi * inertia), np.nan)
     grids["compact_reason"] = np.where(grids["polsby_popper"] < floor, "not_checked", "")
     if atoms is not None and labels is not None:
         thin = grids.loc[grids["polsby_popper"] < floor, "grid_id"].astype(int).tolist()
-        reasons = compact_reasons(atoms, labels, target, tolerance, floor, grids=thin)
+        reasons = compact_reasons(
+            atoms, labels, target, tolerance, floor, grids=thin, demand=demand
+        )
         grids["compact_reason"] = [reasons.get(int(g), "") for g in grids["grid_id"]]
     grids["patrol_m"] = _street_length(geoms, street_geoms)
     across = np.full(len(grids), np.nan)
@@ -123,6 +139,14 @@ def add_grid_metrics(
     grids["walk_across_m"] = across
     grids["walk_across_min"] = across / speed_mps / 60.0 if speed_mps else np.nan
     return grids
+
+
+def workload_target(grids: pd.DataFrame, target: float) -> float:
+    """Workload per grid the planner aims at: ``target`` households × the plan's workload per
+    household (:class:`~shequ.analyses.grid_plan.GridPlanner` with ``demand="workload"``), so a
+    plan on workload has as many grids as one on households."""
+    households = float(grids["households"].sum())
+    return target * float(grids["workload"].sum()) / households if households > 0 else target
 
 
 COMPACT_REASONS = ("single_atom", "balance", "neighbours", "movable")
@@ -136,6 +160,7 @@ def compact_reasons(
     tolerance: float,
     floor: float = COMPACT_FLOOR,
     grids: list[int] | None = None,
+    demand: str = "households",
 ) -> dict[int, str]:
     """Why each grid under Polsby–Popper ``floor`` stays there: its atoms force it.
 
@@ -155,7 +180,8 @@ def compact_reasons(
     grid).
 
     ``grids`` names the grids to explain (e.g. those whose dissolved polygon is under the floor);
-    default: those under it as the search measures it.
+    default: those under it as the search measures it. ``demand`` is the measure the plan
+    balanced (``workload``: its band, households as the planner's second measure).
 
     Returns
     -------
@@ -163,7 +189,10 @@ def compact_reasons(
         Grid label → reason, for those grids only.
     """
     labels = np.asarray(labels)
-    data = atom_data(atoms, {})
+    data = atom_data(atoms, {}, demand)
+    if data.second is not None:
+        data.second_target = target
+        target = target * data.households.sum() / max(data.second.sum(), 1e-9)
     st = State(data, labels.copy(), SearchWeights(), target)
     fixed = data.households > target * (1 + tolerance)
     out = {}
@@ -264,7 +293,8 @@ def _street_length(geoms: np.ndarray, streets: np.ndarray | None) -> np.ndarray:
 
 
 def plan_summary(grids: gpd.GeoDataFrame, tolerance: float, **extra: object) -> pd.DataFrame:
-    """One row: grid count, max |deviation|, CV of households, out-of-tolerance count …"""
+    """One row: grid count, max |deviation|, CV of households, out-of-tolerance count … and,
+    for grids carrying ``workload``, the same for workload (``workload_*``)."""
     h = grids["households"].to_numpy(dtype=float)
     dev = grids["deviation"].to_numpy(dtype=float)
     row = {
@@ -278,5 +308,16 @@ def plan_summary(grids: gpd.GeoDataFrame, tolerance: float, **extra: object) -> 
         "mean_inertia_compactness": float(grids["inertia_compactness"].mean()),
         "tolerance": tolerance,
     }
+    if "workload_deviation" in grids:
+        wdev = grids["workload_deviation"].to_numpy(dtype=float)
+        w = grids["workload"].to_numpy(dtype=float)
+        row.update(
+            {
+                "workload": float(w.sum()),
+                "max_abs_workload_deviation": float(np.abs(wdev).max()) if len(wdev) else 0.0,
+                "cv_workload": float(w.std() / w.mean()) if len(w) and w.mean() > 0 else 0.0,
+                "workload_out_of_tolerance": int((np.abs(wdev) > tolerance + 1e-9).sum()),
+            }
+        )
     row.update(extra)
     return pd.DataFrame([row])

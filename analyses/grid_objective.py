@@ -7,6 +7,12 @@ A plan (atom → grid labels) costs
       + w_thin · max(0, thin_below − Polsby–Popper)
       + w_border  · Σ_internal borders  cost(class) · length / scale
       + w_move    · households moved away from their original grid / target  (redraw only)
+      + w_second · Σ_grids (w_out·o₂² + w_lin·o₂)  (o₂ = max(0, |H₂/target₂ − 1| − tol))
+
+Balance is on the atoms' *demand* (``AtomData.households``: households, or a grid worker's
+workload); when that is not households, households are a second measure (``AtomData.second``)
+kept in their own band by the last term, softer than the first (households stay in band where
+the demand allows it).
 
 Grid totals are kept as running sums — area, first and second area moments, perimeter, demand —
 so moving one atom is priced in constant time plus the atom's degree (:class:`State`).
@@ -34,13 +40,14 @@ class SearchWeights:
     thin_below: float = 0.2
     border: float = 0.02
     move: float = 0.0
+    second: float = 0.3  # the second measure's band (households when balancing on workload)
 
 
 @dataclass
 class AtomData:
     """What the search needs per atom, as arrays."""
 
-    households: np.ndarray
+    households: np.ndarray  # the demand grids balance on (households, or workload)
     area: np.ndarray
     cx: np.ndarray
     cy: np.ndarray
@@ -51,6 +58,8 @@ class AtomData:
     shared: sparse.csr_matrix  # shared border metres, same sparsity pattern as ``graph``
     origin: np.ndarray | None = None  # original grid per atom (redraw), -1 none
     community: np.ndarray | None = None  # community per atom: grids never cross communities
+    second: np.ndarray | None = None  # a second measure kept in its band (households)
+    second_target: float = 0.0  # its target per grid
 
 
 class Totals:
@@ -64,6 +73,12 @@ class Totals:
             labels, weights=w * (data.cx**2 + data.cy**2) + data.self_inertia, minlength=n_grids
         )
         self.count = np.bincount(labels, minlength=n_grids)
+        self.t2 = data.second_target
+        self.h2 = (
+            np.bincount(labels, weights=data.second, minlength=n_grids)
+            if data.second is not None
+            else None
+        )
         # a grid's perimeter: its atoms' perimeters minus the borders shared inside it (sparse:
         # one pass over the stored adjacency, never an n × n mask)
         shared = data.shared.tocoo()
@@ -76,6 +91,8 @@ class Totals:
     def add(self, g: int, data: AtomData, i: int, sign: float) -> None:
         w = data.area[i]
         self.h[g] += sign * data.households[i]
+        if self.h2 is not None:
+            self.h2[g] += sign * data.second[i]
         self.a[g] += sign * w
         self.ax[g] += sign * w * data.cx[i]
         self.ay[g] += sign * w * data.cy[i]
@@ -98,8 +115,14 @@ def grid_cost(t: Totals, g: int, target: float, tol: float, w: SearchWeights) ->
     over = max(0.0, abs(dev) - tol)
     comp = inertia_compactness(t.a[g], t.ax[g], t.ay[g], t.a2[g])
     pp = min(1.0, 4 * np.pi * t.a[g] / max(t.p[g], 1e-9) ** 2)
+    if t.h2 is not None and t.t2 > 0:
+        over2 = max(0.0, abs(t.h2[g] / t.t2 - 1.0) - tol)
+        second = w.second * (w.out * over2 * over2 + w.out_linear * over2)
+    else:
+        second = 0.0
     return (
-        w.dev * dev * dev
+        second
+        + w.dev * dev * dev
         + w.out * over * over
         + w.out_linear * over
         + w.compact * (1.0 - comp)
@@ -147,6 +170,10 @@ def objective_terms(
     w = weights
     dev = t.h / target - 1.0
     over = np.maximum(0.0, np.abs(dev) - tol)
+    second = 0.0
+    if t.h2 is not None and t.t2 > 0:
+        over2 = np.maximum(0.0, np.abs(t.h2 / t.t2 - 1.0) - tol)
+        second = float(w.second * (w.out * over2 * over2 + w.out_linear * over2).sum())
     comp = np.array(
         [
             inertia_compactness(a, ax, ay, a2)
@@ -162,7 +189,7 @@ def objective_terms(
         moved = float(data.households[(origin >= 0) & (labels != origin)].sum())
     terms = {
         "balance": float(w.dev * (dev * dev).sum()),
-        "out_of_band": float((w.out * over * over + w.out_linear * over).sum()),
+        "out_of_band": float((w.out * over * over + w.out_linear * over).sum()) + second,
         "compactness": float(w.compact * (1.0 - comp).sum()),
         "perimeter": float(w.perimeter * (1.0 - pp).sum()),
         "thin": float(w.thin * np.maximum(0.0, w.thin_below - pp).sum()),

@@ -89,7 +89,7 @@ def polygon_inertia(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def atom_data(atoms: Atoms, border_cost: dict[str, float]) -> AtomData:
+def atom_data(atoms: Atoms, border_cost: dict[str, float], demand: str = "households") -> AtomData:
     """The search arrays of the atoms (:class:`~shequ.analyses.grid_objective.AtomData`).
 
     Parameters
@@ -99,6 +99,12 @@ def atom_data(atoms: Atoms, border_cost: dict[str, float]) -> AtomData:
     border_cost : dict of str to float
         Cost per metre of each border class; a class it does not name costs 0. Costs are
         scaled by a typical atom's side (√ median area), so they do not depend on atom size.
+    demand : str
+        The atoms' column grids balance on: ``households``, or ``workload`` (households plus
+        weighted key people, :func:`shequ.geo.homes.homes_from_layer`). The one place the
+        balance measure is read: every step of the search balances ``AtomData.households``.
+        With another column than households, households become the second measure
+        (``AtomData.second``) the search keeps in its band; its target is set by the caller.
 
     Returns
     -------
@@ -130,8 +136,9 @@ def atom_data(atoms: Atoms, border_cost: dict[str, float]) -> AtomData:
     ):
         msg = "atom adjacency patterns differ (duplicate adjacency pairs?)"
         raise ValueError(msg)
+    households = fr["households"].to_numpy(dtype=float)
     return AtomData(
-        households=fr["households"].to_numpy(dtype=float),
+        households=fr[demand].to_numpy(dtype=float),
         area=fr["area_m2"].to_numpy(dtype=float),
         cx=c.x.to_numpy(),
         cy=c.y.to_numpy(),
@@ -141,6 +148,7 @@ def atom_data(atoms: Atoms, border_cost: dict[str, float]) -> AtomData:
         perimeter=shapely.length(shapely.boundary(fr.geometry.values)),
         shared=shared,
         community=fr["community_id"].to_numpy(),
+        second=households if demand != "households" else None,
     )
 
 
@@ -312,11 +320,18 @@ class GridPlanner:
         Passes over the atoms per start (≥ 1).
     n_starts : int
         Independent growth + search runs (≥ 1); the best plan is kept.
+    demand : str
+        The atoms' column grids balance on: ``households`` (default) or ``workload`` (a homes
+        file with key people). On workload, the target is ``households_per_grid`` × the study
+        area's workload per household (as many grids as on households), and households are kept
+        within ``households_per_grid`` ± ``tolerance`` too, as far as the workload band allows
+        (a softer term of the objective).
 
     Parameters are stored as given and checked when :meth:`fit` starts. After :meth:`fit`:
     ``result_`` (the :class:`~shequ.analyses.grid_result.GridPlan`) and, from it,
     ``labels_`` (grid per atom), ``oversized_`` (atoms that alone exceed the ceiling and are
-    their own grid), ``log_`` (search statistics) and ``seconds_``.
+    their own grid), ``log_`` (search statistics), ``seconds_`` and ``demand_target_`` (the
+    target of the balanced measure: ``households_per_grid`` on households).
 
     Examples
     --------
@@ -358,6 +373,7 @@ class GridPlanner:
     time_limit_s: float = 60.0
     max_rounds: int = 60
     n_starts: int = 6  # independent growth + search runs; the best plan is kept
+    demand: str = "households"
 
     def fit(self, atoms: Atoms) -> GridPlanner:
         """Plan grids on ``atoms``.
@@ -379,13 +395,20 @@ class GridPlanner:
         """
         check_params(self, whole=("max_rounds", "n_starts"))
         check_atoms(atoms)
+        if self.demand != "households" and self.demand not in atoms.frame.columns:
+            raise GridParameterError(Note("e.grid_param_demand", value=repr(self.demand)))
         t0 = time.perf_counter()
-        target, tol = self.households_per_grid, self.tolerance
-        data = atom_data(atoms, self.border_cost)
+        tol = self.tolerance
+        data = atom_data(atoms, self.border_cost, self.demand)
+        target = self.households_per_grid
+        if data.second is not None:  # on workload: as many grids, households kept in band
+            per_household = data.households.sum() / max(data.second.sum(), 1e-9)
+            target = self.households_per_grid * per_household
+            data.second_target = self.households_per_grid
         best = None
         for start in range(self.n_starts):
             seed = self.random_state + start
-            labels, fixed, oversized = self._initial(data, seed)
+            labels, fixed, oversized = self._initial(data, seed, target)
             labels, log = improve(
                 data,
                 labels,
@@ -425,22 +448,26 @@ class GridPlanner:
             oversized=np.flatnonzero(oversized),
             objective=objective,
             method=Note("g.method_plan"),
-            target=target,
+            target=self.households_per_grid,
             tolerance=tol,
             border_cost=dict(self.border_cost),
             weights=self.weights,
-            search={**log, "starts": self.n_starts},
+            search={**log, "starts": self.n_starts, "demand": self.demand, "demand_target": target},
             seconds=seconds,
         )
         self.labels_ = self.result_.labels
         self.oversized_ = self.result_.oversized
         self.log_ = self.result_.search
         self.seconds_ = seconds["fit"]
+        self.demand_target_ = target
         return self
 
-    def _initial(self, data: AtomData, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Oversized atoms as their own grids, then region growing per connected group."""
-        target, tol = self.households_per_grid, self.tolerance
+    def _initial(
+        self, data: AtomData, seed: int, target: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Oversized atoms as their own grids, then region growing per connected group
+        (``target``: of the balanced demand)."""
+        tol = self.tolerance
         n = len(data.households)
         labels = np.full(n, -1, dtype=np.int64)
         fixed = np.zeros(n, dtype=bool)

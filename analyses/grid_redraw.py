@@ -15,7 +15,12 @@ only then repairs balance:
    and a grid left with no household or no area joins a neighbour (:func:`absorb_empty`).
 
 Existing grids that are all within the band (or out of it only because of an atom above the
-ceiling) are returned as they are: a redraw of an unchanged plan moves nobody.
+ceiling) are returned as they are: a redraw of an unchanged plan moves nobody, and neither does
+a plan a manager edited by hand, as long as the edits kept it within the band.
+
+Locked grids (``fit(..., locked=)``: the grids a manager has settled) are holes in the redraw:
+it runs on the other atoms alone, so none of its steps can move an atom out of a locked grid or
+into one.
 
 Which new grid *is* which existing grid (its code and name in the register, 网格台账) is decided
 by :func:`match_grids`: a grid is the same grid when it keeps most of its households.
@@ -29,7 +34,7 @@ differently.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
@@ -65,7 +70,10 @@ REDRAW_WEIGHTS = SearchWeights(
 
 
 def existing_labels(
-    atoms: Atoms, grids: gpd.GeoDataFrame, id_column: str = "grid_id"
+    atoms: Atoms,
+    grids: gpd.GeoDataFrame,
+    id_column: str = "grid_id",
+    locked: frozenset[int] = frozenset(),
 ) -> tuple[np.ndarray, dict]:
     """Existing grid id per atom (by largest overlap); gaps filled from neighbours.
 
@@ -77,6 +85,9 @@ def existing_labels(
         Existing grid polygons, in the atoms' CRS.
     id_column : str
         The column of ``grids`` holding the grid ids (whole numbers).
+    locked : frozenset of int
+        Locked grids (:meth:`GridRedrawer.fit`): a gap atom joins one of them only when no
+        unlocked grid reaches it, so a locked grid keeps its own atoms and no others.
 
     Returns
     -------
@@ -103,21 +114,25 @@ def existing_labels(
     labels[best.index.to_numpy()] = ids[best["g"].to_numpy()]
     report = {"overlaps": _grid_overlaps(grids, id_column), "gap_atoms": []}
     graph = atoms.graph()
-    for _ in range(atoms.n):  # grow labels into gaps, longest shared border first
-        missing = np.flatnonzero(labels < 0)
-        if len(missing) == 0:
-            break
-        changed = False
-        for i in missing:
-            row = graph[i]
-            nbrs, length = row.indices, row.data
-            ok = labels[nbrs] >= 0
-            if ok.any():
-                labels[i] = labels[nbrs[ok][np.argmax(length[ok])]]
-                report["gap_atoms"].append(int(i))
-                changed = True
-        if not changed:
-            break
+    shut = np.array(sorted(locked), dtype=np.int64)
+    for into_locked in (False, True):  # unlocked grids first; locked ones for what is left
+        for _ in range(atoms.n):  # grow labels into gaps, longest shared border first
+            missing = np.flatnonzero(labels < 0)
+            if len(missing) == 0:
+                break
+            changed = False
+            for i in missing:
+                row = graph[i]
+                nbrs, length = row.indices, row.data
+                ok = labels[nbrs] >= 0
+                if not into_locked:
+                    ok &= ~np.isin(labels[nbrs], shut)
+                if ok.any():
+                    labels[i] = labels[nbrs[ok][np.argmax(length[ok])]]
+                    report["gap_atoms"].append(int(i))
+                    changed = True
+            if not changed:
+                break
     return labels, report
 
 
@@ -197,7 +212,9 @@ class GridRedrawer:
     random_state: int = 0
     time_limit_s: float = 60.0
 
-    def fit(self, atoms: Atoms, origin: np.ndarray) -> GridRedrawer:
+    def fit(
+        self, atoms: Atoms, origin: np.ndarray, locked: np.ndarray | None = None
+    ) -> GridRedrawer:
         """Redraw the grids ``origin`` gives on ``atoms``.
 
         Parameters
@@ -206,6 +223,12 @@ class GridRedrawer:
             The pieces grids are made of (:func:`shequ.geo.atoms.build_atoms`).
         origin : array of int
             Existing grid id per atom, -1 for an atom in no grid (:func:`existing_labels`).
+        locked : array of bool, optional
+            Atoms of locked grids (a grid the manager will not have changed: its worker, its
+            boundary agreed with the residents). They keep their grid and no other atom joins
+            it: the redraw is that of the other atoms alone, as if the locked grids were holes
+            (:func:`_without`), so no step of it — split, merge, search, repair, fresh plan —
+            can touch them.
 
         Returns
         -------
@@ -224,12 +247,19 @@ class GridRedrawer:
         if origin.shape != (atoms.n,):
             got = origin.shape[0] if origin.ndim == 1 else origin.shape
             raise GridParameterError(Note("e.grid_origin_length", atoms=atoms.n, got=got))
+        locked = np.zeros(atoms.n, bool) if locked is None else np.asarray(locked, dtype=bool)
+        if locked.shape != (atoms.n,):
+            got = locked.shape[0] if locked.ndim == 1 else locked.shape
+            raise GridParameterError(Note("e.grid_locked_length", atoms=atoms.n, got=got))
         t0 = time.perf_counter()
         target, tol = self.households_per_grid, self.tolerance
         data = atom_data(atoms, self.border_cost)
         origin = origin.astype(np.int64)
         fixed = data.households > target * (1 + tol)
-        if self._within_band(atoms, data, origin, fixed) and _one_piece_each(data, origin):
+        if locked.any():
+            final, log, split, merged, times = self._fit_unlocked(atoms, origin, locked)
+            t_balance, t_search, t_repair = (t0 + t for t in times)
+        elif self._within_band(atoms, data, origin, fixed) and _one_piece_each(data, origin):
             # nothing needs fixing: the existing grids are the plan (no move bought for shape)
             final, split, merged = origin.copy(), [], []
             log = {"start": Note("g.start_existing"), "kept_existing": True}
@@ -289,6 +319,30 @@ class GridRedrawer:
         self.log_ = log
         self.seconds_ = seconds["fit"]
         return self
+
+    def _fit_unlocked(
+        self, atoms: Atoms, origin: np.ndarray, locked: np.ndarray
+    ) -> tuple[np.ndarray, dict, list, list, tuple[float, float, float]]:
+        """The redraw of the unlocked atoms alone (locked atoms keep ``origin``): labels, log,
+        grids split and merged, and the seconds after which each stage ended. New grids of the
+        unlocked part are numbered above every existing id, locked ones included."""
+        keep = np.flatnonzero(~locked)
+        final = origin.copy()
+        n_locked = len(np.unique(origin[locked]))
+        if len(keep) == 0:  # every grid locked: nothing to redraw
+            log = {"start": Note("g.start_existing"), "kept_existing": True}
+            return final, {**log, "locked_grids": n_locked}, [], [], (0.0, 0.0, 0.0)
+        part = replace(self).fit(_without(atoms, keep), origin[keep])
+        sub = part.result_.labels
+        known = set(np.unique(origin[keep]).tolist())
+        fresh = sorted(set(np.unique(sub).tolist()) - known)
+        top = int(origin.max()) + 1
+        renumber = {g: top + k for k, g in enumerate(fresh)}
+        final[keep] = [renumber.get(int(g), int(g)) for g in sub]
+        sec = part.result_.seconds
+        ends = np.cumsum([sec["split_merge"], sec["search"], sec["repair"]])
+        log = {**part.log_, "locked_grids": n_locked}
+        return final, log, list(part.split_), list(part.merged_), tuple(float(e) for e in ends)
 
     def _within_band(
         self, atoms: Atoms, data: AtomData, origin: np.ndarray, fixed: np.ndarray
@@ -683,6 +737,22 @@ def undo_needless_moves(
         if not done:
             break
     return labels, undone
+
+
+def _without(atoms: Atoms, keep: np.ndarray) -> Atoms:
+    """The atoms ``keep`` (positions, ascending) and the adjacencies among them: the others
+    are holes, as if they were not in the data. ``atom_id`` is kept, so moves name the atoms
+    of the whole set."""
+    pos = np.full(atoms.n, -1, dtype=np.int64)
+    pos[keep] = np.arange(len(keep))
+    both = (pos[atoms.a] >= 0) & (pos[atoms.b] >= 0)
+    return Atoms(
+        frame=atoms.frame.iloc[keep].reset_index(drop=True),
+        a=pos[atoms.a[both]],
+        b=pos[atoms.b[both]],
+        shared_m=atoms.shared_m[both],
+        border=atoms.border[both],
+    )
 
 
 def _one_piece_each(data: AtomData, labels: np.ndarray) -> bool:

@@ -22,6 +22,7 @@ from scipy.sparse import csgraph
 
 from shequ.geo.blocks import BORDER_CLASSES
 from shequ.geo.building_groups import divide_by_buildings
+from shequ.profile_schema import KEY_PERSONS
 
 SLIVER_M2 = 1.0  # pieces smaller than this are numerical noise of the overlay
 # Shared borders shorter than this are corners, not adjacency: a grid worker walks from one atom
@@ -31,6 +32,9 @@ TOUCH_M = 2.0
 PRECISION_M = 0.001  # grid outlines are snapped to 1 mm (analyses.grid_metrics), shared borders too
 ON_LINE_M = 1.0  # a border runs along a line when it lies within this distance of it
 DEMAND = ("households", "population", "elderly")
+# Summed only when the homes carry them (a homes file with key-person counts): the workload a
+# grid worker carries and its key people (shequ.geo.homes.KEY_PERSONS).
+WORKLOAD = ("workload", *KEY_PERSONS)
 
 
 @dataclass
@@ -282,13 +286,20 @@ def _add_demand(frame: gpd.GeoDataFrame, homes: gpd.GeoDataFrame) -> gpd.GeoData
     frame = frame.copy()
     if len(homes) == 0:
         frame["homes"] = 0
-        for col in DEMAND:
+        for col in (*DEMAND, *(c for c in WORKLOAD if c in homes)):
             frame[col] = 0.0
         return frame
     where = atom_of_points(frame, homes.geometry.values)
     frame["homes"] = np.bincount(where, minlength=len(frame))
     for col in DEMAND:
         values = homes[col].to_numpy(dtype=float) if col in homes else np.zeros(len(homes))
+        frame[col] = np.bincount(where, weights=np.nan_to_num(values), minlength=len(frame))
+    for col in WORKLOAD:
+        if col not in homes:
+            continue
+        values = homes[col].to_numpy(dtype=float)
+        if col == "workload":  # a home with no workload of its own (estimated): its households
+            values = np.where(np.isfinite(values), values, homes["households"].to_numpy(float))
         frame[col] = np.bincount(where, weights=np.nan_to_num(values), minlength=len(frame))
     return frame
 

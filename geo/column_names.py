@@ -33,6 +33,17 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "population": ("population", "pop", "people", "residents", "人口", "人数", "常住人口"),
     "elderly": ("elderly", "elderly_population", "老人", "老年人", "老年人口", "60岁以上"),
     "children": ("children", "child_population", "儿童", "儿童人口", "0-14岁"),
+    # key people a grid worker follows (重点人群): counts per home, weighed into a workload
+    "elderly_alone": ("elderly_alone", "elderly_living_alone", "独居老人", "独居老人数"),
+    "disabled": ("disabled", "disability", "残疾人", "残疾人数", "残障人士"),
+    "mental_illness": (
+        "mental_illness",
+        "severe_mental_illness",
+        "严重精神障碍患者",
+        "精神障碍患者",
+        "严重精神障碍",
+    ),
+    "rented": ("rented", "rented_flats", "rental", "出租户", "出租房", "出租屋", "出租户数"),
     # any layer
     "name": ("name", "名称", "名字", "小区名称", "网格名称", "网格名"),
     "code": ("code", "编码", "代码", "网格编码", "网格代码"),
@@ -84,17 +95,30 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "grid_id": ("grid_id", "网格id", "网格编号"),
     "to_grid": ("to_grid",),
     "to_code": ("to_code",),
+    # a register's grids the redraw must leave as they are (``shequ grids --existing``)
+    "locked": ("locked", "lock", "锁定", "是否锁定"),
 }
 
 #: the columns each input kind is read for (``layer`` of the readers); others are not kept.
 LAYER_COLUMNS: dict[str, tuple[str, ...]] = {
-    "homes": ("home_id", "name", "households", "population", "elderly", "children"),
+    "homes": (
+        "home_id",
+        "name",
+        "households",
+        "population",
+        "elderly",
+        "children",
+        "elderly_alone",
+        "disabled",
+        "mental_illness",
+        "rented",
+    ),
     "facilities": ("name", "kind", "category"),
     "candidates": ("name", "cost", "capacity"),
     "incidents": ("time", "type"),
     "communities": ("name", "code"),
     "compounds": ("name",),
-    "existing_grids": ("grid_id", "name", "code"),
+    "existing_grids": ("grid_id", "name", "code", "locked"),
     "grids": ("grid_id", "name", "code"),
     "edits": ("to_grid", "to_code"),
 }

@@ -30,9 +30,13 @@ from shequ.geo.osm_file import OsmData
 from shequ.geo.points_file import PointLayer, describe_columns, no_usable_rows
 from shequ.i18n import Note
 from shequ.profile import Profile
+from shequ.profile_schema import KEY_PERSONS as KEY_PERSON_COLUMNS
 from shequ.rejects import Rejects
 
 DEMAND_COLUMNS = ("households", "population", "elderly", "children")
+#: Key people a grid worker follows (重点人群), read from a homes file as counts per home and
+#: weighed into ``workload`` by the profile's ``grid.workload_weights``.
+KEY_PERSONS = KEY_PERSON_COLUMNS
 
 #: The most a single home (one point of a homes file: a building, or a whole compound drawn as
 #: one point) can plausibly hold. An ASSUMPTION, not a standard: the largest compounds given as
@@ -45,6 +49,11 @@ PLAUSIBLE_PER_HOME: dict[str, float] = {
     "population": 150_000,  # ≈ 3 persons a household (2.62 in the 7th census), rounded up
     "elderly": 150_000,  # no more than the population bound
     "children": 150_000,
+    # key people: within the population bound (a rented flat is a household: the households bound)
+    "elderly_alone": 150_000,
+    "disabled": 150_000,
+    "mental_illness": 150_000,
+    "rented": 50_000,
 }
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 
@@ -368,7 +377,10 @@ def homes_from_layer(
     ``population`` (or a footprint to estimate from); a count that is not a number, not
     finite, negative or above :data:`PLAUSIBLE_PER_HOME`, an ``elderly``/``children`` count
     above the row's population, an empty or repeated ``home_id`` rejects the row (a
-    ``home_id`` column with no value at all is ignored: homes are numbered 1..n). A file with
+    ``home_id`` column with no value at all is ignored: homes are numbered 1..n). Key-person
+    counts (:data:`KEY_PERSONS`, e.g. ``独居老人``) are read as the other counts (an elderly,
+    disabled or mentally ill count above the row's population rejects the row); with any of
+    them the homes carry those counts and a ``workload`` (:func:`_workload`). A file with
     neither column (and no footprints), or with no usable row, is an :class:`InputError`: an
     audit without its homes would report 0 % coverage as if it were a finding.
 
@@ -391,8 +403,9 @@ def homes_from_layer(
         )
         raise InputError(message, path=src)
     why = np.full(n, None, dtype=object)
-    values = {col: _counts(frame, col, why) for col in DEMAND_COLUMNS if col in frame.columns}
-    for col in ("elderly", "children"):
+    counted = (*DEMAND_COLUMNS, *KEY_PERSONS)
+    values = {col: _counts(frame, col, why) for col in counted if col in frame.columns}
+    for col in ("elderly", "children", "elderly_alone", "disabled", "mental_illness"):
         if col in values and "population" in values:
             part, whole = values[col], values["population"]
             over = (part > whole) & pd.isna(why)
@@ -446,7 +459,27 @@ def homes_from_layer(
         "children": children[keep],
         "compound_id": -1,
     }
+    columns.update(_workload(values, households, profile, keep))
     return gpd.GeoDataFrame(columns, geometry=shapely.points(x, y), crs=crs, copy=False)
+
+
+def _workload(
+    values: dict[str, np.ndarray],
+    households: np.ndarray,
+    profile: Profile,
+    keep: slice | np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The key-person counts a homes file gives (blank: 0, none of that kind recorded) and the
+    ``workload`` they make: households + Σ weight × count (``grid.workload_weights``, an
+    assumption of the profile). Empty when the file has no key-person column: then grids
+    balance on households alone."""
+    given = [col for col in KEY_PERSONS if col in values]
+    if not given:
+        return {}
+    weights = profile.grid.workload_weights
+    out = {col: np.nan_to_num(values[col][keep]) for col in given}
+    workload = households[keep] + sum(weights.get(col, 0.0) * out[col] for col in given)
+    return {**out, "workload": workload}
 
 
 def _counts(frame: pd.DataFrame, col: str, why: np.ndarray) -> np.ndarray:

@@ -32,8 +32,9 @@ longitude/latitude with 6 decimals, one feature per drawn shape, in the order dr
   and no holes; a rectangle is a polygon of four corners. Leaflet.draw refuses outlines that
   cross themselves.
 - ``to_grid`` (integer) is the ``grid_id`` of the grid the shape's units should belong to, as
-  in the map's ``grids`` frame; ``to_code`` (string) is that grid's ``code``, for people reading
-  the file (``--edits`` goes by ``to_grid``).
+  in the map's ``grids`` frame; ``to_code`` (string) is that grid's ``code``: ``--edits`` goes
+  by ``to_grid``, and by ``to_code`` with ``--existing`` (the register's codes, which hold
+  across runs while grid ids do not).
 - ``shequ grids --edits`` (:mod:`shequ.analyses.grid_edits`) moves every unit (atom) whose
   interior point lies inside a shape to ``to_grid``, shape after shape, so where shapes overlap
   the later one wins; a shape naming no grid of the plan, or holding no unit of another grid,

@@ -380,6 +380,7 @@ def cmd_grids(args: argparse.Namespace) -> None:
         existing=Path(args.existing) if args.existing else None,
         code_column=args.code_column,
         name_column=args.name_column,
+        lock=tuple(c.strip() for c in (args.lock or "").split(",") if c.strip()),
         edits=Path(args.edits) if args.edits else None,
         households_per_grid=args.households_per_grid,
         tolerance=args.tolerance,
@@ -419,6 +420,7 @@ def _grids_parser(sub: argparse._SubParsersAction, lang: str) -> argparse.Argume
     grids.add_argument("--existing", help=t("help.grids.existing", grids.lang))
     grids.add_argument("--code-column", help=t("help.grids.code_column", grids.lang))
     grids.add_argument("--name-column", help=t("help.grids.name_column", grids.lang))
+    grids.add_argument("--lock", metavar="CODE[,CODE…]", help=t("help.grids.lock", grids.lang))
     grids.add_argument("--edits", help=t("help.grids.edits", grids.lang))
     grids.add_argument(
         "--households-per-grid",

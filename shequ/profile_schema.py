@@ -59,6 +59,9 @@ CONFIDENCE_LABELS = (
 # Border classes of street-block edges: the same tuple as shequ.geo.blocks.BORDER_CLASSES (the
 # profile is read by geo/, so it cannot import from there; a test checks the two agree).
 BORDER_CLASSES = ("none", "minor", "medium", "major", "river", "rail", "edge")
+# Key people a grid worker follows (重点人群), as counts per home in a homes file: the same tuple
+# as shequ.geo.homes.KEY_PERSONS reads; ``grid.workload_weights`` weighs them into a workload.
+KEY_PERSONS = ("elderly_alone", "disabled", "mental_illness", "rented")
 # Numeric columns of the hotspot cell table that analyses/risk_index.py can weigh into the risk
 # index; each key of risk.osm_features adds one more (a distance column).
 RISK_FACTORS = (
@@ -265,6 +268,7 @@ Confidence = _choice(CONFIDENCE_LABELS)
 Walker = _choice(WALKERS)
 DemandColumn = _choice(DEMAND_COLUMNS)
 BorderClass = _choice(BORDER_CLASSES)
+KeyPerson = _choice(KEY_PERSONS)
 Scheme = Annotated[
     str,
     PlainValidator(lambda v: v if v == "four_level" else _fail(Note("x.scheme"))),
@@ -630,6 +634,13 @@ class BorderCost(_Noted):
     values: dict[BorderClass, NonNegative]
 
 
+class WorkloadWeights(_Noted):
+    """Households-equivalents (≥ 0) of one key person a grid worker follows
+    (:data:`KEY_PERSONS`): workload = households + Σ weight × count."""
+
+    values: dict[KeyPerson, NonNegative]
+
+
 class GridCode(_Noted):
     """Grid code: ``pattern`` formats ``admin``, ``jiedao``, ``community`` and ``seq``."""
 
@@ -650,8 +661,9 @@ class Grid(_Strict):
     split_block_above_share, building_group_share : Sourced
         Shares (0 to 1) of the target: pieces above the first are divided along paths; building
         groups hold at most the second (0: the first).
-    zones_crossed_by, border_cost, code : mapping
-        See :class:`ZonesCrossedBy`, :class:`BorderCost`, :class:`GridCode`.
+    zones_crossed_by, border_cost, workload_weights, code : mapping
+        See :class:`ZonesCrossedBy`, :class:`BorderCost`, :class:`WorkloadWeights`,
+        :class:`GridCode`.
     """
 
     households_per_grid: Sourced[Positive]
@@ -660,6 +672,7 @@ class Grid(_Strict):
     building_group_share: Sourced[Share]
     zones_crossed_by: ZonesCrossedBy
     border_cost: BorderCost
+    workload_weights: WorkloadWeights
     code: GridCode
 
 

@@ -32,6 +32,10 @@ class GridSettings:
     border_cost : dict
         Cost per metre of each border class the profile names (the planner's defaults fill the
         classes it does not name).
+    workload_weights : dict
+        Households-equivalents of one key person (``elderly_alone``, ``disabled``,
+        ``mental_illness``, ``rented``): a homes file with such counts gets
+        ``workload = households + Σ weight × count``, and grids balance on it.
     code_pattern : str
         Grid code pattern over ``admin``, ``jiedao``, ``community`` and ``seq``.
     code_admin, code_jiedao : int
@@ -44,6 +48,7 @@ class GridSettings:
     building_group_share: float
     zones_crossed_by: tuple[str, ...]
     border_cost: dict[str, float] = field(hash=False)
+    workload_weights: dict[str, float] = field(hash=False)
     code_pattern: str
     code_admin: int
     code_jiedao: int
@@ -58,6 +63,7 @@ class GridSettings:
             building_group_share=float(grid.building_group_share.value),
             zones_crossed_by=tuple(grid.zones_crossed_by.values),
             border_cost={k: float(v) for k, v in grid.border_cost.values.items()},
+            workload_weights={k: float(v) for k, v in grid.workload_weights.values.items()},
             code_pattern=str(grid.code.pattern),
             code_admin=int(grid.code.admin),
             code_jiedao=int(grid.code.jiedao),

@@ -382,6 +382,23 @@ def _existing_string_ids(work: Path) -> list[str]:
     return grids("--osm", beijing(), "--existing", str(path))
 
 
+def _lock_unknown(work: Path) -> list[str]:
+    path = grids_file(work, ["G001", "G002", "G003"])
+    return grids("--osm", beijing(), "--existing", str(path), "--lock", "G009")
+
+
+def _lock_without_existing(work: Path) -> list[str]:
+    return grids("--osm", beijing(), "--lock", "G001")
+
+
+def _locked_bad_value(work: Path) -> list[str]:
+    path = grids_file(work, ["G001", "G002", "G003"])
+    frame = gpd.read_file(path)
+    frame["locked"] = ["是", "maybe", ""]
+    frame.to_file(path)
+    return grids("--osm", beijing(), "--existing", str(path))
+
+
 def _edits(values: list[str]) -> Callable[[Path], list[str]]:
     def build(work: Path) -> list[str]:
         return grids("--osm", beijing(), "--edits", str(edits_file(work, values)))
@@ -882,6 +899,9 @@ CORPUS: list[Case] = [
         ("old.geojson",),
     ),
     Case("grids-existing-string-ids", _existing_string_ids, "ok", ("G001",)),
+    Case("grids-lock-unknown", _lock_unknown, "error", ("--lock G009",)),
+    Case("grids-lock-without-existing", _lock_without_existing, "error", ("--lock",)),
+    Case("grids-locked-bad-value", _locked_bad_value, "error", ("grids.geojson", "maybe")),
     Case(
         "grids-edits-infinity",
         _edits(["Infinity", "-Infinity", "NaN"]),

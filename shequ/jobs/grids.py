@@ -80,6 +80,10 @@ raster_column
     code_column, name_column : str, optional
         The headers of the register's codes and names in ``existing``; default: found among
         the common headers (``code``/``网格编码``, ``name``/``网格名称``, …).
+    lock : tuple of str
+        Codes of existing grids the redraw leaves as they are (with the grids whose
+        ``locked`` column in ``existing`` says yes): no atom leaves them, none joins them, and
+        an edit does not change them.
     edits : Path, optional
         GeoJSON of edits drawn on the grid map: reassign units, then re-score.
     households_per_grid, tolerance : float, optional
@@ -101,6 +105,7 @@ raster_column
     existing: Path | None = None  # existing grid polygons: redraw with fewest moves
     code_column: str | None = None  # the register's code header in ``existing``
     name_column: str | None = None  # the register's name header in ``existing``
+    lock: tuple[str, ...] = ()  # codes of existing grids left as they are (--lock)
     edits: Path | None = None  # GeoJSON drawn on the map: reassign atoms, then re-score
     households_per_grid: float | None = None  # default: profile
     tolerance: float | None = None  # default: profile
@@ -300,6 +305,8 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
     InputError
         Bad options, unreadable files, or no homes with households in the area.
     """
+    if opts.lock and opts.existing is None:
+        raise InputError(Note("e.grid_lock_without_existing"))
     area = load_inputs(replace(opts, osm_facilities=False), progress)  # caller's opts untouched
     settings = _grid_settings(area.profile, opts)
     target, tol = settings.households_per_grid, settings.tolerance
@@ -314,9 +321,10 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
     lines = border_lines(area.osm, area.crs)
     if communities is not None:
         lines = _with_edges(lines, communities.geometry.values)
-    existing = None
+    existing, locked = None, frozenset()
     if opts.existing is not None:
         existing, said = _read_existing(opts, area)
+        locked = _locked_ids(opts, existing)  # checked before the atoms: an unknown code fails fast
         notes += said
         # atoms never straddle an existing border, so every home's grid is known exactly
         lines = _with_edges(lines, existing.geometry.values, "none")
@@ -329,7 +337,7 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
     home_atom = atom_of_points(atoms.frame, homes.geometry.values)
     register, before = None, None
     if existing is not None:
-        plan, said = _redraw(opts, area, atoms, settings, existing)
+        plan, said = _redraw(opts, area, atoms, settings, existing, locked)
         notes += said
         start = plan.search["start"]
         method = Note("g.method_redraw_from", file=Path(opts.existing).name, start=start)
@@ -343,6 +351,8 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
                 border_cost={**DEFAULT_BORDER_COST, **settings.border_cost},
                 random_state=opts.random_state,
                 time_limit_s=opts.time_limit_s,
+                # key people in the homes file: balance the workload, households in their band
+                demand="workload" if "workload" in atoms.frame.columns else "households",
             )
             .fit(atoms)
             .result_
@@ -352,7 +362,7 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
     if opts.edits is not None:
         table = _grid_table(atoms, plan, settings, None, comm_codes, register)
         codes = dict(zip(table["grid_id"].tolist(), table["code"].tolist(), strict=True))
-        plan, said = _edits(opts, area, atoms, plan, codes)
+        plan, said = _edits(opts, area, atoms, plan, codes, register is not None, locked)
         notes += said
         if before is not None:  # one row per home group moved, from its grid before the redraw
             plan = _home_moves(plan, atoms, homes, home_atom, before)
@@ -367,6 +377,8 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
         network=area.network,
         speed_mps=area.profile.speeds["general"],
     )
+    if existing is not None:  # fed back as --existing, the output keeps its locks
+        grids["locked"] = grids["grid_id"].isin(locked)
     homes["grid_id"] = plan.labels[home_atom]
     code_of = grids.set_index("grid_id")["code"]
     homes["grid_code"] = code_of.loc[homes["grid_id"]].to_numpy()
@@ -466,9 +478,59 @@ def _read_existing(opts: GridOptions, area: AreaInputs) -> tuple[gpd.GeoDataFram
     for column in ("code", "name"):
         if column in frame.columns:
             frame[column] = [_text(v) for v in frame[column]]
+    if "locked" in frame.columns:
+        frame["locked"] = [
+            _yes(v, path, row) for v, row in zip(frame["locked"], frame["row"], strict=True)
+        ]
     if "code" not in frame.columns or all(c is None for c in frame["code"]):
         notes.append(Note("n.existing_no_codes"))
     return frame, notes
+
+
+_YES = frozenset({"1", "true", "yes", "y", "t", "是", "锁定"})
+_NO = frozenset({"0", "false", "no", "n", "f", "否", ""})
+
+
+def _yes(value: object, path: Path, row: int) -> bool:
+    """A ``locked`` cell as a yes/no: 1/true/yes/是 lock the grid; 0/false/no/否 and blanks do
+    not. Anything else is an error naming the row: a typo must not unlock a grid silently.
+
+    Raises
+    ------
+    InputError
+        The cell is neither yes nor no.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    text = _text(value)
+    text = "" if text is None else text.lower()
+    if text in _YES or text in _NO:
+        return text in _YES
+    raise InputError(Note("e.grid_locked_value", value=repr(value)), path=path, row=int(row))
+
+
+def _locked_ids(opts: GridOptions, existing: gpd.GeoDataFrame) -> frozenset[int]:
+    """The ids of the existing grids to leave as they are: ``--lock`` codes and the grids
+    whose ``locked`` column says yes.
+
+    Raises
+    ------
+    InputError
+        A ``--lock`` code is no code of the existing grids.
+    """
+    ids = set()
+    if "locked" in existing.columns:
+        ids |= set(existing.loc[existing["locked"].astype(bool), "grid_id"].tolist())
+    codes = existing["code"] if "code" in existing.columns else pd.Series([None] * len(existing))
+    by_code = {c: g for c, g in zip(codes, existing["grid_id"], strict=True) if c is not None}
+    for code in opts.lock:
+        if code not in by_code:
+            known = _short(pd.Series(sorted(by_code)), most=8) or "-"
+            raise InputError(
+                Note("e.grid_lock_unknown", code=code, codes=known), path=opts.existing
+            )
+        ids.add(by_code[code])
+    return frozenset(int(i) for i in ids)
 
 
 def _text(value: object) -> str | None:
@@ -492,13 +554,15 @@ def _redraw(
     atoms: Atoms,
     settings: GridSettings,
     frame: gpd.GeoDataFrame,
+    locked: frozenset[int] = frozenset(),
 ) -> tuple[GridPlan, list[Note]]:
-    """Existing grids → atom labels (overlaps and gaps reported) → fewest-moves redraw.
+    """Existing grids → atom labels (overlaps and gaps reported) → fewest-moves redraw, the
+    ``locked`` grids (ids) left as they are.
 
     Returns the redrawn plan and the notes on the existing grids and the redraw.
     """
     notes = []
-    origin, report = existing_labels(atoms, frame)
+    origin, report = existing_labels(atoms, frame, locked=locked)
     if report["overlaps"]:
         total = sum(o["overlap_m2"] for o in report["overlaps"])
         notes.append(Note("n.existing_overlap", n=len(report["overlaps"]), m2=total))
@@ -513,9 +577,13 @@ def _redraw(
             random_state=opts.random_state,
             time_limit_s=opts.time_limit_s,
         )
-        .fit(atoms, origin)
+        .fit(atoms, origin, locked=np.isin(origin, sorted(locked)))
         .result_
     )
+    if locked:
+        codes = frame.loc[frame["grid_id"].isin(locked)]
+        codes = codes["code"] if "code" in codes.columns else codes["grid_id"]
+        notes.append(Note("n.grids_locked", n=len(locked), codes=_short(codes)))
     if plan.search.get("declined_moves"):
         notes.append(Note("n.redraw_declined", households=plan.search["declined_moves"]))
     if plan.split or plan.merged:
@@ -639,31 +707,53 @@ def _retired(
 
 
 def _edits(
-    opts: GridOptions, area: AreaInputs, atoms: Atoms, plan: GridPlan, codes: dict[int, str]
+    opts: GridOptions,
+    area: AreaInputs,
+    atoms: Atoms,
+    plan: GridPlan,
+    codes: dict[int, str],
+    by_code: bool = False,
+    locked: frozenset[int] = frozenset(),
 ) -> tuple[GridPlan, list[Note]]:
     """The plan after the edits file (rows that cannot apply go to the rejects, with the
-    reason), and the notes on what the edits did."""
+    reason, and each is a note), and the notes on what the edits did.
+
+    With ``by_code`` (a redraw of a register) an edit names its grid by ``to_code``, the
+    register's code: the map it was drawn on may have numbered the grids otherwise (an
+    export read without its ``grid_id``), the code is what stays. Without it, or without a
+    ``to_code``, by ``to_grid``. Edits never change a ``locked`` grid.
+    """
     frame, _ = read_polygon_file(opts.edits, "wgs84", area.crs, area.rejects, layer="edits")
     if "to_grid" not in frame.columns:
         raise InputError(Note("e.grid_edits_no_to_grid"), path=opts.edits)
     to_grid = pd.to_numeric(frame["to_grid"], errors="coerce").astype(float)
     to_code = frame["to_code"] if "to_code" in frame.columns else pd.Series([None] * len(frame))
-    edits = []
+    edits, refused = [], []
+    grid_of = {c: g for g, c in codes.items() if c is not None}
     rows = zip(frame["row"], frame.geometry, frame["to_grid"], to_grid, to_code, strict=True)
     for row, geom, raw, grid, code in rows:
+        code = _text(code)
+        if by_code and code is not None:
+            if code not in grid_of:
+                refused.append((int(row), Note("r.grid_edit_unknown_code", code=code)))
+            else:
+                edits.append((int(row), geom, int(grid_of[code])))
+            continue
         if not (np.isfinite(grid) and grid == round(grid)):
-            reason = Note("r.grid_edit_not_whole", value=repr(raw))
-            area.rejects.add(str(opts.edits), "edits", int(row), None, reason)
+            refused.append((int(row), Note("r.grid_edit_not_whole", value=repr(raw))))
             continue
         known = codes.get(int(grid))
-        if code and known and str(code) != known:
+        if code and known and code != known:
             reason = Note("r.grid_edit_other_plan", code=code, grid=int(grid), known=known)
-            area.rejects.add(str(opts.edits), "edits", int(row), None, reason)
+            refused.append((int(row), reason))
             continue
         edits.append((int(row), geom, int(grid)))
-    edited, rejected = edit_plan(plan, atoms, edits)
-    for row, reason in rejected:
+    edited, rejected = edit_plan(plan, atoms, edits, locked=locked, codes=codes)
+    name = Path(opts.edits).name
+    said = []
+    for row, reason in sorted(refused + rejected, key=lambda r: r[0]):
         area.rejects.add(str(opts.edits), "edits", row, None, reason)
+        said.append(Note("n.edit_rejected", row=row, file=name, reason=reason))
     moved = edited.moves[edited.moves["edit_row"] >= 0]  # the edits' moves, not the redraw's
     notes = [
         Note(
@@ -676,7 +766,7 @@ def _edits(
     broken = broken_grids(atoms, edited.labels)
     if broken:
         notes.append(Note("n.edits_broken", grids=broken))
-    return edited, notes
+    return edited, notes + said
 
 
 def _moves_layer(
@@ -728,6 +818,7 @@ def _grid_table(
         labels=labels,
         network=network,
         speed_mps=speed_mps,
+        demand=plan.search.get("demand", "households"),
     )
     cent = grids.geometry.centroid
     codes = grid_codes(
@@ -781,6 +872,16 @@ def _plan_notes(atoms: Atoms, grids: gpd.GeoDataFrame, plan: GridPlan) -> list[N
     outside = int((atoms.frame["community_id"] < 0).sum())
     if outside:
         notes.append(Note("n.outside_community", n=outside))
+    if plan.search.get("demand") == "workload":  # key people in the homes file
+        regular = grids[~grids["oversized"]]
+        notes.append(
+            Note(
+                "n.grid_workload",
+                tol=plan.tolerance,
+                workload_out=int((~regular["workload_within_tolerance"]).sum()),
+                households_out=int((~regular["within_tolerance"]).sum()),
+            )
+        )
     return notes + shape_notes(grids)
 
 

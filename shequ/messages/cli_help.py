@@ -34,6 +34,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the column of the existing grids' names (default: name, 网格名称, …)",
         "现有网格文件中的网格名称列（默认识别 name、网格名称 等）",
     ),
+    "help.grids.lock": (
+        "codes of existing grids the redraw leaves as they are, comma-separated (also: a "
+        "'locked' column in --existing, 1/true/yes/是)",
+        "重划时保持不变的现有网格编码，用逗号分隔（也可在 --existing 文件中加 locked 列，"
+        "填 1/true/yes/是）",
+    ),
     "help.grids.edits": (
         "GeoJSON of edits exported from the grid map",
         "从网格地图导出的手绘调整（GeoJSON）",

@@ -51,6 +51,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "numbered anew",
         "现有网格文件中没有编码列（code、网格编码，或用 --code-column 指定）：网格编码将重新编排",
     ),
+    # locked grids (--lock, the register's locked column): left as they are by the redraw
+    "e.grid_lock_without_existing": (
+        "--lock needs --existing: only grids of an existing register can be locked",
+        "--lock 需与 --existing 一起使用：只能锁定现有网格台账中的网格",
+    ),
+    "e.grid_lock_unknown": (
+        "--lock {code}: no existing grid has this code (codes: {codes})",
+        "--lock {code}：现有网格中没有这个编码（现有编码：{codes}）",
+    ),
+    "e.grid_locked_value": (
+        "locked {value} is neither yes (1, true, yes, 是) nor no (0, false, no, 否, or blank)",
+        "locked 列的值 {value} 无法识别：锁定填 1、true、yes 或 是，不锁定填 0、false、no、否"
+        "或留空",
+    ),
+    "n.grids_locked": (
+        "{n} grids locked and left as they are: {codes}",
+        "{n} 个网格已锁定，保持不变：{codes}",
+    ),
+    "n.edit_rejected": (
+        "edit on row {row} of {file} not applied: {reason}",
+        "{file} 第 {row} 行的修改未应用：{reason}",
+    ),
     "e.grid_edits_no_to_grid": (
         "edits need a 'to_grid' property per polygon",
         "修改文件中每个多边形都需要 'to_grid' 属性",
@@ -64,6 +86,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "to_code {code} does not match grid {grid} (code {known}): the edits were drawn on "
         "another plan",
         "to_code {code} 与网格 {grid}（编码 {known}）不符：这些修改是在另一版网格方案上画的",
+    ),
+    "r.grid_edit_unknown_code": (
+        "to_code {code} is not a grid of this plan: the edits were drawn on another plan",
+        "to_code {code} 不是本方案中的网格：这些修改是在另一版网格方案上画的",
+    ),
+    "r.grid_edit_locked": (
+        "grid {code} is locked (--lock or the locked column): edits do not change it",
+        "网格 {code} 已锁定（--lock 或 locked 列），不能通过修改调整",
     ),
     "r.grid_edit_unknown_grid": (
         "to_grid {grid} is not a grid of this plan",
@@ -98,6 +128,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "no atoms to divide into grids",
         "没有可划入网格的单元",
     ),
+    "e.grid_locked_length": (
+        "locked must hold one yes/no per atom ({atoms}), got {got}",
+        "locked 必须为每个单元给出一个是否锁定的值（共 {atoms} 个），实际为 {got} 个",
+    ),
     "e.grid_origin_length": (
         "origin must hold one grid id per atom ({atoms}), got {got}",
         "origin 必须为每个单元给出一个网格编号（共 {atoms} 个），实际为 {got} 个",
@@ -130,5 +164,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "g.start_fresh": (
         "fresh plan matched to existing ids",
         "重新划分，并按现有网格编号对应",
+    ),
+    "n.grid_workload": (
+        "grids balanced on workload (households plus the profile's weights times the key "
+        "people of the homes file: grid.workload_weights, assumptions): {workload_out} outside "
+        "±{tol:.0%} on workload, {households_out} on households",
+        "网格按工作量平衡（户数加住宅文件中重点人员数乘以配置权重：grid.workload_weights，"
+        "为假设值）：{workload_out} 个网格的工作量超出 ±{tol:.0%}，"
+        "{households_out} 个网格的户数超出",
     ),
 }

@@ -134,4 +134,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{option} 将产生约 {objects} 个{what}（估计约需 {need} GB 内存）；"
         "本机可用内存 {free} GB：{advice}",
     ),
+    # grid workload (``grid.workload_weights``): the planner's balance measure
+    "e.grid_param_demand": (
+        "demand must be households or a column of the atoms such as workload, got {value}",
+        "demand 必须为 households 或划分单元的某一列（如 workload），实际为 {value}",
+    ),
 }
