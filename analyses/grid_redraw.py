@@ -44,7 +44,6 @@ from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import connected_components
 
-from shequ.analyses.grid_chains import parts_without
 from shequ.analyses.grid_objective import AtomData, SearchWeights, objective_terms
 from shequ.analyses.grid_plan import (
     DEFAULT_BORDER_COST,
@@ -259,7 +258,7 @@ class GridRedrawer:
         if locked.any():
             final, log, split, merged, times = self._fit_unlocked(atoms, origin, locked)
             t_balance, t_search, t_repair = (t0 + t for t in times)
-        elif self._within_band(atoms, data, origin, fixed) and _one_piece_each(data, origin):
+        elif self._within_band(atoms, data, origin, fixed):
             # nothing needs fixing: the existing grids are the plan (no move bought for shape)
             final, split, merged = origin.copy(), [], []
             log = {"start": Note("g.start_existing"), "kept_existing": True}
@@ -269,7 +268,7 @@ class GridRedrawer:
                 atoms, data, origin, fixed
             )
             declined = self._keep_existing(atoms, data, origin, final, fixed)
-            if declined and _one_piece_each(data, origin):  # a grid in pieces is never kept
+            if declined:
                 final, split, merged = origin.copy(), [], []
                 log = {**log, "kept_existing": True, "declined_moves": declined}
                 log["start"] = Note("g.start_existing")
@@ -753,11 +752,3 @@ def _without(atoms: Atoms, keep: np.ndarray) -> Atoms:
         shared_m=atoms.shared_m[both],
         border=atoms.border[both],
     )
-
-
-def _one_piece_each(data: AtomData, labels: np.ndarray) -> bool:
-    """True when every grid of ``labels`` is one connected piece (atoms joined by borders of
-    real length): an existing grid in pieces is redrawn, never kept as it is, since a worker
-    cannot patrol it and the search now rejoins the pieces."""
-    grids = np.unique(labels[labels >= 0])
-    return all(len(parts_without(labels, data.neighbours, int(g), [])) <= 1 for g in grids)

@@ -211,3 +211,19 @@ def test_text_grid_numbers_and_a_named_name_column_are_kept(plan, tmp_path):
     assert summary["households_moved"] == 0
     assert sorted(grids["code"]) == sorted(numbers)
     assert (grids["name"] == grids["code"].map(dict(zip(numbers, places, strict=True)))).all()
+
+
+def test_an_unchanged_nanjing_register_moves_nothing(tmp_path):
+    """Nanjing's own plan (77 grids, estimated homes included) fed back from WGS-84 moves 0
+    households and keeps every code."""
+    osm = str(shared_file("osm/nanjing_xinjiekou_small.osm"))
+    args = ["grids", "--quiet", "--no-map", "--osm", osm, "--time-limit", "5"]
+    assert main([*args, "--out", str(tmp_path / "base")]) == 0
+    grids = gpd.read_file(tmp_path / "base" / "shequ.gpkg", layer="grids")
+    grids["code"] = [f"320106001002{i:03d}" for i in range(len(grids), 0, -1)]
+    grids.to_crs("EPSG:4326")[["code", "geometry"]].to_file(tmp_path / "register.geojson")
+    register = str(tmp_path / "register.geojson")
+    assert main([*args, "--existing", register, "--out", str(tmp_path / "again")]) == 0
+    again, _, summary = _result(tmp_path / "again")
+    assert summary["households_moved"] == 0
+    assert sorted(again["code"]) == sorted(grids["code"])
