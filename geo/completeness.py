@@ -418,8 +418,12 @@ def measure_completeness(
     facilities: gpd.GeoDataFrame,
     kinds: list[str],
     settings: CompletenessSettings,
+    footprints: np.ndarray | None = None,
 ) -> Completeness:
     """Measure what the area's data probably lacks (see the module docstring).
+
+    ``footprints`` are the extract's building footprints in ``crs`` when the caller has them
+    already (:func:`shequ.geo.homes.building_footprints`); None projects them here.
 
     Parameters
     ----------
@@ -446,7 +450,8 @@ def measure_completeness(
     estimated = _estimated(homes)
     est_households = float(homes["households"].to_numpy(dtype=float)[estimated].sum())
     homes = homes[~estimated] if estimated.any() else homes
-    footprints = building_footprints(osm, crs)
+    if footprints is None:
+        footprints = building_footprints(osm, crs)
     empty = empty_residential_land(compounds, footprints, homes)
     rest = under_mapped_land(compounds, footprints, homes, settings)
     if "levels_source" not in homes:  # a homes file is the authority on what land holds

@@ -38,7 +38,6 @@ from shequ.geo.blocks import border_lines, secondary_lines, street_blocks
 from shequ.geo.checks import Warning_
 from shequ.geo.column_names import LAYER_COLUMNS, canonical_names
 from shequ.geo.completeness import Completeness
-from shequ.geo.homes import building_footprints
 from shequ.geo.network import WalkNetwork
 from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
@@ -236,7 +235,7 @@ def grid_atoms(
         communities,
         secondary=secondary_lines(area.osm, area.crs),
         split_above=settings.split_block_above_share * target,
-        footprints=building_footprints(area.osm, area.crs),
+        footprints=area.footprints,
         split_compounds_above=ceiling if opts.split_large_compounds else None,
         group_limit=settings.building_group_share * target,
     )

@@ -90,6 +90,7 @@ class AreaInputs:
     notes: list[str]
     study_area: StudyArea
     files: list[dict] = field(default_factory=list)  # run.json "input_files" (see file_record)
+    footprints: np.ndarray | None = None  # every building footprint, projected once a run
 
 
 def file_record(layer: PointLayer, role: str) -> dict:
@@ -137,6 +138,7 @@ def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInp
 
     step = progress("step.demand", 2)
     compounds = compounds_from_osm(osm, crs)
+    footprints = building_footprints(osm, crs)  # estimate, completeness and grid atoms share it
     if opts.homes is not None:
         layer = read_user_points(opts.homes, opts.crs, rejects, "homes", notes, files)
         warnings += layer_checks(layer, net)
@@ -146,7 +148,6 @@ def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInp
     else:
         homes = homes_from_osm(osm, crs, profile, compounds, rejects, notes)
         if opts.landuse_homes:  # blind spots, not blank spots: land mapped without buildings
-            footprints = building_footprints(osm, crs)
             homes = with_landuse_homes(homes, compounds, footprints, profile)
     if "estimated_from" not in homes:  # the same column with or without the estimate
         homes = homes.assign(estimated_from="file" if opts.homes is not None else "building")
@@ -178,6 +179,7 @@ def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInp
         notes,
         study,
         files,
+        footprints,
     )
 
 
@@ -191,7 +193,14 @@ def area_completeness(
         cut = shapely.intersection(compounds.geometry.values, area.study_area.metric)
         compounds = compounds.assign(geometry=cut)[~shapely.is_empty(cut)]
     found = measure_completeness(
-        area.osm, area.crs, homes, compounds, facilities, kinds, area.profile.completeness
+        area.osm,
+        area.crs,
+        homes,
+        compounds,
+        facilities,
+        kinds,
+        area.profile.completeness,
+        footprints=area.footprints,
     )
     area.notes.extend(found.notes())
     return found
