@@ -424,6 +424,8 @@ class GridPlanner:
                 best = (labels, {**log, "start": start}, oversized, fixed)
         labels, log, oversized, fixed = best
         t_starts = time.perf_counter()
+        # the repair gets what the starts left of the budget (a quarter of it at least)
+        left = max(self.time_limit_s / 4, self.time_limit_s - (t_starts - t0))
         labels, log["exact_repairs"] = repair_and_polish(
             data,
             labels,
@@ -432,7 +434,7 @@ class GridPlanner:
             target=target,
             tol=tol,
             weights=self.weights,
-            seconds=self.time_limit_s / 4,
+            seconds=left,
             random_state=self.random_state,
         )
         labels = _compact_ids(labels)

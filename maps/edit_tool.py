@@ -7,11 +7,15 @@ a change without GIS software: with the Leaflet.draw toolbar (vendored and inlin
 code (in full, or its last digits) or its id; the shape keeps the answer. Clicking a drawn shape
 asks again, and the toolbar's edit and delete buttons reshape or remove shapes. The "export
 edits" button under the toolbar downloads every shape as one GeoJSON FeatureCollection (the
-format is documented in :mod:`shequ.maps.grid_map`, which ``shequ grids --edits`` reads).
+format is documented in :mod:`shequ.maps.grid_map`, which ``shequ grids --edits`` reads). The
+"export grids" button downloads the plan itself (``grids.geojson``: each grid's outline in
+WGS-84 at 6 decimals, its code and name verbatim, its households), ready for the grid platform
+or for ``shequ grids --existing``.
 
 All of it runs in the page, offline. The page exposes ``window.shequGridEdits`` (``collect()``
-returns the FeatureCollection that ``exportEdits()`` downloads; ``find(text)`` resolves an
-answer to a grid) for scripted checks and for pages that embed the map.
+returns the FeatureCollection that ``exportEdits()`` downloads; ``exportGrids()`` downloads
+the plan; ``find(text)`` resolves an answer to a grid) for scripted checks and for pages that
+embed the map.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from shequ.maps.labels import label
 from shequ.maps.style import edit_style
 
 EDITS_FILENAME = "grid_edits.geojson"
+PLAN_FILENAME = "grids.geojson"
 EDITS_PRECISION = 6
 """Decimals of the exported coordinates (about 0.1 m), as Leaflet's ``toGeoJSON`` rounds."""
 MAX_PROMPTS = 5
@@ -109,6 +114,8 @@ _TEXT_KEYS = {
     "cancelled": "edit_cancelled",
     "export": "edit_export",
     "exportTitle": "edit_export_title",
+    "exportPlan": "edit_export_plan",
+    "exportPlanTitle": "edit_export_plan_title",
     "none": "edit_none",
     "count": "edit_count",
     "exported": "edit_exported",
@@ -223,21 +230,31 @@ _SCRIPT = """
     return {type: 'FeatureCollection', features: features};
   }
 
-  function exportEdits() {
-    var data = collect();
-    if (!data.features.length) { say(T.none); return data; }
+  /* One feature a line, so a file diffs and reads well. */
+  function download(data, filename) {
     var text = '{"type": "FeatureCollection", "features": [\\n'
       + data.features.map(function (item) { return JSON.stringify(item); }).join(',\\n')
       + '\\n]}\\n';
     var blob = new Blob([text], {type: 'application/geo+json'});
     var url = URL.createObjectURL(blob), link = document.createElement('a');
     link.href = url;
-    link.download = cfg.filename;
+    link.download = filename;
     link.style.display = 'none';
     document.body.appendChild(link);
     link.click();
     document.body.removeChild(link);
     setTimeout(function () { URL.revokeObjectURL(url); }, 2000);
+  }
+
+  function exportGrids() {
+    download(cfg.plan, cfg.planFilename);
+    return cfg.plan;
+  }
+
+  function exportEdits() {
+    var data = collect();
+    if (!data.features.length) { say(T.none); return data; }
+    download(data, cfg.filename);
     dirty = false;
     say(T.exported.replace('{n}', String(data.features.length)));
     return data;
@@ -262,6 +279,11 @@ _SCRIPT = """
       button.setAttribute('role', 'button');
       button.title = T.exportTitle;
       button.textContent = T.export;
+      var plan = L.DomUtil.create('a', 'shequ-edit-export shequ-grid-export', box);
+      plan.href = '#';
+      plan.setAttribute('role', 'button');
+      plan.title = T.exportPlanTitle;
+      plan.textContent = T.exportPlan;
       statusBox = L.DomUtil.create('div', 'shequ-edit-status', box);
       statusBox.textContent = T.help;
       L.DomEvent.disableClickPropagation(box);
@@ -269,6 +291,10 @@ _SCRIPT = """
       L.DomEvent.on(button, 'click', function (event) {
         L.DomEvent.preventDefault(event);
         exportEdits();
+      });
+      L.DomEvent.on(plan, 'click', function (event) {
+        L.DomEvent.preventDefault(event);
+        exportGrids();
       });
       return box;
     }
@@ -295,7 +321,8 @@ _SCRIPT = """
     }
   });
   window.shequGridEdits = {
-    layers: drawn, find: find, assign: assign, collect: collect, exportEdits: exportEdits
+    layers: drawn, find: find, assign: assign, collect: collect, exportEdits: exportEdits,
+    exportGrids: exportGrids
   };
 })();
 {% endmacro %}
@@ -307,7 +334,8 @@ class GridEditTool(MacroElement):
 
     ``grids`` lists (grid id, code, short code) of every grid a shape may go to; ``group`` is
     the feature group (on the layer control) that holds the drawn shapes; ``pane`` the Leaflet
-    pane they are drawn in. The map must have Leaflet.draw inlined
+    pane they are drawn in; ``plan`` the FeatureCollection the "export grids" button downloads
+    (:func:`shequ.maps.grid_map.plan_export`). The map must have Leaflet.draw inlined
     (:func:`shequ.maps.assets.add_leaflet_draw`).
     """
 
@@ -320,9 +348,11 @@ class GridEditTool(MacroElement):
         lang: str,
         *,
         pane: str | None = None,
+        plan: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self._name = "GridEditTool"
+        plan = plan or {"type": "FeatureCollection", "features": []}
         self.group = group
         self.config = script_json(
             {
@@ -331,10 +361,12 @@ class GridEditTool(MacroElement):
                 "drawTexts": draw_texts(lang),
                 "shape": edit_style() | ({"pane": pane} if pane else {}),
                 "filename": EDITS_FILENAME,
+                "plan": plan,
+                "planFilename": PLAN_FILENAME,
                 "precision": EDITS_PRECISION,
                 "maxPrompts": MAX_PROMPTS,
             }
         )
 
 
-__all__ = ["EDITS_FILENAME", "GridEditTool"]
+__all__ = ["EDITS_FILENAME", "PLAN_FILENAME", "GridEditTool"]

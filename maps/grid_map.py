@@ -451,7 +451,7 @@ def build_grid_map(
 
     add_leaflet_draw(m)
     choices = [(ident, codes[ident], tail_of[ident]) for ident in codes]
-    GridEditTool(choices, edits, lang, pane=PANE_EDITS[0]).add_to(m)
+    GridEditTool(choices, edits, lang, pane=PANE_EDITS[0], plan=plan_export(grids_4326)).add_to(m)
     _LabelZoom(*label_zooms(grids_4326)).add_to(m)
     fit_to_data(m, [grids_4326] if grids_4326 is not None else [atoms_4326, homes_4326])
     return m
@@ -478,6 +478,29 @@ def _key(ident: Any) -> Any:
     if number is not None and number == round(number):
         return int(number)
     return str(ident).strip()
+
+
+def plan_export(grids: gpd.GeoDataFrame | None) -> dict[str, Any]:
+    """The plan as the map's "export grids" button downloads it: one feature per grid with its
+    outline (WGS-84, 6 decimals, as drawn), ``code`` and ``name`` verbatim (text from data: it
+    is JSON here, never HTML) and ``households``; what ``shequ grids --existing`` reads back."""
+    features: list[dict[str, Any]] = []
+    if grids is None:
+        return {"type": "FeatureCollection", "features": features}
+    codes = grid_codes(grids)
+    names = column(grids, "name")
+    households = column(grids, "households")
+    for ident, geom, name, count in zip(
+        grids["grid_id"].tolist(), grids.geometry, names, households, strict=True
+    ):
+        key = _key(ident)
+        props = {
+            "code": codes.get(key, "") if key is not None else "",
+            "name": None if is_missing(name) else str(name),
+            "households": None if is_missing(count) else round(float(count), 1),
+        }
+        features.append(feature(geometry_json(geom), props))
+    return {"type": "FeatureCollection", "features": features}
 
 
 def grid_codes(grids: gpd.GeoDataFrame | None) -> dict[Any, str]:

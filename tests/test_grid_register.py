@@ -7,6 +7,8 @@ every household whose grid changes counted once in ``moves``.
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -16,7 +18,7 @@ from shequ.analyses.grid_codes import next_free_codes
 from shequ.analyses.grid_redraw import absorb_empty, match_grids
 from shequ.cli import main
 from tests.conftest import shared_file
-from tests.helpers import shanghai_window
+from tests.helpers import open_page, probe_attrs, shanghai_window, with_probe
 
 BEIJING = "osm/beijing_haidian_liudaokou_small.osm"
 
@@ -227,3 +229,69 @@ def test_an_unchanged_nanjing_register_moves_nothing(tmp_path):
     again, _, summary = _result(tmp_path / "again")
     assert summary["households_moved"] == 0
     assert sorted(again["code"]) == sorted(grids["code"])
+
+
+EXPORT_PROBE = """
+<script>
+(function () {
+  /* Click "export grids" and keep what the page downloads. */
+  var exported = null, downloads = [];
+  var RealBlob = window.Blob;
+  window.Blob = function (parts, options) {
+    exported = parts.join('');
+    return new RealBlob(parts, options);
+  };
+  URL.createObjectURL = function () { return 'blob:shequ-probe'; };
+  URL.revokeObjectURL = function () {};
+  var realClick = HTMLAnchorElement.prototype.click;
+  HTMLAnchorElement.prototype.click = function () {
+    if (this.download) { downloads.push(this.download); return; }
+    return realClick.call(this);
+  };
+  setTimeout(function () {
+    document.querySelector('.shequ-grid-export').click();
+    var out = document.createElement('div');
+    out.id = 'shequ-probe';
+    out.setAttribute('data-export', encodeURIComponent(exported || ''));
+    out.setAttribute('data-downloads', encodeURIComponent(JSON.stringify(downloads)));
+    document.body.appendChild(out);
+  }, 500);
+})();
+</script>
+"""
+
+
+@pytest.mark.browser
+def test_grids_exported_from_the_map_come_back_unchanged(plan, tmp_path):
+    """The register's codes and names, through the map's "export grids" button (6 decimals,
+    WGS-84) and back with --existing: the same grids, codes and names, 0 households moved."""
+    root, register, _ = plan
+    first = tmp_path / "first"
+    osm = str(shared_file(BEIJING))
+    args = ["grids", "--quiet", "--osm", osm, "--time-limit", "5", "--lang", "zh"]
+    assert main([*args, "--existing", str(root / "register.geojson"), "--out", str(first)]) == 0
+    run = open_page(with_probe(first / "map.html", EXPORT_PROBE), tmp_path)
+    assert run.console == [], "\n".join(run.console)
+    result = probe_attrs(run.dom)
+    assert json.loads(result["data-downloads"]) == ["grids.geojson"]
+    exported = json.loads(result["data-export"])
+    features = exported["features"]
+    assert len(features) == len(register)
+    names = dict(zip(register["code"], register["网格名称"], strict=True))
+    assert {f["properties"]["code"]: f["properties"]["name"] for f in features} == names
+    ring = features[0]["geometry"]["coordinates"][0]
+    assert all(len(f"{value}".split(".")[-1]) <= 6 for xy in ring for value in xy)
+    saved = tmp_path / "grids.geojson"
+    saved.write_text(result["data-export"], encoding="utf-8")
+    again = tmp_path / "again"
+    assert main([*args, "--no-map", "--existing", str(saved), "--out", str(again)]) == 0
+    grids, homes, summary = _result(again)
+    assert summary["households_moved"] == 0
+    assert (grids["households"] > 0).all()
+    assert sorted(grids["code"]) == sorted(names)
+    assert (grids["name"] == grids["code"].map(names)).all()
+    _, before, _ = _result(first)
+    both = before[["home_id", "grid_code"]].merge(
+        homes[["home_id", "grid_code"]], on="home_id", suffixes=("_before", "")
+    )
+    assert len(both) == len(before) and (both["grid_code_before"] == both["grid_code"]).all()

@@ -199,6 +199,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Download the drawn edits for shequ grids --edits",
         "下载手绘调整，供 shequ grids --edits 使用",
     ),
+    "map.edit_export_plan": ("Export grids (GeoJSON)", "导出网格 (GeoJSON)"),
+    "map.edit_export_plan_title": (
+        "Download the grids with their codes and names, for the grid platform or "
+        "shequ grids --existing",
+        "下载网格边界及其编码、名称，供网格平台或 shequ grids --existing 使用",
+    ),
     "map.edit_none": ("No edits drawn yet.", "还没有手绘调整。"),
     "map.edit_count": ("Drawn edits: {n}", "手绘调整：{n} 处"),
     "map.edit_exported": ("Edits exported: {n}.", "已导出 {n} 处调整。"),
