@@ -374,3 +374,32 @@ def reference_empty_land(area: AreaInputs) -> set[str]:
     built = set(pieces.loc[pieces.area > 0, "ref"])
     joined = gpd.sjoin(mapped_homes(area)[["geometry"]], comp, predicate="within")
     return set(comp["ref"]) - built - set(joined["ref"])
+
+
+def beijing_register(root: Path, run) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Any]:
+    """A grid register as a platform holds it, from a plan of the Beijing extract: ``run``
+    (the test's ``shequ grids`` runner, called with ``--out``) plans into ``root / "base"``;
+    codes are a permutation (as the platform numbered the grids) with names, written to
+    ``root / "register.geojson"``; the plan's homes to ``root / "homes.csv"`` (a user's homes
+    file). Returns the plan's grids (with ``code`` and ``网格名称``), its homes layer and the
+    homes table."""
+    import pandas as pd
+
+    assert run("--out", str(root / "base")) in (0, None)
+    grids = gpd.read_file(root / "base" / "shequ.gpkg", layer="grids")
+    seq = np.random.default_rng(3).permutation(len(grids)) + 1
+    grids["code"] = [f"110108012003{s:03d}" for s in seq]
+    grids["网格名称"] = [f"六道口第{s}网格" for s in seq]
+    grids.to_crs("EPSG:4326")[["code", "网格名称", "geometry"]].to_file(root / "register.geojson")
+    homes = gpd.read_file(root / "base" / "shequ.gpkg", layer="homes")
+    wgs = homes.to_crs("EPSG:4326")
+    table = pd.DataFrame(
+        {
+            "home_id": homes["home_id"],
+            "households": homes["households"],
+            "lon": wgs.geometry.x,
+            "lat": wgs.geometry.y,
+        }
+    )
+    table.to_csv(root / "homes.csv", index=False)
+    return grids, homes, table

@@ -17,6 +17,7 @@ import shapely
 
 from shequ.cli import main
 from tests.conftest import shared_file
+from tests.helpers import beijing_register
 
 BEIJING = "osm/beijing_haidian_liudaokou_small.osm"
 
@@ -39,23 +40,7 @@ def register(tmp_path_factory):
     """A register (codes and names only, no grid ids: the map's numbers are not the
     platform's), its homes as a file, and the same homes after +30 % in the north-east."""
     root = tmp_path_factory.mktemp("locks")
-    assert _run("--out", str(root / "base")) == 0
-    grids = _layer(root / "base", "grids")
-    seq = np.random.default_rng(3).permutation(len(grids)) + 1
-    grids["code"] = [f"110108012003{s:03d}" for s in seq]
-    grids["网格名称"] = [f"六道口第{s}网格" for s in seq]
-    grids.to_crs("EPSG:4326")[["code", "网格名称", "geometry"]].to_file(root / "register.geojson")
-    homes = _layer(root / "base", "homes")
-    wgs = homes.to_crs("EPSG:4326")
-    table = pd.DataFrame(
-        {
-            "home_id": homes["home_id"],
-            "households": homes["households"],
-            "lon": wgs.geometry.x,
-            "lat": wgs.geometry.y,
-        }
-    )
-    table.to_csv(root / "homes.csv", index=False)
+    _, _, table = beijing_register(root, _run)
     corner = (table["lon"] > table["lon"].quantile(0.6)) & (
         table["lat"] > table["lat"].quantile(0.6)
     )
@@ -122,6 +107,29 @@ def test_the_output_fed_back_keeps_its_locks(register, tmp_path, capsys):
     assert set(again.loc[again["locked"], "code"]) == set(locked)
 
 
+def test_a_locked_grid_without_households_keeps_its_code(register, tmp_path):
+    # the homes file leaves one grid empty (its homes not yet registered): locked, it is still
+    # that grid, with its code and outline, not a new grid or a retired one
+    root = register
+    reg = gpd.read_file(root / "register.geojson")
+    base_grids = _layer(root / "base", "grids")
+    base_homes = _layer(root / "base", "homes")
+    code_of_id = dict(zip(base_grids["grid_id"], reg["code"], strict=True))
+    home_code = base_homes["grid_id"].map(code_of_id).to_numpy()
+    small = pd.Series(home_code).value_counts().index[-1]
+    table = pd.read_csv(root / "homes.csv")
+    table[home_code != small].to_csv(tmp_path / "homes.csv", index=False)
+    args = ["--existing", str(root / "register.geojson"), "--homes", str(tmp_path / "homes.csv")]
+    assert _run(*args, "--lock", small, "--out", str(tmp_path / "o")) == 0
+    after = _layer(tmp_path / "o", "grids").to_crs(base_grids.crs)
+    mine = after.loc[after["code"] == small]
+    assert len(mine) == 1 and mine["households"].iloc[0] == 0 and bool(mine["locked"].iloc[0])
+    old = base_grids.loc[(reg["code"] == small).to_numpy()].geometry.iloc[0]  # same row order
+    assert shapely.symmetric_difference(old, mine.geometry.iloc[0]).area < 1.0
+    retired = tmp_path / "o" / "retired_grids.csv"
+    assert not retired.exists() or small not in set(pd.read_csv(retired, dtype=str)["code"])
+
+
 def test_edits_never_change_a_locked_grid():
     from shequ.analyses.grid_edits import apply_edits
     from tests.helpers import shanghai_window
@@ -160,11 +168,15 @@ def test_lock_errors_are_one_line(register, tmp_path, capsys):
     assert "'maybe'" in err and "3" in err and len(err.strip().splitlines()) == 1
 
 
-def _edit_candidate(grids: gpd.GeoDataFrame, atoms: gpd.GeoDataFrame, low: float, high: float):
+def _edit_candidate(
+    grids: gpd.GeoDataFrame, atoms: gpd.GeoDataFrame, low: float, high: float, in_band=True
+):
     """An atom with households on the border of two grids in band that both stay in band and
-    whole (one polygon) when it changes grid: an edit a manager would make."""
+    whole (one polygon) when it changes grid: an edit a manager would make (``in_band``: False
+    takes grids outside the band too)."""
     hh = dict(zip(grids["grid_id"], grids["households"], strict=True))
-    ok = set(grids.loc[grids["within_tolerance"] & ~grids["oversized"], "grid_id"])
+    usable = ~grids["oversized"] & (grids["within_tolerance"] | (not in_band))
+    ok = set(grids.loc[usable, "grid_id"])
     shape = dict(zip(grids["grid_id"], grids.geometry, strict=True))
     for _, atom in atoms[atoms["households"] > 0].sort_values("households").iterrows():
         a = atom["grid_id"]
@@ -218,3 +230,21 @@ def test_an_edit_drawn_on_the_register_holds_and_feeds_back_with_no_move(
     assert _summary(third)["households_moved"] == 0
     assert _homes_by_code(third).to_dict() == homes_edited.to_dict()
     assert homes_edited.to_dict() != _homes_by_code(first).to_dict()  # the edit did move homes
+
+
+def test_an_edit_may_name_its_grid_by_code_alone(register, tmp_path, capsys):
+    # a hand-made edits file (no to_grid column: the manager typed the register's code)
+    root = register
+    first = tmp_path / "first"
+    assert _run("--out", str(first)) == 0
+    grids, atoms = _layer(first, "grids"), _layer(first, "atoms")
+    atom, to = _edit_candidate(grids, atoms, 0.0, np.inf, in_band=False)
+    code = grids.loc[grids["grid_id"] == to, "code"].iloc[0]
+    shape = gpd.GeoSeries([atom.geometry.buffer(-0.5)], crs=atoms.crs).to_crs("EPSG:4326")
+    gpd.GeoDataFrame({"to_code": [code]}, geometry=shape).to_file(tmp_path / "edits.geojson")
+    capsys.readouterr()
+    assert _run("--edits", str(tmp_path / "edits.geojson"), "--out", str(tmp_path / "o")) == 0
+    assert "1 of 1 edits applied" in capsys.readouterr().err
+    moves = _layer(tmp_path / "o", "moves")
+    assert (moves["to_code"] == code).all() and moves["households"].sum() > 0
+    assert root.exists()

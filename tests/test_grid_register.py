@@ -18,7 +18,7 @@ from shequ.analyses.grid_codes import next_free_codes
 from shequ.analyses.grid_redraw import absorb_empty, match_grids
 from shequ.cli import main
 from tests.conftest import shared_file
-from tests.helpers import open_page, probe_attrs, shanghai_window, with_probe
+from tests.helpers import beijing_register, open_page, probe_attrs, shanghai_window, with_probe
 
 BEIJING = "osm/beijing_haidian_liudaokou_small.osm"
 
@@ -90,27 +90,11 @@ def plan(tmp_path_factory):
     """A plan with a register's codes (a permutation, as a platform numbered them) and names,
     and its homes as a CSV (a user's homes file)."""
     root = tmp_path_factory.mktemp("register")
-    _run("--out", str(root / "base"))
-    grids = gpd.read_file(root / "base" / "shequ.gpkg", layer="grids")
-    seq = np.random.default_rng(3).permutation(len(grids)) + 1
-    grids["code"] = [f"110108012003{s:03d}" for s in seq]
-    grids["网格名称"] = [f"六道口第{s}网格" for s in seq]
-    grids.to_crs("EPSG:4326")[["code", "网格名称", "geometry"]].to_file(root / "register.geojson")
+    grids, homes, _ = beijing_register(root, _run)
     metric = grids.rename(columns={"code": "网格编码"})[["网格编码", "网格名称", "geometry"]]
     metric.to_file(root / "register.gpkg")  # the plan's metric CRS (UTM)
-    homes = gpd.read_file(root / "base" / "shequ.gpkg", layer="homes")
     code_of = dict(zip(grids["grid_id"], grids["code"], strict=True))
     homes["reg_code"] = homes["grid_id"].map(code_of)
-    wgs = homes.to_crs("EPSG:4326")
-    table = pd.DataFrame(
-        {
-            "home_id": homes["home_id"],
-            "households": homes["households"],
-            "lon": wgs.geometry.x,
-            "lat": wgs.geometry.y,
-        }
-    )
-    table.to_csv(root / "homes.csv", index=False)
     return root, grids, homes
 
 

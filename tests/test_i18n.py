@@ -24,10 +24,10 @@ def test_both_languages_take_the_same_fields(key):
 
 
 def test_a_note_is_its_english_text_and_renders_in_chinese():
-    note = Note("n.edits_applied", n=2, atoms=5, households=140.0)
-    assert note == "2 edits applied: 5 atoms, 140 households moved"
+    note = Note("n.edits_applied", n=2, total=3, atoms=5, households=140.0)
+    assert note == "2 of 3 edits applied: 5 atoms, 140 households moved"
     assert json.loads(json.dumps([note])) == [str(note)]
-    assert render_note(note, "zh") == "已应用 2 处修改：5 个单元，调整 140 户"
+    assert render_note(note, "zh") == "已应用 2 处修改（共 3 处）：5 个单元，调整 140 户"
     assert render_note("solver said so", "zh") == "solver said so"
 
 
@@ -98,7 +98,7 @@ def test_a_note_copies_and_pickles_as_key_and_values():
     import copy
     import pickle
 
-    note = Note("n.edits_applied", n=2, atoms=5, households=140.0)
+    note = Note("n.edits_applied", n=2, total=3, atoms=5, households=140.0)
     for twin in (copy.copy(note), copy.deepcopy(note), pickle.loads(pickle.dumps(note))):
         assert twin == note and twin.key == note.key and twin.params == note.params
         assert twin.render("zh") == note.render("zh")

@@ -341,7 +341,9 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
         start = plan.search["start"]
         method = Note("g.method_redraw_from", file=Path(opts.existing).name, start=start)
         before = _home_origin(existing, homes, plan.origin[home_atom])
-        plan, register = _continue_register(plan, atoms, homes, home_atom, before, existing)
+        plan, register = _continue_register(
+            plan, atoms, homes, home_atom, before, existing, locked
+        )
     else:
         plan = (
             GridPlanner(
@@ -363,6 +365,8 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
         codes = dict(zip(table["grid_id"].tolist(), table["code"].tolist(), strict=True))
         plan, said = _edits(opts, area, atoms, plan, codes, register is not None, locked)
         notes += said
+        if register is None:  # a fresh plan numbers grids by position: keep the numbers edits named
+            register = {"codes": codes, "names": None, "parents": {}, "continues": set(codes)}
         if before is not None:  # one row per home group moved, from its grid before the redraw
             plan = _home_moves(plan, atoms, homes, home_atom, before)
     atoms.frame["grid_id"] = plan.labels
@@ -534,7 +538,9 @@ def _locked_ids(opts: GridOptions, existing: gpd.GeoDataFrame) -> frozenset[int]
 
 def _text(value: object) -> str | None:
     """A register cell as text, verbatim: whole numbers without ``.0``, blanks as None."""
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
         return None
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
@@ -612,18 +618,23 @@ def _continue_register(
     home_atom: np.ndarray,
     before: np.ndarray,
     existing: gpd.GeoDataFrame,
+    locked: frozenset[int] = frozenset(),
 ) -> tuple[GridPlan, dict]:
     """The redrawn plan with the register's identities and moves counted home by home.
 
     A new grid that keeps most of an existing grid's households is that grid (same id, code
-    and name: :func:`~shequ.analyses.grid_redraw.match_grids`); the others get ids above every
-    existing one. Returns the plan and the register: ``{"codes": {id: code}, "names": {id:
+    and name: :func:`~shequ.analyses.grid_redraw.match_grids`); a locked grid is itself, with
+    households or none (the redraw kept its atoms); the others get ids above every existing
+    one. Returns the plan and the register: ``{"codes": {id: code}, "names": {id:
     name}, "parents": {new id: existing id it took most households from}, "continues": {id}}``.
     """
     hh = homes["households"].to_numpy(float)
     after = plan.labels[home_atom]
     continues, flows = match_grids(before, after, hh)
     labels = np.unique(plan.labels)
+    for grid in sorted(locked & set(labels.tolist())):  # kept whole by the redraw
+        continues = {new: old for new, old in continues.items() if grid not in (new, old)}
+        continues[grid] = grid
     top = int(max(existing["grid_id"].max(), labels.max())) + 1
     new_id = {}
     for label in labels:
@@ -720,19 +731,22 @@ def _edits(
     With ``by_code`` (a redraw of a register) an edit names its grid by ``to_code``, the
     register's code: the map it was drawn on may have numbered the grids otherwise (an
     export read without its ``grid_id``), the code is what stays. Without it, or without a
-    ``to_code``, by ``to_grid``. Edits never change a ``locked`` grid.
+    ``to_code``, by ``to_grid``; a ``to_code`` alone names its grid in either case. Edits never
+    change a ``locked`` grid.
     """
     frame, _ = read_polygon_file(opts.edits, "wgs84", area.crs, area.rejects, layer="edits")
-    if "to_grid" not in frame.columns:
+    if "to_grid" not in frame.columns and "to_code" not in frame.columns:
         raise InputError(Note("e.grid_edits_no_to_grid"), path=opts.edits)
-    to_grid = pd.to_numeric(frame["to_grid"], errors="coerce").astype(float)
-    to_code = frame["to_code"] if "to_code" in frame.columns else pd.Series([None] * len(frame))
+    blank = pd.Series([None] * len(frame), index=frame.index)
+    raw_grid = frame["to_grid"] if "to_grid" in frame.columns else blank
+    to_grid = pd.to_numeric(raw_grid, errors="coerce").astype(float)
+    to_code = frame["to_code"] if "to_code" in frame.columns else blank
     edits, refused = [], []
     grid_of = {c: g for g, c in codes.items() if c is not None}
-    rows = zip(frame["row"], frame.geometry, frame["to_grid"], to_grid, to_code, strict=True)
+    rows = zip(frame["row"], frame.geometry, raw_grid, to_grid, to_code, strict=True)
     for row, geom, raw, grid, code in rows:
         code = _text(code)
-        if by_code and code is not None:
+        if code is not None and (by_code or _text(raw) is None):
             if code not in grid_of:
                 refused.append((int(row), Note("r.grid_edit_unknown_code", code=code)))
             else:
@@ -758,6 +772,7 @@ def _edits(
         Note(
             "n.edits_applied",
             n=len(edits) - len(rejected),
+            total=len(frame),
             atoms=len(moved),
             households=moved["households"].sum(),
         )

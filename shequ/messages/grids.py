@@ -74,8 +74,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file} 第 {row} 行的修改未应用：{reason}",
     ),
     "e.grid_edits_no_to_grid": (
-        "edits need a 'to_grid' property per polygon",
-        "修改文件中每个多边形都需要 'to_grid' 属性",
+        "edits need a 'to_grid' or 'to_code' property per polygon (the grid it goes to)",
+        "修改文件中每个多边形都需要 'to_grid' 或 'to_code' 属性（划入的网格）",
     ),
     # reasons an edit drawn on the map is not applied (rejects.csv)
     "r.grid_edit_not_whole": (

@@ -93,8 +93,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "拆分的网格：{split}；被合并的网格：{merged}",
     ),
     "n.edits_applied": (
-        "{n} edits applied: {atoms} atoms, {households:.0f} households moved",
-        "已应用 {n} 处修改：{atoms} 个单元，调整 {households:.0f} 户",
+        "{n} of {total} edits applied: {atoms} atoms, {households:.0f} households moved",
+        "已应用 {n} 处修改（共 {total} 处）：{atoms} 个单元，调整 {households:.0f} 户",
     ),
     "n.edits_broken": (
         "after the edits these grids are no longer contiguous: {grids}",
