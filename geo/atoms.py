@@ -336,9 +336,22 @@ def _adjacency(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     i, j = i[keep], j[keep]
     perim = shapely.length(shapely.boundary(geoms))
     union = shapely.set_precision(shapely.union(geoms[i], geoms[j]), PRECISION_M)
-    shared = np.maximum(0.0, (perim[i] + perim[j] - shapely.length(shapely.boundary(union))) / 2)
+    shared = np.maximum(0.0, (perim[i] + perim[j] - _outline_length(union)) / 2)
     ok = shared > TOUCH_M
     return i[ok].astype(np.int64), j[ok].astype(np.int64), shared[ok]
+
+
+def _outline_length(geoms: np.ndarray) -> np.ndarray:
+    """Length of each geometry's polygonal outline. A union on the 1 mm grid can come back as a
+    GeometryCollection (the polygon and a collapsed spike as a line), whose boundary GEOS does
+    not define (NaN): that lost 10 of 1,052 adjacencies on Nanjing's redraw atoms, 108 m of
+    shared border among them, and grids read back in pieces."""
+    length = shapely.length(shapely.boundary(geoms))
+    for k in np.flatnonzero(~np.isfinite(length)):
+        parts = shapely.get_parts(geoms[k])
+        polys = parts[shapely.get_type_id(parts) == 3]  # Polygon
+        length[k] = shapely.length(shapely.boundary(shapely.union_all(polys))) if len(polys) else 0
+    return length
 
 
 def _border_classes(
