@@ -11,6 +11,7 @@ Everything here stays in WGS-84 lon/lat; projection happens when the network is 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
 from dataclasses import dataclass, field
@@ -32,6 +33,14 @@ OSM_SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".osm.pbf", ".pbf", ".osm.xml", "
 BARRIER_TAGS = {
     "waterway": ("river", "canal", "stream", "drain", "ditch"),
     "railway": ("rail", "light_rail", "narrow_gauge", "tram", "subway", "monorail"),
+}
+
+# Water areas, kept for the basemap only (lakes, ponds, reservoirs, river areas).
+WATER_TAGS = {
+    "natural": ("water",),
+    "water": ("river", "lake", "pond", "reservoir", "canal", "basin", "lagoon", "oxbow"),
+    "landuse": ("reservoir", "basin"),
+    "waterway": ("riverbank", "dock"),
 }
 
 # Keys kept on nodes and areas: enough to recognise homes, compounds and every facility kind.
@@ -69,6 +78,7 @@ class OsmData:
     highways: list[HighwayWay]
     features: gpd.GeoDataFrame  # nodes and areas with tags: osm_type, osm_id, name, tags, geometry
     barriers: list[HighwayWay] = field(default_factory=list)  # waterway / railway lines
+    water: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))  # areas (basemap)
     ways_cut: int = 0  # highway ways cut because some of their nodes are missing
     ways_dropped: int = 0  # highway ways with fewer than two nodes present
     areas_failed: int = 0  # areas libosmium could not assemble (clipped multipolygons)
@@ -151,13 +161,14 @@ def read_osm(path: str | Path) -> OsmData:
             sorted_path = _sorted_copy(path, Path(tmp) / "sorted.osm.pbf")
             parsed = _parse(sorted_path)
         notes.append(Note("n.osm_unsorted"))
-    highways, barriers, rows, ways_cut, ways_dropped, areas_failed = parsed
+    highways, barriers, rows, water, ways_cut, ways_dropped, areas_failed = parsed
     features = _features_frame(rows)
     if not highways and features.empty:
         raise InputError(Note("e.osm_nothing"), path=path)
     data = OsmData(
         str(path), highways, features, barriers, ways_cut, ways_dropped, areas_failed, notes
     )
+    data.water = shapely.from_wkb(water) if water else np.empty(0, dtype=object)
     if ways_cut or ways_dropped:
         notes.append(Note("n.osm_ways_cut", cut=ways_cut, dropped=ways_dropped))
     if areas_failed:
@@ -170,6 +181,7 @@ _Parsed = tuple[
     list[HighwayWay],
     list[HighwayWay],
     list[tuple[str, int, dict[str, str], bytes]],
+    list[bytes],
     int,
     int,
     int,
@@ -181,12 +193,14 @@ def _parse(path: Path) -> _Parsed:
     highways: list[HighwayWay] = []
     barriers: list[HighwayWay] = []
     rows: list[tuple[str, int, dict[str, str], bytes]] = []
+    water: list[bytes] = []
     ways_cut = ways_dropped = areas_failed = 0
+    keys = dict.fromkeys(["highway", *BARRIER_TAGS, *FEATURE_KEYS, *WATER_TAGS])
     processor = (
         osmium.FileProcessor(str(path))
         .with_locations()
         .with_areas()
-        .with_filter(osmium.filter.KeyFilter("highway", *BARRIER_TAGS, *FEATURE_KEYS))
+        .with_filter(osmium.filter.KeyFilter(*keys))
     )
     for obj in processor:
         if obj.is_way():
@@ -204,6 +218,9 @@ def _parse(path: Path) -> _Parsed:
                 rows.append(("node", obj.id, tags, point))
         elif obj.is_area():
             tags = dict(obj.tags)
+            if _is_water(tags):
+                with contextlib.suppress(RuntimeError):  # a clipped lake: only its fill is lost
+                    water.append(bytes.fromhex(wkb.create_multipolygon(obj)))
             if not any(k in tags for k in FEATURE_KEYS):
                 continue
             try:
@@ -213,7 +230,11 @@ def _parse(path: Path) -> _Parsed:
                 continue
             osm_type = "way" if obj.from_way() else "relation"
             rows.append((osm_type, obj.orig_id(), tags, bytes.fromhex(geom)))
-    return highways, barriers, rows, ways_cut, ways_dropped, areas_failed
+    return highways, barriers, rows, water, ways_cut, ways_dropped, areas_failed
+
+
+def _is_water(tags: dict[str, str]) -> bool:
+    return any(tags.get(key) in values for key, values in WATER_TAGS.items())
 
 
 def _is_barrier(tags: osmium.osm.TagList) -> bool:

@@ -1,9 +1,10 @@
 """The page every shequ map is drawn on, and the small helpers its layers share.
 
-An offline folium map (Leaflet inlined, :mod:`shequ.maps.assets`) with the page title, the
-shared CSS and tooltip helper (:mod:`shequ.maps.overlays`) and the optional OpenStreetMap
-basemap; plus the helpers each GeoJSON layer uses: a style function keyed on feature ids, a
-tooltip of labelled rows, and fitting the view to the data drawn.
+An offline folium map (Leaflet inlined, :mod:`shequ.maps.assets`) with the page title and
+language, the shared CSS and tooltip helper (:mod:`shequ.maps.overlays`) and a metric scale bar;
+no basemap tiles (the basemap is drawn from the data, :mod:`shequ.maps.basemap`); plus the
+helpers each GeoJSON layer uses: a style function keyed on feature ids, a tooltip of labelled
+rows, and fitting the view to the data drawn.
 """
 
 from __future__ import annotations
@@ -13,40 +14,49 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+from branca.element import MacroElement
+from folium.template import Template
 
 from shequ.maps.assets import make_offline
 from shequ.maps.escape import esc
 from shequ.maps.labels import label
 from shequ.maps.overlays import PageStyle, RawHtml, tooltip_js
 
-OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-OSM_ATTRIBUTION = (
-    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
-)
-
 DEFAULT_VIEW = ([35.0, 105.0], 4)  # all of China, for a map with no data at all
 MAX_FIT_ZOOM = 17
 
 
+PAGE_LANG = {"zh": "zh-CN", "en": "en"}
+"""The page's ``<html lang>`` per language (screen readers, fonts, translation prompts)."""
+
+
+class MetricScale(MacroElement):
+    """Leaflet's scale bar in metres only (folium's ``control_scale`` adds feet and miles)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+
 def new_map(title_text: str, lang: str) -> folium.Map:
-    """An empty offline map titled ``title_text`` (already escaped), with the basemap layer.
+    """An empty offline map titled ``title_text`` (already escaped), in ``lang``.
 
     The ``<title>`` goes after the charset ``<meta>`` (branca's ``Figure.title`` would precede
-    it, and the charset must come before any CJK text).
+    it, and the charset must come before any CJK text). The page has no basemap until one is
+    added (:func:`shequ.maps.basemap.add_basemap`): by default it requests nothing.
     """
     location, zoom = DEFAULT_VIEW
-    m = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=True)
+    m = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=False)
     make_offline(m)
-    m.get_root().header.add_child(RawHtml(f"<title>{title_text}</title>"), name="title", index=1)
-    m.get_root().header.add_child(PageStyle(), name="shequ_page_style")
-    folium.TileLayer(
-        tiles=OSM_TILES,
-        attr=OSM_ATTRIBUTION,
-        name=esc(label("basemap", lang)),
-        max_zoom=19,
-        overlay=True,
-        control=True,
-    ).add_to(m)
+    root = m.get_root()
+    root.shequ_lang = PAGE_LANG[lang]  # written on <html> by shequ.maps.render.render_page
+    root.header.add_child(RawHtml(f"<title>{title_text}</title>"), name="title", index=1)
+    root.header.add_child(PageStyle(), name="shequ_page_style")
+    MetricScale().add_to(m)
     return m
 
 

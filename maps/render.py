@@ -149,6 +149,10 @@ def render_page(m: folium.Map) -> str:
     _install_wrapper()
     token = _SINGLE_PASS.set(True)
     try:
-        return root.render()
+        page = root.render()
     finally:
         _SINGLE_PASS.reset(token)
+    lang = getattr(root, "shequ_lang", None)  # shequ.maps.page.new_map
+    if lang is not None:
+        page = page.replace("<html>", f'<html lang="{lang}">', 1)
+    return page

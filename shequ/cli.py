@@ -307,6 +307,7 @@ def _area_options(args: argparse.Namespace, kind: str | None) -> dict:
         "raster_column": args.raster_column,
         "area": Path(args.area) if args.area else None,
         "landuse_homes": not args.no_landuse_homes,
+        "basemap_tiles": args.basemap,
     }
 
 
@@ -548,6 +549,7 @@ def _area_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-landuse-homes", action="store_true", help=t("help.area.no_landuse_homes", p.lang)
     )
+    p.add_argument("--basemap", metavar="URL", help=t("help.area.basemap", p.lang))
     p.add_argument(
         "--population-raster",
         action="append",

@@ -34,6 +34,7 @@ from shequ.analyses.grid_redraw import GridRedrawer, existing_labels, match_grid
 from shequ.analyses.grid_result import MOVE_COLUMNS, GridPlan
 from shequ.errors import InputError
 from shequ.geo.atoms import Atoms, atom_of_points, build_atoms, through_crossed
+from shequ.geo.basemap import Basemap
 from shequ.geo.blocks import border_lines, secondary_lines, street_blocks
 from shequ.geo.checks import Warning_
 from shequ.geo.column_names import LAYER_COLUMNS, canonical_names
@@ -139,6 +140,7 @@ class GridResult:
     study_area: StudyArea | None = None  # the grids' outline (no grid reaches beyond it)
     input_files: list[dict] = field(default_factory=list)
     completeness: Completeness | None = None  # what the area's data probably lacks
+    basemap: Basemap | None = None  # drawn under the map (geo/basemap.py)
 
 
 def _grid_settings(profile: Profile, opts: GridOptions) -> GridSettings:
@@ -423,6 +425,7 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
         study_area=area.study_area,
         input_files=area.files,
         completeness=completeness,
+        basemap=area.basemap,
     )
 
 
@@ -955,6 +958,7 @@ def write_grid_outputs(
 
 def _write_map(result: GridResult, lang: str, path: Path) -> Path:
     from shequ.maps import build_grid_map, write_map
+    from shequ.maps.basemap import add_basemap
 
     fmap = build_grid_map(
         result.grids,
@@ -967,4 +971,5 @@ def _write_map(result: GridResult, lang: str, path: Path) -> Path:
         lang=lang,
         completeness=result.completeness.to_json() if result.completeness else None,
     )
+    add_basemap(fmap, result.basemap, lang)
     return write_map(fmap, path)

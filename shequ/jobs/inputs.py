@@ -18,6 +18,7 @@ import pyproj
 import shapely
 
 from shequ.errors import InputError
+from shequ.geo.basemap import Basemap, around, basemap_from_osm, check_tiles
 from shequ.geo.checks import Warning_, point_checks
 from shequ.geo.completeness import Completeness, measure_completeness
 from shequ.geo.coords import metric_crs
@@ -71,6 +72,7 @@ class InputOptions:
     raster_column: str = "population"  # or "elderly" / "children"
     area: Path | None = None  # the study area's polygon file (a 街道/社区 boundary)
     landuse_homes: bool = True  # estimate homes on residential land mapped without buildings
+    basemap_tiles: str | None = None  # a tile URL template the maps draw instead (--basemap)
 
 
 @dataclass
@@ -91,6 +93,7 @@ class AreaInputs:
     study_area: StudyArea
     files: list[dict] = field(default_factory=list)  # run.json "input_files" (see file_record)
     footprints: np.ndarray | None = None  # every building footprint, projected once a run
+    basemap: Basemap | None = None  # what the maps draw under the results (geo/basemap.py)
 
 
 def file_record(layer: PointLayer, role: str) -> dict:
@@ -122,6 +125,7 @@ def read_user_points(
 def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInputs:
     """Read the OSM file, build the walk network, and load homes and facilities of ``kinds``."""
     profile = load_profile(opts.profile)
+    tiles = check_tiles(opts.basemap_tiles)  # a bad --basemap fails before any reading
     kinds = [profile.kind(k) for k in (opts.kinds or list(profile.kinds))]
     rejects = Rejects()
     warnings: list[Warning_] = []
@@ -164,6 +168,7 @@ def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInp
     if opts.population_rasters:  # the pixels of the study area, on the homes inside it
         homes = _apply_rasters(homes, opts, profile, study.lonlat(), notes)
     net = keep_islands(net, homes, facilities, profile.max_access_m, notes)
+    basemap = basemap_from_osm(osm, around(study.lonlat().bounds), tiles=tiles)
     step(1)
     return AreaInputs(
         profile,
@@ -180,6 +185,7 @@ def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInp
         study,
         files,
         footprints,
+        basemap,
     )
 
 

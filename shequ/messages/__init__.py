@@ -21,6 +21,7 @@ program, so that a section can be read (and translated) on its own:
 ``raster``    population rasters
 ``area``      the study area
 ``grid_shapes`` why a grid stays under the compactness floor
+``basemap``   the basemap drawn from the data, external tiles
 
 A key may appear in one section only (checked at import), and ``tests/test_i18n.py`` checks that
 every entry has both languages with the same placeholders.
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 from shequ.messages import (
     area,
+    basemap,
     checks,
     cli_help,
     coverage,
@@ -62,6 +64,7 @@ SECTIONS = {
     "raster": raster.MESSAGES,
     "area": area.MESSAGES,
     "grid_shapes": grid_shapes.MESSAGES,
+    "basemap": basemap.MESSAGES,
 }
 
 
