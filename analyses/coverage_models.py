@@ -314,7 +314,9 @@ class MCLP:
                     0 ≤ x_gj ≤ 1,  y_j ∈ {0, 1}
 
     where groups now include homes existing sites cover and ``N_g`` holds every site within
-    reach, existing ones too; ``c_j`` is the site's capacity.
+    reach, existing ones too; ``c_j`` is the site's capacity. The objective is then the
+    demand served, a home's share counted (``result_.headline.demand_served``); few homes may
+    be served in full when the places go to many homes in part.
 
     Parameters
     ----------
@@ -336,7 +338,9 @@ class MCLP:
     ----------
     result_ : SitingResult
         The fitted answer: ``objective`` is the covered demand weight, ``bound`` and ``gap``
-        HiGHS's proof, ``new_sites`` in rank order with their ``marginal_weight``.
+        HiGHS's proof, ``new_sites`` in rank order with their ``marginal_weight``;
+        ``headline`` the figures every model reports alike (demand served, homes fully
+        served, places filled).
 
     Raises
     ------

@@ -10,16 +10,31 @@ A grid officer reads risk per grid, so every figure of a grid comes from the gri
   reported 137 of Sacramento's 306 grids with incidents as holding none.
 - ``incidents_per_km2``: incidents over the grid's area, so a large grid is not ranked high
   for its size alone.
-- ``level``: the profile's top-share scheme (``risk.levels.top_share``, the same red 5 % /
-  orange 10 % / yellow 20 % the cells use, :func:`shequ.analyses.risk_index.warning_levels`)
-  applied to the grids' ``incidents_per_km2``: the densest 5 % of grids are red, and so on. A
-  grid with no incident is blue whatever its rank. Gi* is not used: it is a statistic of a cell
-  against its neighbours at one cell size, not of a grid with its own boundary, and a grid
-  smaller than a cell would inherit a neighbourhood it does not have. Per household would
-  suit grids of unequal population better, but homes are only known with an OSM extract; the
-  density works with incidents alone. Grids tied at a cut-off all take the higher level
-  (:func:`grid_levels`): many grids hold one or two incidents on equal areas, and two grids
-  with the same figures must not differ in colour because of their order in the file.
+- ``level``: by the cells' level rule (:class:`shequ.analyses.risk_index.LevelRule`), applied
+  to the grid's own figures, so a grid and a cell of the same colour mean the same thing:
+
+  * ``significance`` (default): significance **and** the top of the ranking, as for cells
+    (:func:`shequ.analyses.risk_index.significance_levels`). A grid's significance is its own
+    excess of incidents (:func:`grid_excess`): the incidents the grids' mean density predicts
+    for its area are compared with its count, with the variance widened by the over-dispersion
+    the grids themselves show (quasi-Poisson), and binned at 99/95/90 % like Gi*
+    (``grid_z``, ``grid_p``, ``grid_bin``); "the top of the index" is the top
+    ``index_top_share`` of grids by incidents per km². Red: excess at 99 % and among the
+    densest; orange: any other excess at 95 %; yellow: excess at 90 %, or among the densest
+    with no significant excess; blue: the rest. Gi* is not used for grids: it is a statistic
+    of a cell against its neighbours at one cell size, not of a grid with its own boundary,
+    and a grid smaller than a cell would inherit a neighbourhood it does not have. The
+    over-dispersion matters: incidents cluster at addresses, so a plain Poisson test would
+    call nearly every grid above the mean significant.
+  * ``quota``: the profile's top-share scheme (``risk.levels.top_share``, the same red 5 % /
+    orange 10 % / yellow 20 % the cells use) applied to the grids' ``incidents_per_km2``: the
+    densest 5 % of grids are red, and so on (:func:`grid_levels`). Grids tied at a cut-off
+    all take the higher level: many grids hold one or two incidents on equal areas, and two
+    grids with the same figures must not differ in colour because of their order in the file.
+
+  A grid with no incident is blue under both rules. Per household would suit grids of unequal
+  population better, but homes are only known with an OSM extract; the density works with
+  incidents alone.
 - ``mean_index``: the cells' risk index averaged over the grid, weighted by the area each cell
   shares with it (context for the level, not its source); ``cells`` and ``hot_cells`` (Gi* bin
   ≥ 2) count the cells overlapping the grid.
@@ -31,9 +46,11 @@ import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
+from scipy import stats
 
 from shequ.analyses.grid_audit import assign_points
-from shequ.analyses.risk_index import three_colour
+from shequ.analyses.hotspot_stats import confidence_bins, fdr_cut
+from shequ.analyses.risk_index import LevelRule, significance_levels, three_colour
 
 LEVEL_RANK = {"blue": 0, "yellow": 1, "orange": 2, "red": 3}
 """Warning levels from lowest to highest."""
@@ -44,9 +61,10 @@ def grid_rollup(
     cells: gpd.GeoDataFrame,
     crs: pyproj.CRS,
     incident_xy: np.ndarray,
-    top_share: dict[str, float] | None = None,
+    rule: LevelRule | None = None,
     *,
     three_colours: bool = False,
+    fdr_alpha: float = 0.05,
 ) -> gpd.GeoDataFrame:
     """The grids with their incidents, density, level and the overlap-weighted cell index.
 
@@ -60,17 +78,21 @@ def grid_rollup(
         The metric CRS of ``grids`` and ``incident_xy``.
     incident_xy : ndarray, shape (n, 2)
         The incidents of the study area, in ``crs``.
-    top_share : dict, optional
-        Share of grids per level (``red``, ``orange``, ``yellow``); default: the cells'.
+    rule : LevelRule, optional
+        The cells' level rule; default :class:`~shequ.analyses.risk_index.LevelRule` (the
+        significance rule).
     three_colours : bool
         Fold orange into red (红黄蓝).
+    fdr_alpha : float
+        The false-discovery rate when ``rule.tested_by`` is ``fdr``.
 
     Returns
     -------
     GeoDataFrame
-        A copy of ``grids`` with ``incidents``, ``area_km2``, ``incidents_per_km2``, ``level``,
-        ``mean_index`` (NaN where no cell overlaps), ``cells`` and ``hot_cells``. The sum of
-        ``incidents`` is the number of incidents inside any grid.
+        A copy of ``grids`` with ``incidents``, ``area_km2``, ``incidents_per_km2``,
+        ``grid_z``, ``grid_p``, ``grid_bin`` (:func:`grid_excess`), ``level``,
+        ``level_rule``, ``mean_index`` (NaN where no cell overlaps), ``cells`` and
+        ``hot_cells``. The sum of ``incidents`` is the number of incidents inside any grid.
     """
     out = grids.copy()
     if "grid_id" not in out.columns:
@@ -80,11 +102,18 @@ def grid_rollup(
     incidents = np.bincount(which[which >= 0], minlength=len(out)).astype(float)
     area_km2 = shapely.area(geoms) / 1e6
     density = np.divide(incidents, area_km2, out=np.zeros(len(out)), where=area_km2 > 0)
-    levels = grid_levels(density, top_share)
+    rule = rule or LevelRule()
+    z, p, bins = grid_excess(incidents, area_km2, fdr=rule.tested_by == "fdr", alpha=fdr_alpha)
+    if rule.rule == "quota":
+        levels = grid_levels(density, rule.top_share)
+    else:
+        levels = significance_levels(bins, _tie_rounded(density), incidents, rule.index_top_share)
     out["incidents"] = incidents
     out["area_km2"] = area_km2
     out["incidents_per_km2"] = density
+    out["grid_z"], out["grid_p"], out["grid_bin"] = z, p, bins
     out["level"] = three_colour(levels) if three_colours else levels
+    out["level_rule"] = rule.rule
     out["mean_index"], out["cells"], out["hot_cells"] = _cell_overlap(geoms, cells, crs)
     return out
 
@@ -108,9 +137,7 @@ def grid_levels(value: np.ndarray, top_share: dict[str, float] | None = None) ->
         above 0 takes the level, so ties (equal to 4 significant digits) never split and the
         share may exceed the profile's by the tied grids. A grid with figure 0 is always blue.
     """
-    # figures equal to 4 significant digits are ties: equal squares drawn in one CRS and read
-    # back through another differ in area by about 1e-6, which must not split a tie
-    value = np.array([float(f"{v:.4g}") for v in np.asarray(value, dtype=float)])
+    value = _tie_rounded(value)
     shares = top_share or {"red": 0.05, "orange": 0.10, "yellow": 0.20}
     out = np.full(len(value), "blue", dtype=object)
     ranked = np.sort(value)[::-1]
@@ -125,6 +152,57 @@ def grid_levels(value: np.ndarray, top_share: dict[str, float] | None = None) ->
         out[chosen] = level
         taken |= chosen
     return out
+
+
+def _tie_rounded(value: np.ndarray) -> np.ndarray:
+    """Figures rounded to 4 significant digits: equal squares drawn in one CRS and read back
+    through another differ in area by about 1e-6, which must not split a tie."""
+    return np.array([float(f"{v:.4g}") for v in np.asarray(value, dtype=float)])
+
+
+def grid_excess(
+    incidents: np.ndarray, area_km2: np.ndarray, *, fdr: bool = False, alpha: float = 0.05
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each grid's excess of incidents over the grids' mean density, as z, p and a bin.
+
+    Parameters
+    ----------
+    incidents : ndarray
+        Incidents inside each grid.
+    area_km2 : ndarray
+        Each grid's area.
+    fdr : bool
+        Keep a bin only where p also passes the Benjamini–Hochberg cut over the grids.
+    alpha : float
+        The false-discovery rate of that cut.
+
+    Returns
+    -------
+    (ndarray, ndarray, ndarray)
+        z = (x − e) / √(φ·e), with e = N·a/A the incidents the grid's area would hold at the
+        grids' mean density (N incidents in grids of total area A) and φ ≥ 1 the Pearson
+        dispersion Σ(x − e)²/e / (G − 1) over the G grids with an area (quasi-Poisson: without
+        it, clustered incidents make almost every grid above the mean "significant"); p the
+        one-sided normal p of |z| (as Gi*'s folded p); the bin 3/2/1 at p ≤ 0.01/0.05/0.10
+        with the sign of z (:func:`shequ.analyses.hotspot_stats.confidence_bins`). A grid
+        without area has z NaN, p 1 and bin 0.
+    """
+    x = np.asarray(incidents, dtype=float)
+    a = np.asarray(area_km2, dtype=float)
+    real = a > 0
+    total_area = a[real].sum()
+    e = np.zeros(len(x))
+    if total_area > 0:
+        e[real] = x[real].sum() * a[real] / total_area
+    ok = e > 0
+    dispersion = 1.0
+    if ok.sum() > 1:
+        dispersion = max(1.0, float(((x[ok] - e[ok]) ** 2 / e[ok]).sum() / (ok.sum() - 1)))
+    z = np.full(len(x), np.nan)
+    z[ok] = (x[ok] - e[ok]) / np.sqrt(dispersion * e[ok])
+    p = np.where(ok, stats.norm.sf(np.abs(np.nan_to_num(z))), 1.0)
+    cut = fdr_cut(p, alpha) if fdr and len(p) else None
+    return z, p, confidence_bins(z, p, cut)
 
 
 def _cell_overlap(

@@ -63,7 +63,10 @@ class PMedian:
     that walk and there is no slack ``u_i``: every home must be assigned within it, else the
     answer is ``infeasible``. With ``capacitated=True`` the rows
     ``Σ_i w_i x_ij ≤ c_j y_j`` (``c_j`` the site's capacity) are added and a home's demand
-    may be split; the objective is then the model's own Σ w·t·x.
+    may be split; the objective is then the model's own Σ w·t·x. Its ``headline`` counts
+    demand served as maximal cover does: only the shares assigned within the kind's walk
+    threshold, so the two models compare on one figure (a share assigned farther fills
+    places but serves no one within the standard).
 
     Parameters
     ----------

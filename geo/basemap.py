@@ -83,6 +83,7 @@ class Basemap:
     labels: gpd.GeoDataFrame
     source: str
     tiles: str | None = None  # a tile URL template drawn instead (--basemap), checked
+    snapshot: str | None = None  # when the extract's data was taken (OsmData.snapshot)
 
     @property
     def empty(self) -> bool:
@@ -182,7 +183,9 @@ def basemap_from_osm(
     streets = streets.iloc[np.argsort(-streets["cls"].map(order).to_numpy(), kind="stable")]
     layers["streets"] = streets.reset_index(drop=True)
     labels = _labels(layers["streets"], crs)
-    return Basemap(**layers, labels=labels, source=osm.source, tiles=tiles)
+    return Basemap(
+        **layers, labels=labels, source=osm.source, tiles=tiles, snapshot=osm.snapshot
+    )
 
 
 def around(box: tuple[float, float, float, float], margin_m: float = 300.0) -> tuple:

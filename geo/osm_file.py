@@ -11,8 +11,11 @@ Everything here stays in WGS-84 lon/lat; projection happens when the network is 
 
 from __future__ import annotations
 
+import bz2
 import contextlib
+import gzip
 import logging
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +82,7 @@ class OsmData:
     features: gpd.GeoDataFrame  # nodes and areas with tags: osm_type, osm_id, name, tags, geometry
     barriers: list[HighwayWay] = field(default_factory=list)  # waterway / railway lines
     water: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))  # areas (basemap)
+    snapshot: str | None = None  # when the data was taken (ISO date-time; see osm_snapshot)
     ways_cut: int = 0  # highway ways cut because some of their nodes are missing
     ways_dropped: int = 0  # highway ways with fewer than two nodes present
     areas_failed: int = 0  # areas libosmium could not assemble (clipped multipolygons)
@@ -161,7 +165,7 @@ def read_osm(path: str | Path) -> OsmData:
             sorted_path = _sorted_copy(path, Path(tmp) / "sorted.osm.pbf")
             parsed = _parse(sorted_path)
         notes.append(Note("n.osm_unsorted"))
-    highways, barriers, rows, water, ways_cut, ways_dropped, areas_failed = parsed
+    highways, barriers, rows, water, latest, ways_cut, ways_dropped, areas_failed = parsed
     features = _features_frame(rows)
     if not highways and features.empty:
         raise InputError(Note("e.osm_nothing"), path=path)
@@ -169,6 +173,7 @@ def read_osm(path: str | Path) -> OsmData:
         str(path), highways, features, barriers, ways_cut, ways_dropped, areas_failed, notes
     )
     data.water = shapely.from_wkb(water) if water else np.empty(0, dtype=object)
+    data.snapshot = osm_snapshot(path, latest)
     if ways_cut or ways_dropped:
         notes.append(Note("n.osm_ways_cut", cut=ways_cut, dropped=ways_dropped))
     if areas_failed:
@@ -182,6 +187,7 @@ _Parsed = tuple[
     list[HighwayWay],
     list[tuple[str, int, dict[str, str], bytes]],
     list[bytes],
+    str | None,
     int,
     int,
     int,
@@ -194,6 +200,7 @@ def _parse(path: Path) -> _Parsed:
     barriers: list[HighwayWay] = []
     rows: list[tuple[str, int, dict[str, str], bytes]] = []
     water: list[bytes] = []
+    latest = None  # the latest edit among the objects read
     ways_cut = ways_dropped = areas_failed = 0
     keys = dict.fromkeys(["highway", *BARRIER_TAGS, *FEATURE_KEYS, *WATER_TAGS])
     processor = (
@@ -203,6 +210,9 @@ def _parse(path: Path) -> _Parsed:
         .with_filter(osmium.filter.KeyFilter(*keys))
     )
     for obj in processor:
+        stamp = obj.timestamp
+        if stamp is not None and stamp.year > 1970 and (latest is None or stamp > latest):
+            latest = stamp
         if obj.is_way():
             if "highway" in obj.tags:
                 cut, dropped = _collect_highway(obj, highways)
@@ -230,7 +240,39 @@ def _parse(path: Path) -> _Parsed:
                 continue
             osm_type = "way" if obj.from_way() else "relation"
             rows.append((osm_type, obj.orig_id(), tags, bytes.fromhex(geom)))
-    return highways, barriers, rows, water, ways_cut, ways_dropped, areas_failed
+    stamp = latest.strftime("%Y-%m-%dT%H:%M:%SZ") if latest is not None else None
+    return highways, barriers, rows, water, stamp, ways_cut, ways_dropped, areas_failed
+
+
+_OSM_BASE = re.compile(rb'osm_base="([0-9T:\-Z]+)"')
+
+
+def osm_snapshot(path: Path, latest: str | None = None) -> str | None:
+    """When an extract's data was taken, for the report's provenance: the file header's
+    replication timestamp (planet and Geofabrik files), else an Overpass export's ``osm_base``
+    (the first 4 kB of an XML file), else ``latest`` (the latest edit among the objects read:
+    the data is at least that recent), else None."""
+    try:
+        reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
+        try:
+            header = reader.header()
+            found = header.get("osmosis_replication_timestamp") or header.get("timestamp")
+        finally:
+            reader.close()
+    except RuntimeError:
+        found = None
+    if found:
+        return str(found)
+    if path.suffix in (".osm", ".gz", ".bz2", ".xml"):
+        opener = {".gz": gzip.open, ".bz2": bz2.open}.get(path.suffix, open)
+        try:
+            with opener(path, "rb") as handle:
+                match = _OSM_BASE.search(handle.read(4096))
+        except OSError:
+            match = None
+        if match:
+            return match.group(1).decode("ascii")
+    return latest
 
 
 def _is_water(tags: dict[str, str]) -> bool:

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 import geopandas as gpd
 import pandas as pd
 
+from shequ import __version__
 from shequ.errors import InputError
 from shequ.geo.outputs import OutputError, write_csv, write_error, write_gpkg, write_text
 from shequ.i18n import Note
@@ -156,7 +157,8 @@ def write_outputs(
         its ``study_area``, when it has one, becomes run.json's ``study_area`` and the
         ``study_area`` layer; its ``completeness`` run.json's ``completeness``; its
         ``input_files`` (path, role, coordinate system and why) go
-        to run.json's ``input_files``.
+        to run.json's ``input_files``; its ``basemap`` gives run.json's ``osm`` (the extract's
+        path and ``snapshot``: when its data was taken). ``shequ_version`` is always recorded.
     layers
         GeoPackage layers of ``shequ.gpkg`` (already plain: see ``outputs.plain_layer``).
     tables
@@ -182,6 +184,10 @@ def write_outputs(
     files = getattr(result, "input_files", None)  # user files and the CRS each was read in
     if files:
         run = {**run, "input_files": files}
+    basemap = getattr(result, "basemap", None)  # drawn from the OSM extract the run read
+    if basemap is not None and basemap.source:
+        run = {**run, "osm": {"path": basemap.source, "snapshot": basemap.snapshot}}
+    run = {"shequ_version": __version__, **run}
     with output_folder(out, command) as staging:
         paths = {"gpkg": write_gpkg(staging / "shequ.gpkg", layers)}
         for key, (name, table) in {**tables, "rejects": ("rejects.csv", result.rejects)}.items():

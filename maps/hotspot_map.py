@@ -6,7 +6,9 @@ It draws what ``shequ hotspots`` hands it: every H3 cell coloured by its warning
 per-grid roll-up. Hovering a cell shows its level, index and incidents; a click opens the full
 record: incidents and rate, Gi* z and p and class (also after FDR correction), local Moran's I,
 density, trend, exposure, and the factor breakdown of the risk index (each factor's raw value
-and its 0–1 percentile rank). The legend shows the scheme of every layer switched on.
+and its 0–1 percentile rank). The legend shows the scheme of every layer switched on, and under the
+levels the rule that set them in one sentence (significance and index, or shares of cells: see
+:mod:`shequ.analyses.risk_index`), so the reader of a printed map knows what a colour claims.
 
 Keeping the page lean
 ---------------------
@@ -38,6 +40,7 @@ from folium.map import Layer
 from folium.template import Template
 from shapely.geometry import mapping
 
+from shequ.i18n import render_note
 from shequ.maps.escape import as_float, esc, fmt_number, is_missing, script_json
 from shequ.maps.features import (
     COORD_DIGITS,
@@ -308,6 +311,7 @@ def build_hotspot_map(
     lang: str = "zh",
     three_colour: bool = False,
     title: str | None = None,
+    level_rule: str | None = None,
 ) -> folium.Map:
     """Build the interactive risk-hotspot map (风险热点).
 
@@ -333,6 +337,12 @@ def build_hotspot_map(
         named as red.
     title : str, optional
         Replaces the default title.
+    level_rule : str, optional
+        The rule that set the levels in one sentence, shown under the level legend: a
+        :class:`~shequ.i18n.Note` (``hs.rule_significance`` / ``hs.rule_quota``, from
+        :meth:`shequ.analyses.risk_index.LevelRule.describe`) is rendered in ``lang``. The
+        grids' note follows the grids' ``level_rule`` column (``significance``: their own
+        excess of incidents; else their density rank).
 
     Returns
     -------
@@ -397,13 +407,16 @@ def build_hotspot_map(
     folium.LayerControl(collapsed=False).add_to(m)
     title_box(title_text).add_to(m)
     sections = {
-        "levels": level_legend(counts, cells_4326, lang, three_colour=three_colour),
+        "levels": level_legend(
+            counts, cells_4326, lang, three_colour=three_colour, rule=level_rule
+        ),
         "gi": gi_legend(bins, cells_4326, lang),
         "kde": kde_legend(breaks, lang),
         "trend": trend_legend(trends, lang),
     }
     if "grids" in layers:
-        sections["grids"] = grids_legend(lang, three_colour=three_colour)
+        significance = "significance" in column_or_empty(grids_4326, "level_rule")
+        sections["grids"] = grids_legend(lang, three_colour=three_colour, significance=significance)
     shown = {"levels"}
     hidden = ' style="display:none"'
     html = [
@@ -770,9 +783,10 @@ def level_legend(
     lang: str,
     *,
     three_colour: bool,
+    rule: str | None = None,
 ) -> str:
     """The level scheme with the number of cells at each level (``None``: no or an unknown
-    level, drawn grey), and the cells' total."""
+    level, drawn grey), the cells' total and the rule that set the levels (escaped)."""
     lines = [f"<h4>{esc(label('hs_levels_heading', lang))}</h4>"]
     for level, number in counts.items():
         if level is None:
@@ -788,6 +802,10 @@ def level_legend(
     lines.append(f'<div class="shequ-note">{esc(note)}</div>')
     if three_colour:
         lines.append(f'<div class="shequ-note">{esc(label("hs_three_colour_note", lang))}</div>')
+    if rule:
+        heading = esc(label("hs_rule_heading", lang))
+        text = esc(render_note(rule, lang))
+        lines.append(f'<div class="shequ-note shequ-hs-rule"><b>{heading}</b><br>{text}</div>')
     return "\n".join(lines)
 
 
@@ -837,8 +855,9 @@ def trend_legend(trends: Sequence[str], lang: str) -> str:
     return "\n".join(lines)
 
 
-def grids_legend(lang: str, *, three_colour: bool) -> str:
-    """The grid roll-up: the level colours again, under a dark outline."""
+def grids_legend(lang: str, *, three_colour: bool, significance: bool = False) -> str:
+    """The grid roll-up: the level colours again, under a dark outline, and how a grid's level
+    is set (``significance``: the cells' rule on the grid's own excess of incidents)."""
     scheme = THREE_COLOUR_LEVELS if three_colour else RISK_LEVELS
     lines = [f"<h4>{esc(label('hs_grids_layer_own', lang))}</h4>"]
     for level in scheme:
@@ -847,7 +866,8 @@ def grids_legend(lang: str, *, three_colour: bool) -> str:
     lines.append(
         f"<div>{_swatch(NO_DATA_COLOR, RISK_GRID_OUTLINE, 2)}{esc(label('no_data', lang))}</div>"
     )
-    lines.append(f'<div class="shequ-note">{esc(label("hs_grids_note_own", lang))}</div>')
+    note = "hs_grids_note_excess" if significance else "hs_grids_note_own"
+    lines.append(f'<div class="shequ-note">{esc(label(note, lang))}</div>')
     return "\n".join(lines)
 
 

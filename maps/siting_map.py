@@ -128,6 +128,11 @@ _CSS = (
 .shequ-chart .shequ-curve-line { fill: none; stroke: $PROPOSED; stroke-width: 2; }
 .shequ-chart .shequ-curve-plan { stroke: $EXISTING; stroke-width: 1.5; stroke-dasharray: 3 3; }
 .shequ-chart .shequ-note { color: #555; font-size: 11px; }
+.shequ-siting-headline { top: 56px; left: 50%; transform: translateX(-50%); max-width: 60%;
+  padding: 4px 10px; font-size: 13px; }
+.shequ-siting-headline h4 { display: inline; margin: 0 8px 0 0; font-size: 13px; }
+.shequ-siting-headline div { display: inline; white-space: nowrap; }
+.shequ-siting-headline div + div::before { content: " · "; color: #888; }
 """.replace("$FONTS", FONT_STACK)
     .replace("$PROPOSED", PROPOSED_COLOR)
     .replace("$EXISTING", EXISTING_COLOR)
@@ -146,6 +151,7 @@ def build_siting_map(
     *,
     title: str | None = None,
     completeness: Mapping[str, Any] | None = None,
+    headline: Mapping[str, Any] | None = None,
 ) -> folium.Map:
     """Build the interactive map of a facility siting run (设施选址).
 
@@ -183,6 +189,11 @@ def build_siting_map(
     completeness : mapping, optional
         The run's ``completeness`` entry of ``run.json``: its findings are listed in a "data
         completeness" box. Homes with ``estimated_from`` = ``"landuse"`` are drawn hollow.
+    headline : mapping, optional
+        The run's headline figures, as ``site_summary.csv`` columns (``demand_served``,
+        ``demand_total``, ``demand_served_share``, ``homes_fully_served``,
+        ``homes_with_demand``, ``homes_partly_served``, ``places_filled``, ``places_total``,
+        ``places_filled_share``): shown in a box under the title (see :func:`headline_box`).
 
     Returns
     -------
@@ -254,6 +265,9 @@ def build_siting_map(
         is_estimated(v) for v in column(homes_4326, "estimated_from")
     )
     siting_legend(kind, kind_text, counts, lang, estimated=estimated).add_to(m)
+    summary_box = headline_box(headline, lang)
+    if summary_box is not None:
+        summary_box.add_to(m)
     box = completeness_box(completeness, lang, {kind["id"]: kind_text})
     if box is not None:
         box.add_to(m)
@@ -299,6 +313,11 @@ def _origin_text(origin: Any, source: Any, lang: str) -> str | None:
     if raw == "street" or source_text is None:
         return text
     return f"{text} ({source_text})" if text else source_text
+
+
+def _site_name(name: Any, lang: str) -> str:
+    """A site's name for its tooltip (escaped): a missing one is "no name" / "未命名"."""
+    return esc(name) or esc(t("sitemap.no_name", lang)) or ""
 
 
 def _name_or_id(name: Any, ident: Any) -> str | None:
@@ -352,6 +371,22 @@ def _capacity_text(used: Any, capacity: Any) -> str | None:
     return used_text if cap_text is None else f"{used_text} / {cap_text}"
 
 
+def whole_text(value: Any) -> str | None:
+    """A count of people or households for display: a whole number ("256.7" → "257").
+
+    Estimates (households from floor area, residents per household) are fractional in the
+    files, where they add up exactly; a label reads in whole households.
+    """
+    number = as_float(value)
+    return None if number is None else f"{number:,.0f}"
+
+
+def share_text(value: Any) -> str | None:
+    """A share 0–1 as a percentage with one decimal, as the terminal prints it."""
+    number = as_float(value)
+    return None if number is None else f"{number:.1%}"
+
+
 # --- features per layer -----------------------------------------------------------------------
 
 
@@ -401,8 +436,8 @@ def home_features(
             status = home_status(before, after, demand)
             props = {
                 "n": _name_or_id(name, home_id),
-                "hh": fmt_number(hh),
-                "pop": fmt_number(pop),
+                "hh": whole_text(hh),  # whole households on the map; exact in the files
+                "pop": whole_text(pop),
                 "d": fmt_number(demand),
                 "m": fmt_number(walk),
                 "s": _served_by(served, names),
@@ -459,7 +494,7 @@ def site_features(
             if geometry is None:
                 continue
             props = {
-                "n": _name_or_id(name, ident),
+                "n": _site_name(name, lang),
                 "i": _id_text(ident),
                 "o": _origin_text(origin, source, lang),
             }
@@ -521,7 +556,7 @@ def proposed_features(
         fallback_origin, fallback_source = origins.get(_site_key(ident), (None, None))
         props = {
             "rk": str(badge),
-            "n": _name_or_id(name, ident),
+            "n": _site_name(name, lang),
             "i": _id_text(ident),
             "o": _origin_text(
                 fallback_origin if is_missing(origin) else origin,
@@ -594,7 +629,7 @@ def _add_layer(
     ).add_to(m)
 
 
-# --- legend and curve chart -------------------------------------------------------------------
+# --- headline, legend and curve chart -------------------------------------------------------
 
 
 def _symbol(css_class: str, style: str = "", text: str = "") -> str:
@@ -650,6 +685,48 @@ def siting_legend(
         unit = esc(label("min_unit", lang))
         lines.append(f"<div>{kind_text} ≤ {threshold} {unit}</div>")
     return HtmlBox("\n".join(lines), "shequ-legend")
+
+
+def headline_box(headline: Mapping[str, Any] | None, lang: str) -> HtmlBox | None:
+    """The run's headline under the title: demand served (partial service counted), homes
+    fully (and partly) served and, under capacities, places filled; None without figures.
+
+    Numbers are rounded for display the way the terminal rounds them (whole units, shares to
+    0.1 %); ``site_summary.csv`` keeps them exact.
+    """
+    if not headline:
+        return None
+    lines = []
+    served, total = (
+        whole_text(headline.get("demand_served")),
+        whole_text(headline.get("demand_total")),
+    )
+    served_share = share_text(headline.get("demand_served_share"))
+    if served is not None and total is not None:
+        text = t(
+            "sitemap.demand_served", lang, served=served, total=total, share=served_share or "–"
+        )
+        lines.append(text)
+    full, homes = (
+        whole_text(headline.get("homes_fully_served")),
+        whole_text(headline.get("homes_with_demand")),
+    )
+    if full is not None and homes is not None:
+        lines.append(t("sitemap.homes_served", lang, full=full, homes=homes))
+    partly = as_float(headline.get("homes_partly_served"))
+    if partly:
+        lines.append(t("sitemap.homes_partly", lang, partly=whole_text(partly)))
+    filled, places = (
+        whole_text(headline.get("places_filled")),
+        whole_text(headline.get("places_total")),
+    )
+    if filled is not None and places is not None:
+        share = share_text(headline.get("places_filled_share")) or "–"
+        lines.append(t("sitemap.places_filled", lang, filled=filled, places=places, share=share))
+    if not lines:
+        return None
+    body = "".join(f"<div>{esc(line)}</div>" for line in lines)
+    return HtmlBox(f"<h4>{esc(t('sitemap.headline', lang))}</h4>{body}", "shequ-siting-headline")
 
 
 _CHART_W, _CHART_H = 250, 140
@@ -778,4 +855,4 @@ def curve_svg(curve: pd.DataFrame | None, lang: str, *, plan_p: int | None = Non
     return f"<h4>{heading}</h4>{''.join(parts)}{note}"
 
 
-__all__ = ["build_siting_map", "curve_svg", "model_label"]
+__all__ = ["build_siting_map", "curve_svg", "headline_box", "model_label"]

@@ -469,7 +469,9 @@ def cmd_hotspots(args: argparse.Namespace) -> None:
         types=[t.strip() for t in args.types.split(",")] if args.types else [],
         trends=not args.no_trends,
         three_colour=args.three_colour,
+        levels=args.levels,
         seed=args.seed,
+        basemap_tiles=args.basemap,
     )
     result = compute_hotspots(opts, args.progress)
     out = Path(args.out)
@@ -521,6 +523,10 @@ def _hotspots_parser(sub: argparse._SubParsersAction, lang: str) -> argparse.Arg
     hot.add_argument(
         "--three-colour", action="store_true", help=t("help.hotspots.three_colour", hot.lang)
     )
+    hot.add_argument(
+        "--levels", choices=("significance", "quota"), help=t("help.hotspots.levels", hot.lang)
+    )
+    hot.add_argument("--basemap", metavar="URL", help=t("help.area.basemap", hot.lang))
     hot.add_argument(
         "--seed",
         type=_number(int, hot.lang, 0, strict=False),

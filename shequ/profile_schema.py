@@ -696,11 +696,71 @@ class TopShare(_Strict):
         return self
 
 
+LevelRuleName = Annotated[
+    str,
+    PlainValidator(lambda v: v if v in ("significance", "quota") else _fail(Note("x.level_rule"))),
+]
+TestedBy = Annotated[
+    str,
+    PlainValidator(lambda v: v if v in ("per_cell", "fdr") else _fail(Note("x.tested_by"))),
+]
+SliceRule = Annotated[
+    str,
+    PlainValidator(lambda v: v if v in ("auto", "fixed") else _fail(Note("x.slice_rule"))),
+]
+
+
 class RiskLevels(_Noted):
-    """Warning levels: the national four-level scheme (``--three-colour`` folds it)."""
+    """Warning levels: the national four-level scheme (``--three-colour`` folds it).
+
+    Attributes
+    ----------
+    scheme : str
+        ``four_level``.
+    rule : str
+        ``significance`` (Gi* bin and index together) or ``quota`` (``top_share`` of cells);
+        see :mod:`shequ.analyses.risk_index`.
+    tested_by : str
+        The significance rule's Gi* bins: ``per_cell`` or ``fdr``.
+    index_top_share : Share
+        The share of cells that is "the top of the index" for the significance rule.
+    top_share : TopShare
+        The quota rule's shares of cells per level.
+    """
 
     scheme: Scheme
+    rule: LevelRuleName = "significance"
+    tested_by: TestedBy = "per_cell"
+    index_top_share: Share = 0.10
     top_share: TopShare
+
+
+class TrendSlices(_Noted):
+    """How many time slices the Mann-Kendall trend uses (see
+    :func:`shequ.analyses.hotspot_trends.choose_slices`).
+
+    Attributes
+    ----------
+    rule : str
+        ``auto`` (as many as the span and incidents support) or ``fixed`` (``time_slices``).
+    min_slices : int
+        The fewest slices a calendar unit must give (≥ 2).
+    max_slices : int
+        The most slices before a slice takes several units (≥ 2, at least ``min_slices``).
+    min_incidents_per_slice : int
+        The fewest incidents per slice on average (≥ 1).
+    """
+
+    rule: SliceRule = "auto"
+    min_slices: Slices = 8
+    max_slices: Slices = 12
+    min_incidents_per_slice: Count = 30
+
+    @model_validator(mode="after")
+    def _max_not_below_min(self) -> TrendSlices:
+        if self.max_slices < self.min_slices:
+            _key_error("risk.trend_slices.max_slices", Note("x.max_slices", least=self.min_slices))
+        return self
 
 
 class Risk(_Strict):
@@ -715,7 +775,10 @@ class Risk(_Strict):
     fdr_alpha : Sourced
         False-discovery-rate level, above 0 and at most 1.
     time_slices : Sourced
-        Equal time slices (≥ 2) of the Mann-Kendall trend.
+        Equal time slices (≥ 2) of the Mann-Kendall trend when ``trend_slices.rule`` is
+        ``fixed``.
+    trend_slices : TrendSlices
+        How many time slices the trend uses.
     factor_weights : FactorWeights
         Weights of :data:`RISK_FACTORS` and of the ``osm_features`` distance columns.
     levels : RiskLevels
@@ -730,6 +793,7 @@ class Risk(_Strict):
     permutations: Sourced[Count]
     fdr_alpha: Sourced[Probability]
     time_slices: Sourced[Slices]
+    trend_slices: TrendSlices = TrendSlices()
     factor_weights: FactorWeights
     levels: RiskLevels
     osm_features: dict[KindId, list[TagMapping]]

@@ -21,6 +21,7 @@ from shapely import affinity
 from shequ.analyses.hotspot_cells import study_area
 from shequ.analyses.hotspot_exposure import building_age, exposure
 from shequ.analyses.hotspot_rollup import grid_levels, grid_rollup
+from shequ.analyses.risk_index import LevelRule
 from shequ.errors import InputError
 from shequ.geo.coords import metric_crs
 from shequ.geo.h3cells import cell_centres, cell_polygons
@@ -106,7 +107,7 @@ def test_grid_rollup_counts_incidents_inside_each_grid(two_cells):
     on_border = np.array([[c0[0] + 150, c0[1]]])  # the small grid's edge, inside the whole
     elsewhere = np.array([c1, c1, c1])
     xy = np.vstack([inside_small, on_border, elsewhere, [[c0[0] + 9_000, c0[1]]]])
-    out = grid_rollup(grids, frame, crs, xy)
+    out = grid_rollup(grids, frame, crs, xy, LevelRule("quota"))
     assert "grid_id" not in grids.columns  # the caller's frame is left as it was
     assert out["grid_id"].tolist() == [0, 1, 2]
     # the border point counts for the first grid only; the last point is in no grid

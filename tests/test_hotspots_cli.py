@@ -215,17 +215,24 @@ def test_grid_incidents_are_those_inside_each_grid(sacramento_250):
     assert summary["incidents_outside_grids"] == summary["incidents"] - len(joined) > 0
 
 
-def test_grid_level_follows_its_own_density(sacramento_250):
+def test_grid_level_follows_its_own_excess_and_density(sacramento_250):
+    """The default (significance) rule on grids: red only for a grid whose own excess of
+    incidents is significant at 99 % and among the densest 10 %; every excess at 95 % at least
+    orange; no grid without a significant excess above yellow."""
     _, out = sacramento_250
     grids = gpd.read_file(out / "shequ.gpkg", layer="grids")
+    assert (grids["level_rule"] == "significance").all()
     assert (grids.loc[grids["incidents"] == 0, "level"] == "blue").all()
-    assert (grids.loc[grids["incidents"] > 0, "level"] != "blue").any()
-    density = grids.groupby("level")["incidents_per_km2"]
-    # no grid of a level is denser than one of a higher level
-    assert density.min()["red"] > density.max()["orange"] > 0
-    assert density.min()["orange"] > density.max()["yellow"]
-    red_share = (grids["level"] == "red").mean()
-    assert 0.05 <= red_share < 0.08  # the profile's 5 %, plus the grids tied at the cut-off
+    level, grid_bin = grids["level"], grids["grid_bin"]
+    assert (grid_bin[level == "red"] == 3).all()
+    assert level[grid_bin >= 2].isin(["red", "orange"]).all()
+    assert level[grid_bin == 1].isin(["yellow"]).all()
+    assert level[grid_bin <= 0].isin(["yellow", "blue"]).all()
+    density = grids["incidents_per_km2"]
+    top_cut = density.sort_values(ascending=False).iloc[round(0.10 * len(grids)) - 1]
+    assert (density[level == "red"] >= top_cut).all()
+    # measured: 105 red, 82 orange of 3,740 grids (the quota rule gave 187 red)
+    assert (level == "red").sum() == 105 and (level == "orange").sum() == 82
 
 
 def test_grids_that_miss_the_incidents_are_an_error(capsys, tmp_path):

@@ -295,7 +295,7 @@ def test_candidates_and_existing_sites() -> None:
     assert excluded[0]["o"] == "OpenStreetMap (shanghai.osm.pbf)"
     others = [f["properties"] for f in layers["other candidates"].data["features"]]
     assert [p["i"] for p in others] == [str(i) for i in OTHER_IDS]
-    assert others[1]["n"] == "#7"  # no name: its id
+    assert others[1]["n"] == "no name" and others[1]["i"] == "7"  # never "nan" or "#7" twice
     assert others[0]["o"] == "candidate file (candidates.csv)"
     existing = [f["properties"] for f in layers["existing sites"].data["features"]]
     assert existing[0]["c"] == "150 / 150" and existing[1]["c"] == "64.5"

@@ -38,9 +38,17 @@ from shequ.analyses.hotspot_exposure import building_age, distance_factors, expo
 from shequ.analyses.hotspot_local import STAGES, LocalStatistics, local_statistics
 from shequ.analyses.hotspot_rollup import grid_rollup
 from shequ.analyses.hotspot_stats import check_enough
-from shequ.analyses.hotspot_trends import cell_trends
-from shequ.analyses.risk_index import Factor, risk_index, three_colour, warning_levels
+from shequ.analyses.hotspot_trends import SlicePlan, cell_trends, choose_slices
+from shequ.analyses.risk_index import (
+    LEVEL_RULES,
+    Factor,
+    LevelRule,
+    risk_index,
+    rule_levels,
+    three_colour,
+)
 from shequ.errors import InputError
+from shequ.geo.basemap import Basemap, around, basemap_from_osm, check_tiles, empty_basemap
 from shequ.geo.checks import Warning_, point_checks
 from shequ.geo.completeness import Completeness
 from shequ.geo.coords import metric_crs
@@ -61,6 +69,7 @@ from shequ.jobs.inputs import (
     no_progress,
 )
 from shequ.profile import Profile, load_profile
+from shequ.profile_schema import RiskLevels, TrendSlices
 from shequ.rejects import Rejects
 from shequ.settings import RiskSettings
 
@@ -95,7 +104,11 @@ class HotspotOptions:
     types : list of str
         Keep only these incident types (all when empty).
     trends : bool
-        Mann-Kendall space-time trends over the profile's time slices.
+        Mann-Kendall space-time trends over as many time slices as the data supports
+        (profile ``risk.trend_slices``).
+    levels : str, optional
+        ``significance`` or ``quota``: the warning-level rule instead of the profile's
+        ``risk.levels.rule`` (:mod:`shequ.analyses.risk_index`).
     three_colour : bool
         Fold the four warning levels into red/yellow/blue.
     seed : int
@@ -119,8 +132,10 @@ class HotspotOptions:
     type_col: str | None = None
     types: list[str] = field(default_factory=list)  # keep only these incident types
     trends: bool = True
+    levels: str | None = None  # "significance" | "quota": overrides risk.levels.rule
     three_colour: bool = False
     seed: int = 0
+    basemap_tiles: str | None = None  # tiles the map draws instead of the extract (--basemap)
 
 
 @dataclass
@@ -147,6 +162,10 @@ class HotspotResult:
         Input warnings (coordinates that look shifted against the OSM streets).
     study_area : StudyArea or None
         The area given or taken from the OSM extract; None: the incidents' own hull.
+    level_rule : LevelRule
+        The rule that gave the cells' and grids' levels.
+    slices : SlicePlan or None
+        The trend's time slices; None when there were no trends.
     """
 
     profile: Profile
@@ -159,6 +178,9 @@ class HotspotResult:
     study_area: StudyArea | None = None
     input_files: list[dict] = field(default_factory=list)
     completeness: Completeness | None = None  # of the OSM area's homes (exposure)
+    level_rule: LevelRule = field(default_factory=LevelRule)
+    slices: SlicePlan | None = None
+    basemap: Basemap | None = None  # drawn under the map (geo/basemap.py)
 
 
 def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> HotspotResult:
@@ -180,13 +202,20 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
     InputError
         For an unreadable file, no incident of the ``--types``, all incidents outside the OSM
         extract, too few incidents, or a resolution that is out of range or would not fit.
+    ValueError
+        For ``opts.levels`` other than ``significance`` or ``quota``.
     """
+    if opts.levels is not None and opts.levels not in LEVEL_RULES:
+        msg = f"levels must be one of {', '.join(LEVEL_RULES)}, got {opts.levels!r}"
+        raise ValueError(msg)
+    tiles = check_tiles(opts.basemap_tiles)  # a bad --basemap fails before any reading
     rejects = Rejects()
     inc = _read_incidents(opts, rejects, progress)
     # the profile is read once: by load_inputs with an OSM area, else here
     area = _area_inputs(opts, progress)
     profile = area.profile if area is not None else load_profile(opts.profile)
     settings = profile.risk
+    rule = _level_rule(profile, opts.levels)
     notes: list[str] = []
     completeness = (
         area_completeness(area, area.homes, area.facilities.iloc[:0], []) if area else None
@@ -220,18 +249,22 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
     step = progress("step.density", len(grid.cells))
     table["kde"] = kernel_density(lon, lat, grid.centres, grid.crs, advance=step)
     table["trend"] = ""
+    plan = None
     if opts.trends and inc.time_column is not None and frame["time"].notna().all():
         step = progress("step.hs_trends", 1)
-        table["trend"], note = cell_trends(
-            grid.where, frame["time"], len(grid.cells), settings.time_slices, local.w_star
+        plan = _slice_plan(profile, frame["time"])
+        table["trend"], trend_notes = cell_trends(
+            grid.where, frame["time"], len(grid.cells), plan, local.w_star
         )
-        notes.append(note)
+        notes += trend_notes
         step(1)
     elif opts.trends and inc.time_column is None:
         notes.append(Note("n.no_time"))
     factors, factor_notes = _factors(area, grid, settings, progress)
     notes += factor_notes
-    table = _index_and_levels(pd.concat([table, factors], axis=1), settings, opts.three_colour)
+    table = _index_and_levels(
+        pd.concat([table, factors], axis=1), settings, rule, opts.three_colour
+    )
 
     step = progress("step.hs_outlines", 1)
     cells = gpd.GeoDataFrame(table, geometry=list(cell_polygons(grid.cells)), crs="EPSG:4326")
@@ -244,11 +277,12 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
             cells,
             grid.crs,
             incident_xy,
-            settings.top_share,
+            rule,
             three_colours=opts.three_colour,
+            fdr_alpha=settings.fdr_alpha,
         )
         step(1)
-    summary = _summary(len(frame), res, why, settings, local, table)
+    summary = _summary(len(frame), res, why, settings, local, table, rule, plan)
     if grids is not None:
         summary["grids"] = len(grids)
         summary["incidents_in_grids"] = int(grids["incidents"].sum())
@@ -264,6 +298,43 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
         study_area=study,
         input_files=_input_files(inc, area),
         completeness=completeness,
+        level_rule=rule,
+        slices=plan,
+        basemap=_basemap(area, study, tiles),
+    )
+
+
+def _basemap(area: AreaInputs | None, study: StudyArea | None, tiles: str | None) -> Basemap | None:
+    """The map's basemap: the OSM extract's around the hotspots' own study area (it may
+    reach beyond the homes' when incidents do), or only ``tiles`` without an extract."""
+    if area is None:
+        return empty_basemap(tiles=tiles) if tiles else None
+    box = around(study.lonlat().bounds) if study is not None else None
+    return basemap_from_osm(area.osm, box, tiles=tiles)
+
+
+def _level_rule(profile: Profile, override: str | None) -> LevelRule:
+    """The warning-level rule of the profile's ``risk.levels`` (validated again from the merged
+    YAML, which the typed settings do not carry), with ``opts.levels`` on top."""
+    levels = RiskLevels.model_validate(profile.raw["risk"]["levels"])
+    return LevelRule(
+        rule=override or levels.rule,
+        tested_by=levels.tested_by,
+        index_top_share=float(levels.index_top_share),
+        top_share=dict(profile.risk.top_share),
+    )
+
+
+def _slice_plan(profile: Profile, times: pd.Series) -> SlicePlan:
+    """The trend's time slices from the profile's ``risk.trend_slices`` (see
+    :func:`shequ.analyses.hotspot_trends.choose_slices`)."""
+    spec = TrendSlices.model_validate(profile.raw["risk"].get("trend_slices") or {})
+    return choose_slices(
+        times,
+        min_slices=int(spec.min_slices),
+        max_slices=int(spec.max_slices),
+        min_incidents_per_slice=int(spec.min_incidents_per_slice),
+        fixed=profile.risk.time_slices if spec.rule == "fixed" else None,
     )
 
 
@@ -485,12 +556,13 @@ def _charging_reach(area: AreaInputs) -> tuple[gpd.GeoDataFrame, np.ndarray]:
 
 
 def _index_and_levels(
-    table: pd.DataFrame, settings: RiskSettings, three_colours: bool
+    table: pd.DataFrame, settings: RiskSettings, rule: LevelRule, three_colours: bool
 ) -> pd.DataFrame:
-    """The table with the risk ``index``, the warning ``level`` and each factor's rank."""
+    """The table with the risk ``index``, the warning ``level`` (by ``rule``) and each
+    factor's rank."""
     index, ranks = risk_index(table, [Factor(k, v) for k, v in settings.factor_weights.items()])
     table = table.assign(index=index)
-    levels = warning_levels(index, quantiles=settings.top_share)
+    levels = rule_levels(table, rule)
     table["level"] = three_colour(levels) if three_colours else levels
     return pd.concat([table, ranks], axis=1)
 
@@ -502,8 +574,11 @@ def _summary(
     settings: RiskSettings,
     local: LocalStatistics,
     table: pd.DataFrame,
+    rule: LevelRule,
+    plan: SlicePlan | None,
 ) -> pd.DataFrame:
-    """The one row of ``summary.csv``."""
+    """The one row of ``summary.csv``: the run, the rule that gave the levels and the cells
+    per level, and the trend's slices (empty without trends)."""
     levels = table["level"]
     return pd.DataFrame(
         [
@@ -524,6 +599,12 @@ def _summary(
                 "orange": int((levels == "orange").sum()),
                 "yellow": int((levels == "yellow").sum()),
                 "blue": int((levels == "blue").sum()),
+                "level_rule": rule.rule,
+                "level_rule_text": rule.describe(),
+                "trend_slices": plan.slices if plan else None,
+                "trend_slice_unit": f"{plan.units} {plan.unit}" if plan else None,
+                "trend_min_p": plan.min_p if plan else None,
+                "trend_reachable": plan.reachable if plan else None,
             }
         ]
     )
@@ -565,6 +646,7 @@ def write_hotspot_outputs(
         layers["grids"] = plain_layer(result.grids)
     run = {
         "profile": result.profile.source,
+        "levels": result.level_rule.record(),
     }
     tables = {
         "summary": ("summary.csv", result.summary),
@@ -575,6 +657,14 @@ def write_hotspot_outputs(
 
 def _write_map(result: HotspotResult, lang: str, three_colour: bool, path: Path) -> Path:
     from shequ.maps import build_hotspot_map, write_map
+    from shequ.maps.basemap import add_basemap
 
-    fmap = build_hotspot_map(result.cells, grids=result.grids, lang=lang, three_colour=three_colour)
+    fmap = build_hotspot_map(
+        result.cells,
+        grids=result.grids,
+        lang=lang,
+        three_colour=three_colour,
+        level_rule=result.level_rule.describe(),
+    )
+    add_basemap(fmap, result.basemap, lang)
     return write_map(fmap, path)

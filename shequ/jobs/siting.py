@@ -23,8 +23,9 @@ from shequ.analyses.greedy_siting import GreedyLSCP, GreedyMCLP
 from shequ.analyses.isochrones import facility_isochrones
 from shequ.analyses.pmedian import PMedian
 from shequ.analyses.siting_problem import SitingProblem, build_problem
-from shequ.analyses.siting_result import SitingResult, status_note
+from shequ.analyses.siting_result import Headline, SitingResult, status_note
 from shequ.errors import InputError
+from shequ.geo.basemap import Basemap
 from shequ.geo.candidates import (
     candidates_along_streets,
     candidates_from_layer,
@@ -142,8 +143,9 @@ class SiteResult:
         The walk network exactly as solved (with the attachment nodes).
     homes : GeoDataFrame
         Homes with ``demand_<kind>``, ``served_by`` (site id, -1 none), ``served_share``,
-        ``walk_min_after``, ``covered_before_<kind>``, ``covered_after_<kind>`` and
-        ``unserved_reason`` ("" when served; else a :class:`~shequ.i18n.Note`).
+        ``served_within_share`` (the share served within the walk threshold),
+        ``walk_min_after``, ``covered_before_<kind>``, ``covered_after_<kind>`` (served in
+        full) and ``unserved_reason`` ("" when served; else a :class:`~shequ.i18n.Note`).
     sites : GeoDataFrame
         Existing facilities then candidates: ``site_id``, ``existing``, ``excluded`` ("" when
         usable; else the reason, a note or the exclusion rule's text), ``chosen``,
@@ -160,7 +162,11 @@ class SiteResult:
         The coverage curve: ``p``, ``covered_weight``, ``covered_share``, ``bound``, ``gap``,
         ``status``, ``seconds`` (p = 0: existing sites only).
     summary : DataFrame
-        One row: model, kind, objective, bound, gap, status, coverage before/after, timings.
+        One row: model, kind, objective, bound, gap, status, coverage before/after, the
+        headline figures (:class:`~shequ.analyses.siting_result.Headline`: ``demand_served``
+        and its share, ``homes_fully_served``, ``homes_partly_served``, ``places_filled`` of
+        ``places_total`` under capacities), timings. ``covered_after`` is the demand served
+        (under capacities partial service counts; a home may be split over sites).
     rejects : DataFrame
         Input rows that were left out, with their reasons.
     warnings : list of Warning_
@@ -189,6 +195,7 @@ class SiteResult:
     study_area: StudyArea | None = None
     input_files: list[dict] = field(default_factory=list)
     completeness: Completeness | None = None
+    basemap: Basemap | None = None  # drawn under the map (geo/basemap.py)
 
 
 def _positive(value: float | None, flag: str) -> None:
@@ -347,6 +354,8 @@ def compute_siting(opts: SiteOptions, progress: Progress = no_progress) -> SiteR
     notes = list(area.notes)
     if result.message:
         notes.append(result.message)
+    if result.capacitated:  # the terminal's own line says "covered"; this says what is filled
+        notes.append(headline_note(result.headline))
     return SiteResult(
         profile=profile,
         kind=kind,
@@ -366,6 +375,7 @@ def compute_siting(opts: SiteOptions, progress: Progress = no_progress) -> SiteR
         study_area=area.study_area,
         input_files=area.files,
         completeness=completeness,
+        basemap=area.basemap,
     )
 
 
@@ -460,10 +470,71 @@ def _sites_table(
     new.loc[outside, "excluded"] = Note("excluded.outside_area")
     sites = gpd.GeoDataFrame(pd.concat([old, new], ignore_index=True), crs=area.crs)
     sites["excluded"] = sites["excluded"].astype(object)  # reasons are notes: keep the objects
+    for column in TEXT_COLUMNS:
+        if column in sites.columns and not _numbers(sites[column]):
+            sites[column] = _text_or_none(sites[column])
     if spec.capacity_per_site is not None:
         sites["capacity"] = sites["capacity"].fillna(spec.capacity_per_site)
     sites.insert(0, "site_id", np.arange(len(sites), dtype=np.int64))
     return sites
+
+
+TEXT_COLUMNS = ("name", "source", "source_ref")
+"""Site columns holding text from the data: a missing value stays missing (NULL), never "nan"."""
+
+
+def _text_or_none(values: pd.Series) -> pd.Series:
+    """Text values as they are, missing ones (NaN, None, pd.NA, blank) as None.
+
+    The GeoPackage writer turns every object value into text, so a NaN name (most OSM
+    parking lots have none) would reach the file as the word "nan"; None is written as NULL
+    and the map shows "no name".
+    """
+    cleaned = [None if _missing_text(v) else v for v in values.tolist()]
+    return pd.Series(cleaned, index=values.index, dtype=object)
+
+
+def _numbers(values: pd.Series) -> bool:
+    """A numeric column with some value (ids read as numbers stay numbers in the files)."""
+    return pd.api.types.is_numeric_dtype(values) and bool(values.notna().any())
+
+
+def _missing_text(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float):
+        return not np.isfinite(value)
+    return isinstance(value, str) and not value.strip()
+
+
+def headline_note(figures: Headline) -> Note:
+    """The capacitated headline as a note (the terminal prints it, ``run.json`` keeps it):
+    places filled, demand served and homes fully and partly served, as in ``site_summary.csv``.
+
+    Parameters
+    ----------
+    figures : Headline
+        The result's headline figures.
+
+    Returns
+    -------
+    Note
+        ``site.headline_capacitated``, numbers rounded for display only.
+    """
+    filled_share = figures.places_filled_share
+    served_share = figures.demand_served_share
+    return Note(
+        "site.headline_capacitated",
+        filled=figures.places_filled,
+        places=figures.places_total,
+        filled_share=filled_share if np.isfinite(filled_share) else 0.0,
+        served=figures.demand_served,
+        total=figures.demand_total,
+        served_share=served_share if np.isfinite(served_share) else 0.0,
+        full=figures.homes_fully_served,
+        homes=figures.homes_with_demand,
+        partly=figures.homes_partly_served,
+    )
 
 
 def _exclude_unpriced(sites: gpd.GeoDataFrame, opts: SiteOptions) -> None:
@@ -588,6 +659,7 @@ def _home_columns(
     homes[f"demand_{kind_id}"] = weight
     homes["served_by"] = np.where(served >= 0, site_ids[site_idx[np.maximum(served, 0)]], -1)
     homes["served_share"] = result.served_share
+    homes["served_within_share"] = result.served_within  # Σ demand × this = demand served
     homes["walk_min_after"] = np.where(
         np.isfinite(result.served_m), result.served_m / problem.speed_mps / 60.0, np.nan
     )
@@ -665,7 +737,8 @@ def _summary(
     w = problem.weight
     total = float(w.sum())
     before = float(w[result.covered_before].sum())
-    after = float(w[result.covered_after].sum())
+    figures = result.headline
+    after = figures.demand_served  # partial service counted: the same for every model
     cand = sites[~sites["existing"]]
     row = {
         "model": result.model,
@@ -694,7 +767,8 @@ def _summary(
         "covered_after": after,
         "covered_share_before": before / total if total else np.nan,
         "covered_share_after": after / total if total else np.nan,
-        "homes_unserved": int(((~result.covered_after) & (w > 0)).sum()),
+        **figures.as_row(),
+        "homes_unserved": figures.homes_unserved,
         "cost_of_new_sites": float(np.nansum(problem.site_cost[result.new_sites])),
         "message": result.message,
     }
@@ -741,6 +815,7 @@ def write_siting_outputs(
 
 def _write_map(result: SiteResult, lang: str, path: Path) -> Path:
     from shequ.maps import build_siting_map, write_map
+    from shequ.maps.basemap import add_basemap
 
     homes = result.homes.rename(
         columns={
@@ -765,5 +840,7 @@ def _write_map(result: SiteResult, lang: str, path: Path) -> Path:
         result.result.model,
         lang=lang,
         completeness=result.completeness.to_json() if result.completeness else None,
+        headline=result.summary.iloc[0].to_dict(),
     )
+    add_basemap(fmap, result.basemap, lang)
     return write_map(fmap, path)

@@ -2,8 +2,10 @@
 
 ``e.hs_*`` are errors (:class:`shequ.errors.InputError`), ``r.hs_*`` reasons in ``rejects.csv``,
 ``hs.*`` the words of the run's summary and of its messages, ``step.hs_*`` its progress steps.
-The notes a run leaves (``n.res_*``, ``n.fdr_none``, ``n.trends`` …) are in the ``notes``
-section, the result line and the first steps in ``run``.
+The notes a run leaves (``n.res_*``, ``n.fdr_none`` …) are in the ``notes`` section, except
+the trend-slice notes (``n.hs_trends_*``), which are here; the result line and the first steps
+are in ``run``. ``hs.rule_*`` say the warning-level rule in one sentence (map legend,
+``summary.csv``, ``run.json``).
 """
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -90,5 +92,73 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "among all grids, with the cells' shares per level",
         "网格事件数为落在网格内的事件；风险等级按各网格每平方公里事件数排序，"
         "各等级占比与 H3 单元相同",
+    ),
+    # warning-level rules (analyses/risk_index.py LevelRule): the map legend, summary.csv and
+    # run.json say the rule in one sentence
+    "hs.rule_significance": (
+        "Red: a Gi* hot spot at 99 % confidence ({tested}) and in the top {top} % of the "
+        "risk index; orange: any other hot spot at 95 %; yellow: a hot spot at 90 %, or the "
+        "top {top} % of the index with an incident but no significant cluster; blue: the rest.",
+        "红色：Gi* 热点置信度 99%（{tested}）且风险指数居前 {top}%；橙色：其他置信度 95% 的热点；"
+        "黄色：置信度 90% 的热点，或风险指数居前 {top}%、有事件但未形成显著聚集；蓝色：其余。",
+    ),
+    "hs.rule_quota": (
+        "Levels by share of cells, with no significance test: the {red} % with the highest "
+        "risk index red, the next {orange} % orange, the next {yellow} % yellow, the rest blue.",
+        "按单元比例定级，未做显著性检验：风险指数最高的 {red}% 为红色，其后 {orange}% 为橙色，"
+        "再其后 {yellow}% 为黄色，其余为蓝色。",
+    ),
+    "hs.tested_per_cell": ("permutation test per cell", "逐单元置换检验"),
+    "hs.tested_fdr": ("after the FDR correction", "经 FDR 多重检验校正"),
+    "map.hs_rule_heading": ("How levels are set", "定级规则"),
+    "map.hs_grids_note_excess": (
+        "a grid's incidents are those inside it; its level uses the cells' rule, with the "
+        "grid's own excess of incidents over the mean density (allowing for clustering) as "
+        "its significance and its incidents per km² as its index",
+        "网格事件数为落在网格内的事件；网格定级规则与 H3 单元相同：显著性为网格事件数"
+        "高出平均密度的程度（已考虑事件聚集），指数为每平方公里事件数",
+    ),
+    # trend slices (analyses/hotspot_trends.py choose_slices)
+    "n.hs_trends_slices": (
+        "trends over {slices} equal time slices of about {unit} (Mann-Kendall, Gi* 95 %)",
+        "趋势：{slices} 个等长时间段，每段约{unit}（Mann-Kendall，Gi* 95%）",
+    ),
+    "n.hs_trends_unreachable": (
+        "with {slices} time slices the smallest possible Mann-Kendall p is {p:.3f}, not below "
+        "{alpha:g}: no cell can be intensifying or diminishing (a longer period or more "
+        "incidents give more slices; summary.csv: trend_reachable)",
+        "只有 {slices} 个时间段时 Mann-Kendall 检验的最小 p 值为 {p:.3f}，不低于 {alpha:g}："
+        "任何单元都不可能判为“加剧”或“减弱”（延长时段或增加事件可得到更多时间段；"
+        "见 summary.csv 的 trend_reachable）",
+    ),
+    "hs.unit_month": ("one month", "一个月"),
+    "hs.unit_week": ("one week", "一周"),
+    "hs.unit_day": ("one day", "一天"),
+    "hs.unit_hour": ("one hour", "一小时"),
+    "hs.units_month": ("{k} months", "{k}个月"),
+    "hs.units_week": ("{k} weeks", "{k}周"),
+    "hs.units_day": ("{k} days", "{k}天"),
+    "hs.units_hour": ("{k} hours", "{k}小时"),
+    "hs.unit_fixed": (
+        "the profile's fixed length (risk.time_slices)",
+        "配置文件规定的长度（risk.time_slices）",
+    ),
+    "hs.unit_equal": ("an equal share of the span", "整个时段等分后的长度"),
+    # profile schema (shequ/profile_schema.py, risk section)
+    "x.level_rule": (
+        "significance (Gi* bin and risk index together) or quota (shares of cells)",
+        "significance（Gi* 置信等级与风险指数共同定级）或 quota（按单元比例定级）",
+    ),
+    "x.tested_by": (
+        "per_cell (each cell's permutation test) or fdr (after the FDR correction)",
+        "per_cell（逐单元置换检验）或 fdr（经 FDR 校正）",
+    ),
+    "x.max_slices": (
+        "at least min_slices ({least})",
+        "不小于 min_slices（{least}）",
+    ),
+    "x.slice_rule": (
+        "auto (as many slices as the data supports) or fixed (risk.time_slices)",
+        "auto（按数据可支持的最多时间段）或 fixed（使用 risk.time_slices）",
     ),
 }

@@ -42,8 +42,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "（{status}，间隙 {gap:.2%}，{seconds:.1f} 秒）",
     ),
     "site.unserved": (
-        "{n} homes with demand remain unserved (reasons in shequ.gpkg homes.unserved_reason)",
-        "仍有 {n} 户有需求的住宅未被服务（原因见 shequ.gpkg 的 homes.unserved_reason）",
+        "{n} homes with demand are not fully served (reasons in shequ.gpkg "
+        "homes.unserved_reason)",
+        "仍有 {n} 处有需求的住宅未完全得到服务（原因见 shequ.gpkg 的 homes.unserved_reason）",
     ),
     "done": ("Done: outputs in {out}", "完成：结果已写入 {out}"),
     "error": ("error: {msg}", "错误：{msg}"),

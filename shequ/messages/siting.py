@@ -7,7 +7,12 @@
 ``excluded.*`` why a candidate site is left out (``candidates.excluded``)
 ``status.*``   solver status words: the English text is the status id kept in the files
 ``unit.*``     the objective's unit in ``site_summary.csv``
-``site.*``     parts of the messages above (lists, counts, memory advice)
+``site.*``     parts of the messages above (lists, counts, memory advice), the capacitated
+               headline note
+``sitemap.*``  words of the siting map's headline box
+
+Homes (住宅, counted in 处) are buildings or estimated points; households (户) live in them:
+a count of homes is never written with 户.
 """
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -90,6 +95,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "use a larger --spacing (streets: {km} km)",
         "请增大 --spacing（街道总长 {km} 公里）",
     ),
+    # the capacitated headline (terminal note; the same figures as site_summary.csv)
+    "site.headline_capacitated": (
+        "capacitated: {filled:,.0f} of {places:,.0f} places filled ({filled_share:.1%}); "
+        "demand served {served:,.0f} of {total:,.0f} ({served_share:.1%}); of {homes} homes "
+        "with demand {full} fully served, {partly} partly",
+        "容量约束：已用名额 {filled:,.0f} / {places:,.0f}（{filled_share:.1%}）；"
+        "已服务需求 {served:,.0f} / {total:,.0f}（{served_share:.1%}）；"
+        "{homes} 处有需求的住宅中 {full} 处完全得到服务，{partly} 处部分得到服务",
+    ),
     # --- parameters a model refuses (SitingError) -------------------------------------------
     "e.model_time_limit": (
         "time_limit_s must be positive, got {value}",
@@ -147,6 +161,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "curve: missing column(s) {columns}",
         "覆盖曲线缺少列：{columns}",
     ),
+    # --- the siting map's headline box (numbers come formatted, rounded for display) ------
+    "sitemap.headline": ("Result", "选址结果"),
+    "sitemap.demand_served": (
+        "demand served: {served} of {total} ({share})",
+        "已服务需求：{served} / {total}（{share}）",
+    ),
+    "sitemap.homes_served": (
+        "homes fully served: {full} of {homes} with demand",
+        "完全得到服务的住宅：{full} / {homes} 处（有需求）",
+    ),
+    "sitemap.homes_partly": (
+        "homes partly served: {partly}",
+        "部分得到服务的住宅：{partly} 处",
+    ),
+    "sitemap.places_filled": (
+        "places filled: {filled} of {places} ({share})",
+        "已用名额：{filled} / {places}（{share}）",
+    ),
+    "sitemap.no_name": ("no name", "未命名"),
     # --- why a home is not served (homes.unserved_reason) -----------------------------------
     "unserved.out_of_reach": (
         "no candidate or existing site within {minutes:g} min ({metres:.0f} m) walk",
