@@ -1,14 +1,19 @@
 """The living-circle (15-minute city) access map: build it, write it.
 
-The map only draws what the analysis hands it: per facility kind, homes coloured by walk
-minutes, the facilities, isochrone polygons and blind spots (homes not served), plus a legend,
-a layer control and a title, all in Chinese or English. It must open on an intranet machine
-with no internet, so Leaflet is inlined (:mod:`shequ.maps.assets`); only the optional OSM
-basemap tiles are fetched from the network, and the data layers show without them.
+The map answers one question at a time: how well is this kind of facility (托育, 幼儿园,
+老年助餐点 …) within reach of the homes? It opens on the kind with the worst coverage among
+those the data can measure (the finding a street office most needs to see first), its title
+names the kind shown, and one select box in one panel switches kinds: switching restyles the
+homes and swaps in that kind's facilities and served area. A kind with no facility in the data
+is listed as "no data" and cannot be chosen, so the map never shows a 0 % red map for want of
+data. Texts are in Chinese or English.
 
-Points are drawn as ``folium.GeoJson`` layers with circle markers and style functions: one
-layer per kind and theme keeps the page small (a few bytes per home) where one folium marker
-object per home would emit a block of JS each.
+Every home is written once, with its minutes and standard met per kind, and styled per kind in
+the browser; a blind spot (a home not served, 盲区) is the home drawn with a red ring as its own
+outline. The served area of a kind is the one :func:`shequ.analyses.isochrones.agree_with_homes`
+made agree with those minutes, so the shading and the home colours tell the same story. The page
+opens on an intranet machine with no internet: Leaflet is inlined (:mod:`shequ.maps.assets`),
+only the optional OSM basemap tiles are fetched, and the data layers show without them.
 """
 
 from __future__ import annotations
@@ -19,26 +24,27 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
+from branca.element import MacroElement
+from folium.template import Template
 
 from shequ.errors import InputError
 from shequ.geo.outputs import atomic_path
 from shequ.i18n import Note
 from shequ.maps.assets import strip_external_resources
 from shequ.maps.data_completeness import completeness_box, estimated_legend_line
-from shequ.maps.escape import esc, fmt_number
+from shequ.maps.escape import as_float, esc, fmt_number, script_json
 from shequ.maps.features import (
     ESTIMATED_FROM_LANDUSE,
     FACILITY_TIP,
-    HOME_TIP,
     ISOCHRONE_TIP,
-    collection,
+    access_home_features,
     facility_features,
-    home_features,
     isochrone_features,
     to_wgs84,
 )
 from shequ.maps.labels import check_lang, kind_label, label
-from shequ.maps.overlays import HtmlBox, legend_box, title_box
+from shequ.maps.overlays import HtmlBox, RawHtml, legend_box, title_box
 from shequ.maps.page import (
     add_panes,
     fit_to_data,
@@ -48,21 +54,114 @@ from shequ.maps.page import (
 )
 from shequ.maps.render import render_page
 from shequ.maps.style import (
-    blind_spot_style,
+    access_home_style,
     facility_style,
-    hollow,
-    home_style,
     isochrone_style,
+    no_data_home_style,
 )
 
 # Panes fix the drawing order whatever order layers are switched on in: areas under homes,
-# blind-spot rings over homes, facilities on top (Leaflet's overlayPane is 400).
+# facilities on top (Leaflet's overlayPane is 400).
 PANE_ISOCHRONES = ("shequ-isochrones", 380)
 PANE_HOMES = ("shequ-homes", 410)
-PANE_BLIND_SPOTS = ("shequ-blind-spots", 420)
 PANE_FACILITIES = ("shequ-facilities", 430)
 
-_EXPANDED_CONTROL_KINDS = 3  # five layers per kind: more than this and the list is collapsed
+HOME_TIP = (
+    ("n", "name", False),
+    ("hh", "households", False),
+    ("m", "minutes", True),
+    ("r", "reason", True),
+    ("e", "estimated", False),
+)
+"""Home tooltip rows: (property, label key, whether the property is a list per kind)."""
+
+_SWITCH_JS = """
+var shequAccess = {kind: -1};
+function shequAccessTip(rows) {
+  /* Property values were HTML-escaped when the page was made; labels are trusted. A row whose
+     property is a list per kind shows the entry of the kind shown. */
+  return function (feature, layer) {
+    layer.bindTooltip(function () {
+      var props = feature.properties || {}, body = '', k = shequAccess.kind;
+      for (var i = 0; i < rows.length; i++) {
+        var value = props[rows[i][0]];
+        if (rows[i][2]) { value = (value && k >= 0) ? value[k] : null; }
+        if (value === null || value === undefined || value === '') { continue; }
+        body += '<tr><th>' + rows[i][1] + '</th><td>' + value + '</td></tr>';
+      }
+      return '<table>' + body + '</table>';
+    }, {sticky: true, className: 'shequ-tip'});
+  };
+}
+function shequAccessSwitch(map, homes, layers, config) {
+  var panel = L.control({position: 'topright'});
+  panel.onAdd = function () {
+    var box = L.DomUtil.create('div', 'shequ-kinds');
+    box.innerHTML = config.panel;
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+    return box;
+  };
+  panel.addTo(map);
+  var box = panel.getContainer(), select = box.querySelector('select');
+  var info = box.querySelector('.shequ-kind-info');
+  var title = document.querySelector('.shequ-title-kind');
+  function show(k) {
+    shequAccess.kind = k;
+    layers.forEach(function (group, i) {
+      group.forEach(function (layer) {
+        if (i === k) { if (!map.hasLayer(layer)) { layer.addTo(map); } }
+        else if (map.hasLayer(layer)) { map.removeLayer(layer); }
+      });
+    });
+    homes.setStyle(function (feature) {
+      var s = feature.properties.s;
+      return config.styles[k >= 0 && s ? s[k] : config.none];
+    });
+    info.innerHTML = k >= 0 ? config.info[k] : config.empty;
+    if (title) { title.innerHTML = k >= 0 ? config.names[k] : config.empty_name; }
+    if (select) { select.value = String(k); }
+    box.setAttribute('data-kind', String(k));
+  }
+  if (select) { select.addEventListener('change', function () { show(Number(select.value)); }); }
+  show(config.initial);
+}
+"""
+
+_SWITCH_CSS = """
+.shequ-kinds { background: rgba(255,255,255,0.92); border-radius: 4px; padding: 6px 8px;
+  box-shadow: 0 1px 5px rgba(0,0,0,0.4); font-size: 13px; line-height: 18px; max-width: 300px; }
+.shequ-kinds label { display: block; font-weight: bold; margin-bottom: 3px; }
+.shequ-kinds select { max-width: 100%; font-size: 13px; }
+.shequ-kind-info div { margin-top: 4px; }
+"""
+
+
+class _KindSwitch(MacroElement):
+    """The panel that shows one kind at a time (a select box) and the script behind it.
+
+    ``layers`` holds, per kind with data, the layers shown only with it; their JS names are
+    folium's own identifiers and ``config`` is JSON (:func:`shequ.maps.escape.script_json`)
+    whose texts were escaped when the page was made.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        shequAccessSwitch({{ this._parent.get_name() }}, {{ this.homes }},
+          [{{ this.layers }}], {{ this.config }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, homes: folium.GeoJson, layers: list[list[folium.GeoJson]], config: str):
+        super().__init__()
+        self._name = "KindSwitch"
+        self.homes = homes.get_name()
+        self.layers = ",".join(
+            "[" + ",".join(layer.get_name() for layer in group) + "]" for group in layers
+        )
+        self.config = config
 
 
 def build_access_map(
@@ -78,22 +177,42 @@ def build_access_map(
 ) -> folium.Map:
     """Build the interactive access map of a living-circle audit.
 
-    ``homes`` has ``walk_min_K`` (NaN when unreachable), ``meets_K`` and ``unreachable_K`` for
-    every kind K of ``kinds``; ``facilities`` has ``kind``; ``isochrones`` has ``kind``,
-    ``minutes``, ``scope`` ("facility" | "union") and ``facility_id``. Any frame may be empty.
-    The layers of ``selected`` (default: the first kind with data) are shown, others start hidden,
-    and per-facility isochrones always start hidden. Texts are in ``lang`` ("zh" | "en").
+    Parameters
+    ----------
+    homes : GeoDataFrame
+        ``walk_min_K`` (NaN when unreachable), ``meets_K`` and ``unreachable_K`` for every kind
+        K with data; optional ``households``, ``name``, ``home_id``, ``estimated_from``.
+    facilities : GeoDataFrame
+        With ``kind``.
+    isochrones : GeoDataFrame
+        With ``kind``, ``minutes``, ``scope``; only scope ``union`` (the area served per kind
+        and band) is drawn: the per-facility polygons stay in ``shequ.gpkg``.
+    kinds : list of dict
+        ``id``, ``zh``, ``en``, ``threshold_min``; optional ``speed_mps`` (the metres of the
+        standard are shown with it), ``distance_standard`` (True when the norm is a radius in
+        metres, e.g. 垃圾分类投放点 200 m: the standard is then worded in metres first) and
+        ``data_status`` (from ``summary.csv``; default ``"ok"``).
+    lang : {"zh", "en"}
+    selected : str, optional
+        The kind to open on; default (and when ``selected`` has no data) the kind with the
+        lowest share of households served within its standard, among kinds with data.
+    title : str, optional
+        The title; the kind shown is appended to it.
+    completeness : mapping, optional
+        The run's ``completeness`` entry of ``run.json``: its findings are listed in a "data
+        completeness" box; None draws no box.
 
-    A kind whose ``data_status`` (from ``summary.csv``; default ``"ok"``) is not ``"ok"`` has
-    nothing to measure: its layers and its legend line say "no data", it draws no blind-spot
-    rings (every home would be one, for want of data, not of service), and the map never
-    opens on it: ``selected`` moves to the first kind with data, or to none.
+    Returns
+    -------
+    folium.Map
 
-    Homes whose ``estimated_from`` is ``"landuse"`` (estimated over residential land with no
-    buildings mapped, :mod:`shequ.geo.landuse_homes`) are drawn hollow, with a legend line.
-    ``completeness`` is the run's ``completeness`` entry of ``run.json``
-    (:meth:`shequ.geo.completeness.Completeness.to_json`): its findings are listed in a "data
-    completeness" box; None draws no box.
+    Notes
+    -----
+    A kind whose ``data_status`` is not ``ok`` has nothing to measure: it is listed as "no
+    data" and cannot be selected, and its homes' columns are not read. With no kind to show,
+    the homes are drawn grey with no blind-spot ring (nothing was measured, nothing is a blind
+    spot) and the panel says how to add facilities. Homes estimated over residential land
+    with no buildings (``estimated_from = "landuse"``) are drawn hollow, with a legend line.
     """
     check_lang(lang)
     kinds = _check_kinds(kinds)
@@ -102,33 +221,43 @@ def build_access_map(
         raise InputError(
             Note("e.map_selected_kind", kind=repr(selected), kinds=", ".join(kind_ids))
         )
-    with_data = [kind["id"] for kind in kinds if not _no_data(kind)]
-    if selected is None or selected not in with_data:
-        selected = with_data[0] if with_data else None
-
+    active = [kind for kind in kinds if not _no_data(kind)]
     homes_4326 = to_wgs84(homes, "homes")
     facilities_4326 = to_wgs84(facilities, "facilities")
     isochrones_4326 = to_wgs84(isochrones, "isochrones")
 
+    coverage = [_coverage(homes, kind["id"]) for kind in active]
+    initial = _initial_kind(active, coverage, selected)
     title_text = esc(title) or esc(label("default_title", lang)) or ""
-    m = new_map(title_text, lang)
-    add_panes(m, (PANE_ISOCHRONES, PANE_HOMES, PANE_BLIND_SPOTS, PANE_FACILITIES))
+    names = [_kind_text(kind, lang) for kind in active]
+    shown = names[initial] if initial >= 0 else esc(label("no_kind_title", lang)) or ""
+    m = new_map(label("title_kind", lang).format(title=title_text, kind=shown), lang)
+    add_panes(m, (PANE_ISOCHRONES, PANE_HOMES, PANE_FACILITIES))
 
-    for kind in kinds:
-        _add_kind_layers(
-            m, kind, lang, homes_4326, facilities_4326, isochrones_4326, kind["id"] == selected
-        )
-
-    folium.LayerControl(collapsed=len(kinds) > _EXPANDED_CONTROL_KINDS).add_to(m)
-    title_box(title_text).add_to(m)
+    layers = [
+        _kind_layers(m, kind, lang, facilities_4326, isochrones_4326, i == initial)
+        for i, kind in enumerate(active)
+    ]
+    homes_layer, styles = _homes_layer(homes_4326, active, lang, initial)
+    homes_layer.add_to(m)
+    heading = label("title_kind", lang).format(
+        title=title_text, kind=f'<span class="shequ-title-kind">{shown}</span>'
+    )
+    title_box(heading).add_to(m)
+    config = _switch_config(kinds, active, coverage, initial, styles, lang)
+    m.get_root().header.add_child(
+        RawHtml(f"<style>{_SWITCH_CSS}</style>\n<script>{_SWITCH_JS}</script>"),
+        name="shequ_access_switch",
+    )
+    _KindSwitch(homes_layer, layers, script_json(config)).add_to(m)
     estimated = homes_4326 is not None and (
         "estimated_from" in homes_4326
         and bool((homes_4326["estimated_from"] == ESTIMATED_FROM_LANDUSE).any())
     )
-    _legend(kinds, lang, estimated=estimated).add_to(m)
+    _legend(lang, estimated=estimated).add_to(m)
     # the box lists the kinds without facilities itself: their plain names, not "(no data)"
-    names = {kind["id"]: esc(kind_label(kind, lang)) or esc(kind["id"]) for kind in kinds}
-    box = completeness_box(completeness, lang, names)
+    plain = {kind["id"]: esc(kind_label(kind, lang)) or esc(kind["id"]) for kind in kinds}
+    box = completeness_box(completeness, lang, plain)
     if box is not None:
         box.add_to(m)
     fit_to_data(m, [homes_4326, facilities_4326, isochrones_4326])
@@ -172,6 +301,30 @@ def _check_kinds(kinds: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return checked
 
 
+def _switch_config(
+    kinds: Sequence[Mapping[str, Any]],
+    active: Sequence[Mapping[str, Any]],
+    coverage: Sequence[Mapping[str, float]],
+    initial: int,
+    styles: list[dict[str, Any]],
+    lang: str,
+) -> dict[str, Any]:
+    """What the panel's script needs, every text escaped: per kind with data its name and
+    panel lines, the home styles, the select box, and the words for "no kind to show"."""
+    return {
+        "initial": initial,
+        "styles": styles,
+        "none": len(styles) - 1,
+        "names": [_kind_text(kind, lang) for kind in active],
+        "empty_name": esc(label("no_kind_title", lang)),
+        "info": [
+            _kind_info(kind, cover, lang) for kind, cover in zip(active, coverage, strict=True)
+        ],
+        "empty": f"<div>{esc(label('no_kind_data', lang))}</div>",
+        "panel": _panel(kinds, active, coverage, lang),
+    }
+
+
 def _no_data(kind: Mapping[str, Any]) -> bool:
     """The kind has nothing to measure (``data_status`` other than ``ok``)."""
     return kind.get("data_status", "ok") != "ok"
@@ -183,95 +336,219 @@ def _kind_text(kind: Mapping[str, Any], lang: str) -> str:
     return label("kind_no_data", lang).format(kind=text) if _no_data(kind) else text
 
 
-def _layer_name(kind_text: str, theme: str, lang: str) -> str:
-    """Layer-control entry (Leaflet sets it as HTML: both parts escaped)."""
-    return f"{kind_text} — {esc(label(theme, lang))}"
+def _coverage(homes: gpd.GeoDataFrame | None, kind_id: str) -> dict[str, float]:
+    """Homes and households served within the kind's standard (``meets_<kind>``), and totals.
+
+    ``share`` is of households, or of homes when the homes carry no households; NaN when
+    there is nothing to share (no homes).
+    """
+    if homes is None or len(homes) == 0:
+        return {"homes": 0, "total_homes": 0, "households": 0.0, "total": 0.0, "share": np.nan}
+    column = f"meets_{kind_id}"
+    if column not in homes:
+        raise InputError(Note("e.map_missing_columns", what="homes", columns=column))
+    met = homes[column].fillna(False).astype(bool).to_numpy()
+    if "households" in homes:
+        weight = homes["households"].astype(float).fillna(0.0).to_numpy()
+    else:
+        weight = np.ones(len(homes))
+    total = float(weight.sum())
+    served = float(weight[met].sum())
+    share = served / total if total > 0 else float(met.mean())
+    return {
+        "homes": int(met.sum()),
+        "total_homes": len(met),
+        "households": served,
+        "total": total,
+        "share": share,
+    }
 
 
-def _add_kind_layers(
+def _initial_kind(
+    active: Sequence[Mapping[str, Any]],
+    coverage: Sequence[Mapping[str, float]],
+    selected: str | None,
+) -> int:
+    """Index in ``active`` of the kind to open on: ``selected`` when it has data, else the
+    lowest share served (the first of equals); -1 when no kind has data."""
+    ids = [kind["id"] for kind in active]
+    if selected in ids:
+        return ids.index(selected)
+    if not ids:
+        return -1
+    shares = [cover["share"] for cover in coverage]
+    return int(np.argmin([1.0 if np.isnan(share) else share for share in shares]))
+
+
+def _percent(share: float) -> str:
+    """A share as whole percent; "<1" for a small share that is not zero."""
+    if np.isnan(share):
+        return "–"
+    if 0 < share < 0.005:
+        return "<1"
+    return f"{share * 100:.0f}"
+
+
+def _standard_text(kind: Mapping[str, Any], lang: str) -> str | None:
+    """The kind's standard: in metres first when the norm is a distance, else in minutes,
+    each with the other measure at the walking speed the audit used."""
+    minutes = as_float(kind.get("threshold_min"))
+    if minutes is None:
+        return None
+    speed = as_float(kind.get("speed_mps"))
+    if speed is None:
+        return f"{esc(label('standard', lang))}: ≤ {fmt_number(minutes)} {label('min_unit', lang)}"
+    key = "standard_distance" if kind.get("distance_standard") else "standard_time"
+    return esc(
+        label(key, lang).format(
+            metres=round(minutes * 60.0 * speed),
+            minutes=fmt_number(minutes),
+            speed=fmt_number(speed, 2),
+        )
+    )
+
+
+def _kind_info(kind: Mapping[str, Any], cover: Mapping[str, float], lang: str) -> str:
+    """The panel's lines for a kind: its standard and who it serves (whole households)."""
+    lines = []
+    standard = _standard_text(kind, lang)
+    if standard is not None:
+        lines.append(standard)
+    served = label("kind_served", lang).format(
+        households=round(cover["households"]),
+        total=round(cover["total"]),
+        share=_percent(cover["share"]),
+        homes=int(cover["homes"]),
+        total_homes=int(cover["total_homes"]),
+    )
+    lines.append(esc(served) or "")
+    return "".join(f"<div>{line}</div>" for line in lines)
+
+
+def _panel(
+    kinds: Sequence[Mapping[str, Any]],
+    active: Sequence[Mapping[str, Any]],
+    coverage: Sequence[Mapping[str, float]],
+    lang: str,
+) -> str:
+    """The select box: kinds with data by share served, then the others, disabled, "no data"."""
+    options = []
+    index = {kind["id"]: i for i, kind in enumerate(active)}
+    for kind in kinds:
+        text = _kind_text(kind, lang)
+        if kind["id"] in index:
+            i = index[kind["id"]]
+            share = coverage[i]["share"]
+            words = (
+                label("kind_option", lang).format(
+                    kind=kind_label(kind, lang), share=_percent(share)
+                )
+                if not np.isnan(share)
+                else kind_label(kind, lang)
+            )
+            options.append(f'<option value="{i}">{esc(words)}</option>')
+        else:
+            options.append(f'<option value="-1" disabled>{text}</option>')
+    if not active:
+        options.insert(0, f'<option value="-1">{esc(label("no_kind_title", lang))}</option>')
+    return (
+        f"<label>{esc(label('kind_pick', lang))}</label>"
+        f'<select aria-label="{esc(label("kind_pick", lang))}">{"".join(options)}</select>'
+        '<div class="shequ-kind-info"></div>'
+    )
+
+
+def _kind_layers(
     m: folium.Map,
     kind: Mapping[str, Any],
     lang: str,
-    homes: gpd.GeoDataFrame | None,
     facilities: gpd.GeoDataFrame | None,
     isochrones: gpd.GeoDataFrame | None,
     show: bool,
-) -> None:
-    """Add one kind's layers, bottom to top: isochrones, homes, blind spots, facilities."""
+) -> list[folium.GeoJson]:
+    """A kind's served area (per band, largest first) and its facilities, shown with it."""
     kind_id = kind["id"]
     kind_text = _kind_text(kind, lang)
-    # a kind with no facility in the data: its homes are not "unreachable", there is no data
-    unreachable_text = esc(label("no_data" if _no_data(kind) else "unreachable", lang)) or ""
-
-    for scope, theme, per_facility in (
-        ("union", "isochrones", False),
-        ("facility", "isochrones_per_facility", True),
-    ):
-        data, minutes = isochrone_features(isochrones, kind_id, kind_text, scope=scope)
-        folium.GeoJson(
-            data,
-            name=_layer_name(kind_text, theme, lang),
-            show=show and not per_facility,
-            style_function=style_by_id(
-                [isochrone_style(value, per_facility=per_facility) for value in minutes]
-            ),
-            on_each_feature=label_tooltip(ISOCHRONE_TIP, lang),
-            pane=PANE_ISOCHRONES[0],
-        ).add_to(m)
-
-    homes_data, bins, blind_data = home_features(homes, kind_id, unreachable_text, lang)
-    if _no_data(kind):
-        blind_data = collection([])
-    # folium's CircleMarker drops a ``pane`` option, but styles are merged into the marker
-    # options before it is created, so the pane travels with the style.
-    on_homes = {"pane": PANE_HOMES[0]}
-    folium.GeoJson(
-        homes_data,
-        name=_layer_name(kind_text, "homes", lang),
+    data, minutes = isochrone_features(isochrones, kind_id, kind_text, scope="union")
+    area = folium.GeoJson(
+        data,
+        name=f"{kind_text} — {esc(label('isochrones', lang))}",
         show=show,
-        marker=folium.CircleMarker(),
-        style_function=style_by_id(
-            [
-                (hollow(home_style(index)) if "e" in item["properties"] else home_style(index))
-                | on_homes
-                for index, item in zip(bins, homes_data["features"], strict=True)
-            ]
-        ),
-        on_each_feature=label_tooltip(HOME_TIP, lang),
-    ).add_to(m)
-    folium.GeoJson(
-        blind_data,
-        name=_layer_name(kind_text, "blind_spots", lang),
-        show=show,
-        marker=folium.CircleMarker(),
-        style_function=lambda feature: blind_spot_style() | {"pane": PANE_BLIND_SPOTS[0]},
-        on_each_feature=label_tooltip(HOME_TIP, lang),
-    ).add_to(m)
-    folium.GeoJson(
+        control=False,
+        style_function=style_by_id([isochrone_style(value) for value in minutes]),
+        on_each_feature=label_tooltip(ISOCHRONE_TIP, lang),
+        pane=PANE_ISOCHRONES[0],
+    )
+    places = folium.GeoJson(
         facility_features(facilities, kind_id, kind_text),
-        name=_layer_name(kind_text, "facilities", lang),
+        name=f"{kind_text} — {esc(label('facilities', lang))}",
         show=show,
+        control=False,
         marker=folium.CircleMarker(),
         style_function=lambda feature: facility_style() | {"pane": PANE_FACILITIES[0]},
         on_each_feature=label_tooltip(FACILITY_TIP, lang),
-    ).add_to(m)
+    )
+    for layer in (area, places):
+        layer.add_to(m)
+    return [area, places]
 
 
-def _legend(kinds: Sequence[Mapping[str, Any]], lang: str, *, estimated: bool) -> HtmlBox:
-    unit = esc(label("min_unit", lang))
-    standards = []
-    for kind in kinds:
-        threshold = fmt_number(kind.get("threshold_min"))
-        if threshold is not None:
-            standards.append(f"{_kind_text(kind, lang)} ≤ {threshold} {unit}")
+def _homes_layer(
+    homes: gpd.GeoDataFrame | None, active: Sequence[Mapping[str, Any]], lang: str, initial: int
+) -> tuple[folium.GeoJson, list[dict[str, Any]]]:
+    """Every home once; property ``s`` holds its style (an index into the returned table) per
+    kind of ``active``, the style the panel's script applies when that kind is shown."""
+    unreachable = esc(label("unreachable", lang)) or ""
+    data, bins, served, estimated = access_home_features(
+        homes, [kind["id"] for kind in active], unreachable, lang
+    )
+    table: dict[tuple[int, bool, bool], int] = {}
+    styles: list[dict[str, Any]] = []
+    for item, home_bins, home_served, hollow in zip(
+        data["features"], bins, served, estimated, strict=True
+    ):
+        keys = [(b, s, hollow) for b, s in zip(home_bins, home_served, strict=True)]
+        for key in keys:
+            if key not in table:
+                table[key] = len(styles)
+                styles.append(access_home_style(key[0], served=key[1], estimated=key[2]))
+        if keys:
+            item["properties"]["s"] = [table[key] for key in keys]
+    styles.append(no_data_home_style())
+    on_homes = {"pane": PANE_HOMES[0]}
+    styles = [style | on_homes for style in styles]
+    none = len(styles) - 1
+
+    def style(feature: dict[str, Any]) -> dict[str, Any]:
+        index = feature["properties"].get("s")
+        return styles[index[initial] if index and initial >= 0 else none]
+
+    layer = folium.GeoJson(
+        data,
+        name=esc(label("homes", lang)),
+        control=False,
+        marker=folium.CircleMarker(),
+        style_function=style,
+        on_each_feature=folium.JsCode(
+            "shequAccessTip("
+            + script_json(
+                [[key, esc(label(name, lang)) or "", per_kind] for key, name, per_kind in HOME_TIP]
+            )
+            + ")"
+        ),
+    )
+    return layer, styles
+
+
+def _legend(lang: str, *, estimated: bool) -> HtmlBox:
     return legend_box(
         heading=esc(label("walk_minutes", lang)) or "",
         unreachable=esc(label("unreachable", lang)) or "",
         blind_spots=f"{esc(label('blind_spots', lang))} ({esc(label('blind_spot_note', lang))})",
         facilities=esc(label("facilities", lang)) or "",
-        isochrones=esc(label("isochrones", lang)) or "",
-        standard=esc(label("standard", lang)) or "",
-        standards=standards,
+        isochrones=esc(label("served_area", lang)) or "",
+        standard="",
+        standards=[],
         extra=[estimated_legend_line(lang)] if estimated else [],
     )
 

@@ -205,6 +205,13 @@ def is_gcj02_tiles(url: str) -> bool:
     return any(host == h or host.endswith("." + h) for h in GCJ02_HOSTS)
 
 
+def datum_for(basemap: Basemap | None) -> str:
+    """The datum a map must be built in under ``basemap``: ``"gcj02"`` for Amap or Tencent
+    tiles (:func:`shequ.maps.features.map_datum`), else ``"wgs84"``."""
+    tiles = basemap.tiles if basemap is not None else None
+    return "gcj02" if tiles and is_gcj02_tiles(tiles) else "wgs84"
+
+
 def add_basemap(m: folium.Map, basemap: Basemap | None, lang: str) -> None:
     """Put the basemap under ``m``'s layers: the data's own (default), or its ``tiles``.
 
@@ -223,17 +230,20 @@ def add_basemap(m: folium.Map, basemap: Basemap | None, lang: str) -> None:
     tiles = basemap.tiles if basemap is not None else None
     if tiles:
         note = label("basemap_gcj02" if is_gcj02_tiles(tiles) else "basemap_external", lang)
-        folium.TileLayer(
+        layer = folium.TileLayer(
             tiles=tiles,
             attr=esc(note) or "",
             name=esc(label("basemap", lang)),
             max_zoom=19,
             overlay=True,
             control=True,
-        ).add_to(m)
+        )
+        # first among the map's children: its script must define the layer before a layer
+        # control (built earlier by the map builder) refers to it
+        m.add_child(layer, index=0)
         return
     if basemap is not None and not basemap.empty:
         DataBasemap(basemap, lang).add_to(m)
 
 
-__all__ = ["LABEL_ZOOM", "DataBasemap", "add_basemap", "is_gcj02_tiles"]
+__all__ = ["LABEL_ZOOM", "DataBasemap", "add_basemap", "datum_for", "is_gcj02_tiles"]

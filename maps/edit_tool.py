@@ -24,9 +24,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import folium
+import numpy as np
 from branca.element import MacroElement
 from folium.template import Template
 
+from shequ.geo.coords import wgs84_to_gcj02
 from shequ.maps.escape import script_json
 from shequ.maps.labels import label
 from shequ.maps.style import edit_style
@@ -224,10 +226,40 @@ _SCRIPT = """
       features.push({
         type: 'Feature',
         properties: {to_grid: props.to_grid, to_code: props.to_code},
-        geometry: layer.toGeoJSON(cfg.precision).geometry
+        geometry: toWgs84(layer.toGeoJSON(cfg.precision).geometry)
       });
     });
     return {type: 'FeatureCollection', features: features};
+  }
+
+  /* Under GCJ-02 tiles the page is drawn in GCJ-02: drawn shapes go back to WGS-84 (the
+     files' system) through the offset the page was built with, bilinear on a grid, inverted by
+     fixed-point iteration (the offset changes by centimetres over a district). */
+  function offsetAt(lng, lat) {
+    var u = cfg.unshift, fx = (lng - u.west) / (u.east - u.west) * (u.n - 1);
+    var fy = (lat - u.south) / (u.north - u.south) * (u.n - 1);
+    fx = Math.min(Math.max(fx, 0), u.n - 1.000001);
+    fy = Math.min(Math.max(fy, 0), u.n - 1.000001);
+    var i = Math.floor(fx), j = Math.floor(fy), a = fx - i, b = fy - j;
+    function at(grid) {
+      return (1 - a) * (1 - b) * grid[j][i] + a * (1 - b) * grid[j][i + 1]
+        + (1 - a) * b * grid[j + 1][i] + a * b * grid[j + 1][i + 1];
+    }
+    return [at(u.dlon), at(u.dlat)];
+  }
+  function unshiftPoint(xy) {
+    var w = [xy[0], xy[1]];
+    for (var k = 0; k < 4; k++) {
+      var d = offsetAt(w[0], w[1]);
+      w = [xy[0] - d[0], xy[1] - d[1]];
+    }
+    var f = Math.pow(10, cfg.precision);
+    return [Math.round(w[0] * f) / f, Math.round(w[1] * f) / f];
+  }
+  function toWgs84(geometry) {
+    if (!cfg.unshift) { return geometry; }
+    function walk(c) { return typeof c[0] === 'number' ? unshiftPoint(c) : c.map(walk); }
+    return {type: geometry.type, coordinates: walk(geometry.coordinates)};
   }
 
   /* One feature a line, so a file diffs and reads well. */
@@ -335,8 +367,9 @@ class GridEditTool(MacroElement):
     ``grids`` lists (grid id, code, short code) of every grid a shape may go to; ``group`` is
     the feature group (on the layer control) that holds the drawn shapes; ``pane`` the Leaflet
     pane they are drawn in; ``plan`` the FeatureCollection the "export grids" button downloads
-    (:func:`shequ.maps.grid_map.plan_export`). The map must have Leaflet.draw inlined
-    (:func:`shequ.maps.assets.add_leaflet_draw`).
+    (:func:`shequ.maps.grid_map.plan_export`); ``unshift`` (a page drawn in GCJ-02,
+    :func:`gcj02_offsets`) takes drawn shapes back to WGS-84 before they are exported. The map
+    must have Leaflet.draw inlined (:func:`shequ.maps.assets.add_leaflet_draw`).
     """
 
     _template = Template(_SCRIPT)
@@ -349,6 +382,7 @@ class GridEditTool(MacroElement):
         *,
         pane: str | None = None,
         plan: dict[str, Any] | None = None,
+        unshift: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self._name = "GridEditTool"
@@ -363,10 +397,32 @@ class GridEditTool(MacroElement):
                 "filename": EDITS_FILENAME,
                 "plan": plan,
                 "planFilename": PLAN_FILENAME,
+                "unshift": unshift,
                 "precision": EDITS_PRECISION,
                 "maxPrompts": MAX_PROMPTS,
             }
         )
 
 
-__all__ = ["EDITS_FILENAME", "PLAN_FILENAME", "GridEditTool"]
+def gcj02_offsets(
+    bounds: tuple[float, float, float, float], n: int = 9, margin: float = 0.01
+) -> dict[str, Any]:
+    """The GCJ-02 offset (GCJ-02 minus WGS-84, degrees) on an ``n`` × ``n`` grid of WGS-84
+    points over ``bounds`` (west, south, east, north) grown by ``margin`` degrees: what the page
+    needs to take drawn shapes back to WGS-84 (:class:`GridEditTool` ``unshift``)."""
+    west, south, east, north = bounds
+    west, south, east, north = west - margin, south - margin, east + margin, north + margin
+    lon, lat = np.meshgrid(np.linspace(west, east, n), np.linspace(south, north, n))
+    g_lon, g_lat = wgs84_to_gcj02(lon.ravel(), lat.ravel())
+    return {
+        "west": west,
+        "south": south,
+        "east": east,
+        "north": north,
+        "n": n,
+        "dlon": (g_lon - lon.ravel()).reshape(n, n).round(9).tolist(),
+        "dlat": (g_lat - lat.ravel()).reshape(n, n).round(9).tolist(),
+    }
+
+
+__all__ = ["EDITS_FILENAME", "PLAN_FILENAME", "GridEditTool", "gcj02_offsets"]

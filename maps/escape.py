@@ -64,6 +64,16 @@ def fmt_number(value: Any, digits: int = 1) -> str | None:
     return f"{number:.{digits}f}"
 
 
+def fmt_count(value: Any) -> str | None:
+    """A count of people or households for a label: whole (``256.7`` → ``257``). Estimated
+    households are fractional in the files (shares of a building's floor area); on a label a
+    fraction of a household reads as a mistake."""
+    number = as_float(value)
+    if number is None:
+        return None
+    return str(round(number))
+
+
 def script_json(obj: Any) -> str:
     """JSON for use inside a ``<script>`` element: it cannot end the element or the statement."""
     text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))

@@ -9,6 +9,8 @@ a value missing in the data is shown as missing.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -19,6 +21,7 @@ from shapely.geometry import mapping
 
 from shequ.errors import InputError
 from shequ.geo.completeness import ESTIMATED_FROM
+from shequ.geo.coords import wgs84_to_gcj02
 from shequ.geo.outputs import valid_polygons
 from shequ.i18n import Note, render_note
 from shequ.maps.escape import as_float, esc, fmt_number, is_missing
@@ -48,11 +51,41 @@ ISOCHRONE_TIP = (("k", "kind"), ("m", "minutes"), ("f", "facility_id"))
 """Tooltip rows per layer: (GeoJSON property, label key in :mod:`shequ.maps.labels`)."""
 
 
+_DATUM: contextvars.ContextVar[str] = contextvars.ContextVar("shequ_map_datum", default="wgs84")
+MAP_DATUMS = ("wgs84", "gcj02")
+
+
+@contextlib.contextmanager
+def map_datum(datum: str) -> Iterator[None]:
+    """Build maps in ``datum`` inside this block: ``"gcj02"`` under Amap or Tencent tiles.
+
+    GCJ-02 tiles are drawn shifted by a few hundred metres from WGS-84; data drawn on them must
+    be shifted the same way or every home sits in the wrong block (:func:`to_wgs84` does it).
+    A context variable rather than a parameter of every builder: the datum is a property of the
+    page, and each builder's frames all pass through :func:`to_wgs84`.
+    """
+    if datum not in MAP_DATUMS:
+        msg = f"map datum must be one of {MAP_DATUMS}, got {datum!r}"
+        raise ValueError(msg)
+    token = _DATUM.set(datum)
+    try:
+        yield
+    finally:
+        _DATUM.reset(token)
+
+
+def current_datum() -> str:
+    """The datum maps are built in now (:func:`map_datum`; ``"wgs84"`` by default)."""
+    return _DATUM.get()
+
+
 def to_wgs84(frame: gpd.GeoDataFrame | None, what: str) -> gpd.GeoDataFrame | None:
     """``frame`` in EPSG:4326, or None when it has no rows (then it needs no columns or CRS).
 
     Polygons are repaired after reprojecting and snapped to the map's 1e-6° (its 6 decimals),
     so a grid exported from the map (and fed back with ``--existing``) is a valid polygon.
+    Inside :func:`map_datum` ``"gcj02"`` the coordinates are then shifted into GCJ-02 (the
+    page's tiles' system); the frame is still labelled EPSG:4326, as Leaflet knows no other.
     """
     if frame is None or len(frame) == 0:
         return None
@@ -62,7 +95,16 @@ def to_wgs84(frame: gpd.GeoDataFrame | None, what: str) -> gpd.GeoDataFrame | No
         raise InputError(Note("e.map_no_geometry", what=what)) from None
     if frame.crs is None:
         raise InputError(Note("e.map_no_crs", what=what))
-    return valid_polygons(frame, 4326, grid_size=10.0**-COORD_DIGITS)
+    out = valid_polygons(frame, 4326, grid_size=10.0**-COORD_DIGITS)
+    if _DATUM.get() == "gcj02":
+        out = out.copy()
+        out.geometry = shapely.transform(out.geometry.values, _to_gcj02)
+    return out
+
+
+def _to_gcj02(xy: np.ndarray) -> np.ndarray:
+    lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+    return np.column_stack([lon, lat])
 
 
 def require_columns(frame: gpd.GeoDataFrame, columns: Sequence[str], what: str) -> None:
@@ -225,3 +267,60 @@ def isochrone_features(
         }
         features.append(feature(geometry, props))
     return collection(features), [record[0] for record in records]
+
+
+def whole_households(value: Any) -> str | None:
+    """Households as a whole number ("257", not "256.7"): a household is not divisible, and
+    the estimate behind a fraction is no more precise than its rounding."""
+    number = as_float(value)
+    return None if number is None else str(round(number))
+
+
+def access_home_features(
+    homes: gpd.GeoDataFrame | None, kind_ids: Sequence[str], unreachable_text: str, lang: str
+) -> tuple[dict[str, Any], list[list[int]], list[list[bool]], list[bool]]:
+    """Every home once, with its minutes for each kind of ``kind_ids`` (in that order).
+
+    Properties: ``n`` name, ``hh`` whole households, ``m`` the list of walk minutes per kind
+    (``unreachable_text``, already safe, where there are none), ``r`` the list of reasons
+    (only on a home with one), ``e`` on an estimated home (:func:`home_features`). Returns the
+    collection and, per home, its minute bin per kind, whether it meets each kind's standard
+    (``meets_<kind>``) and whether it is estimated: what the map styles it by.
+    """
+    if homes is None:
+        return collection([]), [], [], []
+    require_columns(homes, [f"{p}_{k}" for k in kind_ids for p in ("walk_min", "meets")], "homes")
+    minutes = [homes[f"walk_min_{k}"].tolist() for k in kind_ids]
+    meets = [homes[f"meets_{k}"].tolist() for k in kind_ids]
+    reasons = [column(homes, f"unreachable_{k}") for k in kind_ids]
+    estimated_text = esc(label("estimated_homes", lang))
+    features: list[dict[str, Any]] = []
+    bins: list[list[int]] = []
+    served: list[list[bool]] = []
+    estimated: list[bool] = []
+    rows = zip(
+        homes.geometry,
+        column(homes, "home_id"),
+        column(homes, "name"),
+        column(homes, "households"),
+        column(homes, "estimated_from"),
+        strict=True,
+    )
+    for i, (geom, home_id, name, households, origin) in enumerate(rows):
+        geometry = geometry_json(geom)
+        if geometry is None:
+            continue
+        walks = [as_float(minutes[k][i]) for k in range(len(kind_ids))]
+        why = [esc(render_note(r[i], lang) if isinstance(r[i], str) else r[i]) for r in reasons]
+        props = {
+            "n": _label_or_id(name, home_id),
+            "hh": whole_households(households),
+            "m": [unreachable_text if w is None else fmt_number(w) for w in walks] or None,
+            "r": why if any(text is not None for text in why) else None,
+            "e": estimated_text if is_estimated(origin) else None,
+        }
+        features.append(feature(geometry, props))
+        bins.append([minute_bin(w) for w in walks])
+        served.append([is_true(m[i]) for m in meets])
+        estimated.append(is_estimated(origin))
+    return collection(features), bins, served, estimated

@@ -60,14 +60,16 @@ from shequ.errors import InputError
 from shequ.i18n import Note
 from shequ.maps.assets import add_leaflet_draw
 from shequ.maps.data_completeness import completeness_box, estimated_legend_line, is_estimated
-from shequ.maps.edit_tool import EDIT_CSS, GridEditTool
-from shequ.maps.escape import as_float, esc, fmt_number, is_missing, script_json
+from shequ.maps.edit_tool import EDIT_CSS, GridEditTool, gcj02_offsets
+from shequ.maps.escape import as_float, esc, fmt_count, fmt_number, is_missing, script_json
 from shequ.maps.features import (
     collection,
     column,
+    current_datum,
     feature,
     geometry_json,
     is_true,
+    map_datum,
     require_columns,
     to_wgs84,
 )
@@ -322,6 +324,9 @@ def build_grid_map(
     """
     check_lang(lang)
     target, tolerance = _check_target(target, tolerance)
+    shifted = current_datum() == "gcj02"  # drawn on GCJ-02 tiles: exports go back to WGS-84
+    with map_datum("wgs84"):
+        plain_grids = to_wgs84(grids, "grids")  # the exported plan, in the files' system
     grids_4326 = to_wgs84(grids, "grids")
     atoms_4326 = to_wgs84(atoms, "atoms")
     homes_4326 = to_wgs84(homes, "homes")
@@ -451,7 +456,12 @@ def build_grid_map(
 
     add_leaflet_draw(m)
     choices = [(ident, codes[ident], tail_of[ident]) for ident in codes]
-    GridEditTool(choices, edits, lang, pane=PANE_EDITS[0], plan=plan_export(grids_4326)).add_to(m)
+    unshift = None
+    if shifted and plain_grids is not None:
+        unshift = gcj02_offsets(tuple(plain_grids.total_bounds))
+    GridEditTool(
+        choices, edits, lang, pane=PANE_EDITS[0], plan=plan_export(plain_grids), unshift=unshift
+    ).add_to(m)
     _LabelZoom(*label_zooms(grids_4326)).add_to(m)
     fit_to_data(m, [grids_4326] if grids_4326 is not None else [atoms_4326, homes_4326])
     return m
@@ -606,12 +616,12 @@ def grid_features(
             "id": fmt_number(ident) or esc(ident),
             "cm": fmt_number(comm) or esc(comm),
             "sq": fmt_number(seq),
-            "hh": fmt_number(hh),
+            "hh": fmt_count(hh),
             "dv": None if deviation is None else _percent(deviation, sign=True),
             "wt": _yes_no(within, lang),
             "hm": fmt_number(homes_n),
-            "pop": fmt_number(pop),
-            "el": fmt_number(elderly),
+            "pop": fmt_count(pop),
+            "el": fmt_count(elderly),
             "ar": _scaled(area, 1e-4, 2),
             "at": fmt_number(n_atoms),
             "pp": _scaled(pp, 1.0, 2),
@@ -699,8 +709,8 @@ def atom_features(
             "k": esc(label(f"atom_{kind}{suffix}", lang))
             if kind in ("compound", "block")
             else esc(kind),
-            "hh": fmt_number(hh),
-            "pop": fmt_number(pop),
+            "hh": fmt_count(hh),
+            "pop": fmt_count(pop),
             "g": _grid_text(grid, codes),
         }
         features.append(feature(geometry, props))
@@ -735,8 +745,8 @@ def home_features(
         number = fmt_number(ident)
         props = {
             "n": esc(name) or (esc(f"#{number or ident}") if not is_missing(ident) else None),
-            "hh": fmt_number(hh),
-            "pop": fmt_number(pop),
+            "hh": fmt_count(hh),
+            "pop": fmt_count(pop),
             "g": esc(grid_code) or _grid_text(grid, codes),
             "e": estimated_text if is_estimated(origin) else None,
         }
@@ -791,7 +801,7 @@ def moved_features(
             continue
         props = {
             "a": fmt_number(ident) or esc(ident),
-            "hh": fmt_number(hh),
+            "hh": fmt_count(hh),
             "f": _grid_text(source, codes),
             "t": _grid_text(target, codes),
         }

@@ -96,6 +96,24 @@ def home_style(index: int) -> dict[str, Any]:
     }
 
 
+def access_home_style(index: int, *, served: bool, estimated: bool) -> dict[str, Any]:
+    """A home on the access map for one kind: filled by minute bin ``index``; a home not served
+    within the kind's standard (a blind spot, 盲区) gets the red ring as its own outline, so
+    the map needs no second copy of it; an estimated home is hollow (:func:`hollow`)."""
+    style = home_style(index)
+    if estimated:
+        style = hollow(style)
+    if not served:
+        style = style | {"radius": HOME_RADIUS + 1, "color": BLIND_SPOT_COLOR, "weight": 2.5}
+    return style
+
+
+def no_data_home_style() -> dict[str, Any]:
+    """A home when no kind has facilities in the data: grey, unringed (nothing was measured,
+    so nothing is a blind spot)."""
+    return home_style(UNREACHABLE) | {"fillOpacity": 0.5}
+
+
 def blind_spot_style() -> dict[str, Any]:
     """A red ring around an unserved home: no fill, so the home's colour stays visible."""
     return {

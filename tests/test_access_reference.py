@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from shequ.analyses.isochrones import home_cells
 from shequ.jobs.access import AccessOptions, compute_access, write_access_outputs
 from tests.conftest import OSM_EXTRACTS, shared_file
 
@@ -143,19 +144,24 @@ def test_isochrones_follow_streets(run):
         assert geom.area <= shapely.buffer(shapely.union(reach, door), buffer_m + 0.01).area + 1.0
 
 
-def test_union_covers_every_facility_polygon(run):
+def test_union_is_the_facility_polygons_decided_at_the_homes(run):
+    """The union per kind and band is the facility polygons merged, except inside the homes'
+    cells, where each home's own minutes decide (``agree_with_homes``): there, and only
+    there, it may gain or lose ground (tests/test_access_shading.py checks the homes)."""
     result, _ = run
     iso = result.isochrones
+    xy = shapely.get_coordinates(result.homes.geometry.to_numpy())
+    cells, _ = home_cells(xy, result.profile.isochrone_buffer_m)
+    near_homes = shapely.union_all(cells)
     for (kind, minutes), group in iso[iso["scope"] == "facility"].groupby(["kind", "minutes"]):
         union = iso[(iso["scope"] == "union") & (iso["kind"] == kind) & (iso["minutes"] == minutes)]
         assert len(union) == 1
-        served = union.geometry.iloc[0]
-        polys = group.geometry.to_numpy()
-        # every facility's area lies inside the union (up to rounding) ...
-        outside = shapely.area(shapely.difference(polys, served))
-        assert (outside < 1.0).all()
-        # ... and the union adds nothing of its own: no larger than the areas summed
-        assert max(shapely.area(polys)) - 1.0 <= served.area <= shapely.area(polys).sum() + 1.0
+        plain = shapely.union_all(group.geometry.to_numpy())
+        moved = shapely.symmetric_difference(plain, union.geometry.iloc[0])
+        assert shapely.difference(moved, near_homes).area < 1.0, (kind, minutes)
+        served = np.nan_to_num(result.access[kind].walk_min, nan=np.inf) <= minutes
+        inside = shapely.contains_xy(union.geometry.iloc[0], xy[:, 0], xy[:, 1])
+        assert np.array_equal(inside, served), (kind, minutes)
 
 
 def test_empty_isochrones_are_flagged_with_their_reason():

@@ -170,3 +170,85 @@ def test_grid_map_offline_shows_its_basemap(tmp_path):
     assert run.console == [], "\n".join(run.console)
     share = basemap_share(page, tmp_path)
     assert share >= MIN_VISIBLE, share
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The bundled demo: the four commands' maps on one real extract."""
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    assert main(["demo", "--out", str(out), "--quiet", "--lang", "zh"]) == 0
+    return out
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("command", ["access", "site", "grids", "hotspots"])
+def test_every_map_is_offline_and_shows_its_basemap(demo, tmp_path, command):
+    page = demo / command / "map.html"
+    text = page.read_text(encoding="utf-8")
+    assert "OpenStreetMap</a> contributors (ODbL)" in text or "contributors (ODbL)" in text
+    run = open_page(page, tmp_path)
+    assert run.requests == []
+    assert run.console == [], "\n".join(run.console)
+    share = basemap_share(page, tmp_path)
+    assert share >= MIN_VISIBLE, (command, share)
+
+
+AMAP = "https://webrd01.is.autonavi.com/appmaptile?style=8&x={x}&y={y}&z={z}"
+
+_UNSHIFT_PROBE = """
+<script>
+setTimeout(function () {
+  var input = ANSWERS[0], E = window.shequGridEdits;
+  var poly = L.polygon(input.ring.map(function (p) { return [p[1], p[0]]; }));
+  E.assign(poly, E.find(input.code));
+  E.layers.addLayer(poly);
+  var out = document.createElement('div');
+  out.id = 'shequ-probe';
+  out.setAttribute('data-edits', encodeURIComponent(JSON.stringify(E.collect())));
+  document.body.appendChild(out);
+}, 500);
+</script>
+"""
+
+
+@pytest.mark.browser
+def test_gcj02_tiles_shift_the_data_and_exports_come_back_in_wgs84(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    from shequ.geo.coords import gcj02_to_wgs84, wgs84_to_gcj02
+
+    osm = str(shared_file(NANJING))
+    out = tmp_path / "g"
+    args = ["grids", "--quiet", "--osm", osm, "--time-limit", "3", "--basemap", AMAP]
+    assert main([*args, "--out", str(out)]) == 0
+    page = out / "map.html"
+    text = page.read_text(encoding="utf-8")
+    assert AMAP.replace("&", "&amp;") in text or AMAP in text or "autonavi" in text
+    assert "GCJ-02" in text
+    run = open_page(page, tmp_path)
+    assert all("autonavi.com" in url for url in run.requests)  # the tiles, nothing else
+    grids = gpd.read_file(out / "shequ.gpkg", layer="grids").to_crs(4326)
+    first = grids.iloc[0]
+    # the drawn grid is shifted into GCJ-02: its first vertex is not the file's
+    lon, lat = shapely.get_coordinates(first.geometry)[0]
+    g_lon, _ = wgs84_to_gcj02(lon, lat)
+    assert f"{round(float(g_lon), 6)}" in text  # the grid as drawn, in GCJ-02
+    # a shape drawn on the GCJ-02 map is exported in WGS-84
+    centre = first.geometry.representative_point()
+    ring_wgs = [
+        (centre.x + dx, centre.y + dy)
+        for dx, dy in ((-2e-4, -2e-4), (2e-4, -2e-4), (2e-4, 2e-4), (-2e-4, 2e-4), (-2e-4, -2e-4))
+    ]
+    ring_gcj = [[float(v) for v in wgs84_to_gcj02(x, y)] for x, y in ring_wgs]
+    probe = with_probe(page, _UNSHIFT_PROBE, [{"ring": ring_gcj, "code": first["code"]}])
+    run = open_page(probe, tmp_path)
+    assert run.console == [], "\n".join(run.console)
+    result = probe_attrs(run.dom)
+    edits = json.loads(result["data-edits"])
+    exported = edits["features"][0]["geometry"]["coordinates"][0]
+    expect = [gcj02_to_wgs84(x, y) for x, y in ring_gcj]
+    for (x, y), (ex, ey) in zip(exported, expect, strict=True):
+        assert abs(x - float(ex)) < 2e-6 and abs(y - float(ey)) < 2e-6
+    # the exported plan is in WGS-84 too (fed back with --existing it lines up)
+    assert f"{round(lon, 6)}" in text

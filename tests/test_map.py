@@ -35,6 +35,11 @@ from tests.helpers import (
 )
 
 
+def script_text(markup: str) -> str:
+    """``markup`` as :func:`shequ.maps.escape.script_json` writes it inside a JSON string."""
+    return markup.replace('"', '\\"').replace("<", "\\u003c").replace(">", "\\u003e")
+
+
 def empty_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     homes, facilities, isochrones = sample_inputs()
     return homes.iloc[:0], facilities.iloc[:0], isochrones.iloc[:0]
@@ -84,8 +89,7 @@ def test_page_is_self_contained() -> None:
     for cdn in ("cdn.jsdelivr", "cdnjs", "code.jquery", "bootstrapcdn", "fontawesome"):
         assert cdn not in page
     assert f"Leaflet {LEAFLET_VERSION}" in page and "L.version" not in page[:100]
-    assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in page
-    assert in_page("OpenStreetMap</a> contributors", page)
+    assert "tile.openstreetmap.org" not in page  # no basemap tiles unless asked for
     # The charset declaration must come within the first 1024 bytes, before any CJK text.
     assert page.encode("utf-8").find(b"charset=UTF-8") < 1024
 
@@ -100,7 +104,8 @@ def test_data_text_is_escaped() -> None:
     assert in_page(html.escape(XSS_IMG), page)
     assert in_page(html.escape(XSS_SCRIPT), page)
     assert in_page("&lt;b&gt;助餐&lt;/b&gt;", page)
-    assert "<title>{{ 7*7 }} &lt;i&gt;t&lt;/i&gt;</title>" in page  # not run as a template
+    # not run as a template; the kind shown (the worst served: the clinic) is in the title
+    assert "<title>{{ 7*7 }} &lt;i&gt;t&lt;/i&gt;：社区卫生服务站</title>" in page
     names = [
         feature["properties"].get("n")
         for layer in geojson_layers(m).values()
@@ -114,12 +119,13 @@ def test_data_text_is_escaped() -> None:
     [
         (
             "zh",
-            ["步行分钟", "盲区", "设施", "等时圈", "不可达", "老年助餐点", "15分钟生活圈评估"],
+            ["步行分钟", "盲区", "设施", "步行可达范围", "不可达", "老年助餐点", "15分钟生活圈评估",
+             "住宅点"],
             "blind spots",
         ),
         (
             "en",
-            ["walk minutes", "blind spots", "facilities", "isochrones", "unreachable",
+            ["walk minutes", "blind spots", "facilities", "area served", "unreachable",
              "Elderly meal point", "15-minute living-circle audit"],
             "盲区",
         ),
@@ -133,38 +139,48 @@ def test_labels_follow_language(lang: str, words: list[str], absent: str) -> Non
 
 
 def test_layers_per_kind_and_visibility() -> None:
+    """Each kind has its served area and its facilities, shown only with it; the homes are one
+    layer, drawn once, styled per kind by the panel."""
     m = build(lang="en", selected="clinic")
     layers = geojson_layers(m)
     for kind, label in (("canteen", "Elderly meal point"), ("clinic", "Community clinic")):
-        homes, blind, facilities, unions, per_facility = EXPECTED[kind]
-        counts = {
-            "homes (walk minutes)": homes,
-            "blind spots": blind,
-            "facilities": facilities,
-            "isochrones": unions,
-            "isochrones (per facility)": per_facility,
-        }
-        for theme, count in counts.items():
-            layer = layers[f"{label} — {theme}"]
-            assert len(layer.data["features"]) == count, (kind, theme)
-            assert layer.show == (kind == "clinic" and theme != "isochrones (per facility)")
-    assert any(isinstance(child, folium.LayerControl) for child in m._children.values())
+        homes, _blind, facilities, unions, _per_facility = EXPECTED[kind]
+        assert len(layers[f"{label} — facilities"].data["features"]) == facilities
+        assert len(layers[f"{label} — isochrones"].data["features"]) == unions
+        for theme in ("facilities", "isochrones"):
+            assert layers[f"{label} — {theme}"].show == (kind == "clinic")
+            assert not layers[f"{label} — {theme}"].control  # no checkbox per layer
+        assert len(layers["homes (walk minutes)"].data["features"]) == homes
+    assert len(layers) == 5
+    assert not any(isinstance(child, folium.LayerControl) for child in m._children.values())
 
 
-def test_default_selection_is_first_kind() -> None:
-    layers = geojson_layers(build(lang="en"))
-    assert layers["Elderly meal point — homes (walk minutes)"].show
-    assert not layers["Community clinic — homes (walk minutes)"].show
+def test_opens_on_the_worst_served_kind() -> None:
+    """Canteen serves 3 of 5 homes (245 of 605 households), the clinic none: the clinic."""
+    m = build(lang="en")
+    layers = geojson_layers(m)
+    assert layers["Community clinic — facilities"].show
+    assert not layers["Elderly meal point — facilities"].show
+    assert "<title>15-minute living-circle audit: Community clinic</title>" in render_html(m)
+    kinds = [{**KINDS[0], "data_status": "ok"}, {**KINDS[1], "data_status": "no_facilities"}]
+    homes, facilities, isochrones = sample_inputs()
+    m = build_access_map(homes, facilities, isochrones, kinds, lang="en")
+    assert geojson_layers(m)["Elderly meal point — facilities"].show
 
 
 def test_unreachable_home_is_grey_with_reason() -> None:
-    m = build(lang="en")
-    layer = geojson_layers(m)["Elderly meal point — homes (walk minutes)"]
+    m = build(lang="en", selected="canteen")
+    layer = geojson_layers(m)["homes (walk minutes)"]
     last = layer.data["features"][-1]
-    assert last["properties"]["m"] == "unreachable"
-    assert last["properties"]["r"] == "river &lt;b&gt;no bridge&lt;/b&gt;"
+    assert last["properties"]["m"] == ["unreachable", "unreachable"]
+    assert last["properties"]["r"] == ["river &lt;b&gt;no bridge&lt;/b&gt;", "no clinic"]
     assert layer.style_function(last)["fillColor"] == UNREACHABLE_COLOR
-    assert layer.data["features"][0]["properties"] == {"n": "幸福小区", "hh": "120", "m": "3"}
+    first = layer.data["features"][0]["properties"]
+    assert {key: first[key] for key in ("n", "hh", "m")} == {
+        "n": "幸福小区",
+        "hh": "120",
+        "m": ["3", "unreachable"],
+    }
 
 
 def test_reprojects_to_wgs84() -> None:
@@ -182,7 +198,8 @@ def test_isochrones_drawn_largest_first() -> None:
 def test_empty_frames_still_build() -> None:
     homes, facilities, isochrones = empty_frames()
     page = render_html(build_access_map(homes, facilities, isochrones, KINDS))
-    assert in_page("老年助餐点 — 盲区", page)
+    # no homes: no share to show, the kinds are still listed
+    assert script_text('<option value="0">老年助餐点</option>') in page
     bare = gpd.GeoDataFrame(geometry=[], crs=4326)  # zero rows, not even the columns
     assert "leaflet" in render_html(build_access_map(bare, bare, bare, KINDS, lang="en"))
     assert "leaflet" in render_html(build_access_map(bare, bare, bare, []))
@@ -193,7 +210,7 @@ def test_only_isochrones_empty() -> None:
     _, _, isochrones = empty_frames()
     layers = geojson_layers(build_access_map(homes, facilities, isochrones, KINDS, lang="en"))
     assert layers["Elderly meal point — isochrones"].data["features"] == []
-    assert len(layers["Elderly meal point — homes (walk minutes)"].data["features"]) == 5
+    assert len(layers["homes (walk minutes)"].data["features"]) == 5
 
 
 @pytest.mark.parametrize(
@@ -289,8 +306,8 @@ def _box(m: folium.Map) -> str | None:
 
 def test_estimated_homes_are_hollow_with_their_own_legend_line() -> None:
     homes, facilities, isochrones = _with_estimated_home()
-    m = build_access_map(homes, facilities, isochrones, KINDS, lang="en")
-    layer = geojson_layers(m)["Elderly meal point — homes (walk minutes)"]
+    m = build_access_map(homes, facilities, isochrones, KINDS, lang="en", selected="canteen")
+    layer = geojson_layers(m)["homes (walk minutes)"]
     mapped, estimated = layer.data["features"][:2]
     said = "estimated from residential land, buildings not mapped"
     assert estimated["properties"]["e"] == said and "e" not in mapped["properties"]

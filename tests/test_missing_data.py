@@ -21,10 +21,9 @@ from shequ.analyses.access import KindAccess
 from shequ.analyses.audit import summary
 from shequ.cli import main
 from shequ.geo.homes import DEMAND_COLUMNS
-from shequ.maps import build_access_map, render_html
 from shequ.profile import load_profile
 from tests.conftest import shared_file
-from tests.helpers import KINDS, english_sentences, geojson_layers, in_page, sample_inputs
+from tests.helpers import english_sentences, in_page
 
 ROADS_ONLY = "osm/shanghai_center_roads_large.osm"  # streets, no buildings: 0 homes
 BEIJING = "osm/beijing_haidian_liudaokou_small.osm"  # has kindergartens, no elderly canteen
@@ -171,33 +170,12 @@ def test_the_terminal_line_in_chinese(capsys, tmp_path: Path) -> None:
 
 
 def test_the_map_marks_the_kind_no_data(beijing_run) -> None:
+    # the kind switch lists a kind without facilities as "no data", and it cannot be chosen
+    # (tests/test_access_map.py checks the opening kind and the no-data state in detail)
     out, _ = beijing_run
     page = (out / "map.html").read_text(encoding="utf-8")
-    assert in_page("Elderly meal point (no data) — homes (walk minutes)", page)
-    assert in_page("Elderly meal point (no data) ≤ 15 min", page)
+    assert in_page('<option value="-1" disabled>Elderly meal point (no data)</option>', page)
     assert not in_page("Kindergarten (no data)", page)
-    assert '"m": "no data"' in page  # its homes say "no data", not "unreachable" (review)
-
-
-def test_the_map_never_opens_on_a_kind_without_data() -> None:
-    homes, facilities, isochrones = sample_inputs()  # one canteen, no clinic
-    kinds = [{**KINDS[1], "data_status": "no_facilities"}, KINDS[0]]  # clinic listed first
-    for selected in (None, "clinic"):
-        m = build_access_map(homes, facilities, isochrones, kinds, lang="en", selected=selected)
-        layers = geojson_layers(m)
-        assert layers["Elderly meal point — homes (walk minutes)"].show
-        assert not layers["Community clinic (no data) — homes (walk minutes)"].show
-        # no blind-spot rings for want of data: every home would be one
-        assert layers["Community clinic (no data) — blind spots"].data["features"] == []
-    page = render_html(build_access_map(homes, facilities, isochrones, kinds, lang="zh"))
-    assert in_page("社区卫生服务站（无数据） — 盲区", page)
-
-
-def test_a_map_with_no_kind_with_data_opens_on_none() -> None:
-    homes, facilities, isochrones = sample_inputs()
-    kinds = [{**kind, "data_status": "no_facilities"} for kind in KINDS]
-    layers = geojson_layers(build_access_map(homes, facilities, isochrones, kinds, lang="en"))
-    assert not any(layer.show for layer in layers.values())
 
 
 def test_no_homes_gives_no_homes_status_and_empty_shares() -> None:

@@ -9,6 +9,7 @@ by :mod:`shequ.geo.osm_online`, into a local file.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -21,8 +22,9 @@ import shapely
 from shequ.analyses.access import KindAccess, all_access
 from shequ.analyses.audit import compound_rollup, home_columns, summary
 from shequ.analyses.grid_audit import assign_points, grid_audit, outside_homes
-from shequ.analyses.isochrones import facility_isochrones, union_by_kind
+from shequ.analyses.isochrones import agree_with_homes, facility_isochrones, union_by_kind
 from shequ.errors import InputError
+from shequ.geo.basemap import Basemap
 from shequ.geo.checks import Warning_
 from shequ.geo.completeness import Completeness
 from shequ.geo.network import WalkNetwork
@@ -44,9 +46,16 @@ from shequ.jobs.inputs import (
     reject_unattached,
     require_homes,
 )
-from shequ.profile import Profile
+from shequ.profile import FacilityKind, Profile
 
-__all__ = ["RASTER_COLUMNS", "AccessOptions", "AccessResult", "compute_access"]
+__all__ = [
+    "RASTER_COLUMNS",
+    "AccessOptions",
+    "AccessResult",
+    "compute_access",
+    "distance_standard",
+    "map_kinds",
+]
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +142,8 @@ class AccessResult:
     warnings: list[Warning_]
     notes: list[str]
     completeness: Completeness | None = None
+    basemap: Basemap | None = None  # drawn under the map (geo/basemap.py)
+    basemap: Basemap | None = None  # drawn under the map (geo/basemap.py)
     facilities_read: dict[str, int] = field(default_factory=dict)
     study_area: StudyArea | None = None
     input_files: list[dict] = field(default_factory=list)
@@ -198,7 +209,9 @@ def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> Acc
     homes = pd.concat([homes.reset_index(drop=True), home_columns(access)], axis=1)
     homes = gpd.GeoDataFrame(homes, geometry="geometry", crs=area.crs)
 
-    isochrones = _isochrones(net, profile, kinds, facilities, opts, progress)
+    minutes = {kind_id: acc.walk_min for kind_id, acc in access.items()}
+    home_xy = np.column_stack([homes.geometry.x, homes.geometry.y])  # NaN: no point
+    isochrones = _isochrones(net, profile, kinds, facilities, opts, progress, (home_xy, minutes))
     empty = int(isochrones["empty"].sum()) if "empty" in isochrones else 0
     if empty:
         area.notes.append(Note("n.empty_isochrones", n=empty))
@@ -225,6 +238,7 @@ def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> Acc
         study_area=area.study_area,
         input_files=area.files,
         grid_audit=per_grid,
+        basemap=area.basemap,
     )
 
 
@@ -269,7 +283,11 @@ def _flag_empty(
     return polygons
 
 
-def _isochrones(net, profile, kinds, facilities, opts, progress) -> gpd.GeoDataFrame:
+def _isochrones(net, profile, kinds, facilities, opts, progress, homes) -> gpd.GeoDataFrame:
+    """Per facility and band the street-following polygons; per kind and band their union,
+    made to agree with the homes' own minutes (``homes`` = (coordinates, minutes per kind),
+    :func:`shequ.analyses.isochrones.agree_with_homes`): a home is in a kind's N-minute area
+    exactly when it is served within N minutes."""
     empty = gpd.GeoDataFrame(
         {"kind": [], "minutes": [], "scope": [], "facility_id": [], "empty": [], "reason": []},
         geometry=gpd.GeoSeries([], crs=net.crs),
@@ -301,9 +319,11 @@ def _isochrones(net, profile, kinds, facilities, opts, progress) -> gpd.GeoDataF
         return empty
     per_facility = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=net.crs)
     per_facility = _flag_empty(per_facility, facilities, {k.id: profile.speed(k) for k in kinds})
-    out = gpd.GeoDataFrame(
-        pd.concat([union_by_kind(per_facility), per_facility], ignore_index=True), crs=net.crs
+    home_xy, minutes = homes
+    union = agree_with_homes(
+        union_by_kind(per_facility), home_xy, minutes, profile.isochrone_buffer_m
     )
+    out = gpd.GeoDataFrame(pd.concat([union, per_facility], ignore_index=True), crs=net.crs)
     out["empty"] = out["empty"].fillna(False).astype(bool) | out.geometry.is_empty
     out["reason"] = out["reason"].fillna("")
     return out
@@ -361,27 +381,67 @@ def write_access_outputs(
     return write_outputs(out, "access", result, layers=layers, tables=tables, run=run, page=page)
 
 
-def _write_map(result: AccessResult, lang: str, path: Path) -> Path:
-    from shequ.maps import build_access_map, write_map
+_RADIUS = re.compile(r"\b(?:radius|within)\D{0,25}\d+(?:\.\d+)?\s*m\b")
 
+
+def distance_standard(kind: FacilityKind) -> bool:
+    """Whether the kind's norm is a distance (a service radius in metres, 服务半径), read from
+    the ``src`` the profile gives for its ``max_walk_min``.
+
+    The profile keeps every threshold in minutes (the audit walks the streets), converting a
+    radius at the walking speed: "幼托 radius <= 300 m … at 1.0 m/s", "within 200 m … = 3.33
+    min". A planner checks such a norm in metres, so the map states it in metres first
+    (垃圾分类投放点 "≤ 200 m", not "≤ 3.3 min"). A kind whose norm is a time (老年助餐点, the
+    15-minute circle) or whose source says nothing is worded in minutes.
+
+    Parameters
+    ----------
+    kind : FacilityKind
+        A kind of the profile.
+
+    Returns
+    -------
+    bool
+        True when the source names a radius or a "within N m" distance.
+    """
+    source = kind.source.get("src") if isinstance(kind.source, dict) else None
+    return isinstance(source, str) and _RADIUS.search(source) is not None
+
+
+def map_kinds(result: AccessResult) -> list[dict]:
+    """The kinds as the access map takes them (:func:`shequ.maps.build_access_map`): names,
+    threshold, walking speed, whether the norm is a distance, and the summary's
+    ``data_status``."""
     status = result.summary.groupby("kind")["data_status"].first().to_dict()
-    kinds = [
+    return [
         {
             "id": a.kind.id,
             "zh": a.kind.zh,
             "en": a.kind.en,
             "threshold_min": a.kind.max_walk_min,
+            "speed_mps": a.speed_mps,
+            "distance_standard": distance_standard(a.kind),
             "data_status": status.get(a.kind.id, "ok"),
         }
         for a in result.access.values()
     ]
+
+
+def _write_map(result: AccessResult, lang: str, path: Path) -> Path:
+    from shequ.maps import build_access_map, write_map
+    from shequ.maps.basemap import add_basemap, datum_for
+    from shequ.maps.features import map_datum
+
+    kinds = map_kinds(result)
     completeness = result.completeness.to_json() if result.completeness is not None else None
-    fmap = build_access_map(
-        result.homes,
-        result.facilities,
-        result.isochrones,
-        kinds,
-        lang=lang,
-        completeness=completeness,
-    )
+    with map_datum(datum_for(result.basemap)):
+        fmap = build_access_map(
+            result.homes,
+            result.facilities,
+            result.isochrones,
+            kinds,
+            lang=lang,
+            completeness=completeness,
+        )
+    add_basemap(fmap, result.basemap, lang)
     return write_map(fmap, path)

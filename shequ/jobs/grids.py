@@ -343,9 +343,7 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
         start = plan.search["start"]
         method = Note("g.method_redraw_from", file=Path(opts.existing).name, start=start)
         before = _home_origin(existing, homes, plan.origin[home_atom])
-        plan, register = _continue_register(
-            plan, atoms, homes, home_atom, before, existing, locked
-        )
+        plan, register = _continue_register(plan, atoms, homes, home_atom, before, existing, locked)
     else:
         plan = (
             GridPlanner(
@@ -958,18 +956,20 @@ def write_grid_outputs(
 
 def _write_map(result: GridResult, lang: str, path: Path) -> Path:
     from shequ.maps import build_grid_map, write_map
-    from shequ.maps.basemap import add_basemap
+    from shequ.maps.basemap import add_basemap, datum_for
+    from shequ.maps.features import map_datum
 
-    fmap = build_grid_map(
-        result.grids,
-        result.atoms.frame,
-        result.homes,
-        result.borders,
-        moves=result.moves,
-        target=result.target,
-        tolerance=result.tolerance,
-        lang=lang,
-        completeness=result.completeness.to_json() if result.completeness else None,
-    )
+    with map_datum(datum_for(result.basemap)):
+        fmap = build_grid_map(
+            result.grids,
+            result.atoms.frame,
+            result.homes,
+            result.borders,
+            moves=result.moves,
+            target=result.target,
+            tolerance=result.tolerance,
+            lang=lang,
+            completeness=result.completeness.to_json() if result.completeness else None,
+        )
     add_basemap(fmap, result.basemap, lang)
     return write_map(fmap, path)

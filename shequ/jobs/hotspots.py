@@ -657,14 +657,16 @@ def write_hotspot_outputs(
 
 def _write_map(result: HotspotResult, lang: str, three_colour: bool, path: Path) -> Path:
     from shequ.maps import build_hotspot_map, write_map
-    from shequ.maps.basemap import add_basemap
+    from shequ.maps.basemap import add_basemap, datum_for
+    from shequ.maps.features import map_datum
 
-    fmap = build_hotspot_map(
-        result.cells,
-        grids=result.grids,
-        lang=lang,
-        three_colour=three_colour,
-        level_rule=result.level_rule.describe(),
-    )
+    with map_datum(datum_for(result.basemap)):
+        fmap = build_hotspot_map(
+            result.cells,
+            grids=result.grids,
+            lang=lang,
+            three_colour=three_colour,
+            level_rule=result.level_rule.describe(),
+        )
     add_basemap(fmap, result.basemap, lang)
     return write_map(fmap, path)

@@ -815,7 +815,8 @@ def write_siting_outputs(
 
 def _write_map(result: SiteResult, lang: str, path: Path) -> Path:
     from shequ.maps import build_siting_map, write_map
-    from shequ.maps.basemap import add_basemap
+    from shequ.maps.basemap import add_basemap, datum_for
+    from shequ.maps.features import map_datum
 
     homes = result.homes.rename(
         columns={
@@ -830,17 +831,18 @@ def _write_map(result: SiteResult, lang: str, path: Path) -> Path:
         "en": result.kind.en,
         "threshold_min": result.kind.max_walk_min,
     }
-    fmap = build_siting_map(
-        homes,
-        result.sites,
-        result.proposed,
-        result.service_areas,
-        result.curve,
-        kind,
-        result.result.model,
-        lang=lang,
-        completeness=result.completeness.to_json() if result.completeness else None,
-        headline=result.summary.iloc[0].to_dict(),
-    )
+    with map_datum(datum_for(result.basemap)):
+        fmap = build_siting_map(
+            homes,
+            result.sites,
+            result.proposed,
+            result.service_areas,
+            result.curve,
+            kind,
+            result.result.model,
+            lang=lang,
+            completeness=result.completeness.to_json() if result.completeness else None,
+            headline=result.summary.iloc[0].to_dict(),
+        )
     add_basemap(fmap, result.basemap, lang)
     return write_map(fmap, path)

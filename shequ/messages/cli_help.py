@@ -189,9 +189,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "社区 GIS：生活圈、设施选址、网格、风险。",
     ),
     "help.hotspots.levels": (
-        "warning-level rule: significance (default: red only for 99 % hot spots in the top of "
+        "warning-level rule: significance (default: red only for 99 %% hot spots in the top of "
         "the risk index) or quota (fixed shares of cells); default: the profile's risk.levels.rule",
-        "预警等级规则：significance（默认：仅 99% 置信热点且风险指数居前者为红色）或 quota"
+        "预警等级规则：significance（默认：仅 99%% 置信热点且风险指数居前者为红色）或 quota"
         "（按固定比例）；默认取配置 risk.levels.rule",
     ),
     "help.cmd.demo": (

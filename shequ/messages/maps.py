@@ -29,12 +29,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "map.default_title": ("15-minute living-circle audit", "15分钟生活圈评估"),
     "map.walk_minutes": ("walk minutes", "步行分钟"),
-    "map.homes": ("homes (walk minutes)", "住宅 (步行分钟)"),
+    "map.homes": ("homes (walk minutes)", "住宅点 (步行分钟)"),
     "map.facilities": ("facilities", "设施"),
     "map.isochrones": ("isochrones", "等时圈"),
     "map.isochrones_per_facility": ("isochrones (per facility)", "等时圈 (各设施)"),
     "map.blind_spots": ("blind spots", "盲区"),
-    "map.blind_spot_note": ("homes not served", "未达标住宅"),
+    "map.blind_spot_note": ("homes not served within the standard", "未达标住宅点"),
     "map.unreachable": ("unreachable", "不可达"),
     "map.name": ("name", "名称"),
     "map.households": ("households", "户数"),
@@ -85,6 +85,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "map.completeness_no_facilities": (
         "no facility in the data: {kinds}",
         "数据中没有以下设施：{kinds}",
+    ),
+    # the access map's kind switch (issue 14): one kind at a time, worst coverage first
+    "map.kind_pick": ("facility kind shown", "显示的设施类型"),
+    "map.kind_option": ("{kind}: {share} % of households served", "{kind}：{share}% 住户达标"),
+    "map.kind_served": (
+        "served within the standard: {households} of {total} households ({share} %), in "
+        "{homes} of {total_homes} homes",
+        "达标住户：{total} 户中的 {households} 户（{share}%），住宅点 {total_homes} 个中的 "
+        "{homes} 个",
+    ),
+    "map.standard_distance": (
+        "standard: within {metres} m walk ({minutes} min at {speed} m/s)",
+        "标准：步行 {metres} 米以内（按每秒 {speed} 米约 {minutes} 分钟）",
+    ),
+    "map.standard_time": (
+        "standard: within {minutes} min walk (about {metres} m at {speed} m/s)",
+        "标准：步行 {minutes} 分钟以内（按每秒 {speed} 米约 {metres} 米）",
+    ),
+    "map.title_kind": ("{title}: {kind}", "{title}：{kind}"),
+    "map.no_kind_title": ("no facility data", "无设施数据"),
+    "map.no_kind_data": (
+        "no facility of any kind in the data, so no coverage to measure: add them with "
+        "--facilities FILE",
+        "数据中没有任何类型的设施，无法计算覆盖率：请用 --facilities 文件补充",
+    ),
+    "map.served_area": (
+        "area served within the minutes (measured like the homes)",
+        "步行可达范围（与住宅点同一测算）",
     ),
     "map.existing_sites": ("existing sites", "现有设施"),
     "map.proposed_sites": ("proposed sites (by rank)", "新增选址 (按序号)"),
