@@ -183,9 +183,7 @@ def basemap_from_osm(
     streets = streets.iloc[np.argsort(-streets["cls"].map(order).to_numpy(), kind="stable")]
     layers["streets"] = streets.reset_index(drop=True)
     labels = _labels(layers["streets"], crs)
-    return Basemap(
-        **layers, labels=labels, source=osm.source, tiles=tiles, snapshot=osm.snapshot
-    )
+    return Basemap(**layers, labels=labels, source=osm.source, tiles=tiles, snapshot=osm.snapshot)
 
 
 def around(box: tuple[float, float, float, float], margin_m: float = 300.0) -> tuple:

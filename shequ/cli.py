@@ -274,7 +274,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     _grids_report(demo.grids, out / "grids", args.lang)
     print(t("demo.synthetic", args.lang, n=demo.incidents, file=out / INCIDENTS_FILE))
     _hotspots_report(demo.hotspots, out / "hotspots", args.lang)
-    print(t("demo.open", args.lang, out=out))
+    print(t("demo.open", args.lang, out=out, page=out / "report" / "report.html"))
 
 
 def cmd_access(args: argparse.Namespace) -> None:
@@ -685,7 +685,28 @@ def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
     common(_site_parser(sub, lang))
     common(_grids_parser(sub, lang))
     common(_hotspots_parser(sub, lang))
+    report = sub.add_parser("report", help=t("help.cmd.report", lang))
+    common(report)
+    report.add_argument("--runs", nargs="+", required=True, help=t("help.report.runs", report.lang))
+    report.add_argument("--communities", help=t("help.report.communities", report.lang))
+    report.add_argument("--grids", help=t("help.report.grids", report.lang))
+    report.add_argument("--crs", type=_crs_name(report.lang), help=t("help.area.crs", report.lang))
+    report.set_defaults(func=cmd_report)
     return parser
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from shequ.jobs.report import ReportOptions, compute_report, write_report
+
+    opts = ReportOptions(
+        runs=[Path(r) for r in args.runs],
+        communities=Path(args.communities) if args.communities else None,
+        grids=Path(args.grids) if args.grids else None,
+        crs=args.crs,
+    )
+    out = Path(args.out)
+    paths = write_report(compute_report(opts), out, lang=args.lang)
+    print(t("report.done", args.lang, page=paths["report"]))
 
 
 @contextlib.contextmanager

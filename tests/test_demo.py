@@ -33,7 +33,14 @@ def test_demo_writes_the_four_analyses(tmp_path, capsys):
     assert "合成事件" in printed and "演示完成" in printed and "OpenStreetMap" in printed
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["command"] == "demo"
-    assert set(run["files"]) == {f"{a}/" for a in ANALYSES} | {INCIDENTS_FILE, "run.json"}
+    assert set(run["files"]) == {f"{a}/" for a in (*ANALYSES, "report")} | {
+        INCIDENTS_FILE,
+        "run.json",
+    }
+    page = (out / "report" / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page and "<script" not in page
+    assert str(out.resolve()) in page and ".shequ-new-" not in page  # final paths, not staging
+    assert "report.html" in printed
     for analysis in ANALYSES:
         folder = out / analysis
         assert json.loads((folder / "run.json").read_text(encoding="utf-8"))["command"] in (

@@ -6,8 +6,9 @@ Helsinki. The extract (``shequ/data/demo``, OpenStreetMap under the ODbL, source
 buildings, 380 streets, shops, schools and clinics, several dozen street blocks.
 
 The demo writes one folder holding a sub-folder per analysis (``access/``, ``site/``,
-``grids/``, ``hotspots/``, each exactly what that command writes) and the incidents it made up
-for the hotspot analysis. There are no real incident data for the area, so incidents are
+``grids/``, ``hotspots/``, each exactly what that command writes), the incidents it made up
+for the hotspot analysis, and ``report/report.html`` assembling the four with a section per
+grid (``shequ report``). There are no real incident data for the area, so incidents are
 *synthetic*: drawn around the homes with a seeded generator and one growing cluster, every type
 marked "(合成)/(synthetic)" and the file named so; they show how the analysis reads, not where
 risks are.
@@ -25,7 +26,7 @@ import pandas as pd
 
 from shequ.errors import InputError
 from shequ.geo.output_folder import output_folder
-from shequ.geo.outputs import write_csv
+from shequ.geo.outputs import write_csv, write_text
 from shequ.i18n import Note
 from shequ.jobs.access import AccessOptions, AccessResult, compute_access, write_access_outputs
 from shequ.jobs.grids import GridOptions, GridResult, compute_grids, write_grid_outputs
@@ -36,6 +37,7 @@ from shequ.jobs.hotspots import (
     write_hotspot_outputs,
 )
 from shequ.jobs.inputs import Progress, no_progress
+from shequ.jobs.report import ReportOptions, compute_report, write_report
 from shequ.jobs.siting import SiteOptions, SiteResult, compute_siting, write_siting_outputs
 
 DEMO_FILE = "nanjing_xinjiekou.osm.pbf"
@@ -154,7 +156,23 @@ def run_demo(
         )
         hotspots = compute_hotspots(hot_opts, progress)
         write_hotspot_outputs(hotspots, staging / "hotspots", lang=lang, with_map=with_map)
+        runs = [staging / name for name in ("access", "site", "grids", "hotspots")]
+        report = compute_report(ReportOptions(runs=runs, grids=staging / "grids" / "shequ.gpkg"))
+        write_report(report, staging / "report", lang=lang)
+    _relocate(out, staging)
     return DemoResult(out, access, site, grids, hotspots, len(incidents))
+
+
+def _relocate(out: Path, staging: Path) -> None:
+    """Paths the analyses recorded while they were written in the staging folder (the
+    incidents file, the report's runs) now point into ``out``, where the folder was swapped
+    in: each ``run.json`` and the report are rewritten with the final path."""
+    old, new = str(staging), str(Path(out).resolve())
+    for path in [*out.glob("*/run.json"), out / "report" / "report.html"]:
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            if old in text:
+                write_text(path, text.replace(old, new))
 
 
 __all__ = ["DemoResult", "demo_osm_path", "run_demo", "synthetic_incidents"]

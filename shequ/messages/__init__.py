@@ -44,6 +44,7 @@ from shequ.messages import (
     notes,
     profile,
     raster,
+    report,
     run,
     siting,
 )
@@ -65,6 +66,7 @@ SECTIONS = {
     "area": area.MESSAGES,
     "grid_shapes": grid_shapes.MESSAGES,
     "basemap": basemap.MESSAGES,
+    "report": report.MESSAGES,
 }
 
 

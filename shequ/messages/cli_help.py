@@ -188,6 +188,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "社区 GIS: living circles, siting, grids, risk.",
         "社区 GIS：生活圈、设施选址、网格、风险。",
     ),
+    "help.cmd.report": (
+        "one offline HTML report of earlier runs (access, site, grids, hotspots; any subset), "
+        "with a section per community or grid",
+        "汇总已有结果（access、site、grids、hotspots，任选）为一份离线 HTML 报告，"
+        "可按社区或网格分节",
+    ),
+    "help.report.runs": (
+        "output folders of earlier shequ runs (or a demo folder)",
+        "此前 shequ 运行的输出文件夹（或演示文件夹）",
+    ),
+    "help.report.communities": (
+        "community (社区) polygons: a section per community",
+        "社区边界多边形：每个社区一节",
+    ),
+    "help.report.grids": (
+        "grid polygons (e.g. a grids run's shequ.gpkg): a section per grid",
+        "网格多边形（如网格划分结果的 shequ.gpkg）：每个网格一节",
+    ),
     "help.hotspots.levels": (
         "warning-level rule: significance (default: red only for 99 %% hot spots in the top of "
         "the risk index) or quota (fixed shares of cells); default: the profile's risk.levels.rule",

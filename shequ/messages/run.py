@@ -42,8 +42,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "（{status}，间隙 {gap:.2%}，{seconds:.1f} 秒）",
     ),
     "site.unserved": (
-        "{n} homes with demand are not fully served (reasons in shequ.gpkg "
-        "homes.unserved_reason)",
+        "{n} homes with demand are not fully served (reasons in shequ.gpkg homes.unserved_reason)",
         "仍有 {n} 处有需求的住宅未完全得到服务（原因见 shequ.gpkg 的 homes.unserved_reason）",
     ),
     "done": ("Done: outputs in {out}", "完成：结果已写入 {out}"),
@@ -65,11 +64,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "风险热点基于为演示生成的 {n} 条合成事件（{file}）：仅演示分析方法，不代表真实风险",
     ),
     "demo.open": (
-        "Demo done: open the maps in {out}/access, site, grids and hotspots (map.html) in a "
-        "browser; they work offline. Map data © OpenStreetMap contributors (ODbL)",
-        "演示完成：用浏览器打开 {out} 下 access、site、grids、hotspots 中的 map.html"
-        "（可离线使用）。地图数据 © OpenStreetMap 贡献者（ODbL）",
+        "Demo done: open {page} in a browser (the report; each analysis' map.html is in its "
+        "folder under {out}); it works offline. Map data © OpenStreetMap contributors (ODbL)",
+        "演示完成：用浏览器打开 {page}（汇总报告；各项分析的 map.html 在 {out} 下各自的文件夹中），"
+        "可离线使用。地图数据 © OpenStreetMap 贡献者（ODbL）",
     ),
+    "report.done": ("Report written: {page}", "报告已写入：{page}"),
     "e.bands_format": (
         "--bands must be minutes separated by commas, got {text}",
         "--bands 应为以逗号分隔的分钟数，实际为 {text}",
