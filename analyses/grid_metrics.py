@@ -27,6 +27,7 @@ from shequ.i18n import Note
 
 COMPACT_FLOOR = SearchWeights().thin_below  # Polsby–Popper under which a grid is flagged
 GRID_PRECISION_M = PRECISION_M  # grid outlines snapped to 1 mm: no sub-millimetre spike or loop
+HAIR_M = 0.005  # pieces of a grid this close are one piece (a redraw's cut lines leave 1-2 mm gaps)
 NODE_NEAR_M = 5.0  # street nodes this close to a grid are its own (streets run on its border)
 WALK_LIMIT_M = 20_000.0  # Dijkstra stops here: no grid is wider than this on foot
 WALK_BATCH = 64  # shortest-path trees computed at once
@@ -39,9 +40,20 @@ def one_polygon(geom: shapely.Geometry) -> shapely.Geometry:
     The outline is first snapped to :data:`GRID_PRECISION_M` (GEOS' topology-preserving
     precision reduction): the union of atoms from an overlay can keep loops and spikes a fraction
     of a millimetre wide, valid in metres but crossing themselves once reprojected to WGS-84.
+    Pieces less than :data:`HAIR_M` apart (atoms cut along an existing grid's outline, which
+    lies a millimetre off the streets after its own snapping) are closed into one when that
+    changes the area by less than a hair's width along the outline.
     """
     geom = shapely.set_precision(geom, GRID_PRECISION_M)
     parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and not p.is_empty]
+    if len(parts) > 1:  # pieces a hair apart (a redraw's cut lines): closed, if that makes one
+        closed = shapely.buffer(
+            shapely.buffer(geom, HAIR_M, join_style="mitre"), -HAIR_M, join_style="mitre"
+        )
+        closed = shapely.set_precision(closed, GRID_PRECISION_M)
+        whole = [p for p in shapely.get_parts(closed) if p.geom_type == "Polygon"]
+        if len(whole) == 1 and abs(whole[0].area - geom.area) < HAIR_M * geom.length:
+            return whole[0]
     if len(parts) == 1:
         return parts[0]
     return shapely.multipolygons(parts) if parts else geom
