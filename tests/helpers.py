@@ -62,6 +62,22 @@ CHROME_FLAGS = [
     "--virtual-time-budget=5000",
 ]
 TILE_HOST = "https://tile.openstreetmap.org/"
+CAPTURE_DOWNLOADS = """
+  /* a page's downloads, kept: the Blob's text (read synchronously) and each file name */
+  var RealBlob = window.Blob;
+  window.Blob = function (parts, options) {
+    exported = parts.join('');
+    return new RealBlob(parts, options);
+  };
+  URL.createObjectURL = function () { return 'blob:shequ-probe'; };
+  URL.revokeObjectURL = function () {};
+  var realClick = HTMLAnchorElement.prototype.click;
+  HTMLAnchorElement.prototype.click = function () {
+    if (this.download) { downloads.push(this.download); return; }
+    return realClick.call(this);
+  };
+"""
+"""JS for a probe that declared ``exported`` and ``downloads``: keeps what the page downloads."""
 
 
 def probe(popups: bool = False) -> str:

@@ -45,6 +45,7 @@ from shequ.maps.style import (
 )
 from shequ.rejects import Rejects
 from tests.helpers import (
+    CAPTURE_DOWNLOADS,
     OPEN_ALL_PROBE,
     TILE_HOST,
     count,
@@ -558,18 +559,7 @@ DRAW_PROBE = """
   /* Draw a polygon with (synthetic) mouse events, answer the prompt, export. */
   var answers = ANSWERS, asked = 0, exported = null, downloads = [];
   window.prompt = function () { asked += 1; return answers.length ? answers.shift() : null; };
-  var RealBlob = window.Blob;
-  window.Blob = function (parts, options) {  /* read synchronously: no async file reads */
-    exported = parts.join('');
-    return new RealBlob(parts, options);
-  };
-  URL.createObjectURL = function () { return 'blob:shequ-probe'; };
-  URL.revokeObjectURL = function () {};
-  var realClick = HTMLAnchorElement.prototype.click;
-  HTMLAnchorElement.prototype.click = function () {
-    if (this.download) { downloads.push(this.download); return; }
-    return realClick.call(this);
-  };
+  CAPTURE_DOWNLOADS
   var map = null;
   Object.keys(window).forEach(function (key) {
     if (/^map_/.test(key) && window[key] instanceof L.Map) { map = window[key]; }
@@ -621,7 +611,7 @@ DRAW_PROBE = """
   setTimeout(run, 300);
 })();
 </script>
-"""
+""".replace("CAPTURE_DOWNLOADS", CAPTURE_DOWNLOADS)
 
 
 @pytest.mark.browser

@@ -18,7 +18,14 @@ from shequ.analyses.grid_codes import next_free_codes
 from shequ.analyses.grid_redraw import absorb_empty, match_grids
 from shequ.cli import main
 from tests.conftest import shared_file
-from tests.helpers import beijing_register, open_page, probe_attrs, shanghai_window, with_probe
+from tests.helpers import (
+    CAPTURE_DOWNLOADS,
+    beijing_register,
+    open_page,
+    probe_attrs,
+    shanghai_window,
+    with_probe,
+)
 
 BEIJING = "osm/beijing_haidian_liudaokou_small.osm"
 
@@ -218,23 +225,12 @@ def test_an_unchanged_nanjing_register_moves_nothing(tmp_path):
     assert (again.geom_type == "Polygon").all()
 
 
-EXPORT_PROBE = """
+EXPORT_PROBE_TEXT = """
 <script>
 (function () {
   /* Click "export grids" and keep what the page downloads. */
   var exported = null, downloads = [];
-  var RealBlob = window.Blob;
-  window.Blob = function (parts, options) {
-    exported = parts.join('');
-    return new RealBlob(parts, options);
-  };
-  URL.createObjectURL = function () { return 'blob:shequ-probe'; };
-  URL.revokeObjectURL = function () {};
-  var realClick = HTMLAnchorElement.prototype.click;
-  HTMLAnchorElement.prototype.click = function () {
-    if (this.download) { downloads.push(this.download); return; }
-    return realClick.call(this);
-  };
+  CAPTURE_DOWNLOADS
   setTimeout(function () {
     document.querySelector('.shequ-grid-export').click();
     var out = document.createElement('div');
@@ -246,6 +242,7 @@ EXPORT_PROBE = """
 })();
 </script>
 """
+EXPORT_PROBE = EXPORT_PROBE_TEXT.replace("CAPTURE_DOWNLOADS", CAPTURE_DOWNLOADS)
 
 
 @pytest.mark.browser
