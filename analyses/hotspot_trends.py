@@ -152,6 +152,8 @@ def choose_slices(
         return _plan(int(fixed), 1, "fixed", alpha)
     t = pd.to_datetime(times)
     span = t.max() - t.min()
+    if not span > pd.Timedelta(0):  # every incident at one time: no trend to find
+        return _plan(2, 1, "equal", alpha)
     cap = max(2, len(t) // max(1, min_incidents_per_slice))
     for unit, length in SLICE_UNITS:
         if round(span / length) >= min_slices:
@@ -161,7 +163,10 @@ def choose_slices(
             if k > 1 and round(span / (k * length)) < min_slices:
                 k -= 1
             n = round(span / (k * length))
-            return _plan(min(n, cap), k, unit, alpha)
+            if n > cap:  # too few incidents for that many: longer slices, named for their length
+                n = cap
+                k = max(1, round(span / (n * length)))
+            return _plan(n, k, unit, alpha)
     return _plan(max(2, min(min_slices, cap)), 1, "equal", alpha)
 
 

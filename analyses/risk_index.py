@@ -148,14 +148,19 @@ class LevelRule:
             msg = f"index_top_share must be a share from 0 to 1, got {self.index_top_share}"
             raise ValueError(msg)
 
-    def describe(self) -> Note:
+    def describe(self, three_colour: bool = False) -> Note:
         """The rule in one sentence (``hs.rule_significance`` / ``hs.rule_quota``): the map's
-        legend, ``summary.csv`` and ``run.json`` say it."""
+        legend, ``summary.csv`` and ``run.json`` say it. With ``three_colour`` the sentence of
+        the folded levels (red = the four-level red and orange)."""
         if self.rule == "quota":
             shares = {k: _percent(self.top_share.get(k, 0.0)) for k in ("red", "orange", "yellow")}
+            if three_colour:
+                both = self.top_share.get("red", 0.0) + self.top_share.get("orange", 0.0)
+                return Note("hs.rule_quota3", red=_percent(both), yellow=shares["yellow"])
             return Note("hs.rule_quota", **shares)
         tested = Note(f"hs.tested_{self.tested_by}")
-        return Note("hs.rule_significance", top=_percent(self.index_top_share), tested=tested)
+        key = "hs.rule_significance3" if three_colour else "hs.rule_significance"
+        return Note(key, top=_percent(self.index_top_share), tested=tested)
 
     def record(self) -> dict[str, object]:
         """``run.json``'s ``levels``: the rule, its settings and its sentence (English)."""

@@ -119,6 +119,8 @@ def check_tiles(url: str | None) -> str | None:
     scheme = urlparse(text).scheme
     if scheme not in ("http", "https") or not all(p in text for p in ("{z}", "{x}", "{y}")):
         raise InputError(Note("e.basemap_url", value=text))
+    if "{s}" in text:  # Leaflet would fill it with a, b, c: hosts an Amap URL does not have
+        raise InputError(Note("e.basemap_subdomain", value=text))
     return text
 
 

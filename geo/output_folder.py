@@ -269,6 +269,9 @@ def _check_replaceable(target: Path, shown: Path) -> str | None:
             else _is_listed(name, listed)
         )
     ]
+    for name in entries:  # a listed folder is replaceable only if it holds only shequ's files
+        if (target / name).is_dir() and f"{name}/" in listed:
+            _check_replaceable(target / name, shown / name)
     if foreign:
         names = ", ".join(foreign[:3])
         if len(foreign) > 3:

@@ -12,8 +12,9 @@ Every home is written once, with its minutes and standard met per kind, and styl
 the browser; a blind spot (a home not served, 盲区) is the home drawn with a red ring as its own
 outline. The served area of a kind is the one :func:`shequ.analyses.isochrones.agree_with_homes`
 made agree with those minutes, so the shading and the home colours tell the same story. The page
-opens on an intranet machine with no internet: Leaflet is inlined (:mod:`shequ.maps.assets`),
-only the optional OSM basemap tiles are fetched, and the data layers show without them.
+opens on an intranet machine with no internet: Leaflet is inlined (:mod:`shequ.maps.assets`)
+and the basemap is drawn from the data (:mod:`shequ.maps.basemap`): nothing is fetched unless
+tiles are asked for (``--basemap``).
 """
 
 from __future__ import annotations
@@ -399,8 +400,12 @@ def _standard_text(kind: Mapping[str, Any], lang: str) -> str | None:
     if speed is None:
         return f"{esc(label('standard', lang))}: ≤ {fmt_number(minutes)} {label('min_unit', lang)}"
     key = "standard_distance" if kind.get("distance_standard") else "standard_time"
+    norm = as_float(kind.get("norm_m"))
+    if norm is not None and abs(norm - minutes * 60.0 * speed) > 5.0:  # walked slower than set
+        key = "standard_distance_audited"
     return esc(
         label(key, lang).format(
+            norm=fmt_number(norm) if norm is not None else "",
             metres=round(minutes * 60.0 * speed),
             minutes=fmt_number(minutes),
             speed=fmt_number(speed, 2),

@@ -845,7 +845,7 @@ def label_features(
         if geometry is None or key not in codes:
             continue
         tail = esc(tail_of[key]) or ""
-        households = fmt_number(hh)
+        households = fmt_count(hh)
         line = f"<span>{households}{space}{unit}</span>" if households is not None else ""
         features.append(feature(geometry, {"c": esc(codes[key])}))
         html.append(f"<div><b>{tail}</b>{line}</div>")

@@ -271,9 +271,20 @@ def _site_section(result: Any, frame: rs.Frame | None, lang: str) -> str:
         ),
         (
             _say("rp.site_status", lang),
-            _say("rp.site_gap", lang, status=row.get("status"), gap=gap),
+            _say("rp.site_gap", lang, status=_solver_status(row.get("status"), lang), gap=gap),
         ),
     ]
+    if as_float(row.get("places_total")):  # capacitated: what the model filled, as the run says
+        filled = _say(
+            "rp.site_places",
+            lang,
+            filled=_int(row.get("places_filled")),
+            total=_int(row.get("places_total")),
+            share=_pct(row.get("places_filled_share")),
+            full=_int(row.get("homes_fully_served")),
+            partly=_int(row.get("homes_partly_served")),
+        )
+        figures.append((_say("rp.site_places_heading", lang), filled))
     unnamed = _say("rp.site_unnamed", lang)
     sites = [
         [_int(s.get("rank")), esc(s.get("name")) or unnamed, _int(s.get("marginal_weight"))]
@@ -284,6 +295,12 @@ def _site_section(result: Any, frame: rs.Frame | None, lang: str) -> str:
     if frame is not None:
         body += _site_map(result, frame, lang)
     return _section("site", _say("rp.site", lang), body, lang)
+
+
+def _solver_status(status: Any, lang: str) -> str:
+    """The solver's status word of ``site_summary.csv`` (English) in ``lang``."""
+    key = f"status.{status}"
+    return MESSAGES[key][1 if lang == "zh" else 0] if key in MESSAGES else str(status)
 
 
 def _site_map(result: Any, frame: rs.Frame, lang: str) -> str:
@@ -474,8 +491,9 @@ def _units_overview(unit_set: Any, result: Any, lang: str) -> str:
         ]
         rows.append(cells)
     total = [f"<strong>{_say('rp.total', lang)}</strong>"]
-    for column, _, fmt in columns:
-        total.append(fmt(figures[column].sum()) if column != "level" and fmt else "")
+    for column, _, fmt in columns:  # counts add up; a level or a mean does not
+        summed = fmt is not None and column not in ("level", "pp_mean")
+        total.append(fmt(figures[column].sum()) if summed else "")
     rows.append(total + [""] * len(thresholds))
     note = f'<p class="note">{_say("rp.units_note", lang)}</p>'
     return _table(headers, rows, "figures units") + _no_data_note(result, lang) + note

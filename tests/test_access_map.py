@@ -17,7 +17,13 @@ import folium
 import pandas as pd
 import pytest
 
-from shequ.jobs.access import AccessOptions, compute_access, distance_standard, map_kinds
+from shequ.jobs.access import (
+    AccessOptions,
+    compute_access,
+    distance_standard,
+    map_kinds,
+    norm_metres,
+)
 from shequ.maps import build_access_map, render_html
 from shequ.maps.access_map import _KindSwitch
 from shequ.maps.style import no_data_home_style
@@ -144,6 +150,23 @@ def test_the_standard_is_in_metres_where_it_is_a_distance() -> None:
         assert info["info"][0].startswith(f"<div>{meals}</div>")
         assert info["info"][1].startswith(f"<div>{waste}</div>")
         assert "3.33" not in info["info"][1]
+
+
+def test_a_norm_walked_slower_says_what_was_audited() -> None:
+    # 社区卫生服务站 ≤ 300 m, audited as 5 min at the elderly's 0.83 m/s (249 m): the map states
+    # the norm and what was measured, never "standard: 249 m" (a review finding)
+    profile = load_profile(None)
+    assert norm_metres(profile.kinds["clinic"]) == 300.0
+    kinds = [{"id": "clinic", "zh": "社区卫生服务站", "en": "Community clinic",
+              "threshold_min": 5.0, "speed_mps": 0.83, "distance_standard": True,
+              "norm_m": 300.0}]  # fmt: skip
+    homes, facilities, isochrones = sample_inputs()
+    for lang, text in (
+        ("en", "standard: within 300 m walk; audited as 5 min at 0.83 m/s, about 249 m"),
+        ("zh", "标准：步行 300 米以内；评估按每秒 0.83 米步行 5 分钟，约 249 米"),
+    ):
+        info = switch_config(build_access_map(homes, facilities, isochrones, kinds, lang=lang))
+        assert info["info"][0].startswith(f"<div>{text}</div>")
 
 
 def test_selected_is_kept_when_it_has_data() -> None:

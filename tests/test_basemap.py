@@ -65,6 +65,8 @@ def test_tile_urls_are_checked():
     for bad in ("tiles.png", "ftp://host/{z}/{x}/{y}.png", "https://host/{z}/{x}.png"):
         with pytest.raises(Exception, match="tile URL"):
             check_tiles(bad)
+    with pytest.raises(Exception, match="webrd01"):
+        check_tiles("https://webrd0{s}.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}")
     assert is_gcj02_tiles("https://webrd01.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}")
     assert is_gcj02_tiles("https://rt0.map.gtimg.com/tile?z={z}&x={x}&y={y}")
     assert not is_gcj02_tiles(url)

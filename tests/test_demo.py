@@ -63,6 +63,12 @@ def test_demo_writes_the_four_analyses(tmp_path, capsys):
     incidents = pd.read_csv(out / INCIDENTS_FILE)
     assert (incidents["synthetic"] == "yes").all()
     assert incidents["type"].str.contains("合成").all()
+    # a file of the user's inside a sub-folder: the folder is not shequ's alone, never replaced
+    notes = out / "access" / "my_notes.txt"
+    notes.write_text("mine", encoding="utf-8")
+    assert main(["demo", "--out", str(out), "--quiet", "--lang", "en", "--no-map"]) == 2
+    assert "my_notes.txt" in capsys.readouterr().err and notes.exists()
+    notes.unlink()
     # a second demo into the same folder replaces it (its sub-folders are its own)
     assert main(["demo", "--out", str(out), "--quiet", "--lang", "en", "--no-map"]) == 0
     assert not (out / "access" / "map.html").exists()

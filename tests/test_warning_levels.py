@@ -236,6 +236,16 @@ def test_few_incidents_cap_the_slices(times):
     plan = choose_slices(times.iloc[:120])  # 120 incidents, 30 a slice at least: 4 slices
     assert plan.slices == 4 and not plan.reachable
     assert plan.min_p == pytest.approx(0.0894, abs=1e-4)
+    # the capped slices are named for their length (a review finding: "one month" was said
+    # of slices two months long)
+    year = pd.Series(pd.Timestamp("2025-01-01") + pd.to_timedelta(np.linspace(0, 365, 200), "D"))
+    plan = choose_slices(year)  # 200 incidents: 6 slices of about two months
+    assert (plan.slices, plan.units, plan.unit) == (6, 2, "month")
+    month = pd.Series(pd.Timestamp("2025-01-01") + pd.to_timedelta(np.linspace(0, 31, 100), "D"))
+    assert (choose_slices(month).units, choose_slices(month).unit) == (10, "day")
+    # every incident at one time: no trend can be found
+    same = pd.Series([pd.Timestamp("2025-01-01")] * 60)
+    assert not choose_slices(same).reachable
 
 
 @pytest.mark.parametrize("n", [4, 5, 8, 10, 12])
@@ -264,3 +274,15 @@ def test_four_fixed_slices_say_no_trend_can_be_found(tmp_path_factory):
     assert len(notes) == 1 and "smallest possible Mann-Kendall p is 0.089" in notes[0]
     assert "任何单元都不可能判为" in notes[0].render("zh")
     assert not run.cells["trend"].isin(["intensifying", "diminishing"]).any()
+
+
+def test_three_colour_says_its_own_rule():
+    # folded, red holds the 95 % hot spots too: the sentence under the legend must say so
+    from shequ.analyses.risk_index import LevelRule
+    from shequ.i18n import render_note
+
+    four = render_note(LevelRule().describe(), "en")
+    three = render_note(LevelRule().describe(three_colour=True), "en")
+    assert four.startswith("Red: a Gi* hot spot at 99 %") and "95 % or 99 %" in three
+    quota = LevelRule(rule="quota", top_share={"red": 0.05, "orange": 0.10, "yellow": 0.20})
+    assert "the 15 % with the highest risk index red" in str(quota.describe(three_colour=True))

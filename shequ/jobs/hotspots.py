@@ -666,7 +666,7 @@ def _write_map(result: HotspotResult, lang: str, three_colour: bool, path: Path)
             grids=result.grids,
             lang=lang,
             three_colour=three_colour,
-            level_rule=result.level_rule.describe(),
+            level_rule=result.level_rule.describe(three_colour),
         )
     add_basemap(fmap, result.basemap, lang)
     return write_map(fmap, path)

@@ -6,6 +6,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "--basemap {value!r} is not a tile URL template: give http(s)://host/…/{{z}}/{{x}}/{{y}}.png",
         "--basemap {value!r} 不是瓦片地址模板：应为 http(s)://主机/…/{{z}}/{{x}}/{{y}}.png",
     ),
+    "e.basemap_subdomain": (
+        "--basemap {value!r}: write one server instead of {{s}} (e.g. webrd01 for Amap): "
+        "which letters or digits {{s}} stands for differs between services",
+        "--basemap {value!r}：请用一个服务器名代替 {{s}}（如高德的 webrd01）："
+        "不同服务的 {{s}} 取值不同",
+    ),
     "help.area.basemap": (
         "tile URL template drawn as the basemap instead of the one drawn from the OSM data "
         "(an intranet tile server, Tianditu; {{z}}/{{x}}/{{y}}); GCJ-02 services (Amap, Tencent) "

@@ -102,6 +102,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "红色：Gi* 热点置信度 99%（{tested}）且风险指数居前 {top}%；橙色：其他置信度 95% 的热点；"
         "黄色：置信度 90% 的热点，或风险指数居前 {top}%、有事件但未形成显著聚集；蓝色：其余。",
     ),
+    "hs.rule_significance3": (
+        "Red: a Gi* hot spot at 95 % or 99 % confidence ({tested}; the red and orange of the "
+        "four levels); yellow: a hot spot at 90 %, or the top {top} % of the risk index with an "
+        "incident but no significant cluster; blue: the rest.",
+        "红色：Gi* 热点置信度 95% 或 99%（{tested}；即四级中的红色与橙色）；"
+        "黄色：置信度 90% 的热点，或风险指数居前 {top}%、有事件但未形成显著聚集；蓝色：其余。",
+    ),
+    "hs.rule_quota3": (
+        "Levels by share of cells, with no significance test: the {red} % with the highest "
+        "risk index red, the next {yellow} % yellow, the rest blue.",
+        "按单元比例定级，未做显著性检验：风险指数最高的 {red}% 为红色，其后 {yellow}% 为黄色，"
+        "其余为蓝色。",
+    ),
     "hs.rule_quota": (
         "Levels by share of cells, with no significance test: the {red} % with the highest "
         "risk index red, the next {orange} % orange, the next {yellow} % yellow, the rest blue.",

@@ -99,6 +99,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "standard: within {metres} m walk ({minutes} min at {speed} m/s)",
         "标准：步行 {metres} 米以内（按每秒 {speed} 米约 {minutes} 分钟）",
     ),
+    "map.standard_distance_audited": (
+        "standard: within {norm} m walk; audited as {minutes} min at {speed} m/s, about "
+        "{metres} m",
+        "标准：步行 {norm} 米以内；评估按每秒 {speed} 米步行 {minutes} 分钟，约 {metres} 米",
+    ),
     "map.standard_time": (
         "standard: within {minutes} min walk (about {metres} m at {speed} m/s)",
         "标准：步行 {minutes} 分钟以内（按每秒 {speed} 米约 {metres} 米）",

@@ -91,6 +91,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rp.site_before_after": ("{before} % \u2192 {after} %", "{before}% \u2192 {after}%"),
     "rp.site_status": ("solution", "求解结果"),
     "rp.site_gap": ("{status}, gap {gap} %", "{status}，间隙 {gap}%"),
+    "rp.site_places_heading": ("places (capacities)", "名额（容量）"),
+    "rp.site_places": (
+        "{filled} of {total} places filled ({share} %); homes fully served {full}, partly {partly}",
+        "已用名额 {filled}/{total}（{share}%）；完全服务住宅 {full} 处，部分服务 {partly} 处",
+    ),
     "rp.site_rank": ("rank", "序号"),
     "rp.site_name": ("site", "位置"),
     "rp.site_weight": ("demand added", "新增覆盖需求"),
