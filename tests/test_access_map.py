@@ -14,9 +14,11 @@ import re
 from typing import Any
 
 import folium
+import numpy as np
 import pandas as pd
 import pytest
 
+from shequ.geo.osm_file import read_osm
 from shequ.jobs.access import (
     AccessOptions,
     compute_access,
@@ -66,6 +68,34 @@ def test_opens_on_the_worst_served_kind_with_data(nanjing) -> None:
     page = render_html(m)
     assert f"<title>15-minute living-circle audit: {worst['kind_en']}</title>" in page
     assert switch_config(m)["names"][switch_config(m)["initial"]] == worst["kind_en"]
+
+
+def test_roads_only_shanghai_with_amap_kindergartens_opens_on_kindergartens(tmp_path) -> None:
+    # issue 14: on the roads-only Shanghai extract the map opened empty; with the Amap
+    # kindergartens (the only kind with data there) and a homes file (the extract has no
+    # buildings: 400 homes at street nodes, seeded), it opens on kindergartens
+    osm = shared_file("osm/shanghai_center_roads_large.osm")
+    amap = shared_file("poi/shanghai_amap/kindergarten.csv")
+    nodes = np.concatenate([way.lonlat for way in read_osm(osm).highways])
+    picked = nodes[np.random.default_rng(14).choice(len(nodes), 400, replace=False)]
+    homes = tmp_path / "homes.csv"
+    pd.DataFrame({"lon": picked[:, 0], "lat": picked[:, 1], "households": 120}).to_csv(
+        homes, index=False
+    )
+    result = compute_access(
+        AccessOptions(
+            osm=osm,
+            homes=homes,
+            facilities=[(amap, "kindergarten")],
+            kinds=["kindergarten", "clinic"],
+        )
+    )
+    kinds = map_kinds(result)
+    assert [k["data_status"] for k in kinds] == ["ok", "no_facilities"]
+    m = build_access_map(result.homes, result.facilities, result.isochrones, kinds, lang="zh")
+    config = switch_config(m)
+    assert config["names"][config["initial"]] == "幼儿园"
+    assert "<title>15分钟生活圈评估：幼儿园</title>" in render_html(m)
 
 
 def test_one_select_lists_every_kind_and_no_data_is_not_selectable(nanjing) -> None:

@@ -254,3 +254,12 @@ def test_gcj02_tiles_shift_the_data_and_exports_come_back_in_wgs84(tmp_path):
         assert abs(x - float(ex)) < 2e-6 and abs(y - float(ey)) < 2e-6
     # the exported plan is in WGS-84 too (fed back with --existing it lines up)
     assert f"{round(lon, 6)}" in text
+
+
+@pytest.mark.browser
+def test_the_report_is_offline(demo, tmp_path):
+    page = demo / "report" / "report.html"
+    run = open_page(page, tmp_path)
+    assert run.requests == []
+    assert run.console == [], "\n".join(run.console)
+    assert run.dom.count("<svg") >= 4  # the sections' maps, drawn inline
