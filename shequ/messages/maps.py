@@ -100,8 +100,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "标准：步行 {metres} 米以内（按每秒 {speed} 米约 {minutes} 分钟）",
     ),
     "map.standard_distance_audited": (
-        "standard: within {norm} m walk; audited as {minutes} min at {speed} m/s, about "
-        "{metres} m",
+        "standard: within {norm} m walk; audited as {minutes} min at {speed} m/s, about {metres} m",
         "标准：步行 {norm} 米以内；评估按每秒 {speed} 米步行 {minutes} 分钟，约 {metres} 米",
     ),
     "map.standard_time": (
