@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from shequ.analyses.risk_index import LevelRule
+from shequ.i18n import render_note
 from shequ.maps import report_svg as rs
 from shequ.maps.escape import as_float, esc
 from shequ.maps.page import PAGE_LANG
@@ -386,7 +388,7 @@ def _hotspots_section(result: Any, frame: rs.Frame | None, lang: str) -> str:
     for level in RISK_LEVELS:
         name = Html(_say(f"rp.level_{level}", lang))
         figures.append((_say("rp.level_cells", lang, level=name), _int(counts.get(level, 0))))
-    body = _pairs(figures)
+    body = _pairs(figures) + _level_rule(result, lang)
     if frame is not None:
         shapes = rs.polygons(
             frame,
@@ -401,6 +403,22 @@ def _hotspots_section(result: Any, frame: rs.Frame | None, lang: str) -> str:
             rs.svg(frame, [_context(result, frame), shapes], caption), caption, _level_legend(lang)
         )
     return _section("hotspots", _say("rp.hotspots", lang), body, lang)
+
+
+def _level_rule(result: Any, lang: str) -> str:
+    """The rule that set the levels, in one sentence in ``lang`` (the hotspot run's
+    ``run.json`` ``levels``); nothing for a run that did not record it."""
+    folder = result.runs.get("hotspots")
+    levels = folder.run.get("levels") if folder is not None else None
+    if not isinstance(levels, dict) or levels.get("rule") not in ("significance", "quota"):
+        return ""
+    rule = LevelRule(
+        rule=levels["rule"],
+        tested_by=levels.get("tested_by", "per_cell"),
+        index_top_share=float(levels.get("index_top_share", 0.1)),
+        top_share=dict(levels.get("top_share") or {}),
+    )
+    return f'<p class="note">{esc(render_note(rule.describe(), lang))}</p>'
 
 
 # --- units (社区, 网格) ----------------------------------------------------------------------

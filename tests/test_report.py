@@ -180,6 +180,8 @@ def test_chinese_page(demo, tmp_path):
     assert "社区规划报告" in page and "数据来源与出处" in page and "无数据" in page
     assert "OpenStreetMap 贡献者" in page
     assert "最优" in page and ">optimal" not in page and "optimal，" not in page  # solver word
+    hotspots = page[page.index('id="hotspots"') :]
+    assert "红色：Gi* 热点置信度 99%" in hotspots[: hotspots.index("</section>")]  # the rule
 
 
 def test_any_subset_of_runs(demo, tmp_path):
