@@ -186,10 +186,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "没有网格通过 FDR 检验：{perms} 次置换的最小 p 值为 {floor:g}，{cells} 个网格需要 {need} "
         "个这样的网格；请在配置中提高 risk.permutations",
     ),
-    "n.trends": (
-        "trends over {slices} equal time slices (Mann-Kendall, Gi* 95 %)",
-        "趋势：{slices} 个等长时间段（Mann-Kendall，Gi* 95%）",
-    ),
     "n.no_time": (
         "no time column: trends skipped (name it with --time-col)",
         "没有时间列：跳过趋势分析（用 --time-col 指定）",
