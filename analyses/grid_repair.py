@@ -168,9 +168,7 @@ def region_around(
     if data.community is not None:
         comm = data.community[labels == grid][0]
         near = [g for g in near if (data.community[labels == g] == comm).all()]
-    near = [g for g in near if g not in has_fixed]
-    if grid in has_fixed:
-        return sorted(near)
+    near = [g for g in near if g not in has_fixed]  # ``grid`` itself holds none (its excess > 0)
     sizes = np.bincount(labels, minlength=len(border))
     region, count = [grid], int(sizes[grid])
     for g in near:

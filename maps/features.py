@@ -24,7 +24,7 @@ from shequ.geo.completeness import ESTIMATED_FROM
 from shequ.geo.coords import wgs84_to_gcj02
 from shequ.geo.outputs import valid_polygons
 from shequ.i18n import Note, render_note
-from shequ.maps.escape import as_float, esc, fmt_number, is_missing
+from shequ.maps.escape import as_float, esc, fmt_count, fmt_number, is_missing
 from shequ.maps.labels import label
 from shequ.maps.style import minute_bin
 
@@ -269,13 +269,6 @@ def isochrone_features(
     return collection(features), [record[0] for record in records]
 
 
-def whole_households(value: Any) -> str | None:
-    """Households as a whole number ("257", not "256.7"): a household is not divisible, and
-    the estimate behind a fraction is no more precise than its rounding."""
-    number = as_float(value)
-    return None if number is None else str(round(number))
-
-
 def access_home_features(
     homes: gpd.GeoDataFrame | None, kind_ids: Sequence[str], unreachable_text: str, lang: str
 ) -> tuple[dict[str, Any], list[list[int]], list[list[bool]], list[bool]]:
@@ -314,7 +307,7 @@ def access_home_features(
         why = [esc(render_note(r[i], lang) if isinstance(r[i], str) else r[i]) for r in reasons]
         props = {
             "n": _label_or_id(name, home_id),
-            "hh": whole_households(households),
+            "hh": fmt_count(households),
             "m": [unreachable_text if w is None else fmt_number(w) for w in walks] or None,
             "r": why if any(text is not None for text in why) else None,
             "e": estimated_text if is_estimated(origin) else None,

@@ -305,6 +305,12 @@ def _solver_status(status: Any, lang: str) -> str:
     return MESSAGES[key][1 if lang == "zh" else 0] if key in MESSAGES else str(status)
 
 
+def _confidence(label: Any, lang: str) -> str:
+    """A profile value's confidence label (``CONFIDENCE_LABELS``) in ``lang``; another as is."""
+    key = f"rp.confidence_{label}"
+    return _say(key, lang) if key in MESSAGES else (esc(label) or "—")
+
+
 def _site_map(result: Any, frame: rs.Frame, lang: str) -> str:
     part = result.site
     lon, lat = _lonlat(part.homes)
@@ -646,7 +652,7 @@ def _provenance_section(result: Any, lang: str) -> str:
             [
                 f"<code>{esc(v.key)}</code>",
                 _value(v.value),
-                esc(v.confidence) or "—",
+                _confidence(v.confidence, lang),
                 esc(v.src) or "—",
             ]
             for v in values

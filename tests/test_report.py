@@ -378,3 +378,13 @@ def test_streets_are_drawn_once_and_reused_by_each_map(demo_page):
     assert page.count('id="report-streets"') == 1
     for anchor in ("access", "site", "grids", "hotspots"):
         assert '<use href="#report-streets"/>' in _section(page, anchor)
+
+
+def test_confidence_labels_are_in_the_users_language():
+    from shequ.maps.report_page import _confidence
+    from shequ.profile_schema import CONFIDENCE_LABELS
+
+    for label in CONFIDENCE_LABELS:  # every label the schema allows has its words
+        assert _confidence(label, "zh") != label and _confidence(label, "en")
+    assert _confidence("assumption", "zh") == "假设值"
+    assert _confidence("<b>odd</b>", "zh") == "&lt;b&gt;odd&lt;/b&gt;"  # another: shown as is

@@ -427,6 +427,7 @@ def _area_inputs(opts: HotspotOptions, progress: Progress) -> AreaInputs | None:
         area=opts.area,
         crs=opts.crs,
         landuse_homes=opts.landuse_homes,
+        with_basemap=False,  # drawn around the hotspots' own study area (_basemap)
     )
     return load_inputs(options, progress)
 

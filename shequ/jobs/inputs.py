@@ -73,6 +73,7 @@ class InputOptions:
     area: Path | None = None  # the study area's polygon file (a 街道/社区 boundary)
     landuse_homes: bool = True  # estimate homes on residential land mapped without buildings
     basemap_tiles: str | None = None  # a tile URL template the maps draw instead (--basemap)
+    with_basemap: bool = True  # False: the caller draws its own (hotspots: around its own area)
 
 
 @dataclass
@@ -168,7 +169,11 @@ def load_inputs(opts: InputOptions, progress: Progress = no_progress) -> AreaInp
     if opts.population_rasters:  # the pixels of the study area, on the homes inside it
         homes = _apply_rasters(homes, opts, profile, study.lonlat(), notes)
     net = keep_islands(net, homes, facilities, profile.max_access_m, notes)
-    basemap = basemap_from_osm(osm, around(study.lonlat().bounds), tiles=tiles)
+    basemap = (
+        basemap_from_osm(osm, around(study.lonlat().bounds), tiles=tiles)
+        if opts.with_basemap
+        else None
+    )
     step(1)
     return AreaInputs(
         profile,
