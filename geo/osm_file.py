@@ -105,7 +105,8 @@ class OsmData:
         raise InputError(Note("e.osm_no_bounds"), path=self.source)
 
 
-def _check_path(path: Path) -> None:
+def check_osm_path(path: Path) -> None:
+    """Refuse a path that is missing, not a file, empty, or not named as an OSM file."""
     if not path.exists():
         raise InputError(Note("e.input_not_found"), path=path)
     if not path.is_file():
@@ -153,7 +154,7 @@ def read_osm(path: str | Path) -> OsmData:
         holding no ways and no tagged features (libosmium's words shown as evidence).
     """
     path = Path(path)
-    _check_path(path)
+    check_osm_path(path)
     notes: list[str] = []
     try:
         parsed = _parse(path)

@@ -692,7 +692,99 @@ def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
     report.add_argument("--grids", help=t("help.report.grids", report.lang))
     report.add_argument("--crs", type=_crs_name(report.lang), help=t("help.area.crs", report.lang))
     report.set_defaults(func=cmd_report)
+    common(_batch_parser(sub, lang))
     return parser
+
+
+def _batch_parser(sub: argparse._SubParsersAction, lang: str) -> argparse.ArgumentParser:
+    batch = sub.add_parser("batch", help=t("help.cmd.batch", lang))
+    b = batch.lang
+    batch.add_argument("--osm", required=True, help=t("help.batch.osm", b))
+    batch.add_argument("--areas", metavar="POLYGONS", help=t("help.batch.areas", b))
+    batch.add_argument("--area-id", metavar="COLUMN", help=t("help.batch.area_id", b))
+    batch.add_argument(
+        "--tile-nodes",
+        type=_number(int, b, 0),
+        help=t("help.batch.tile_nodes", b),
+    )
+    batch.add_argument(
+        "--halo", type=_number(float, b, 0, strict=False), metavar="M", help=t("help.batch.halo", b)
+    )
+    batch.add_argument("--analyses", default="access", help=t("help.batch.analyses", b))
+    batch.add_argument("--homes", help=t("help.area.homes", b))
+    batch.add_argument("--profile", help=t("help.area.profile", b))
+    batch.add_argument("--crs", type=_crs_name(b), help=t("help.area.crs", b))
+    batch.add_argument("--kind", default="canteen", help=t("help.batch.kind", b))
+    batch.add_argument("--p", type=_number(int, b, 0), help=t("help.batch.p", b))
+    batch.add_argument("--cover-all", action="store_true", help=t("help.batch.cover_all", b))
+    batch.add_argument(
+        "--time-limit",
+        type=_number(float, b, 0),
+        default=60.0,
+        help=t("help.batch.time_limit", b),
+    )
+    batch.add_argument("--incidents", help=t("help.batch.incidents", b))
+    batch.add_argument(
+        "--workers", type=_number(int, b, 0), default=2, help=t("help.batch.workers", b)
+    )
+    batch.add_argument("--scheduler", metavar="ADDRESS", help=t("help.batch.scheduler", b))
+    batch.add_argument(
+        "--retries",
+        type=_number(int, b, 0, strict=False),
+        default=2,
+        help=t("help.batch.retries", b),
+    )
+    batch.set_defaults(func=cmd_batch)
+    return batch
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Exit code 1 when an area failed (its error is printed and in ``areas.csv``)."""
+    from shequ.jobs.batch import BatchOptions, run_batch
+
+    opts = BatchOptions(
+        osm=Path(args.osm),
+        out=Path(args.out),
+        analyses=tuple(a.strip() for a in args.analyses.split(",") if a.strip()),
+        areas=Path(args.areas) if args.areas else None,
+        id_column=args.area_id,
+        **({"tile_nodes": args.tile_nodes} if args.tile_nodes else {}),
+        halo_m=args.halo,
+        profile=Path(args.profile) if args.profile else None,
+        crs=args.crs,
+        homes=Path(args.homes) if args.homes else None,
+        kind=args.kind,
+        p=args.p,
+        cover_all=args.cover_all,
+        grid_time_limit_s=args.time_limit,
+        incidents=Path(args.incidents) if args.incidents else None,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        retries=args.retries,
+        with_map=not args.no_map,
+        lang=args.lang,
+    )
+    result = run_batch(opts, args.progress)
+    args.progress.close()
+    lang = args.lang
+    print(t("note", lang, msg=render_note(Note("n.batch_halo", halo=result.halo_m), lang)))
+    for area in result.failed:
+        print(t("batch.failed_area", lang, id=area["id"], error=area["error"]), file=sys.stderr)
+    for name, path in result.summaries.items():
+        print(t("batch.summary", lang, analysis=name, path=path))
+    done = len(result.areas) - len(result.failed)
+    print(
+        t(
+            "batch.done",
+            lang,
+            n=len(result.areas),
+            done=done,
+            skipped=result.skipped,
+            failed=len(result.failed),
+            out=result.out,
+        )
+    )
+    return 1 if result.failed else 0
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -745,7 +837,7 @@ def main(argv: list[str] | None = None) -> int:
         # the folder is locked and checked before the work, not after minutes of it
         with _sigterm_exits(), reserve_output_folder(args.out):
             try:
-                args.func(args)
+                code = args.func(args)
             finally:
                 args.progress.close()
     except InputError as exc:
@@ -758,7 +850,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(t("interrupted", args.lang, out=args.out), file=sys.stderr)
         return 130
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

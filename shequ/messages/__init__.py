@@ -22,6 +22,7 @@ program, so that a section can be read (and translated) on its own:
 ``area``      the study area
 ``grid_shapes`` why a grid stays under the compactness floor
 ``basemap``   the basemap drawn from the data, external tiles
+``batch``     ``shequ batch``: many areas of a region on Dask
 
 A key may appear in one section only (checked at import), and ``tests/test_i18n.py`` checks that
 every entry has both languages with the same placeholders.
@@ -32,6 +33,7 @@ from __future__ import annotations
 from shequ.messages import (
     area,
     basemap,
+    batch,
     checks,
     cli_help,
     coverage,
@@ -66,6 +68,7 @@ SECTIONS = {
     "area": area.MESSAGES,
     "grid_shapes": grid_shapes.MESSAGES,
     "basemap": basemap.MESSAGES,
+    "batch": batch.MESSAGES,
     "report": report.MESSAGES,
 }
 
