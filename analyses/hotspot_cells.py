@@ -18,6 +18,7 @@ import pyproj
 import shapely
 from scipy.spatial import ConvexHull, QhullError
 
+from shequ.errors import InputError
 from shequ.geo.coords import metric_crs
 from shequ.geo.h3cells import (
     auto_resolution,
@@ -137,6 +138,38 @@ def check_cell_memory(area: shapely.Geometry, res: int, incidents: int, *, given
     cells = area_m2 / h3.average_hexagon_area(res, unit="m^2") + incidents
     option = f"--res {res}" if given else Note("hs.res_option", res=res)
     check_fits(option, cells, BYTES_PER_CELL, Note("hs.cells_what"), Note("hs.lower_res"))
+
+
+def fitting_resolution(
+    area: shapely.Geometry, res: int, incidents: int, lowest: int
+) -> tuple[int, Note | None]:
+    """The finest resolution from ``res`` down to ``lowest`` whose cells fit in memory.
+
+    The automatic choice looks at the incidents only; over a city's hull with millions of
+    incidents it can ask for millions of mostly empty cells. Rather than stopping, the run then
+    takes the next coarser resolution that fits, and says so.
+
+    Returns
+    -------
+    (int, Note or None)
+        The resolution, and a note when it is coarser than ``res``.
+
+    Raises
+    ------
+    InputError
+        Even ``lowest`` would not fit (from :func:`check_cell_memory`).
+    """
+    for r in range(res, lowest - 1, -1):
+        try:
+            check_cell_memory(area, r, incidents, given=False)
+        except InputError:
+            if r == lowest:
+                raise
+            continue
+        if r == res:
+            return r, None
+        return r, Note("n.res_memory", res=r, finer=res)
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def incident_cells(

@@ -189,3 +189,24 @@ def test_rejected_types_keep_their_reason_key():
     rejects = result.rejects[result.rejects["reason_key"] == "r.hs_type_not_selected"]
     assert set(rejects["reason"]) == {"type not selected (--types)"}
     assert len(rejects) == len(data) - (data["crimedescr"] == "TOWED/STORED VEHICLE").sum()
+
+
+def test_auto_resolution_steps_down_to_what_fits(monkeypatch):
+    """An automatic resolution whose cells over the area would not fit takes the next coarser
+    one that does, with a note; a given --res that does not fit still stops (one line)."""
+    import shapely
+
+    from shequ.analyses.hotspot_cells import check_cell_memory, fitting_resolution
+    from shequ.errors import InputError
+
+    area = shapely.box(121.0, 30.9, 121.5, 31.3)  # about 2,000 km²
+    monkeypatch.setattr("shequ.machine.available_memory_bytes", lambda: 2 * 1024**3)
+    res, note = fitting_resolution(area, 11, 1000, 6)
+    assert res < 11 and note is not None and note.key == "n.res_memory"
+    check_cell_memory(area, res, 1000, given=False)  # the chosen one fits
+    with pytest.raises(InputError):
+        check_cell_memory(area, res + 1, 1000, given=False)
+    assert fitting_resolution(area, 7, 1000, 6) == (7, None)
+    monkeypatch.setattr("shequ.machine.available_memory_bytes", lambda: 1024)
+    with pytest.raises(InputError):
+        fitting_resolution(area, 9, 1000, 6)

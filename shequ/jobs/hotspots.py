@@ -30,6 +30,7 @@ from shequ.analyses.hotspot_cells import (
     IncidentCells,
     check_cell_memory,
     choose_resolution,
+    fitting_resolution,
     incident_cells,
     study_area,
 )
@@ -52,7 +53,7 @@ from shequ.geo.basemap import Basemap, around, basemap_from_osm, check_tiles, em
 from shequ.geo.checks import Warning_, point_checks
 from shequ.geo.completeness import Completeness
 from shequ.geo.coords import metric_crs
-from shequ.geo.h3cells import cell_polygons, to_hex
+from shequ.geo.h3cells import AUTO_RES_RANGE, cell_polygons, to_hex
 from shequ.geo.incidents import Incidents, read_incidents
 from shequ.geo.output_folder import write_outputs
 from shequ.geo.outputs import plain_layer
@@ -519,8 +520,11 @@ def _resolution(
         res, why = choose_resolution(lon, lat, opts.res)
     except ValueError as exc:
         raise InputError(exc.args[0]) from None
-    check_cell_memory(hull, res, len(lon), given=opts.res is not None)
-    return res, why
+    if opts.res is not None:
+        check_cell_memory(hull, res, len(lon), given=True)
+        return res, why
+    res, coarser = fitting_resolution(hull, res, len(lon), AUTO_RES_RANGE[0])
+    return res, (coarser or why)
 
 
 def _factors(

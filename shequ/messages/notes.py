@@ -179,6 +179,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{least:g} incidents on average",
         "分辨率 {res}：{lo}-{hi} 中有事件网格平均至少 {least:g} 起事件的最细分辨率",
     ),
+    "n.res_memory": (
+        "resolution {res}: resolution {finer} (the finest at which occupied cells hold enough "
+        "incidents) would make more cells over the study area than fit in this machine's memory",
+        "分辨率 {res}：分辨率 {finer}（有事件网格事件数足够的最细分辨率）在研究区内的网格数"
+        "超出本机内存",
+    ),
     "n.fdr_none": (
         "no cell passes the FDR cut: with {perms} permutations the smallest p is {floor:g}, and "
         "{cells} cells need {need} such cells; raise risk.permutations in the profile for "
