@@ -141,13 +141,15 @@ def check_cell_memory(area: shapely.Geometry, res: int, incidents: int, *, given
 
 
 def fitting_resolution(
-    area: shapely.Geometry, res: int, incidents: int, lowest: int
+    area: shapely.Geometry, res: int, lon: np.ndarray, lat: np.ndarray, lowest: int
 ) -> tuple[int, Note | None]:
     """The finest resolution from ``res`` down to ``lowest`` whose cells fit in memory.
 
     The automatic choice looks at the incidents only; over a city's hull with millions of
     incidents it can ask for millions of mostly empty cells. Rather than stopping, the run then
-    takes the next coarser resolution that fits, and says so.
+    takes the next coarser resolution that fits, and says so. Where the quick estimate (every
+    incident a cell of its own) does not fit, the incidents' cells are counted exactly first
+    (one pass over the incidents), since millions of incidents share far fewer cells.
 
     Returns
     -------
@@ -161,7 +163,11 @@ def fitting_resolution(
     """
     for r in range(res, lowest - 1, -1):
         try:
-            check_cell_memory(area, r, incidents, given=False)
+            try:
+                check_cell_memory(area, r, len(lon), given=False)
+            except InputError:
+                occupied = len(np.unique(points_to_cells(lon, lat, r)))
+                check_cell_memory(area, r, occupied, given=False)
         except InputError:
             if r == lowest:
                 raise

@@ -201,12 +201,13 @@ def test_auto_resolution_steps_down_to_what_fits(monkeypatch):
 
     area = shapely.box(121.0, 30.9, 121.5, 31.3)  # about 2,000 km²
     monkeypatch.setattr("shequ.machine.available_memory_bytes", lambda: 2 * 1024**3)
-    res, note = fitting_resolution(area, 11, 1000, 6)
+    lon, lat = np.full(1000, 121.2), np.full(1000, 31.1)
+    res, note = fitting_resolution(area, 11, lon, lat, 6)
     assert res < 11 and note is not None and note.key == "n.res_memory"
     check_cell_memory(area, res, 1000, given=False)  # the chosen one fits
     with pytest.raises(InputError):
         check_cell_memory(area, res + 1, 1000, given=False)
-    assert fitting_resolution(area, 7, 1000, 6) == (7, None)
+    assert fitting_resolution(area, 7, lon, lat, 6) == (7, None)
     monkeypatch.setattr("shequ.machine.available_memory_bytes", lambda: 1024)
     with pytest.raises(InputError):
-        fitting_resolution(area, 9, 1000, 6)
+        fitting_resolution(area, 9, lon, lat, 6)

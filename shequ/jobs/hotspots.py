@@ -523,7 +523,7 @@ def _resolution(
     if opts.res is not None:
         check_cell_memory(hull, res, len(lon), given=True)
         return res, why
-    res, coarser = fitting_resolution(hull, res, len(lon), AUTO_RES_RANGE[0])
+    res, coarser = fitting_resolution(hull, res, lon, lat, AUTO_RES_RANGE[0])
     return res, (coarser or why)
 
 
