@@ -15,7 +15,6 @@ where a map writes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import geopandas as gpd
@@ -53,7 +52,51 @@ LABEL_EVERY_M = 400.0  # one name label per this much of a named street (at leas
 MIN_LABEL_M = 60.0  # streets shorter than this carry no label
 
 
-@dataclass
+STORE_DIGITS = 7
+"""Decimals of the coordinates a basemap keeps (1 cm): as int32, a quarter of shapely's memory."""
+
+
+class StoredLayer:
+    """One basemap layer kept as flat int32 coordinates and offsets, rebuilt on request.
+
+    A district's basemap is 1.5M coordinates in 250k outlines and lines: as shapely objects in
+    GeoDataFrames about 85 MB that stay alive through the whole analysis (the walk times and
+    isochrones peak after it), as arrays (:func:`shapely.to_ragged_array`, coordinates in
+    10**-:data:`STORE_DIGITS` degree integers) about 15 MB. A layer mixing lines and polygons
+    (which ``to_ragged_array`` cannot hold) is kept as it is.
+    """
+
+    def __init__(self, frame: gpd.GeoDataFrame) -> None:
+        self.crs = frame.crs
+        self.geometry_name = frame.geometry.name
+        self.columns = pd.DataFrame(frame.drop(columns=frame.geometry.name)).reset_index(drop=True)
+        self.length = len(frame)
+        self.kept: gpd.GeoDataFrame | None = None
+        self.ragged: tuple | None = None
+        geoms = frame.geometry.values
+        try:
+            if len(frame) == 0 or shapely.is_missing(np.asarray(geoms)).any():
+                raise ValueError
+            kind, coords, offsets = shapely.to_ragged_array(np.asarray(geoms))
+        except (ValueError, NotImplementedError):
+            self.kept = frame
+            return
+        quantised = np.round(coords * 10.0**STORE_DIGITS).astype(np.int32)
+        self.ragged = (kind, quantised, tuple(np.asarray(o, dtype=np.int32) for o in offsets))
+
+    def frame(self) -> gpd.GeoDataFrame:
+        """The layer as a GeoDataFrame (a new one each time)."""
+        if self.kept is not None:
+            return self.kept
+        kind, quantised, offsets = self.ragged
+        coords = quantised.astype(float) / 10.0**STORE_DIGITS
+        geoms = shapely.from_ragged_array(kind, coords, offsets)
+        return gpd.GeoDataFrame(self.columns.copy(), geometry=geoms, crs=self.crs)
+
+    def __len__(self) -> int:
+        return self.length
+
+
 class Basemap:
     """The layers of a basemap, in WGS-84.
 
@@ -73,34 +116,66 @@ class Basemap:
     tiles : str or None
         A tile URL template given with ``--basemap`` (:func:`check_tiles`): the maps draw it
         instead of these layers.
+    snapshot : str or None
+        When the extract's data was taken (``OsmData.snapshot``).
+
+    Notes
+    -----
+    The line and polygon layers are kept compact (:class:`StoredLayer`, coordinates to
+    10**-7 degree) and each access returns a new GeoDataFrame: change ``labels`` in place if
+    need be, not the others.
     """
 
-    streets: gpd.GeoDataFrame
-    buildings: gpd.GeoDataFrame
-    water: gpd.GeoDataFrame
-    waterways: gpd.GeoDataFrame
-    railways: gpd.GeoDataFrame
-    labels: gpd.GeoDataFrame
-    source: str
-    tiles: str | None = None  # a tile URL template drawn instead (--basemap), checked
-    snapshot: str | None = None  # when the extract's data was taken (OsmData.snapshot)
+    LAYERS = ("streets", "buildings", "water", "waterways", "railways")
+
+    def __init__(
+        self,
+        streets: gpd.GeoDataFrame,
+        buildings: gpd.GeoDataFrame,
+        water: gpd.GeoDataFrame,
+        waterways: gpd.GeoDataFrame,
+        railways: gpd.GeoDataFrame,
+        labels: gpd.GeoDataFrame,
+        source: str,
+        tiles: str | None = None,
+        snapshot: str | None = None,
+    ) -> None:
+        given = (streets, buildings, water, waterways, railways)
+        self._stored = {name: StoredLayer(f) for name, f in zip(self.LAYERS, given, strict=True)}
+        self.labels = labels
+        self.source = source
+        self.tiles = tiles  # a tile URL template drawn instead (--basemap), checked
+        self.snapshot = snapshot  # when the extract's data was taken (OsmData.snapshot)
+
+    @property
+    def streets(self) -> gpd.GeoDataFrame:
+        return self._stored["streets"].frame()
+
+    @property
+    def buildings(self) -> gpd.GeoDataFrame:
+        return self._stored["buildings"].frame()
+
+    @property
+    def water(self) -> gpd.GeoDataFrame:
+        return self._stored["water"].frame()
+
+    @property
+    def waterways(self) -> gpd.GeoDataFrame:
+        return self._stored["waterways"].frame()
+
+    @property
+    def railways(self) -> gpd.GeoDataFrame:
+        return self._stored["railways"].frame()
 
     @property
     def empty(self) -> bool:
         """True when there is nothing to draw."""
-        return all(
-            len(frame) == 0
-            for frame in (self.streets, self.buildings, self.water, self.waterways, self.railways)
-        )
+        return all(len(layer) == 0 for layer in self._stored.values())
 
     def counts(self) -> dict[str, int]:
         """Features per layer (for the report and the benchmarks)."""
         return {
-            "streets": len(self.streets),
-            "buildings": len(self.buildings),
-            "water": len(self.water),
-            "waterways": len(self.waterways),
-            "railways": len(self.railways),
+            **{name: len(layer) for name, layer in self._stored.items()},
             "labels": len(self.labels),
         }
 

@@ -32,6 +32,14 @@ from folium.template import Template
 from shequ.errors import InputError
 from shequ.geo.outputs import atomic_path
 from shequ.i18n import Note
+from shequ.maps.access_cells import (
+    ACCESS_CELLS_JS,
+    MAX_HOME_MARKERS,
+    AccessCells,
+    cells_config,
+    cells_legend,
+    home_styles,
+)
 from shequ.maps.assets import strip_external_resources
 from shequ.maps.data_completeness import completeness_box, estimated_legend_line
 from shequ.maps.escape import as_float, esc, fmt_number, script_json
@@ -46,6 +54,7 @@ from shequ.maps.features import (
 )
 from shequ.maps.labels import check_lang, kind_label, label
 from shequ.maps.overlays import HtmlBox, RawHtml, legend_box, title_box
+from shequ.maps.packed import add_decoder
 from shequ.maps.page import (
     add_panes,
     fit_to_data,
@@ -115,10 +124,12 @@ function shequAccessSwitch(map, homes, layers, config) {
         else if (map.hasLayer(layer)) { map.removeLayer(layer); }
       });
     });
-    homes.setStyle(function (feature) {
-      var s = feature.properties.s;
-      return config.styles[k >= 0 && s ? s[k] : config.none];
-    });
+    if (homes.shequSetKind) { homes.shequSetKind(k); } else {
+      homes.setStyle(function (feature) {
+        var s = feature.properties.s;
+        return config.styles[k >= 0 && s ? s[k] : config.none];
+      });
+    }
     info.innerHTML = k >= 0 ? config.info[k] : config.empty;
     if (title) { title.innerHTML = k >= 0 ? config.names[k] : config.empty_name; }
     if (select) { select.value = String(k); }
@@ -155,7 +166,9 @@ class _KindSwitch(MacroElement):
         """
     )
 
-    def __init__(self, homes: folium.GeoJson, layers: list[list[folium.GeoJson]], config: str):
+    def __init__(
+        self, homes: MacroElement, layers: list[list[folium.GeoJson]], config: str
+    ) -> None:
         super().__init__()
         self._name = "KindSwitch"
         self.homes = homes.get_name()
@@ -175,6 +188,7 @@ def build_access_map(
     selected: str | None = None,
     title: str | None = None,
     completeness: Mapping[str, Any] | None = None,
+    max_home_markers: int = MAX_HOME_MARKERS,
 ) -> folium.Map:
     """Build the interactive access map of a living-circle audit.
 
@@ -202,6 +216,9 @@ def build_access_map(
     completeness : mapping, optional
         The run's ``completeness`` entry of ``run.json``: its findings are listed in a "data
         completeness" box; None draws no box.
+    max_home_markers : int
+        Above this many homes (a district) they are drawn as H3 cells zoomed out and the
+        homes in view zoomed in (:mod:`shequ.maps.access_cells`), each written once, packed.
 
     Returns
     -------
@@ -239,7 +256,12 @@ def build_access_map(
         _kind_layers(m, kind, lang, facilities_4326, isochrones_4326, i == initial)
         for i, kind in enumerate(active)
     ]
-    homes_layer, styles = _homes_layer(homes_4326, active, lang, initial)
+    drawn = _points(homes_4326)
+    homes_layer: folium.GeoJson | AccessCells
+    if drawn is not None and len(drawn) > max_home_markers:
+        homes_layer, styles = _homes_cells(drawn, active, lang, initial, m)
+    else:
+        homes_layer, styles = _homes_layer(homes_4326, active, lang, initial)
     homes_layer.add_to(m)
     heading = label("title_kind", lang).format(
         title=title_text, kind=f'<span class="shequ-title-kind">{shown}</span>'
@@ -255,7 +277,8 @@ def build_access_map(
         "estimated_from" in homes_4326
         and bool((homes_4326["estimated_from"] == ESTIMATED_FROM_LANDUSE).any())
     )
-    _legend(lang, estimated=estimated).add_to(m)
+    cells = isinstance(homes_layer, AccessCells)
+    _legend(lang, estimated=estimated, cells=cells).add_to(m)
     # the box lists the kinds without facilities itself: their plain names, not "(no data)"
     plain = {kind["id"]: esc(kind_label(kind, lang)) or esc(kind["id"]) for kind in kinds}
     box = completeness_box(completeness, lang, plain)
@@ -545,7 +568,36 @@ def _homes_layer(
     return layer, styles
 
 
-def _legend(lang: str, *, estimated: bool) -> HtmlBox:
+def _points(homes: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """The homes that have a location (a small map skips the others too)."""
+    if homes is None:
+        return None
+    return homes[~(homes.geometry.isna() | homes.geometry.is_empty)]
+
+
+def _homes_cells(
+    homes: gpd.GeoDataFrame,
+    active: Sequence[Mapping[str, Any]],
+    lang: str,
+    initial: int,
+    m: folium.Map,
+) -> tuple[AccessCells, list[dict[str, Any]]]:
+    """A district's homes: H3 cells zoomed out, the homes in view zoomed in
+    (:mod:`shequ.maps.access_cells`); every home once, packed."""
+    kind_ids = [kind["id"] for kind in active]
+    index, styles = home_styles(homes, kind_ids)
+    styles = [style | {"pane": PANE_HOMES[0]} for style in styles]
+    add_decoder(m)
+    m.get_root().header.add_child(
+        RawHtml(f"<script>{ACCESS_CELLS_JS}</script>"), name="shequ_access_cells"
+    )
+    config = cells_config(
+        homes, list(active), styles, index, initial=initial, pane=PANE_HOMES[0], lang=lang
+    )
+    return AccessCells(config), styles
+
+
+def _legend(lang: str, *, estimated: bool, cells: bool = False) -> HtmlBox:
     return legend_box(
         heading=esc(label("walk_minutes", lang)) or "",
         unreachable=esc(label("unreachable", lang)) or "",
@@ -554,7 +606,8 @@ def _legend(lang: str, *, estimated: bool) -> HtmlBox:
         isochrones=esc(label("served_area", lang)) or "",
         standard="",
         standards=[],
-        extra=[estimated_legend_line(lang)] if estimated else [],
+        extra=([estimated_legend_line(lang)] if estimated else [])
+        + (cells_legend(lang) if cells else []),
     )
 
 

@@ -151,6 +151,36 @@ def isochrone_style(minutes: float | None, *, per_facility: bool = False) -> dic
     return style
 
 
+# --- access map of a district: cells of homes ---------------------------------------------
+
+SHARE_CLASSES: tuple[tuple[float, str, str], ...] = (
+    (0.9, "≥ 90 %", MINUTE_BINS[0].color),
+    (0.6, "60–90 %", MINUTE_BINS[1].color),
+    (0.3, "30–60 %", MINUTE_BINS[2].color),
+    (0.0, "< 30 %", MINUTE_BINS[3].color),
+)
+"""Classes of the share of households served within a kind's standard, in a cell of homes:
+(lowest share, legend text, fill), the minute ramp's colours from good to poor."""
+NO_SHARE = len(SHARE_CLASSES)
+"""Class of a cell with nothing measured (no kind with data): grey."""
+
+
+def share_class(share: float) -> int:
+    """Index into :data:`SHARE_CLASSES` for a share in [0, 1]; :data:`NO_SHARE` for NaN."""
+    if share is None or not math.isfinite(share):
+        return NO_SHARE
+    for index, (lowest, _, _) in enumerate(SHARE_CLASSES):
+        if share >= lowest:
+            return index
+    return len(SHARE_CLASSES) - 1
+
+
+def cell_style(index: int) -> dict[str, Any]:
+    """Polygon style of a cell of homes in share class ``index`` (:func:`share_class`)."""
+    fill = UNREACHABLE_COLOR if index == NO_SHARE else SHARE_CLASSES[index][2]
+    return {"color": "#ffffff", "weight": 0.5, "fillColor": fill, "fillOpacity": 0.75}
+
+
 # --- facility siting map ----------------------------------------------------------------------
 
 EXISTING_COLOR = FACILITY_COLOR

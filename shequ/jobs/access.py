@@ -208,6 +208,12 @@ def compute_access(opts: AccessOptions, progress: Progress = no_progress) -> Acc
     homes = pd.concat([homes.reset_index(drop=True), home_columns(access)], axis=1)
     homes = gpd.GeoDataFrame(homes, geometry="geometry", crs=area.crs)
 
+    # the extract, the footprints and the walk graph before attachment are not read after this
+    # point: released before the isochrones, the run's memory peak (337k-node mosaic, a
+    # synthetic arrangement: 1.54 -> 1.37 GB peak RSS)
+    area.osm = None
+    area.footprints = None
+    area.network = None
     minutes = {kind_id: acc.walk_min for kind_id, acc in access.items()}
     home_xy = np.column_stack([homes.geometry.x, homes.geometry.y])  # NaN: no point
     isochrones = _isochrones(net, profile, kinds, facilities, opts, progress, (home_xy, minutes))

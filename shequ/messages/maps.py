@@ -109,6 +109,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "map.title_kind": ("{title}: {kind}", "{title}：{kind}"),
     "map.no_kind_title": ("no facility data", "无设施数据"),
+    "map.cells_heading": (
+        "zoomed out: hexagonal cells, by share of households served within the standard",
+        "缩小时：六边形格，按标准内可达住户比例着色",
+    ),
+    "map.cells_zoom": (
+        "zoom in (level {zoom}) to see each home",
+        "放大（第 {zoom} 级）可查看每个住宅点",
+    ),
+    "map.cell_homes": (
+        "{homes} homes, {households} households",
+        "住宅点 {homes} 个，{households} 户",
+    ),
     "map.no_kind_data": (
         "no facility of any kind in the data, so no coverage to measure: add them with "
         "--facilities FILE",
