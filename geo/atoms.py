@@ -254,8 +254,11 @@ def _split_by_buildings(
         parts = [piece]
         if hh[i] > threshold:
             mine = np.flatnonzero(where == i)
+            # in the footprints' own order: the tree's order depends on every other footprint
+            # of the extract, and k-means seeds by order (a district cut from a city must
+            # group the same buildings as the city run does)
             near = (
-                footprints[fp_tree.query(piece, predicate="intersects")]
+                footprints[np.sort(fp_tree.query(piece, predicate="intersects"))]
                 if fp_tree is not None
                 else np.empty(0, dtype=object)
             )
