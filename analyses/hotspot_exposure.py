@@ -137,8 +137,12 @@ def distance_factors(
     centres: np.ndarray,
     crs: pyproj.CRS,
     wanted: Mapping[str, list[dict[str, Any]]],
+    cap_m: float = np.inf,
 ) -> pd.DataFrame:
-    """Distance in metres from each cell centre to the nearest feature of each factor.
+    """Distance in metres from each cell centre to the nearest feature of each factor, at most
+    ``cap_m`` (the profile's ``risk.distance_cap_m``: beyond it a cell is out of every feature's
+    reach, and a far-away feature makes the same risk as a farther one; it also lets an area
+    cut from a city with a halo of that width measure what the city run measures).
 
     Parameters
     ----------
@@ -151,6 +155,8 @@ def distance_factors(
     wanted : mapping
         Factor column (``dist_fire_station_m`` …) → tag alternatives of its features (the
         profile's ``risk.osm_features``; see :func:`shequ.geo.facilities.matches_tags`).
+    cap_m : float
+        The distance every factor saturates at.
 
     Returns
     -------
@@ -170,5 +176,5 @@ def distance_factors(
         _, dist = shapely.STRtree(geoms).query_nearest(
             centre_pts, return_distance=True, all_matches=False
         )
-        out[name] = dist
+        out[name] = np.minimum(dist, cap_m)
     return out

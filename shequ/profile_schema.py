@@ -785,6 +785,8 @@ class Risk(_Strict):
         Warning levels and the share of cells per level.
     osm_features : dict
         Distance factors: column name -> OSM tag alternatives of the features measured to.
+    distance_cap_m : Sourced
+        Metres (> 0) at which every distance factor saturates.
     """
 
     min_incidents: Sourced[Count]
@@ -797,6 +799,7 @@ class Risk(_Strict):
     factor_weights: FactorWeights
     levels: RiskLevels
     osm_features: dict[KindId, list[TagMapping]]
+    distance_cap_m: Sourced[Positive]
 
     @model_validator(mode="after")
     def _known_factors(self) -> Risk:

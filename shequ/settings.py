@@ -96,6 +96,8 @@ class RiskSettings:
         Share of cells given ``red``, ``orange`` and ``yellow``.
     osm_features : dict
         Distance factor column -> OSM tag alternatives of the features measured to.
+    distance_cap_m : float
+        Distance factors saturate at this many metres (farther is out of reach).
     """
 
     min_incidents: int
@@ -108,6 +110,7 @@ class RiskSettings:
     level_scheme: str
     top_share: dict[str, float] = field(hash=False)
     osm_features: dict[str, list[dict[str, Any]]] = field(hash=False)
+    distance_cap_m: float = 3000.0
 
     @classmethod
     def from_schema(cls, risk: Risk) -> RiskSettings:
@@ -125,6 +128,7 @@ class RiskSettings:
             level_scheme=str(risk.levels.scheme),
             top_share={"red": shares.red, "orange": shares.orange, "yellow": shares.yellow},
             osm_features={k: [dict(m) for m in v] for k, v in risk.osm_features.items()},
+            distance_cap_m=float(risk.distance_cap_m.value),
         )
 
 

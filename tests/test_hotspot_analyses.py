@@ -211,3 +211,29 @@ def test_auto_resolution_steps_down_to_what_fits(monkeypatch):
     monkeypatch.setattr("shequ.machine.available_memory_bytes", lambda: 1024)
     with pytest.raises(InputError):
         fitting_resolution(area, 9, lon, lat, 6)
+
+
+def test_distance_factors_saturate_at_the_cap():
+    """A fire station 5 km away and one 50 km away are both "out of reach" (the cap)."""
+    import geopandas as gpd
+    import pyproj
+    import shapely
+
+    from shequ.analyses.hotspot_exposure import distance_factors
+
+    crs = pyproj.CRS("EPSG:32651")
+    to_deg = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    x0, y0 = 300_000.0, 3_420_000.0
+    lon, lat = to_deg.transform([x0, x0 + 1_000, x0 + 50_000], [y0, y0, y0])
+    features = gpd.GeoDataFrame(
+        {"tags": [{"amenity": "fire_station"}]},
+        geometry=[shapely.Point(to_deg.transform(x0 + 500, y0))],
+        crs=4326,
+    )
+    centres = np.column_stack([lon, lat])
+    wanted = {"dist_fire_station_m": [{"amenity": "fire_station"}]}
+    free = distance_factors(features, centres, crs, wanted)["dist_fire_station_m"].to_numpy()
+    capped = distance_factors(features, centres, crs, wanted, 3000.0)["dist_fire_station_m"]
+    np.testing.assert_allclose(free[:2], [500, 500], atol=0.5)
+    assert free[2] > 49_000
+    np.testing.assert_allclose(capped.to_numpy(), [free[0], free[1], 3000.0])

@@ -68,6 +68,7 @@ BATCH_FILE = "batch.json"
 AREA_FILE = "area.json"
 EXTRACT = "extract.osm.pbf"
 HALO_FACTOR = 2.0  # walks up to twice the longest threshold are exact
+CELL_MARGIN_M = 1_000.0  # an H3 cell's centre outside its area (res 8: 0.5 km edge)
 DEFAULT_TILE_NODES = 40_000  # street nodes per automatic tile (a 街道 or two; ~1 GB per worker)
 
 #: the result layers merged into GeoParquet, per analysis (the network layers stay per area)
@@ -175,11 +176,17 @@ class BatchResult:
         return [a for a in self.areas if a["status"] != "done"]
 
 
-def default_halo_m(profile: Profile) -> float:
+def default_halo_m(profile: Profile, analyses: tuple[str, ...] = ("access",)) -> float:
     """Twice the longest walk any kind or tier is audited at, at the fastest walker, plus the
-    distance a home may be from its street: every walk a threshold looks at, with room."""
+    distance a home may be from its street: every walk a threshold looks at, with room. With
+    ``hotspots``, at least the distance factors' cap (``risk.distance_cap_m``) plus
+    :data:`CELL_MARGIN_M` (a cell's centre may lie outside the area), so a cell's distance to
+    the nearest fire station is measured as in the region."""
     minutes = max([k.max_walk_min for k in profile.kinds.values()] + list(profile.tiers_min))
-    return HALO_FACTOR * minutes * 60.0 * max(profile.speeds.values()) + profile.max_access_m
+    walk = HALO_FACTOR * minutes * 60.0 * max(profile.speeds.values()) + profile.max_access_m
+    if "hotspots" in analyses:
+        return max(walk, profile.risk.distance_cap_m + CELL_MARGIN_M)
+    return walk
 
 
 def run_batch(opts: BatchOptions, progress: Progress = no_progress) -> BatchResult:
@@ -194,7 +201,7 @@ def run_batch(opts: BatchOptions, progress: Progress = no_progress) -> BatchResu
     _check_options(opts)
     check_osm_path(Path(opts.osm))
     profile = load_profile(opts.profile)
-    halo = float(opts.halo_m) if opts.halo_m is not None else default_halo_m(profile)
+    halo = float(opts.halo_m) if opts.halo_m is not None else default_halo_m(profile, opts.analyses)
     out = Path(opts.out)
     rejects = Rejects()
     if opts.areas is not None:

@@ -542,7 +542,15 @@ def _factors(
     if age is not None:
         parts.append(pd.DataFrame({"building_age": age}))
     step(1)
-    parts.append(distance_factors(area.osm.features, grid.centres, grid.crs, settings.osm_features))
+    parts.append(
+        distance_factors(
+            area.osm.features,
+            grid.centres,
+            grid.crs,
+            settings.osm_features,
+            settings.distance_cap_m,
+        )
+    )
     step(1)
     return pd.concat(parts, axis=1), [note]
 

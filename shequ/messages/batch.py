@@ -32,9 +32,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "自动切块时每块最多的道路节点数（默认：40000）",
     ),
     "help.batch.halo": (
-        "walking halo around each area, metres (default: twice the longest walk threshold of "
-        "the profile, plus the access distance)",
-        "每个片区外扩的步行缓冲距离（米；默认：配置中最长步行阈值的两倍加接入距离）",
+        "halo around each area, metres (default: twice the longest walk threshold of the "
+        "profile plus the access distance; with hotspots at least risk.distance_cap_m + 1 km)",
+        "每个片区外扩的缓冲距离（米；默认：配置中最长步行阈值的两倍加接入距离；"
+        "含 hotspots 时至少为 risk.distance_cap_m 加 1 公里）",
     ),
     "help.batch.analyses": (
         "comma-separated analyses to run in each area: access, site, grids, hotspots "
