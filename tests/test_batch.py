@@ -351,3 +351,25 @@ def test_folder_keys_are_safe():
     assert folder_key(12, "东城街道 / 1") == "0012_东城街道_1"
     assert folder_key(3, "..") == "0003"
     assert folder_key(4, "C:\\x") == "0004_C_x"
+
+
+def test_area_without_incidents_is_skipped_not_failed(region, inputs, tmp_path):
+    """A 街道 with no incident is a finding (hotspots not run there, with the reason), not a
+    failed area: the batch ends with exit code 0."""
+    areas = tmp_path / "areas.geojson"
+    gpd.GeoDataFrame({"code": ["A", "B"]}, geometry=inputs["polys"][:2], crs=4326).to_file(areas)
+    incidents = pd.read_csv(inputs["incidents"])
+    first = inputs["polys"][0]
+    mine = incidents[shapely.contains_xy(first, incidents["lon"], incidents["lat"])]
+    path = tmp_path / "incidents.csv"
+    mine.to_csv(path, index=False)
+    code = main(
+        ["batch", "--osm", str(region), "--areas", str(areas), "--out", str(tmp_path / "run"),
+         "--analyses", "hotspots", "--incidents", str(path), "--no-map", "--quiet",
+         "--lang", "zh"]
+    )  # fmt: skip
+    assert code == 0
+    table = pd.read_csv(tmp_path / "run" / "areas.csv", encoding="utf-8-sig")
+    assert table["status"].tolist() == ["done", "done"]
+    assert table["hotspots_status"].tolist() == ["done", "skipped"]
+    assert "0 起事件" in table["hotspots_reason"].iat[1]

@@ -335,16 +335,12 @@ def _split_incidents(
     for row in frame["row"].to_numpy()[owner < 0]:
         rejects.add(str(opts.incidents), "incidents", int(row), None, Note("r.batch_outside"))
     table = pd.DataFrame(
-        {
-            "row": frame["row"].to_numpy(),
-            "lon": np.round(xy[:, 0], 7),
-            "lat": np.round(xy[:, 1], 7),
-            "time": frame["time"].dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy()
-            if frame["time"].notna().any()
-            else "",
-            "type": frame["type"].to_numpy(),
-        }
+        {"row": frame["row"].to_numpy(), "lon": np.round(xy[:, 0], 7), "lat": np.round(xy[:, 1], 7)}
     )
+    if inc.time_column is not None:  # a file without times stays without (no trends)
+        table["time"] = frame["time"].dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy()
+    if inc.type_column is not None:
+        table["type"] = frame["type"].to_numpy()
     wanted = {a.key for a in todo}
     paths = {}
     for i, area in enumerate(areas):
@@ -422,16 +418,23 @@ def run_area(task: AreaTask) -> dict:
             _RUNNERS[name](task, no_progress)
             _merge_layers(task, name)
             runs[name] = {"status": "done", "seconds": round(time.perf_counter() - start, 2)}
+        except NothingHere as why:
+            runs[name] = {"status": "skipped", "seconds": 0.0, "reason": why.one_line(opts.lang)}
         except InputError as exc:
             runs[name] = {
                 "status": "failed",
                 "seconds": round(time.perf_counter() - start, 2),
                 "error": exc.one_line(opts.lang),
             }
-    failed = [n for n, r in runs.items() if r["status"] != "done"]
+    failed = [n for n, r in runs.items() if r["status"] == "failed"]
     record = _record(task, "failed" if failed else "done", runs)
     _write_record(task, record)
     return record
+
+
+class NothingHere(InputError):
+    """An analysis with nothing to work on in this area (no incident in a 街道 of a province):
+    a finding about the area, not a failure of the batch; ``areas.csv`` gives the reason."""
 
 
 def _record(task: AreaTask, status: str, runs: dict, error: str | None = None) -> dict:
@@ -534,6 +537,10 @@ def _run_hotspots(task: AreaTask, progress) -> None:
     opts = task.opts
     if task.incidents is None:
         raise InputError(Note("e.batch_no_incidents"))
+    least = load_profile(opts.profile).risk.min_incidents
+    rows = len(pd.read_csv(task.incidents, usecols=["row"]))
+    if rows < least:
+        raise NothingHere(Note("batch.few_incidents", n=rows, least=least))
     hot = HotspotOptions(
         incidents=task.incidents,
         osm=task.folder / EXTRACT,
@@ -607,6 +614,8 @@ def _write_region(
             run = record.get("analyses", {}).get(name, {})
             row[f"{name}_status"] = run.get("status", "failed")
             row[f"{name}_seconds"] = run.get("seconds")
+            if run.get("reason"):
+                row[f"{name}_reason"] = run["reason"]
         row["error"] = record.get("error") or None
         rows.append(row)
     table = pd.DataFrame(rows)

@@ -140,6 +140,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "共 {n} 个片区：完成 {done} 个（其中 {skipped} 个此前已完成），失败 {failed} 个；"
         "结果已写入 {out}",
     ),
+    "batch.few_incidents": (
+        "{n} incidents in this area, fewer than the {least} the statistics need: not analysed",
+        "本片区仅有 {n} 起事件，少于统计所需的 {least} 起：未分析",
+    ),
     "batch.failed_area": ("area {id}: {error}", "片区 {id}：{error}"),
     "batch.summary": ("{analysis} summary: {path}", "{analysis} 汇总：{path}"),
 }
