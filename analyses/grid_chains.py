@@ -86,6 +86,8 @@ def path_pass(st: State, fixed: np.ndarray, target: float, tol: float, t_end: fl
     for g, u in grid_pairs(st, tol, target):
         if g in touched or u in touched or time.perf_counter() > t_end:
             continue
+        if st.closed is not None and st.closed[u]:  # a grid no atom may join
+            continue
         best_chain, best_delta = None, -1e-9
         for chain in chains(st, fixed, g, u, st.tot.h[g] - st.tot.h[u]):
             before = grid_cost(st.tot, g, target, tol, w) + grid_cost(st.tot, u, target, tol, w)
@@ -142,7 +144,8 @@ def ejection_pass(
             nxt = []
             for a in frontier:
                 for b in graph.get(a, ()):
-                    if b not in parent and not all_fixed[b]:
+                    shut = st.closed is not None and st.closed[b]
+                    if b not in parent and not all_fixed[b] and not shut:
                         parent[b] = a
                         nxt.append(b)
                         gap = (st.tot.h[x] - st.tot.h[b]) * np.sign(dev[x])

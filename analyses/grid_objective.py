@@ -207,6 +207,7 @@ class State:
         self.n_grids = int(labels.max()) + 1 if len(labels) else 0
         self.tot = Totals(data, labels, self.n_grids)
         self.move_w = weights.move / target
+        self.closed: np.ndarray | None = None  # grids no atom may join (see grid_search.improve)
 
     def side_delta(self, i: int, h: int) -> float:
         """Border and move terms of moving atom ``i`` to grid ``h`` (grid costs excluded)."""

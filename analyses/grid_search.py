@@ -34,18 +34,22 @@ def improve(
     tabu_tenure: int = 7,
     time_limit_s: float = 60.0,
     random_state: int = 0,
+    closed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Move boundary atoms between adjacent grids while F decreases.
 
     Single-atom moves first; when none helps, chain moves and then ejection chains
     (:mod:`shequ.analyses.grid_chains`) move several atoms at once, which single moves cannot do
     when the border atoms hold no households (parks, offices). They alternate until nothing helps
-    or the time is up. ``fixed`` atoms never move (an oversized atom that is its own grid).
-    Returns the labels and a log (rounds, moves, path moves, final F).
+    or the time is up. ``fixed`` atoms never move (an oversized atom that is its own grid);
+    ``closed`` (a flag per grid, optional) marks grids no atom may join (on a city-scale plan,
+    the grids of oversized atoms: each stays one unit). Returns the labels and a log (rounds,
+    moves, path moves, final F).
     """
     labels = labels.copy()
     reattached = reconnect(data, labels, fixed)
     st = State(data, labels, weights, target)
+    st.closed = closed
     labels, tot = st.labels, st.tot
     rng = np.random.default_rng(random_state)
     g_ind, g_ptr = data.graph.indices, data.graph.indptr
@@ -66,6 +70,8 @@ def improve(
             )
             cand = np.unique(labels[same])
             cand = cand[cand != g]
+            if closed is not None:
+                cand = cand[~closed[cand]]
             if len(cand) == 0 or step - last_move[i] < tabu_tenure:
                 continue
             before_g = grid_cost(tot, g, target, tol, weights)
@@ -191,6 +197,8 @@ def thin_moves(
             for atom, src, dst in ((int(a), g, h), (int(v), h, g)):
                 if fixed[atom] or (atom, dst) in seen or st.tot.count[src] <= 1:
                     continue
+                if st.closed is not None and st.closed[dst]:
+                    continue
                 seen.add((atom, dst))
                 before = (_excess(st, g, target, tol), _excess(st, h, target, tol))
                 old = (pp_g, polsby_popper(st, h))
@@ -249,6 +257,8 @@ def peel_move(
     best, raised = None, False
     limit = min(max_atoms, len(members) - 1)
     for h, start in starts.items():
+        if st.closed is not None and st.closed[h]:
+            continue
         old = (polsby_popper(st, g), polsby_popper(st, h))
         before = (_excess(st, g, target, tol), _excess(st, h, target, tol))
         below_old = sum(x < floor for x in old)
@@ -334,10 +344,12 @@ def repair_and_polish(
     weights: SearchWeights,
     seconds: float,
     random_state: int = 0,
+    closed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int]:
     """Grids still outside the band: exact neighbourhood repair
     (:func:`~shequ.analyses.grid_repair.repair_out_of_band`), then the search again to restore
-    shape around the re-solved grids. Returns the labels and how many repairs were kept."""
+    shape around the re-solved grids (``closed``: as :func:`improve`). Returns the labels and
+    how many repairs were kept."""
     labels, done = repair_out_of_band(
         data,
         labels,
@@ -357,5 +369,6 @@ def repair_and_polish(
             weights=weights,
             time_limit_s=seconds,
             random_state=random_state,
+            closed=closed,
         )
     return labels, done

@@ -105,7 +105,9 @@ def test_redraw_after_growth_of_real_homes(nanjing_plan):
     try:
         origin, report = existing_labels(atoms, existing)
         assert not report["overlaps"]
-        redraw = GridRedrawer(300.0, time_limit_s=20).fit(atoms, origin)
+        # the redraw's search stops when nothing helps (here after about 25 s): the budget
+        # is a ceiling, wide enough for a slower CI machine
+        redraw = GridRedrawer(300.0, time_limit_s=60).fit(atoms, origin)
         fresh = GridPlanner(300.0, time_limit_s=20).fit(atoms)
         moved = households_moved(origin, redraw.labels_, grown)
         assert moved < 0.5 * households_moved(origin, fresh.labels_, grown)

@@ -354,6 +354,7 @@ def compute_grids(opts: GridOptions, progress: Progress = no_progress) -> GridRe
                 time_limit_s=opts.time_limit_s,
                 # key people in the homes file: balance the workload, households in their band
                 demand="workload" if "workload" in atoms.frame.columns else "households",
+                n_jobs=-1,  # a city-scale plan searches its windows on every core
             )
             .fit(atoms)
             .result_

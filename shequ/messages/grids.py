@@ -116,6 +116,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{name} must be a whole number ≥ {least}, got {value}",
         "{name} 必须是不小于 {least} 的整数，实际为 {value}",
     ),
+    "e.grid_param_n_jobs": (
+        "n_jobs must be None, -1 (every core) or a whole number ≥ 1, got {value}",
+        "n_jobs 必须为 None、-1（全部核心）或不小于 1 的整数，实际为 {value}",
+    ),
     "e.grid_param_border_cost": (
         "border_cost must map border classes to costs ≥ 0, got {value}",
         "border_cost 必须为每类边界给出不小于 0 的代价，实际为 {value}",
