@@ -21,6 +21,12 @@ they open. For the 3,624 Sacramento cells the page is 1.6 MB, where embedding ea
 GeoJSON made 4.2 MB. The Gi* and density overlays skip cells with no incidents and a zero
 index (nothing to show), the trend overlay skips cells without a trend.
 
+A city holds millions of cells: above :data:`shequ.maps.hotspot_large.MAX_CELL_FEATURES` the
+map is built by :mod:`shequ.maps.hotspot_large` instead (the blue majority drawn as one area,
+the other cells packed and drawn as canvas tiles, popups built in the page from numbers, the
+density per parent cell); on the 16 × 16 mosaic's 2.05 M cells its page is 25 MB, where this
+table would take about 900 MB.
+
 Every text from the data (cell ids, level, trend, factor and grid names) is HTML-escaped
 (:mod:`shequ.maps.escape`); the fixed words come from :mod:`shequ.maps.labels`.
 """
@@ -312,6 +318,7 @@ def build_hotspot_map(
     three_colour: bool = False,
     title: str | None = None,
     level_rule: str | None = None,
+    max_cells: int | None = None,
 ) -> folium.Map:
     """Build the interactive risk-hotspot map (风险热点).
 
@@ -343,6 +350,11 @@ def build_hotspot_map(
         :meth:`shequ.analyses.risk_index.LevelRule.describe`) is rendered in ``lang``. The
         grids' note follows the grids' ``level_rule`` column (``significance``: their own
         excess of incidents; else their density rank).
+    max_cells : int, optional
+        Above this many cells (default
+        :data:`shequ.maps.hotspot_large.MAX_CELL_FEATURES`) the map of a city is built
+        (:func:`shequ.maps.hotspot_large.build_large_hotspot_map`): the blue cells drawn as
+        one area, the density per parent cell, popups built in the page from numbers.
 
     Returns
     -------
@@ -352,6 +364,21 @@ def build_hotspot_map(
     """
     check_lang(lang)
     three_colour = bool(three_colour)
+    from shequ.maps.hotspot_large import MAX_CELL_FEATURES, build_large_hotspot_map
+
+    limit = MAX_CELL_FEATURES if max_cells is None else int(max_cells)
+    if cells is not None and len(cells) > limit:
+        require_columns(cells, CELL_REQUIRED, "cells")
+        if grids is not None and len(grids):
+            require_columns(grids, GRID_REQUIRED, "grids")
+        return build_large_hotspot_map(
+            cells,
+            grids=grids,
+            lang=lang,
+            three_colour=three_colour,
+            title_text=esc(title) or esc(label("hs_title", lang)) or "",
+            level_rule=level_rule,
+        )
     cells_4326 = to_wgs84(cells, "cells")
     grids_4326 = to_wgs84(grids, "grids")
     if cells_4326 is not None:

@@ -295,6 +295,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{cells} H3 cells, {incidents} incidents",
         "{cells} 个 H3 单元，{incidents} 起事件",
     ),
+    # the hotspot map of a city (maps/hotspot_large.py): what is drawn as an aggregate or left out
+    "map.hs_big_note": (
+        "{cells} cells: too many to draw one by one. Blue cells are drawn as one area, "
+        "not cell by cell; every cell's values are in the cells layer of shequ.gpkg and in "
+        "cells.parquet.",
+        "共 {cells} 个单元，无法逐个绘制：蓝色单元合并为一片绘制，不逐个绘出；"
+        "每个单元的数值见 shequ.gpkg 的 cells 图层和 cells.parquet。",
+    ),
+    "map.hs_big_rest": (
+        "{level}: one of the other {cells} cells; its values are in shequ.gpkg / cells.parquet",
+        "{level}：其余 {cells} 个单元之一；数值见 shequ.gpkg / cells.parquet",
+    ),
+    "map.hs_big_gi_note": (
+        "Not-significant cells are not drawn at this size.",
+        "单元过多，不显著的单元不绘出。",
+    ),
+    "map.hs_big_kde_note": (
+        "Drawn per H3 cell of resolution {res} (about {km2} km²): the mean density of its cells.",
+        "按 {res} 级 H3 单元 (约 {km2} 平方公里) 绘制：其内各单元核密度的平均值。",
+    ),
+    "map.hs_big_kde_none": (
+        "Not drawn at this size (the cells are not H3 cells); every cell's density is in "
+        "shequ.gpkg / cells.parquet.",
+        "单元过多且非 H3 单元，未绘出；每个单元的核密度见 shequ.gpkg / cells.parquet。",
+    ),
+    "map.hs_big_kde_cells": ("cells averaged", "平均的单元数"),
     "map.hs_h3": ("H3 cell", "H3 单元"),
     "map.hs_level": ("risk level", "风险等级"),
     "map.hs_index": ("risk index (0–1)", "风险指数 (0–1)"),
