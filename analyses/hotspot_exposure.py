@@ -138,6 +138,7 @@ def distance_factors(
     crs: pyproj.CRS,
     wanted: Mapping[str, list[dict[str, Any]]],
     cap_m: float = np.inf,
+    absent_is_far: bool = False,
 ) -> pd.DataFrame:
     """Distance in metres from each cell centre to the nearest feature of each factor, at most
     ``cap_m`` (the profile's ``risk.distance_cap_m``: beyond it a cell is out of every feature's
@@ -157,12 +158,17 @@ def distance_factors(
         profile's ``risk.osm_features``; see :func:`shequ.geo.facilities.matches_tags`).
     cap_m : float
         The distance every factor saturates at.
+    absent_is_far : bool
+        The extract is known to hold every feature within ``cap_m`` of the cells (a batch
+        area cut with a halo wider than the cap): a factor without any feature is then
+        measured, every cell at ``cap_m``, as the run on the whole region measures it.
 
     Returns
     -------
     DataFrame
         One row per cell and one column per factor with at least one feature in the extract
-        (a factor without any is left out, not filled with a made-up distance).
+        (a factor without any is left out, not filled with a made-up distance), or, with
+        ``absent_is_far`` and a finite cap, one column per factor.
     """
     to_m = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     cx, cy = to_m.transform(centres[:, 0], centres[:, 1])
@@ -171,6 +177,8 @@ def distance_factors(
     for name, alternatives in wanted.items():
         hit = features["tags"].map(lambda t, a=alternatives: matches_tags(t, a)).to_numpy(bool)
         if not hit.any():
+            if absent_is_far and np.isfinite(cap_m):
+                out[name] = np.full(len(centres), float(cap_m))
             continue
         geoms = features.loc[hit].to_crs(crs).geometry.values
         _, dist = shapely.STRtree(geoms).query_nearest(

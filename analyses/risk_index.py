@@ -59,10 +59,20 @@ def percentile_rank(values: np.ndarray, riskier_when: str = "higher") -> np.ndar
 
 
 def risk_index(table: pd.DataFrame, factors: list[Factor]) -> tuple[np.ndarray, pd.DataFrame]:
-    """Weighted mean of the factors' ranks (missing factors skipped per cell)."""
+    """Weighted mean of the factors' ranks (missing factors skipped per cell).
+
+    A factor with the same value in every cell (every cell beyond the distance cap of the
+    nearest fire station) ranks no cell above another: it is left out like a factor without
+    data, instead of adding the same share to every cell's index and diluting the others. An
+    area cut from a city (``shequ batch``) then gets the index the city run gives it, whether
+    or not its extract holds a feature of that factor."""
     ranks = {}
     for f in factors:
         if f.name in table.columns and f.weight > 0:
+            values = table[f.name].to_numpy(dtype=float)
+            known = values[np.isfinite(values)]
+            if len(known) == 0 or np.all(known == known[0]):
+                continue
             ranks[f"rank_{f.name}"] = percentile_rank(table[f.name].to_numpy(), f.riskier_when)
     parts = pd.DataFrame(ranks, index=table.index)
     if parts.empty:

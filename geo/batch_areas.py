@@ -56,13 +56,15 @@ class BatchArea:
 
 
 def folder_key(index: int, label: str) -> str:
-    """A folder name for area ``index`` (1-based) labelled ``label``: ``0001_<label>`` with
+    """A folder name for area ``index`` (1-based) labelled ``label``: ``a0001_<label>`` with
     every run of characters other than letters, digits, ``-``, ``.`` and ``_`` folded to ``_``
     (NFKC first, so full-width digits read as digits), cut to :data:`MAX_KEY_CHARS`. The number
-    keeps keys unique and ordered whatever the labels are; ``..`` cannot survive the fold."""
+    keeps keys unique and ordered whatever the labels are; ``..`` cannot survive the fold. The
+    leading letter keeps a key text: the merged GeoParquet is partitioned by ``area_key=<key>``,
+    and a reader infers an all-digit key (``0003``) as the integer 3."""
     text = _UNSAFE.sub("_", unicodedata.normalize("NFKC", label)).strip("._")
     text = text.replace("..", "_")[:MAX_KEY_CHARS].rstrip("._")
-    return f"{index:04d}_{text}" if text else f"{index:04d}"
+    return f"a{index:04d}_{text}" if text else f"a{index:04d}"
 
 
 def halo_box(polygon: shapely.Geometry, halo_m: float) -> Box:

@@ -207,17 +207,20 @@ def write_outputs(
 
 
 @contextlib.contextmanager
-def reserve_output_folder(out_dir: str | Path) -> Iterator[None]:
+def reserve_output_folder(out_dir: str | Path, *, replaced: bool = True) -> Iterator[None]:
     """Lock ``out_dir`` for a whole run and refuse it at once if it cannot be replaced.
 
     The CLI holds this around the computing, so a second run on the same folder stops at the
     start, not after minutes of work, and a folder of the user's own files is refused before
-    any work. :func:`output_folder` inside the run reuses the lock.
+    any work. :func:`output_folder` inside the run reuses the lock. ``replaced=False``: the
+    run does not replace the folder but resumes it and checks it itself (``shequ batch``,
+    whose folder is its own ``batch.json``'s); only the lock is taken.
     """
     shown = Path(out_dir)
     target = _target(shown)
     with _folder_lock(target, shown, reserve=True):
-        _check_replaceable(target, shown)
+        if replaced:
+            _check_replaceable(target, shown)
         yield
 
 

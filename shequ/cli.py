@@ -742,22 +742,26 @@ def cmd_batch(args: argparse.Namespace) -> int:
     """Exit code 1 when an area failed (its error is printed and in ``areas.csv``)."""
     from shequ.jobs.batch import BatchOptions, run_batch
 
+    def where(path: str | None) -> Path | None:
+        # absolute: the workers of a cluster elsewhere do not share this folder as theirs
+        return Path(path).absolute() if path else None
+
     opts = BatchOptions(
-        osm=Path(args.osm),
-        out=Path(args.out),
+        osm=where(args.osm),
+        out=where(args.out),
         analyses=tuple(a.strip() for a in args.analyses.split(",") if a.strip()),
-        areas=Path(args.areas) if args.areas else None,
+        areas=where(args.areas),
         id_column=args.area_id,
         **({"tile_nodes": args.tile_nodes} if args.tile_nodes else {}),
         halo_m=args.halo,
-        profile=Path(args.profile) if args.profile else None,
+        profile=where(args.profile),
         crs=args.crs,
-        homes=Path(args.homes) if args.homes else None,
+        homes=where(args.homes),
         kind=args.kind,
         p=args.p,
         cover_all=args.cover_all,
         grid_time_limit_s=args.time_limit,
-        incidents=Path(args.incidents) if args.incidents else None,
+        incidents=where(args.incidents),
         workers=args.workers,
         scheduler=args.scheduler,
         retries=args.retries,
@@ -835,7 +839,9 @@ def main(argv: list[str] | None = None) -> int:
     args.progress = _Progress(args.lang, args.quiet)
     try:
         # the folder is locked and checked before the work, not after minutes of it
-        with _sigterm_exits(), reserve_output_folder(args.out):
+        # a batch resumes its folder (it checks the folder is its own), never replaces it
+        resumed = getattr(args, "func", None) is cmd_batch
+        with _sigterm_exits(), reserve_output_folder(args.out, replaced=not resumed):
             try:
                 code = args.func(args)
             finally:

@@ -117,12 +117,17 @@ def batch(region, inputs, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def singles(region, inputs, tmp_path_factory) -> list[Path]:
-    """Each area run alone on the whole region (the single commands' Python API)."""
+def singles(region, inputs, batch, tmp_path_factory) -> list[Path]:
+    """Each area run alone on the whole region (the single commands' Python API); grids also
+    on the area's own extract (``grids_cut``): see test_grids_equal_single_runs."""
     root = tmp_path_factory.mktemp("singles")
     folders = []
     for i, area in enumerate(inputs["singles"]):
         folder = root / str(i)
+        cut = GridOptions(
+            osm=_area_folder(batch[0], i) / "extract.osm.pbf", area=area, time_limit_s=GRID_SECONDS
+        )
+        write_grid_outputs(compute_grids(cut), folder / "grids_cut", with_map=False)
         common = {"osm": region, "area": area}
         acc = compute_access(AccessOptions(**common))
         write_access_outputs(acc, folder / "access", with_map=False)
@@ -199,14 +204,29 @@ def test_site_grids_hotspots_equal_single_runs(batch, singles, index):
     sb = pd.read_csv(single / "site" / "site_summary.csv", encoding="utf-8-sig")
     for column in ("objective", "demand_total", "covered_before", "covered_after", "homes"):
         np.testing.assert_allclose(sa[column], sb[column], rtol=1e-9)
-    ga = _layer(mine, "grids", "grids")
-    gb = _layer(single, "grids", "grids")
-    assert sorted(ga["households"].round(6)) == sorted(gb["households"].round(6))
     ca = _layer(mine, "hotspots", "cells").sort_values("h3").reset_index(drop=True)
     cb = _layer(single, "hotspots", "cells").sort_values("h3").reset_index(drop=True)
     assert ca["h3"].tolist() == cb["h3"].tolist()
-    for column in ("count", "gi_z", "kde", "level"):
+    for column in ("count", "gi_z", "kde", "index", "level"):
         assert ca[column].tolist() == cb[column].tolist(), column
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_grids_equal_single_runs(batch, singles, index):
+    """The batch's grids are the single run's on the area's extract, grid for grid. A run on
+    the whole region groups crowded blocks' buildings in the order of the whole extract's
+    spatial index (geo/atoms.py), so its grids may differ: the same households, every grid
+    one polygon, and as many grids within the band give or take one."""
+    out, _ = batch
+    mine = _layer(_area_folder(out, index), "grids", "grids")
+    cut = _layer(singles[index], "grids_cut", "grids")
+    assert sorted(mine["households"].round(6)) == sorted(cut["households"].round(6))
+    assert sorted(mine.geometry.area.round(9)) == sorted(cut.geometry.area.round(9))
+    region = _layer(singles[index], "grids", "grids")
+    assert mine["households"].sum() == pytest.approx(region["households"].sum(), rel=1e-9)
+    assert (mine.geom_type == "Polygon").all() and (region.geom_type == "Polygon").all()
+    within = [int((g["deviation"].abs() <= 0.15 + 1e-9).sum()) for g in (mine, region)]
+    assert abs(within[0] - within[1]) <= max(1, 0.1 * len(region)), within
 
 
 def test_region_summary_adds_up(batch):
@@ -347,13 +367,13 @@ def test_tiles_bound_street_nodes(region):
 
 
 def test_folder_keys_are_safe():
-    assert folder_key(1, "../../etc/passwd") == "0001_etc_passwd"
-    assert folder_key(12, "东城街道 / 1") == "0012_东城街道_1"
-    assert folder_key(3, "..") == "0003"
-    assert folder_key(4, "C:\\x") == "0004_C_x"
+    assert folder_key(1, "../../etc/passwd") == "a0001_etc_passwd"
+    assert folder_key(12, "东城街道 / 1") == "a0012_东城街道_1"
+    assert folder_key(3, "..") == "a0003"  # a partition key a reader keeps as text
+    assert folder_key(4, "C:\\x") == "a0004_C_x"
 
 
-def test_area_without_incidents_is_skipped_not_failed(region, inputs, tmp_path):
+def test_area_without_incidents_is_skipped_not_failed(region, inputs, tmp_path, capsys):
     """A 街道 with no incident is a finding (hotspots not run there, with the reason), not a
     failed area: the batch ends with exit code 0."""
     areas = tmp_path / "areas.geojson"
@@ -363,13 +383,56 @@ def test_area_without_incidents_is_skipped_not_failed(region, inputs, tmp_path):
     mine = incidents[shapely.contains_xy(first, incidents["lon"], incidents["lat"])]
     path = tmp_path / "incidents.csv"
     mine.to_csv(path, index=False)
-    code = main(
-        ["batch", "--osm", str(region), "--areas", str(areas), "--out", str(tmp_path / "run"),
-         "--analyses", "hotspots", "--incidents", str(path), "--no-map", "--quiet",
-         "--lang", "zh"]
-    )  # fmt: skip
-    assert code == 0
+    args = ["batch", "--osm", str(region), "--areas", str(areas), "--out", str(tmp_path / "run"),
+            "--analyses", "hotspots", "--incidents", str(path), "--no-map", "--quiet",
+            "--lang", "zh", "--halo", "3010"]  # fmt: skip
+    assert main(args) == 0
     table = pd.read_csv(tmp_path / "run" / "areas.csv", encoding="utf-8-sig")
     assert table["status"].tolist() == ["done", "done"]
     assert table["hotspots_status"].tolist() == ["done", "skipped"]
     assert "0 起事件" in table["hotspots_reason"].iat[1]
+    # a halo 10 m wider than the distance cap: edge cells' centres lie farther out, and it is said
+    assert "超过外扩范围预留的 10 米" in table["hotspots_note"].iat[0]
+    # the same command again resumes the folder: every area finished, nothing re-run
+    stamp = (tmp_path / "run" / "areas.csv").stat().st_mtime_ns
+    record = (tmp_path / "run" / "areas" / table["area_key"].iat[0] / "area.json").read_text()
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "其中 2 个此前已完成" in capsys.readouterr().out
+    again = pd.read_csv(tmp_path / "run" / "areas.csv", encoding="utf-8-sig")
+    assert again["status"].tolist() == ["done", "done"]
+    assert (tmp_path / "run" / "areas.csv").stat().st_mtime_ns >= stamp
+    assert (
+        tmp_path / "run" / "areas" / again["area_key"].iat[0] / "area.json"
+    ).read_text() == record
+    # a folder of the user's own files is still refused, before any work
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine", encoding="utf-8")
+    assert (
+        main([*args[: args.index("--out") + 1], str(mine), *args[args.index("--out") + 2 :]]) == 2
+    )
+    assert (mine / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_merged_partitions_get_every_column(tmp_path):
+    """An area without a column (no facility of a kind, so no walk_min_<kind>) must not make a
+    reader drop that column from every area."""
+    layer = tmp_path / "merged" / "access" / "homes"
+    a = gpd.GeoDataFrame(
+        {"area_id": ["A"], "walk_min_canteen": [3.5], "kind_note": pd.array(["x"], "string")},
+        geometry=[shapely.Point(121.0, 31.0)],
+        crs=4326,
+    )
+    b = gpd.GeoDataFrame({"area_id": ["B"]}, geometry=[shapely.Point(121.1, 31.1)], crs=4326)
+    for key, frame in (("a0002_A", a), ("a0001_B", b)):  # the first partition lacks them
+        path = layer / f"area_key={key}" / "part.parquet"
+        path.parent.mkdir(parents=True)
+        frame.to_parquet(path, index=False)
+    batch_job.unify_merged(tmp_path / "merged")
+    merged = gpd.read_parquet(layer).sort_values("area_id").reset_index(drop=True)
+    assert list(merged["area_id"]) == ["A", "B"]
+    assert merged["walk_min_canteen"].iloc[0] == 3.5 and pd.isna(merged["walk_min_canteen"][1])
+    assert merged["kind_note"].iloc[0] == "x" and pd.isna(merged["kind_note"].iloc[1])
+    assert list(merged["area_key"].astype(str)) == ["a0002_A", "a0001_B"]  # text, not numbers
+    assert merged.crs.to_epsg() == 4326

@@ -237,3 +237,26 @@ def test_distance_factors_saturate_at_the_cap():
     np.testing.assert_allclose(free[:2], [500, 500], atol=0.5)
     assert free[2] > 49_000
     np.testing.assert_allclose(capped.to_numpy(), [free[0], free[1], 3000.0])
+    # no police station in the extract: left out, unless the extract is known to reach the cap
+    police = {"dist_police_m": [{"amenity": "police"}]}
+    assert distance_factors(features, centres, crs, police, 3000.0).columns.tolist() == []
+    far = distance_factors(features, centres, crs, police, 3000.0, absent_is_far=True)
+    assert far["dist_police_m"].tolist() == [3000.0] * 3
+    assert distance_factors(features, centres, crs, police, absent_is_far=True).empty  # no cap
+
+
+def test_a_factor_equal_in_every_cell_is_left_out_of_the_index():
+    """Every cell beyond the cap of the nearest fire station ranks no cell above another: the
+    index is what it is without the factor (an area cut from a city, whose extract holds no
+    fire station, gets the city run's index)."""
+    from shequ.analyses.risk_index import Factor, risk_index
+
+    table = pd.DataFrame({"rate": [0.1, 0.5, 0.3, 0.9], "dist_fire_station_m": [3000.0] * 4})
+    factors = [Factor("rate", 1.0), Factor("dist_fire_station_m", 0.5)]
+    with_it, ranks = risk_index(table, factors)
+    without, _ = risk_index(table[["rate"]], factors)
+    np.testing.assert_allclose(with_it, without)
+    assert list(ranks.columns) == ["rank_rate"]
+    table.loc[0, "dist_fire_station_m"] = 500.0  # one cell nearer: the factor counts again
+    _, ranks = risk_index(table, factors)
+    assert "rank_dist_fire_station_m" in ranks.columns

@@ -7,7 +7,12 @@ most ``--tile-nodes`` street nodes) out of the regional OSM file with a walking 
 study area (``--area``): homes, candidates, grids and cells outside it are left out, walks may
 cross it. A run of one area is therefore the single run ``shequ <analysis> --osm REGION --area
 AREA``, for every walk up to the halo; longer walks may be overstated (they may leave the
-extract), which ``batch.json`` and the terminal state.
+extract), which ``batch.json`` and the terminal state. Two caveats: grids group the buildings of
+crowded blocks in the order of the extract's spatial index, so an area's grids are those of the
+single run on its extract (``areas/<key>/extract.osm.pbf``) and may differ from a run on the
+whole region (the same households, other boundaries); hotspot cells are measured from their
+centres, and coarse cells (sparse incidents) can reach beyond the halo's margin, which
+``areas.csv`` then says (``hotspots_note``).
 
 The tasks run on Dask (``dask.distributed``): a ``LocalCluster`` of ``--workers`` processes,
 one thread each, by default, or an existing cluster (``--scheduler tcp://HOST:PORT``; its
@@ -18,7 +23,8 @@ homes in it) is reported at once, since a retry would say the same.
 Layout of ``--out``::
 
     batch.json                parameters and their fingerprint (a re-run with other ones stops)
-    areas.gpkg, areas.csv     each area: id, status, seconds, the error of a failed one
+    areas.gpkg, areas.csv     each area: id, status, seconds, the error of a failed one,
+                              why an analysis was skipped and any caveat of its results
     areas/<key>/              area.geojson, extract.osm.pbf, incidents.csv, area.json and one
                               folder per analysis, exactly what the single command writes
     merged/<analysis>/<layer>/area_key=<key>/part.parquet
@@ -39,6 +45,7 @@ import hashlib
 import json
 import logging
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -51,6 +58,7 @@ import shapely
 from shequ import __version__
 from shequ.errors import InputError
 from shequ.geo.batch_areas import BatchArea, read_areas, tile_areas
+from shequ.geo.coords import metric_crs
 from shequ.geo.facilities import kind_name
 from shequ.geo.incidents import read_incidents
 from shequ.geo.osm_clip import clip_osm, street_node_lonlat
@@ -382,7 +390,7 @@ def _run_tasks(
         client = Client(cluster)
     try:
         futures = {
-            client.submit(run_area, task, key=f"shequ-area-{task.key}", retries=opts.retries): task
+            client.submit(run_area, task, key=_task_key(task), retries=opts.retries): task
             for task in tasks
         }
         for future in as_completed(futures):
@@ -401,6 +409,12 @@ def _run_tasks(
     return records
 
 
+def _task_key(task: AreaTask) -> str:
+    """A Dask key of this run's task: a shared scheduler keeps a key's result while any client
+    holds it, so two batches (or a re-run) naming their areas alike must not share keys."""
+    return f"shequ-area-{task.fingerprint}-{task.key}-{uuid.uuid4().hex[:12]}"
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}"
@@ -415,9 +429,11 @@ def run_area(task: AreaTask) -> dict:
     for name in opts.analyses:
         start = time.perf_counter()
         try:
-            _RUNNERS[name](task, no_progress)
+            note = _RUNNERS[name](task, no_progress)
             _merge_layers(task, name)
             runs[name] = {"status": "done", "seconds": round(time.perf_counter() - start, 2)}
+            if note is not None:  # a caveat of this area's results, in areas.csv
+                runs[name]["note"] = note.render(opts.lang)
         except NothingHere as why:
             runs[name] = {"status": "skipped", "seconds": 0.0, "reason": why.one_line(opts.lang)}
         except InputError as exc:
@@ -547,9 +563,30 @@ def _run_hotspots(task: AreaTask, progress) -> None:
         area=task.folder / "area.geojson",
         profile=opts.profile,
         crs="wgs84",
+        reach_m=_halo(task) - CELL_MARGIN_M,  # a cell's centre may lie outside the area
     )
     result = compute_hotspots(hot, progress)
     write_hotspot_outputs(result, task.folder / "hotspots", lang=opts.lang, with_map=opts.with_map)
+    return _coarse_cells(task, result.cells, result.summary)
+
+
+def _coarse_cells(task: AreaTask, cells: gpd.GeoDataFrame, summary: pd.DataFrame) -> Note | None:
+    """Cells are measured from their centres, which lie up to a cell's radius outside the area:
+    within :data:`CELL_MARGIN_M` the halo holds every feature a capped distance needs. Coarse
+    cells (resolution 7 and below, chosen for sparse incidents) can reach farther: said, with
+    how far, rather than left unnoticed."""
+    if cells is None or len(cells) == 0:
+        return None
+    area = gpd.read_file(task.folder / "area.geojson").to_crs(4326).geometry.union_all()
+    crs = metric_crs(*area.bounds)
+    centres = gpd.GeoSeries(cells.geometry.values, crs=cells.crs).to_crs(crs).centroid
+    shape = gpd.GeoSeries([area], crs=4326).to_crs(crs).iat[0]
+    far = float(shapely.distance(shape, centres.values).max())
+    margin = _halo(task) - load_profile(task.opts.profile).risk.distance_cap_m
+    if far <= margin:
+        return None
+    res = int(summary["resolution"].iat[0]) if "resolution" in summary else -1
+    return Note("batch.coarse_cells", res=res, far=round(far), margin=round(margin))
 
 
 _RUNNERS = {
@@ -576,6 +613,44 @@ def _merge_layers(task: AreaTask, name: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:
             frame.to_parquet(tmp, index=False)
+
+
+def unify_merged(root: Path) -> None:
+    """Give every partition of a merged layer the same columns: an area without a kind's
+    facilities (or a factor's features) writes no column for it, and a reader taking the
+    first partition's schema would drop that column from every area. A partition missing
+    columns is rewritten with them empty (typed as in the others); the others stay as they
+    are."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not root.is_dir():
+        return
+    for layer in sorted({p.parent.parent for p in root.glob("*/*/area_key=*/part.parquet")}):
+        parts = sorted(layer.glob("area_key=*/part.parquet"))
+        schemas = [pq.read_schema(p) for p in parts]
+        names = [f.name for f in schemas[0]]
+        for schema in schemas[1:]:
+            names += [f.name for f in schema if f.name not in names]
+        if all(len(schema.names) == len(names) for schema in schemas):
+            continue
+        types = {}
+        for schema in schemas:
+            for f in schema:
+                if f.name not in types or pa.types.is_null(types[f.name]):
+                    types[f.name] = f.type
+        for path, schema in zip(parts, schemas, strict=True):
+            if len(schema.names) == len(names):
+                continue
+            table = pq.read_table(path)
+            for name in names:
+                if name not in table.column_names:
+                    table = table.append_column(
+                        pa.field(name, types[name]), pa.nulls(table.num_rows, types[name])
+                    )
+            table = table.select(names).replace_schema_metadata(schema.metadata)
+            with atomic_path(path) as tmp:
+                pq.write_table(table, tmp)
 
 
 def arrow_friendly(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -616,14 +691,22 @@ def _write_region(
             row[f"{name}_seconds"] = run.get("seconds")
             if run.get("reason"):
                 row[f"{name}_reason"] = run["reason"]
+            if run.get("note"):
+                row[f"{name}_note"] = run["note"]
         row["error"] = record.get("error") or None
         rows.append(row)
     table = pd.DataFrame(rows)
     write_csv(out / "areas.csv", table)
     frame = gpd.GeoDataFrame(table, geometry=[a.polygon for a in areas], crs=4326)
     write_gpkg(out / "areas.gpkg", {"areas": frame})
+    unify_merged(out / "merged")
     for name in opts.analyses:
-        summary = region_summary(out, areas, name)
+        done = [
+            a
+            for a, r in zip(areas, result.areas, strict=True)
+            if r.get("analyses", {}).get(name, {}).get("status") == "done"
+        ]
+        summary = region_summary(out, done, name)
         if summary is not None:
             path = out / f"{name}_summary.csv"
             write_csv(path, summary)
@@ -632,9 +715,15 @@ def _write_region(
 
 
 def region_summary(out: Path, areas: list[BatchArea], name: str) -> pd.DataFrame | None:
-    """Every finished area's summary rows (``scope`` = ``area``) and the region's (``scope`` =
-    ``region``): counts summed over the areas, shares recomputed from the sums (never averaged),
-    and no share where the sums hold nothing to measure."""
+    """The summary rows of ``areas`` (``scope`` = ``area``; the caller passes those whose
+    analysis finished: a failed one may have left an earlier run's files) and the region's
+    (``scope`` = ``region``): counts summed over the areas, shares recomputed from the sums
+    (never averaged), and no share where the sums hold nothing to measure.
+
+    Only counts of things each belonging to one area are summed (homes, households, demand,
+    incidents, grids). Facilities, candidate sites and H3 cells near an edge lie in the halo
+    of the next area too and are counted by both; their region cells are left empty, not
+    overstated (``merged/`` holds each area's layers, with such duplicates)."""
     parts = []
     for area in areas:
         path = out / "areas" / area.key / name / SUMMARY_FILES[name]
@@ -659,15 +748,14 @@ _KEYS = {
     "hotspots": [],
 }  # fmt: skip
 _SUMS = {
-    "access": ["facilities_serving", "blind_spot_homes", "unreachable_homes"],
-    "site": ["p", "homes", "existing_sites", "candidates", "candidates_excluded", "demand_total",
-             "covered_before", "covered_after", "demand_served", "demand_fully_served",
-             "homes_with_demand", "homes_fully_served", "homes_partly_served", "places_total",
-             "places_filled", "homes_unserved", "cost_of_new_sites"],
+    "access": ["blind_spot_homes", "unreachable_homes"],
+    "site": ["p", "homes", "demand_total", "covered_before", "covered_after", "demand_served",
+             "demand_fully_served", "homes_with_demand", "homes_fully_served",
+             "homes_partly_served", "places_total", "places_filled", "homes_unserved",
+             "cost_of_new_sites"],
     "grids": ["grids", "households", "out_of_tolerance", "atoms", "oversized_atoms", "homes",
               "households_moved"],
-    "hotspots": ["incidents", "cells", "hot_cells_95", "cold_cells_95", "hot_cells_fdr", "red",
-                 "orange", "yellow", "blue"],
+    "hotspots": ["incidents"],
 }  # fmt: skip
 _SHARES = {
     "site": {

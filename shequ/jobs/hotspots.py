@@ -114,6 +114,10 @@ class HotspotOptions:
         Fold the four warning levels into red/yellow/blue.
     seed : int
         Permutation seed (results repeat).
+    reach_m : float, optional
+        How far beyond the study area the OSM extract is known to hold every feature (a
+        ``shequ batch`` area's halo). When it covers the distance cap, a distance factor with
+        no feature in the extract is measured (every cell at the cap), not left out.
 
     Examples
     --------
@@ -137,6 +141,7 @@ class HotspotOptions:
     three_colour: bool = False
     seed: int = 0
     basemap_tiles: str | None = None  # tiles the map draws instead of the extract (--basemap)
+    reach_m: float | None = None  # the extract holds every feature this far beyond the area
 
 
 @dataclass
@@ -261,7 +266,7 @@ def compute_hotspots(opts: HotspotOptions, progress: Progress = no_progress) -> 
         step(1)
     elif opts.trends and inc.time_column is None:
         notes.append(Note("n.no_time"))
-    factors, factor_notes = _factors(area, grid, settings, progress)
+    factors, factor_notes = _factors(area, grid, settings, progress, opts.reach_m)
     notes += factor_notes
     table = _index_and_levels(
         pd.concat([table, factors], axis=1), settings, rule, opts.three_colour
@@ -528,7 +533,11 @@ def _resolution(
 
 
 def _factors(
-    area: AreaInputs | None, grid: IncidentCells, settings: RiskSettings, progress: Progress
+    area: AreaInputs | None,
+    grid: IncidentCells,
+    settings: RiskSettings,
+    progress: Progress,
+    reach_m: float | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Exposure and local factors of the cells: the incident rate per household, the charging
     gap, building age and OSM distances with an OSM area; the incidents per cell without."""
@@ -549,6 +558,7 @@ def _factors(
             grid.crs,
             settings.osm_features,
             settings.distance_cap_m,
+            absent_is_far=reach_m is not None and reach_m >= settings.distance_cap_m,
         )
     )
     step(1)

@@ -144,6 +144,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{n} incidents in this area, fewer than the {least} the statistics need: not analysed",
         "本片区仅有 {n} 起事件，少于统计所需的 {least} 起：未分析",
     ),
+    "batch.coarse_cells": (
+        "cells of resolution {res} reach {far} m beyond the area, more than the halo's "
+        "{margin} m margin: distance factors of its edge cells may differ from a run on the "
+        "whole region (give a larger --halo)",
+        "{res} 级单元伸出片区达 {far} 米，超过外扩范围预留的 {margin} 米：边缘单元的距离因子"
+        "可能与全域运行不同（可加大 --halo）",
+    ),
     "batch.failed_area": ("area {id}: {error}", "片区 {id}：{error}"),
     "batch.summary": ("{analysis} summary: {path}", "{analysis} 汇总：{path}"),
 }
