@@ -87,7 +87,7 @@ class StoredLayer:
     def frame(self) -> gpd.GeoDataFrame:
         """The layer as a GeoDataFrame (a new one each time)."""
         if self.kept is not None:
-            return self.kept
+            return self.kept.copy()  # a caller's edits must not reach the stored layer
         kind, quantised, offsets = self.ragged
         coords = quantised.astype(float) / 10.0**STORE_DIGITS
         geoms = shapely.from_ragged_array(kind, coords, offsets)

@@ -49,6 +49,9 @@ def varints(values: np.ndarray) -> bytes:
     if len(v) and int(v.min()) < 0:
         msg = "varints takes non-negative integers: zig-zag signed ones first"
         raise ValueError(msg)
+    if len(v) and int(v.max()) >= 1 << 35:  # five bytes hold 35 bits; the page reads no more
+        msg = f"varints takes integers below 2**35, not {int(v.max())}"
+        raise ValueError(msg)
     width = np.ones(len(v), dtype=np.int64)
     for k in range(1, 5):
         width += v >= (1 << (7 * k))

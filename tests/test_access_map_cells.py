@@ -60,6 +60,9 @@ def test_varints_and_zigzag_by_hand() -> None:
     assert zigzag(np.array([0, -1, 1, -2, 2])).tolist() == [0, 1, 2, 3, 4]
     with pytest.raises(ValueError, match="non-negative"):
         varints(np.array([-1]))
+    assert varints(np.array([(1 << 35) - 1])) == bytes([0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
+    with pytest.raises(ValueError, match="2\\*\\*35"):  # six bytes the page would misread
+        varints(np.array([1 << 35]))
 
 
 def test_packed_layers_give_back_the_rounded_outlines() -> None:
