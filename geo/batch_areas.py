@@ -122,10 +122,50 @@ def read_areas(
                 Note("e.batch_duplicate_id", id=label, first=seen[label], row=int(row)), path=path
             )
         seen[label] = int(row)
+    _check_overlaps(frame, labels, path)
     areas = []
     for i, (label, geom) in enumerate(zip(labels, frame.geometry, strict=True), start=1):
         areas.append(BatchArea(folder_key(i, label), label, geom, halo_box(geom, halo_m)))
     return areas
+
+
+OVERLAP_SHARE = 0.01  # areas overlapping by more than this share of the smaller are refused
+
+
+def _check_overlaps(frame, labels: list[str], path: Path) -> None:
+    """Refuse areas that overlap by more than :data:`OVERLAP_SHARE` of the smaller one: their
+    homes, households and grids would be counted in both, and the region's sums twice. Slivers
+    along shared boundaries (two digitisations of one street) are below it and pass."""
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    if len(geoms) < 2:
+        return
+    crs = metric_crs(*frame.total_bounds)
+    metric = np.asarray(frame.to_crs(crs).geometry.values, dtype=object)
+    i, j = shapely.STRtree(metric).query(metric, predicate="intersects")
+    keep = i < j
+    i, j = i[keep], j[keep]
+    if not len(i):
+        return
+    shared = shapely.area(shapely.intersection(metric[i], metric[j]))
+    smaller = np.minimum(shapely.area(metric[i]), shapely.area(metric[j]))
+    share = shared / np.maximum(smaller, 1e-9)
+    bad = np.flatnonzero(share > OVERLAP_SHARE)
+    if len(bad):
+        k = bad[0]
+        a, b = int(i[k]), int(j[k])
+        rows = frame["row"].to_numpy()
+        raise InputError(
+            Note(
+                "e.batch_overlap",
+                a=labels[a],
+                row_a=int(rows[a]),
+                b=labels[b],
+                row_b=int(rows[b]),
+                m2=round(float(shared[k])),
+                share=round(100 * float(share[k]), 1),
+            ),
+            path=path,
+        )
 
 
 def _label(value: object, row: int) -> str:

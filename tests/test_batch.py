@@ -436,3 +436,56 @@ def test_merged_partitions_get_every_column(tmp_path):
     assert merged["kind_note"].iloc[0] == "x" and pd.isna(merged["kind_note"].iloc[1])
     assert list(merged["area_key"].astype(str)) == ["a0002_A", "a0001_B"]  # text, not numbers
     assert merged.crs.to_epsg() == 4326
+
+
+def test_overlapping_areas_are_refused(region, inputs, tmp_path, capsys):
+    """Two areas sharing a quarter of their land would count its homes twice: one line, exit 2,
+    naming both, before any work."""
+    w, s, e, n = inputs["polys"][0].bounds
+    half = (e - w) / 2
+    polys = [inputs["polys"][0], shapely.box(w + half, s, e + half, n)]
+    areas = tmp_path / "areas.geojson"
+    gpd.GeoDataFrame({"code": ["甲", "乙"]}, geometry=polys, crs=4326).to_file(areas)
+    out = tmp_path / "run"
+    code = main(
+        ["batch", "--osm", str(region), "--areas", str(areas), "--out", str(out),
+         "--analyses", "access", "--quiet", "--lang", "zh"]
+    )  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'甲'" in err[0] and "'乙'" in err[0] and "重叠" in err[0]
+    assert not (out / "areas").exists()
+
+
+def test_incidents_in_their_own_crs(region, inputs, tmp_path):
+    """Hotline incidents in GCJ-02 beside WGS-84 areas: split as the WGS-84 file is."""
+    from shequ.geo.coords import wgs84_to_gcj02
+
+    areas = tmp_path / "areas.geojson"
+    gpd.GeoDataFrame({"code": ["A"]}, geometry=inputs["polys"][:1], crs=4326).to_file(areas)
+    frame = pd.read_csv(inputs["incidents"])
+    gcj = frame.copy()
+    gcj["lon"], gcj["lat"] = wgs84_to_gcj02(frame["lon"].to_numpy(), frame["lat"].to_numpy())
+    shifted = tmp_path / "incidents_gcj02.csv"
+    gcj.to_csv(shifted, index=False)
+    runs = {}
+    for name, path, crs in (("wgs", inputs["incidents"], None), ("gcj", shifted, "gcj02")):
+        opts = BatchOptions(
+            osm=region,
+            out=tmp_path / name,
+            analyses=("hotspots",),
+            areas=areas,
+            incidents=path,
+            incidents_crs=crs,
+            workers=1,
+            with_map=False,
+        )
+        result = run_batch(opts)
+        assert [a["status"] for a in result.areas] == ["done"]
+        key = result.areas[0]["key"]
+        runs[name] = pd.read_csv(tmp_path / name / "areas" / key / "incidents.csv")
+    a, b = runs["wgs"], runs["gcj"]
+    assert abs(len(b) - len(a)) <= 0.01 * len(a)
+    both = a.merge(b, on="row", suffixes=("_w", "_g"))
+    assert len(both) >= 0.99 * len(a)
+    assert np.abs(both["lon_w"] - both["lon_g"]).max() < 1e-5  # back within about a metre

@@ -125,6 +125,9 @@ class BatchOptions:
         ``grids``: the search's time limit per area.
     incidents : Path, optional
         ``hotspots``: the incident file; it is split by area once, here.
+    incidents_crs : str, optional
+        Its coordinates when they differ from ``crs`` (hotline exports are often GCJ-02 while
+        area polygons are CGCS2000); default ``crs``.
     workers : int
         Worker processes of the local cluster.
     scheduler : str, optional
@@ -150,6 +153,7 @@ class BatchOptions:
     cover_all: bool = False
     grid_time_limit_s: float = 60.0
     incidents: Path | None = None
+    incidents_crs: str | None = None
     workers: int = 2
     scheduler: str | None = None
     retries: int = 2
@@ -260,12 +264,27 @@ def _fingerprint(opts: BatchOptions, halo: float) -> str:
     for name in ("osm", "areas", "profile", "homes", "incidents"):
         path = fields[name]
         if path is not None:
-            stat = Path(path).stat()
-            fields[name] = [str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns]
+            fields[name] = [_file_stamp(p) for p in _with_sidecars(Path(path))]
     fields["halo_m"] = halo
     fields["shequ_version"] = __version__
     text = json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+SIDECARS = (".dbf", ".shx", ".prj", ".cpg")  # a shapefile's attributes, index, CRS, encoding
+
+
+def _with_sidecars(path: Path) -> list[Path]:
+    """The file and, for a shapefile, the files beside it that hold its attributes and CRS
+    (editing the .dbf changes the areas' ids without touching the .shp)."""
+    if path.suffix.lower() != ".shp":
+        return [path]
+    return [path, *(p for s in SIDECARS if (p := path.with_suffix(s)).is_file())]
+
+
+def _file_stamp(path: Path) -> list:
+    stat = path.stat()
+    return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
 
 
 def _claim_folder(out: Path, fingerprint: str, opts: BatchOptions, halo: float, n: int) -> None:
@@ -331,13 +350,14 @@ def _split_incidents(
     point takes it, so none is counted twice). Unreadable rows and rows outside every area go
     to the batch's ``rejects.csv``; every area's file has WGS-84 ``lon``/``lat``, ``time``
     and ``type`` as read, and the source ``row``."""
-    inc = read_incidents(Path(opts.incidents), rejects, crs=opts.crs)
+    inc = read_incidents(Path(opts.incidents), rejects, crs=opts.incidents_crs or opts.crs)
     frame = inc.frame
     xy = np.column_stack([frame.geometry.x, frame.geometry.y])
     owner = np.full(len(frame), -1, dtype=np.int64)
     points = shapely.points(xy)
     for i, area in enumerate(areas):
         free = owner < 0
+        shapely.prepare(area.polygon)  # millions of points against one polygon
         inside = shapely.covers(area.polygon, points[free])
         owner[np.flatnonzero(free)[inside]] = i
     for row in frame["row"].to_numpy()[owner < 0]:

@@ -59,6 +59,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "hotspots: the incident file (split by area once)",
         "hotspots：事件文件（按片区拆分一次）",
     ),
+    "help.batch.incidents_crs": (
+        "hotspots: coordinates of the incident file (wgs84, gcj02, bd09 or EPSG:n) when they "
+        "differ from --crs (hotline exports are often GCJ-02)",
+        "hotspots：事件文件的坐标系（wgs84、gcj02、bd09 或 EPSG:n），与 --crs 不同时使用"
+        "（热线导出多为 GCJ-02）",
+    ),
     "help.batch.workers": (
         "worker processes of the local Dask cluster (default: 2)",
         "本地 Dask 集群的工作进程数（默认：2）",
@@ -78,6 +84,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "e.batch_id_column": (
         "no column {column!r} in the areas file",
         "片区文件中没有 {column!r} 列",
+    ),
+    "e.batch_overlap": (
+        "areas {a!r} (row {row_a}) and {b!r} (row {row_b}) overlap by {m2} m² ({share}% of the "
+        "smaller): their homes and grids would be counted twice; correct the boundaries",
+        "片区 {a!r}（第 {row_a} 行）与 {b!r}（第 {row_b} 行）重叠 {m2} 平方米（占较小者的 "
+        "{share}%）：其住户和网格将被重复计算；请修正边界",
     ),
     "e.batch_duplicate_id": (
         "area id {id!r} appears twice (rows {first} and {row}): give each area its own id "
