@@ -45,7 +45,6 @@ from folium.map import Layer
 from folium.template import Template
 
 from shequ.geo.h3cells import cell_polygons
-from shequ.i18n import render_note
 from shequ.maps.escape import esc, script_json
 from shequ.maps.features import COORD_DIGITS, to_wgs84
 from shequ.maps.labels import label
@@ -54,8 +53,6 @@ from shequ.maps.style import (
     GI_BIN_COLORS,
     LEVEL_COLORS,
     LEVEL_OUTLINES,
-    LEVEL_WEIGHTS,
-    NO_DATA_COLOR,
     RISK_LEVELS,
     THREE_COLOUR_LEVELS,
     TREND_COLORS,
@@ -1024,26 +1021,15 @@ def _levels_legend(
     hm: Any,
 ) -> str:
     """The small map's level legend (counts of all cells) and the note on what is drawn."""
-    lines = [f"<h4>{esc(label('hs_levels_heading', lang))}</h4>"]
-    for level, number in counts.items():
-        if level is None:
-            swatch, text = hm._swatch(NO_DATA_COLOR, "#636363"), esc(label("no_data", lang))
-        else:
-            weight = LEVEL_WEIGHTS[level] + 0.5
-            swatch = hm._swatch(LEVEL_COLORS[level], LEVEL_OUTLINES[level], weight)
-            text = hm.level_text(level, lang, three_colour)
-        lines.append(f"<div>{swatch}{text} ({number})</div>")
-    note = label("hs_cells_note", lang).format(cells=total, incidents=hm.fmt_number(incidents))
-    lines.append(f'<div class="shequ-note">{esc(note)}</div>')
-    big = label("hs_big_note", lang).format(cells=total)
-    lines.append(f'<div class="shequ-note shequ-hs-big">{esc(big)}</div>')
-    if three_colour:
-        lines.append(f'<div class="shequ-note">{esc(label("hs_three_colour_note", lang))}</div>')
-    if rule:
-        heading = esc(label("hs_rule_heading", lang))
-        text = esc(render_note(rule, lang))
-        lines.append(f'<div class="shequ-note shequ-hs-rule"><b>{heading}</b><br>{text}</div>')
-    return "\n".join(lines)
+    return hm.level_legend(
+        counts,
+        None,
+        lang,
+        three_colour=three_colour,
+        rule=rule,
+        totals=(total, incidents),
+        note=label("hs_big_note", lang).format(cells=total),
+    )
 
 
 def _gi_legend(bins: np.ndarray, cells: gpd.GeoDataFrame, lang: str, hm: Any) -> str:

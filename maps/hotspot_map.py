@@ -811,9 +811,14 @@ def level_legend(
     *,
     three_colour: bool,
     rule: str | None = None,
+    totals: tuple[int, float] | None = None,
+    note: str | None = None,
 ) -> str:
     """The level scheme with the number of cells at each level (``None``: no or an unknown
-    level, drawn grey), the cells' total and the rule that set the levels (escaped)."""
+    level, drawn grey), the cells' total and the rule that set the levels (escaped).
+
+    ``totals`` (cells, incidents) stands in for ``cells`` when the map does not hold them all
+    (:mod:`shequ.maps.hotspot_large`), and ``note`` says what is drawn (plain text)."""
     lines = [f"<h4>{esc(label('hs_levels_heading', lang))}</h4>"]
     for level, number in counts.items():
         if level is None:
@@ -823,10 +828,15 @@ def level_legend(
             swatch = _swatch(LEVEL_COLORS[level], LEVEL_OUTLINES[level], weight)
             text = level_text(level, lang, three_colour)
         lines.append(f"<div>{swatch}{text} ({number})</div>")
-    total = 0 if cells is None else len(cells)
-    incidents = sum(as_float(value) or 0.0 for value in column_or_empty(cells, "count"))
-    note = label("hs_cells_note", lang).format(cells=total, incidents=fmt_number(incidents))
-    lines.append(f'<div class="shequ-note">{esc(note)}</div>')
+    if totals is None:
+        total = 0 if cells is None else len(cells)
+        incidents = sum(as_float(value) or 0.0 for value in column_or_empty(cells, "count"))
+    else:
+        total, incidents = totals
+    counted = label("hs_cells_note", lang).format(cells=total, incidents=fmt_number(incidents))
+    lines.append(f'<div class="shequ-note">{esc(counted)}</div>')
+    if note:
+        lines.append(f'<div class="shequ-note shequ-hs-big">{esc(note)}</div>')
     if three_colour:
         lines.append(f'<div class="shequ-note">{esc(label("hs_three_colour_note", lang))}</div>')
     if rule:
