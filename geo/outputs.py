@@ -185,7 +185,14 @@ def write_geoparquet(path: str | Path, frame: gpd.GeoDataFrame) -> Path:
     Written with pyarrow (zstd-compressed, row groups of 64k rows) and a ``bbox`` covering
     column (GeoParquet 1.1), so a reader can skip the row groups outside an area (DuckDB,
     GDAL ≥ 3.9, ``geopandas.read_parquet(bbox=...)``).
+
+    The frame's ``attrs`` (what a run keeps beside a layer in memory, e.g. the study area's
+    polygon) are not written: geopandas would put them in the file's metadata as JSON, and a
+    geometry there stopped ``shequ site`` on the 337k-node mosaic.
     """
+    if frame.attrs:
+        frame = frame.copy(deep=False)
+        frame.attrs = {}
     with atomic_path(path) as tmp:
         frame.to_parquet(
             tmp,

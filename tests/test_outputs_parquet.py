@@ -47,6 +47,17 @@ def test_the_parquet_holds_the_layer(tmp_path) -> None:
     assert 0 < len(inside) == len(expect) < len(homes)
 
 
+def test_a_layer_carrying_a_polygon_in_its_attrs_is_written(tmp_path) -> None:
+    """``site`` keeps the study area beside its candidates (``attrs``): not file metadata."""
+    import shapely
+
+    homes = homes_frame(10)
+    homes.attrs["study_area"] = shapely.box(0, 0, 1, 1)
+    write_geoparquet(tmp_path / "homes.parquet", homes)
+    assert len(gpd.read_parquet(tmp_path / "homes.parquet")) == 10
+    assert "study_area" in homes.attrs  # the caller's frame is left as it was
+
+
 def test_only_large_layers_get_a_parquet(tmp_path) -> None:
     layers = {"homes": homes_frame(300), "facilities": homes_frame(20)}
     write_gpkg(tmp_path / "shequ.gpkg", layers, parquet_min_rows=100)
