@@ -732,7 +732,7 @@ def build_large_hotspot_map(
         The same layers, legend sections and language as a small map.
     """
     from shequ.maps import hotspot_map as hm
-    from shequ.maps.overlays import HtmlBox, RawHtml, title_box
+    from shequ.maps.overlays import RawHtml, title_box
     from shequ.maps.page import add_panes, fit_to_data, label_tooltip, new_map, style_by_id
     from shequ.maps.style import risk_grid_style
 
@@ -841,15 +841,7 @@ def build_large_hotspot_map(
         sections["grids"] = hm.grids_legend(
             lang, three_colour=three_colour, significance=significance
         )
-    hidden = ' style="display:none"'
-    box = [
-        f'<div id="shequ-hs-sec-{key}" class="shequ-hs-sec"{"" if key == "levels" else hidden}>'
-        f"{body}</div>"
-        for key, body in sections.items()
-    ]
-    HtmlBox("\n".join(box), "shequ-legend").add_to(m)
-    links = [(f"shequ-hs-sec-{key}", layers[key].get_name()) for key in sections]
-    hm._LegendSync(links).add_to(m)
+    hm.add_legend_sections(m, sections, layers)
     fit_to_data(m, [outline_4326, grids_4326])
     return m
 

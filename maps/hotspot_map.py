@@ -444,17 +444,22 @@ def build_hotspot_map(
     if "grids" in layers:
         significance = "significance" in column_or_empty(grids_4326, "level_rule")
         sections["grids"] = grids_legend(lang, three_colour=three_colour, significance=significance)
-    shown = {"levels"}
+    add_legend_sections(m, sections, layers)
+    fit_to_data(m, [cells_4326, grids_4326])
+    return m
+
+
+def add_legend_sections(m: folium.Map, sections: dict[str, str], layers: dict) -> None:
+    """One legend box of ``sections`` (escaped HTML per layer key), the levels' shown and each
+    other one shown while its layer is on."""
     hidden = ' style="display:none"'
     html = [
-        f'<div id="shequ-hs-sec-{key}" class="shequ-hs-sec"{"" if key in shown else hidden}>'
+        f'<div id="shequ-hs-sec-{key}" class="shequ-hs-sec"{"" if key == "levels" else hidden}>'
         f"{body}</div>"
         for key, body in sections.items()
     ]
     HtmlBox("\n".join(html), "shequ-legend").add_to(m)
     _LegendSync([(f"shequ-hs-sec-{key}", layers[key].get_name()) for key in sections]).add_to(m)
-    fit_to_data(m, [cells_4326, grids_4326])
-    return m
 
 
 def _cell_layer(
