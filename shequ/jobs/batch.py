@@ -171,6 +171,7 @@ class AreaTask:
     opts: BatchOptions
     incidents: Path | None
     fingerprint: str
+    halo_m: float  # the batch's halo (batch.json), so a task need not read it back
 
 
 @dataclass
@@ -234,7 +235,7 @@ def run_batch(opts: BatchOptions, progress: Progress = no_progress) -> BatchResu
     split = _split_incidents(opts, areas, todo, out, rejects) if "hotspots" in opts.analyses else {}
     _cut_extracts(opts, todo, out)
     tasks = [
-        AreaTask(a.key, a.label, out / "areas" / a.key, opts, split.get(a.key), fingerprint)
+        AreaTask(a.key, a.label, out / "areas" / a.key, opts, split.get(a.key), fingerprint, halo)
         for a in todo
     ]
     records.update(_run_tasks(tasks, opts, progress))
@@ -503,15 +504,10 @@ def _run_access(task: AreaTask, progress) -> None:
     from shequ.jobs.access import AccessOptions, compute_access, write_access_outputs
 
     result = compute_access(AccessOptions(**_area_inputs(task)), progress)
-    beyond_halo(result, _halo(task))
+    beyond_halo(result, task.halo_m)
     write_access_outputs(
         result, task.folder / "access", lang=task.opts.lang, with_map=task.opts.with_map
     )
-
-
-def _halo(task: AreaTask) -> float:
-    record = json.loads((task.folder.parent.parent / BATCH_FILE).read_text(encoding="utf-8"))
-    return float(record["halo_m"])
 
 
 def beyond_halo(result, halo_m: float) -> None:
@@ -583,7 +579,7 @@ def _run_hotspots(task: AreaTask, progress) -> None:
         area=task.folder / "area.geojson",
         profile=opts.profile,
         crs="wgs84",
-        reach_m=_halo(task) - CELL_MARGIN_M,  # a cell's centre may lie outside the area
+        reach_m=task.halo_m - CELL_MARGIN_M,  # a cell's centre may lie outside the area
     )
     result = compute_hotspots(hot, progress)
     write_hotspot_outputs(result, task.folder / "hotspots", lang=opts.lang, with_map=opts.with_map)
@@ -602,7 +598,7 @@ def _coarse_cells(task: AreaTask, cells: gpd.GeoDataFrame, summary: pd.DataFrame
     centres = gpd.GeoSeries(cells.geometry.values, crs=cells.crs).to_crs(crs).centroid
     shape = gpd.GeoSeries([area], crs=4326).to_crs(crs).iat[0]
     far = float(shapely.distance(shape, centres.values).max())
-    margin = _halo(task) - load_profile(task.opts.profile).risk.distance_cap_m
+    margin = task.halo_m - load_profile(task.opts.profile).risk.distance_cap_m
     if far <= margin:
         return None
     res = int(summary["resolution"].iat[0]) if "resolution" in summary else -1
