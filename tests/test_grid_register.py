@@ -211,7 +211,10 @@ def test_an_unchanged_nanjing_register_moves_nothing(tmp_path):
     households and keeps every code."""
     osm = str(shared_file("osm/nanjing_xinjiekou_small.osm"))
     args = ["grids", "--quiet", "--no-map", "--osm", osm, "--time-limit", "5"]
-    assert main([*args, "--out", str(tmp_path / "base")]) == 0
+    # the plan fed back is a finished one (default budget: the search ends by itself in about
+    # 20 s); 5 s leave 18 to 53 of 77 grids outside the band, varying with the machine's speed,
+    # and a redraw rightly moves households to bring such a register into it
+    assert main([*args[:-2], "--out", str(tmp_path / "base")]) == 0
     grids = gpd.read_file(tmp_path / "base" / "shequ.gpkg", layer="grids")
     grids["code"] = [f"320106001002{i:03d}" for i in range(len(grids), 0, -1)]
     grids.to_crs("EPSG:4326")[["code", "geometry"]].to_file(tmp_path / "register.geojson")
