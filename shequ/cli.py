@@ -725,6 +725,7 @@ def _batch_parser(sub: argparse._SubParsersAction, lang: str) -> argparse.Argume
     )
     batch.add_argument("--incidents", help=t("help.batch.incidents", b))
     batch.add_argument("--incidents-crs", type=_crs_name(b), help=t("help.batch.incidents_crs", b))
+    batch.add_argument("--res", type=_h3_resolution(b), help=t("help.batch.res", b))
     batch.add_argument(
         "--workers", type=_number(int, b, 0), default=2, help=t("help.batch.workers", b)
     )
@@ -764,6 +765,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         grid_time_limit_s=args.time_limit,
         incidents=where(args.incidents),
         incidents_crs=args.incidents_crs,
+        res=args.res,
         workers=args.workers,
         scheduler=args.scheduler,
         retries=args.retries,

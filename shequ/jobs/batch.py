@@ -7,12 +7,11 @@ most ``--tile-nodes`` street nodes) out of the regional OSM file with a walking 
 study area (``--area``): homes, candidates, grids and cells outside it are left out, walks may
 cross it. A run of one area is therefore the single run ``shequ <analysis> --osm REGION --area
 AREA``, for every walk up to the halo; longer walks may be overstated (they may leave the
-extract), which ``batch.json`` and the terminal state. Two caveats: grids group the buildings of
-crowded blocks in the order of the extract's spatial index, so an area's grids are those of the
-single run on its extract (``areas/<key>/extract.osm.pbf``) and may differ from a run on the
-whole region (the same households, other boundaries); hotspot cells are measured from their
-centres, and coarse cells (sparse incidents) can reach beyond the halo's margin, which
-``areas.csv`` then says (``hotspots_note``).
+extract), which ``batch.json`` and the terminal state. Hotspots use one H3 resolution in every
+area (``--res``, or the automatic choice on all the incidents inside the areas), so the merged
+cells are of one size; the default halo grows with that resolution's cells (a cell's centre may
+lie a cell's radius outside its area), and a halo given too small for them is said in
+``areas.csv`` (``hotspots_note``).
 
 The tasks run on Dask (``dask.distributed``): a ``LocalCluster`` of ``--workers`` processes,
 one thread each, by default, or an existing cluster (``--scheduler tcp://HOST:PORT``; its
@@ -46,7 +45,7 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -57,9 +56,10 @@ import shapely
 
 from shequ import __version__
 from shequ.errors import InputError
-from shequ.geo.batch_areas import BatchArea, read_areas, tile_areas
+from shequ.geo.batch_areas import BatchArea, halo_box, read_areas, tile_areas
 from shequ.geo.coords import metric_crs
 from shequ.geo.facilities import kind_name
+from shequ.geo.h3cells import auto_resolution, check_resolution
 from shequ.geo.incidents import read_incidents
 from shequ.geo.osm_clip import clip_osm, street_node_lonlat
 from shequ.geo.osm_file import check_osm_path
@@ -76,7 +76,8 @@ BATCH_FILE = "batch.json"
 AREA_FILE = "area.json"
 EXTRACT = "extract.osm.pbf"
 HALO_FACTOR = 2.0  # walks up to twice the longest threshold are exact
-CELL_MARGIN_M = 1_000.0  # an H3 cell's centre outside its area (res 8: 0.5 km edge)
+CELL_MARGIN_M = 1_000.0  # an H3 cell's centre outside its area, at least (res 8: 0.5 km edge)
+CELL_REACH = 1.25  # a cell's centre to its farthest point, in average edge lengths (with room)
 DEFAULT_TILE_NODES = 40_000  # street nodes per automatic tile (a 街道 or two; ~1 GB per worker)
 
 #: the result layers merged into GeoParquet, per analysis (the network layers stay per area)
@@ -128,6 +129,9 @@ class BatchOptions:
     incidents_crs : str, optional
         Its coordinates when they differ from ``crs`` (hotline exports are often GCJ-02 while
         area polygons are CGCS2000); default ``crs``.
+    res : int, optional
+        ``hotspots``: the H3 resolution of every area; default: chosen once on all the
+        incidents inside the areas (as ``shequ hotspots`` chooses it for one area).
     workers : int
         Worker processes of the local cluster.
     scheduler : str, optional
@@ -148,6 +152,7 @@ class BatchOptions:
     profile: Path | None = None
     crs: str | None = None
     homes: Path | None = None
+    res: int | None = None
     kind: str = "canteen"
     p: int | None = None
     cover_all: bool = False
@@ -172,6 +177,7 @@ class AreaTask:
     incidents: Path | None
     fingerprint: str
     halo_m: float  # the batch's halo (batch.json), so a task need not read it back
+    res: int | None = None  # the batch's H3 resolution for hotspots
 
 
 @dataclass
@@ -189,17 +195,31 @@ class BatchResult:
         return [a for a in self.areas if a["status"] != "done"]
 
 
-def default_halo_m(profile: Profile, analyses: tuple[str, ...] = ("access",)) -> float:
+def default_halo_m(
+    profile: Profile, analyses: tuple[str, ...] = ("access",), res: int | None = None
+) -> float:
     """Twice the longest walk any kind or tier is audited at, at the fastest walker, plus the
     distance a home may be from its street: every walk a threshold looks at, with room. With
-    ``hotspots``, at least the distance factors' cap (``risk.distance_cap_m``) plus
-    :data:`CELL_MARGIN_M` (a cell's centre may lie outside the area), so a cell's distance to
-    the nearest fire station is measured as in the region."""
+    ``hotspots``, at least the distance factors' cap (``risk.distance_cap_m``) plus the cells'
+    margin at resolution ``res`` (:func:`cell_margin_m`: a cell's centre may lie outside the
+    area), so a cell's distance to the nearest fire station is measured as in the region."""
     minutes = max([k.max_walk_min for k in profile.kinds.values()] + list(profile.tiers_min))
     walk = HALO_FACTOR * minutes * 60.0 * max(profile.speeds.values()) + profile.max_access_m
     if "hotspots" in analyses:
-        return max(walk, profile.risk.distance_cap_m + CELL_MARGIN_M)
+        return max(walk, profile.risk.distance_cap_m + cell_margin_m(res))
     return walk
+
+
+def cell_margin_m(res: int | None) -> float:
+    """How far an H3 cell holding a point of an area may reach outside it: its centre to its
+    farthest corner, :data:`CELL_REACH` average edge lengths (H3's cells vary in size), and
+    never below :data:`CELL_MARGIN_M`: resolution 7 (sparse incidents) about 1.8 km, 6 about
+    4.7 km."""
+    if res is None:
+        return CELL_MARGIN_M
+    import h3
+
+    return max(CELL_MARGIN_M, CELL_REACH * h3.average_hexagon_edge_length(res, unit="m"))
 
 
 def run_batch(opts: BatchOptions, progress: Progress = no_progress) -> BatchResult:
@@ -221,6 +241,13 @@ def run_batch(opts: BatchOptions, progress: Progress = no_progress) -> BatchResu
         areas = read_areas(Path(opts.areas), opts.id_column, opts.crs, rejects, halo)
     else:
         areas = tile_areas(street_node_lonlat(Path(opts.osm)), opts.tile_nodes, halo)
+    incidents, res = None, None
+    if "hotspots" in opts.analyses:
+        incidents = _assign_incidents(opts, areas, rejects)
+        res = _batch_resolution(opts, incidents)
+        if opts.halo_m is None and default_halo_m(profile, opts.analyses, res) > halo:
+            halo = default_halo_m(profile, opts.analyses, res)
+            areas = [replace(a, box=halo_box(a.polygon, halo)) for a in areas]
     fingerprint = _fingerprint(opts, halo)
     _claim_folder(out, fingerprint, opts, halo, len(areas))
     records: dict[str, dict] = {}
@@ -232,10 +259,12 @@ def run_batch(opts: BatchOptions, progress: Progress = no_progress) -> BatchResu
         else:
             todo.append(area)
     skipped = len(areas) - len(todo)
-    split = _split_incidents(opts, areas, todo, out, rejects) if "hotspots" in opts.analyses else {}
+    split = _write_incidents(incidents, areas, todo, out) if incidents is not None else {}
     _cut_extracts(opts, todo, out)
     tasks = [
-        AreaTask(a.key, a.label, out / "areas" / a.key, opts, split.get(a.key), fingerprint, halo)
+        AreaTask(
+            a.key, a.label, out / "areas" / a.key, opts, split.get(a.key), fingerprint, halo, res
+        )
         for a in todo
     ]
     records.update(_run_tasks(tasks, opts, progress))
@@ -344,13 +373,13 @@ def _cut_extracts(opts: BatchOptions, areas: list[BatchArea], out: Path) -> None
     )
 
 
-def _split_incidents(
-    opts: BatchOptions, areas: list[BatchArea], todo: list[BatchArea], out: Path, rejects: Rejects
-) -> dict[str, Path]:
-    """Read the incidents once and give each area those inside it (the first area covering a
-    point takes it, so none is counted twice). Unreadable rows and rows outside every area go
-    to the batch's ``rejects.csv``; every area's file has WGS-84 ``lon``/``lat``, ``time``
-    and ``type`` as read, and the source ``row``."""
+def _assign_incidents(
+    opts: BatchOptions, areas: list[BatchArea], rejects: Rejects
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Read the incidents once and give each an area: the first area covering a point takes it,
+    so none is counted twice. Unreadable rows and rows outside every area go to the batch's
+    ``rejects.csv``. Returns the table (WGS-84 ``lon``/``lat``, ``time`` and ``type`` as read,
+    the source ``row``) and each row's area (its index in ``areas``, -1 outside)."""
     inc = read_incidents(Path(opts.incidents), rejects, crs=opts.incidents_crs or opts.crs)
     frame = inc.frame
     xy = np.column_stack([frame.geometry.x, frame.geometry.y])
@@ -370,6 +399,34 @@ def _split_incidents(
         table["time"] = frame["time"].dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy()
     if inc.type_column is not None:
         table["type"] = frame["type"].to_numpy()
+    return table, owner
+
+
+def _batch_resolution(opts: BatchOptions, incidents: tuple[pd.DataFrame, np.ndarray]) -> int | None:
+    """The H3 resolution of every area's hotspots: ``--res``, else the automatic choice on all
+    the incidents inside the areas (one cell size for the merged layer and for the halo; each
+    area choosing its own drew cells of several sizes side by side). None without incidents
+    (every area then says it has too few)."""
+    if opts.res is not None:
+        try:
+            return check_resolution(opts.res)
+        except ValueError as exc:
+            raise InputError(exc.args[0]) from None
+    table, owner = incidents
+    inside = table[owner >= 0]
+    if inside.empty:
+        return None
+    return auto_resolution(inside["lon"].to_numpy(), inside["lat"].to_numpy())[0]
+
+
+def _write_incidents(
+    incidents: tuple[pd.DataFrame, np.ndarray],
+    areas: list[BatchArea],
+    todo: list[BatchArea],
+    out: Path,
+) -> dict[str, Path]:
+    """Each area still to run gets its incidents' file, ``areas/<key>/incidents.csv``."""
+    table, owner = incidents
     wanted = {a.key for a in todo}
     paths = {}
     for i, area in enumerate(areas):
@@ -579,7 +636,8 @@ def _run_hotspots(task: AreaTask, progress) -> None:
         area=task.folder / "area.geojson",
         profile=opts.profile,
         crs="wgs84",
-        reach_m=task.halo_m - CELL_MARGIN_M,  # a cell's centre may lie outside the area
+        res=task.res,
+        reach_m=task.halo_m - cell_margin_m(task.res),  # a cell's centre may lie outside the area
     )
     result = compute_hotspots(hot, progress)
     write_hotspot_outputs(result, task.folder / "hotspots", lang=opts.lang, with_map=opts.with_map)

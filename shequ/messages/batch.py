@@ -65,6 +65,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "hotspots：事件文件的坐标系（wgs84、gcj02、bd09 或 EPSG:n），与 --crs 不同时使用"
         "（热线导出多为 GCJ-02）",
     ),
+    "help.batch.res": (
+        "hotspots: H3 resolution 0-15 of every area (default: chosen once on all the incidents "
+        "inside the areas)",
+        "hotspots：所有片区统一的 H3 分辨率 0-15（默认：按各片区内全部事件统一自动选择）",
+    ),
     "help.batch.workers": (
         "worker processes of the local Dask cluster (default: 2)",
         "本地 Dask 集群的工作进程数（默认：2）",
