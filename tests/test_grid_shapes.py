@@ -104,7 +104,9 @@ def test_a_thin_single_atom_grid_says_why():
 
 @pytest.fixture(scope="module", params=EXTRACTS)
 def plan(request):
-    opts = GridOptions(osm=shared_file(request.param), time_limit_s=10)
+    # the default budget: the search ends by itself (Nanjing: 19 s), so the plan is the same on
+    # any machine (10 s cut it short, and what it left depended on the machine's speed)
+    opts = GridOptions(osm=shared_file(request.param))
     result = compute_grids(opts)
     area = load_inputs(replace(opts, osm_facilities=False))
     return result, area
@@ -130,10 +132,27 @@ def test_no_grid_is_a_multipolygon_and_thin_grids_have_a_reason(plan):
     priced = st.tot.p[grids["grid_id"].to_numpy()]
     outline = shapely.length(shapely.boundary(grids.geometry.values))
     err = np.abs(priced / outline - 1)
-    assert (err < 0.002).mean() >= 0.95, err
-    # two atoms a fraction of a millimetre apart (building groups' land) are one outline but
-    # no adjacency: such a grid is priced a few metres too long (1.5-1.9 % seen on Nanjing)
-    assert err.max() < 0.02, err
+    assert (err < 0.002).mean() >= 0.9, err
+    # the outline and the price part where two atoms of a grid meet without an adjacency: a
+    # fraction of a millimetre apart (building groups' land) or along less than the 2 m a
+    # border needs; or where two atoms overlap (footprints overlapping across groups). Such a
+    # grid is priced a few metres off (0.4-3.3 % seen on Nanjing). Which grids hold such a
+    # pair depends on the plan (its time budget, the machine's speed), so each grid priced off
+    # is checked for one, rather than counted
+    assert err.max() < 0.05, err
+    geoms = result.atoms.frame.geometry.values
+    adjacent = {*zip(result.atoms.a.tolist(), result.atoms.b.tolist(), strict=True)}
+    adjacent |= {(b, a) for a, b in adjacent}
+    for grid in grids["grid_id"].to_numpy()[err >= 0.002]:
+        mine = np.flatnonzero(labels == grid)
+        p, q = shapely.STRtree(geoms[mine]).query(geoms[mine], predicate="dwithin", distance=1e-3)
+        pairs = [(i, j) for i, j in zip(mine[p], mine[q], strict=True) if i < j]
+        odd = [
+            (i, j)
+            for i, j in pairs
+            if (i, j) not in adjacent or shapely.area(shapely.intersection(geoms[i], geoms[j])) > 0
+        ]
+        assert odd, (grid, err[grids["grid_id"] == grid])
     thin = grids["polsby_popper"] < 0.2
     assert set(grids.loc[thin, "compact_reason"]) <= set(COMPACT_REASONS) - {"movable"}
     assert (grids.loc[~thin, "compact_reason"] == "").all()
