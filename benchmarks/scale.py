@@ -3,10 +3,12 @@
 The rungs are built by ``../shared/tools/mosaic/build_mosaic.py N`` (N × N copies of real OSM
 extract cores: a *synthetic arrangement* of real streets, buildings and tags; say so beside
 every figure). Each command runs as its own process, as a user runs it, and is measured from
-the outside: wall seconds, CPU seconds (user + system, its worker processes included) and peak
-resident memory (``os.wait4``; for the batch, the largest of the driver and its workers as the
-kernel reports them), plus the sizes of ``map.html`` and ``shequ.gpkg``. Per command the
-log-log slope of seconds against street nodes over the rungs is printed (1 = linear).
+the outside: wall seconds, CPU seconds (user + system, of the process and the children it
+waited for: not the grid search's forkserver workers, so a windowed grid plan's CPU is
+under-counted) and peak resident memory (``os.wait4``; for the batch, the largest of the
+driver and its workers as the kernel reports them), plus the sizes of ``map.html`` and
+``shequ.gpkg``. Per command the log-log slope of seconds against street nodes over the rungs
+is printed (1 = linear).
 
 Hotspots run on synthetic incidents: ``--incidents-per-node`` per street node (20 by default,
 6.75 M on the 16 × 16 rung), seeded, over the twelve months of 2025, labelled synthetic; their
