@@ -494,7 +494,10 @@ def test_incidents_in_their_own_crs(region, inputs, tmp_path):
         key = result.areas[0]["key"]
         runs[name] = pd.read_csv(tmp_path / name / "areas" / key / "incidents.csv")
         assert _summary(tmp_path / name / "areas" / key, "hotspots")["resolution"].iat[0] == 7
-        assert result.halo_m == default_halo_m(load_profile(), ("hotspots",), 7)
+        # the distance cap plus 1.25 average res-7 edges (1,406 m), not the 1 km of res 8
+        cap = load_profile().risk.distance_cap_m
+        reach = 1.25 * h3.average_hexagon_edge_length(7, unit="m")
+        assert result.halo_m == pytest.approx(cap + reach)
         assert result.halo_m > default_halo_m(load_profile(), ("hotspots",), 8) + 500
         table = pd.read_csv(tmp_path / name / "areas.csv", encoding="utf-8-sig")
         assert table.get("hotspots_note", pd.Series(dtype=object)).isna().all()  # cells fit

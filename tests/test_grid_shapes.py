@@ -132,14 +132,14 @@ def test_no_grid_is_a_multipolygon_and_thin_grids_have_a_reason(plan):
     priced = st.tot.p[grids["grid_id"].to_numpy()]
     outline = shapely.length(shapely.boundary(grids.geometry.values))
     err = np.abs(priced / outline - 1)
-    assert (err < 0.002).mean() >= 0.9, err
+    assert (err < 0.002).mean() >= 0.9, err  # the finished plan: 72 of 77
     # the outline and the price part where two atoms of a grid meet without an adjacency: a
     # fraction of a millimetre apart (building groups' land) or along less than the 2 m a
     # border needs; or where two atoms overlap (footprints overlapping across groups). Such a
-    # grid is priced a few metres off (0.4-3.3 % seen on Nanjing). Which grids hold such a
+    # grid is priced a few metres off (0.4-3.5 % seen on Nanjing). Which grids hold such a
     # pair depends on the plan (its time budget, the machine's speed), so each grid priced off
     # is checked for one, rather than counted
-    assert err.max() < 0.05, err
+    assert err.max() < 0.05, err  # the finished plan: 3.5 %
     geoms = result.atoms.frame.geometry.values
     adjacent = {*zip(result.atoms.a.tolist(), result.atoms.b.tolist(), strict=True)}
     adjacent |= {(b, a) for a, b in adjacent}

@@ -245,8 +245,9 @@ def run_batch(opts: BatchOptions, progress: Progress = no_progress) -> BatchResu
     if "hotspots" in opts.analyses:
         incidents = _assign_incidents(opts, areas, rejects)
         res = _batch_resolution(opts, incidents)
-        if opts.halo_m is None and default_halo_m(profile, opts.analyses, res) > halo:
-            halo = default_halo_m(profile, opts.analyses, res)
+        grown = default_halo_m(profile, opts.analyses, res)  # never below the first
+        if opts.halo_m is None and grown > halo:
+            halo = grown
             areas = [replace(a, box=halo_box(a.polygon, halo)) for a in areas]
     fingerprint = _fingerprint(opts, halo)
     _claim_folder(out, fingerprint, opts, halo, len(areas))
