@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
 
 from shequ.analyses.grid_objective import SearchWeights, State
 from shequ.analyses.grid_plan import atom_data, polygon_inertia
 from shequ.analyses.grid_search import peel_move, polsby_popper, thin_moves
+from shequ.analyses.shortest_paths import local_distances
 from shequ.geo.atoms import PRECISION_M, WORKLOAD, Atoms
 from shequ.geo.network import WalkNetwork
 from shequ.i18n import Note
@@ -30,7 +32,6 @@ GRID_PRECISION_M = PRECISION_M  # grid outlines snapped to 1 mm: no sub-millimet
 HAIR_M = 0.005  # pieces of a grid this close are one piece (a redraw's cut lines leave 1-2 mm gaps)
 NODE_NEAR_M = 5.0  # street nodes this close to a grid are its own (streets run on its border)
 WALK_LIMIT_M = 20_000.0  # Dijkstra stops here: no grid is wider than this on foot
-WALK_BATCH = 64  # shortest-path trees computed at once
 
 
 def one_polygon(geom: shapely.Geometry) -> shapely.Geometry:
@@ -268,31 +269,18 @@ def walk_across(geoms: np.ndarray, network: WalkNetwork) -> np.ndarray:
         return out
     pts = shapely.points(network.node_xy)
     g_idx, n_idx = shapely.STRtree(pts).query(geoms, predicate="dwithin", distance=NODE_NEAR_M)
-    nodes = [n_idx[g_idx == k] for k in range(len(geoms))]
-    has = [k for k in range(len(geoms)) if len(nodes[k])]
-    if not has:
-        return out
+    order = np.argsort(g_idx, kind="stable")
+    nodes = np.split(n_idx[order], np.searchsorted(g_idx[order], np.arange(1, len(geoms))))
     centre = shapely.point_on_surface(geoms)
-    start = [nodes[k][np.argmin(shapely.distance(pts[nodes[k]], centre[k]))] for k in has]
-    far = [
-        nodes[k][np.argmax(np.where(np.isfinite(row), row, -1.0))]
-        for k, row in zip(has, _distances(network, start, [nodes[k] for k in has]), strict=True)
-    ]
-    for k, row in zip(has, _distances(network, far, [nodes[k] for k in has]), strict=True):
+    tree = cKDTree(network.node_xy)
+    for k in np.flatnonzero([len(n) for n in nodes]):
+        own = nodes[k]
+        start = own[np.argmin(shapely.distance(pts[own], centre[k]))]
+        row = local_distances(network.csr, network.node_xy, start, own, WALK_LIMIT_M, tree=tree)
+        far = own[np.argmax(np.where(np.isfinite(row), row, -1.0))]
+        row = local_distances(network.csr, network.node_xy, far, own, WALK_LIMIT_M, tree=tree)
         reach = row[np.isfinite(row)]
         out[k] = float(reach.max()) if len(reach) else 0.0
-    return out
-
-
-def _distances(network: WalkNetwork, sources: list, targets: list) -> list[np.ndarray]:
-    """Walking metres from each source to its own targets, in batches of sources (a dense row
-    per source over the whole network; batches keep that small on a city's network)."""
-    out = []
-    for b in range(0, len(sources), WALK_BATCH):
-        d = csgraph.dijkstra(
-            network.csr, directed=False, indices=sources[b : b + WALK_BATCH], limit=WALK_LIMIT_M
-        )
-        out += [row[t] for row, t in zip(d, targets[b : b + WALK_BATCH], strict=True)]
     return out
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
 
 SHIFT_M = 1.0
 
@@ -106,3 +107,60 @@ def bounded_distances(
         street = dist[:, :n]  # a view: the virtual columns are left out without a copy
         street -= SHIFT_M
         yield idx, street
+
+
+def local_distances(
+    csr: sparse.csr_matrix,
+    node_xy: np.ndarray,
+    source: int,
+    targets: np.ndarray,
+    limit_m: float,
+    *,
+    tree: cKDTree | None = None,
+    slack_m: float = 250.0,
+) -> np.ndarray:
+    """Walking metres from one node to ``targets``, searched only on the streets near them.
+
+    ``csgraph.dijkstra`` fills a dense row over every node of the graph for each source, even
+    with a ``limit``: a few thousand sources on a city's network make that quadratic. Walks are
+    never shorter than the straight line, so a walk of ``d`` metres from ``source`` stays within
+    the disc of radius ``d`` around it: on the subgraph of the nodes within ``r`` of the source,
+    every distance up to ``r`` is exact. The disc starts at twice the farthest target's straight
+    distance plus ``slack_m`` and doubles while some target is farther (or not reached), up to
+    ``limit_m``. Equal to ``dijkstra(csr, indices=source, limit=limit_m)[targets]``: inf beyond
+    the limit.
+    """
+    targets = np.asarray(targets, dtype=np.int64)
+    if len(targets) == 0:
+        return np.zeros(0)
+    tree = cKDTree(node_xy) if tree is None else tree
+    reach = float(np.sqrt(((node_xy[targets] - node_xy[source]) ** 2).sum(axis=1)).max())
+    radius = min(2.0 * reach + slack_m, limit_m)
+    while True:
+        near = np.asarray(tree.query_ball_point(node_xy[source], radius), dtype=np.int64)
+        near.sort()
+        sub = _induced(csr, near)
+        at = np.minimum(np.searchsorted(near, targets), len(near) - 1)
+        row = csgraph.dijkstra(
+            sub, directed=False, indices=np.searchsorted(near, source), limit=radius
+        )
+        d = np.where(near[at] == targets, row[at], np.inf)  # a target outside the disc: not yet
+        if radius >= limit_m or bool(np.isfinite(d).all()):
+            return np.where(d <= limit_m, d, np.inf)
+        radius = min(2.0 * radius, limit_m)
+
+
+def _induced(csr: sparse.csr_matrix, nodes: np.ndarray) -> sparse.csr_matrix:
+    """The subgraph on sorted ``nodes``, renumbered 0..len-1, in time linear in its edges
+    (scipy's column indexing allocates a row over the whole graph for each call)."""
+    starts, ends = csr.indptr[nodes], csr.indptr[nodes + 1]
+    counts = ends - starts
+    flat = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+    cols = csr.indices[flat]
+    pos = np.searchsorted(nodes, cols)
+    pos[pos == len(nodes)] = 0
+    keep = nodes[pos] == cols
+    rows = np.repeat(np.arange(len(nodes)), counts)
+    return sparse.csr_matrix(
+        (csr.data[flat][keep], (rows[keep], pos[keep])), shape=(len(nodes), len(nodes))
+    )
