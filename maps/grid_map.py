@@ -75,6 +75,7 @@ from shequ.maps.features import (
 )
 from shequ.maps.labels import check_lang, label
 from shequ.maps.overlays import FONT_STACK, HtmlBox, RawHtml, title_box
+from shequ.maps.packed_overlay import PackedOverlay, add_packed_support, packed_spec
 from shequ.maps.page import fit_to_data, label_tooltip, new_map, style_by_id
 from shequ.maps.style import (
     BORDER_STYLES,
@@ -157,6 +158,9 @@ LABEL_BRIEF_PX = 36
 full (short code and households) or briefly (short code only); smaller, labels hide."""
 _METRES_PER_PIXEL_Z0 = 156543.03392804097  # Web Mercator at the equator, zoom 0
 MAX_ZOOM = 19
+PACK_ABOVE = 20_000
+"""Units, homes and border lines (in all) above which a grid map packs those layers: the
+337k-node mosaic's 55k units, 69k homes and their borders were 55 of its 84 MB as GeoJSON."""
 
 _CSS = (
     """
@@ -280,6 +284,7 @@ def build_grid_map(
     lang: str = "zh",
     title: str | None = None,
     completeness: Mapping[str, Any] | None = None,
+    pack_above: int = PACK_ABOVE,
 ) -> folium.Map:
     """Build the interactive management-grid map (网格划分) with its editing tool.
 
@@ -314,6 +319,10 @@ def build_grid_map(
     completeness : mapping, optional
         The run's ``completeness`` entry of ``run.json``: its findings are listed in a "data
         completeness" box. Homes with ``estimated_from`` = ``"landuse"`` are drawn hollow.
+    pack_above : int
+        Above this many units, homes and border lines in all, those three layers are written
+        packed (:mod:`shequ.maps.packed_overlay`), not as GeoJSON: same layers, names,
+        styles and tooltips, a fraction of the page.
 
     Returns
     -------
@@ -376,28 +385,32 @@ def build_grid_map(
             interactive=False,
         ).add_to(m)
 
-    main, streets = border_features(borders_4326)
-    for key, data, show in (("street_layer", streets, False), ("border_layer", main, True)):
+    packed = _feature_count(atoms_4326, homes_4326, borders_4326) > pack_above
+    if packed:
+        add_packed_support(m)
+        _packed_borders(m, borders_4326, lang)
+        _packed_atoms(m, atoms_4326, codes, lang)
+    else:
+        main, streets = border_features(borders_4326)
+        for key, data, show in (("street_layer", streets, False), ("border_layer", main, True)):
+            folium.GeoJson(
+                data,
+                name=_name(key, lang),
+                show=show,
+                style_function=style_by_id(
+                    [border_style(item["properties"]["b"]) for item in data["features"]]
+                ),
+                pane=PANE_BORDERS[0],
+                interactive=False,
+            ).add_to(m)
         folium.GeoJson(
-            data,
-            name=_name(key, lang),
-            show=show,
-            style_function=style_by_id(
-                [border_style(item["properties"]["b"]) for item in data["features"]]
-            ),
-            pane=PANE_BORDERS[0],
-            interactive=False,
+            atom_features(atoms_4326, codes, lang),
+            name=_name("atom_layer", lang),
+            show=False,
+            style_function=lambda feature: atom_style(),
+            on_each_feature=label_tooltip(ATOM_TIP, lang),
+            pane=PANE_ATOMS[0],
         ).add_to(m)
-
-    data = atom_features(atoms_4326, codes, lang)
-    folium.GeoJson(
-        data,
-        name=_name("atom_layer", lang),
-        show=False,
-        style_function=lambda feature: atom_style(),
-        on_each_feature=label_tooltip(ATOM_TIP, lang),
-        pane=PANE_ATOMS[0],
-    ).add_to(m)
 
     if moves is not None:
         data = moved_features(moves, atoms_4326, codes)
@@ -414,22 +427,25 @@ def build_grid_map(
             pane=PANE_MOVED[0],
         ).add_to(m)
 
-    homes_data = home_features(homes_4326, codes, lang)
-    on_homes = {"pane": PANE_HOMES[0]}
-    folium.GeoJson(
-        homes_data,
-        name=_name("home_layer", lang),
-        show=False,
-        marker=folium.CircleMarker(),
-        style_function=style_by_id(
-            [
-                (hollow(grid_home_style()) if "e" in item["properties"] else grid_home_style())
-                | on_homes
-                for item in homes_data["features"]
-            ]
-        ),
-        on_each_feature=label_tooltip(HOME_TIP, lang),
-    ).add_to(m)
+    if packed:
+        estimated = _packed_homes(m, homes_4326, codes, lang)
+    else:
+        homes_data = home_features(homes_4326, codes, lang)
+        folium.GeoJson(
+            homes_data,
+            name=_name("home_layer", lang),
+            show=False,
+            marker=folium.CircleMarker(),
+            style_function=style_by_id(
+                [
+                    (hollow(grid_home_style()) if "e" in item["properties"] else grid_home_style())
+                    | {"pane": PANE_HOMES[0]}
+                    for item in homes_data["features"]
+                ]
+            ),
+            on_each_feature=label_tooltip(HOME_TIP, lang),
+        ).add_to(m)
+        estimated = sum("e" in item["properties"] for item in homes_data["features"])
 
     data, html = label_features(grids if grids_4326 is not None else None, codes, tail_of, lang)
     folium.GeoJson(
@@ -448,7 +464,7 @@ def build_grid_map(
     edits = folium.FeatureGroup(name=_name("edits_layer", lang)).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     title_box(title_text).add_to(m)
-    counts["estimated"] = sum("e" in item["properties"] for item in homes_data["features"])
+    counts["estimated"] = estimated
     grid_legend(target, tolerance, counts, lang).add_to(m)
     box = completeness_box(completeness, lang)
     if box is not None:
@@ -465,6 +481,77 @@ def build_grid_map(
     _LabelZoom(*label_zooms(grids_4326)).add_to(m)
     fit_to_data(m, [grids_4326] if grids_4326 is not None else [atoms_4326, homes_4326])
     return m
+
+
+# --- packed layers of a district's map ---------------------------------------------------------
+
+
+def _feature_count(*frames: gpd.GeoDataFrame | None) -> int:
+    return sum(0 if frame is None else len(frame) for frame in frames)
+
+
+def _packed_borders(m: folium.Map, borders: gpd.GeoDataFrame | None, lang: str) -> None:
+    """The streets and borders layers, packed: as :func:`border_features` draws them."""
+    geoms = np.empty(0, dtype=object) if borders is None else borders.geometry.to_numpy()
+    kinds = [] if borders is None else borders["border"].tolist()
+    names = [
+        text if text in BORDER_STYLES else "minor"
+        for text in ("" if is_missing(kind) else str(kind).strip() for kind in kinds)
+    ]
+    order = {name: rank for rank, name in enumerate(reversed(MAIN_BORDERS))}
+    classes = sorted(set(names))
+    index = np.array([classes.index(name) for name in names], dtype=np.int64)
+    main = np.array([name in MAIN_BORDERS for name in names], dtype=bool)
+    rank = np.array([order.get(name, 0) for name in names], dtype=np.int64)
+    styles = [border_style(name) for name in classes]
+    for key, chosen, show in (("street_layer", ~main, False), ("border_layer", main, True)):
+        rows = np.flatnonzero(chosen)
+        rows = rows[np.argsort(rank[rows], kind="stable")]
+        spec = packed_spec(
+            geoms[rows], pane=PANE_BORDERS[0], styles=styles, style_index=index[rows]
+        )
+        PackedOverlay(spec, name=_name(key, lang), show=show).add_to(m)
+
+
+def _packed_atoms(
+    m: folium.Map, atoms: gpd.GeoDataFrame | None, codes: Mapping[Any, str], lang: str
+) -> None:
+    """The units layer, packed: as :func:`atom_features` draws it, with the same tooltip."""
+    geoms = np.empty(0, dtype=object) if atoms is None else atoms.geometry.to_numpy()
+    props = [] if atoms is None else atom_properties(atoms, codes, lang)
+    spec = packed_spec(
+        geoms,
+        pane=PANE_ATOMS[0],
+        styles=[atom_style()],
+        props=props,
+        keys=[key for key, _ in ATOM_TIP],
+    )
+    tip = [(key, esc(label(name, lang)) or "") for key, name in ATOM_TIP]
+    PackedOverlay(spec, name=_name("atom_layer", lang), show=False, tooltip=tip).add_to(m)
+
+
+def _packed_homes(
+    m: folium.Map, homes: gpd.GeoDataFrame | None, codes: Mapping[Any, str], lang: str
+) -> int:
+    """The homes layer, packed: as :func:`home_features` draws it (estimated homes hollow).
+    Returns the number of estimated homes drawn."""
+    if homes is None:
+        homes = gpd.GeoDataFrame(geometry=[], crs=4326)
+    geoms = homes.geometry.to_numpy()
+    props = home_properties(homes, codes, lang)
+    drawn = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if len(geoms) else []
+    estimated = np.array(["e" in p and p["e"] is not None for p in props], dtype=bool)
+    spec = packed_spec(
+        geoms,
+        pane=PANE_HOMES[0],
+        styles=[grid_home_style(), hollow(grid_home_style())],
+        style_index=estimated.astype(np.int64),
+        props=props,
+        keys=[key for key, _ in HOME_TIP],
+    )
+    tip = [(key, esc(label(name, lang)) or "") for key, name in HOME_TIP]
+    PackedOverlay(spec, name=_name("home_layer", lang), show=False, tooltip=tip).add_to(m)
+    return int(estimated[drawn].sum()) if len(geoms) else 0
 
 
 # --- inputs, codes and titles -----------------------------------------------------------------
@@ -686,9 +773,18 @@ def atom_features(
     """Unit polygons with id, kind (compound or street block), demand and grid code."""
     if atoms is None:
         return collection([])
-    features = []
+    pairs = zip(atoms.geometry, atom_properties(atoms, codes, lang), strict=True)
+    return collection(
+        [feature(g, props) for g, props in ((geometry_json(a), p) for a, p in pairs) if g]
+    )
+
+
+def atom_properties(
+    atoms: gpd.GeoDataFrame, codes: Mapping[Any, str], lang: str
+) -> list[dict[str, Any]]:
+    """Per unit, its tooltip's values (HTML-escaped): id, kind, demand and grid code."""
+    out = []
     rows = zip(
-        atoms.geometry,
         column(atoms, "atom_id"),
         column(atoms, "origin"),
         column(atoms, "households"),
@@ -697,24 +793,22 @@ def atom_features(
         column(atoms, "divided"),
         strict=True,
     )
-    for geom, ident, origin, hh, pop, grid, divided in rows:
-        geometry = geometry_json(geom)
-        if geometry is None:
-            continue
+    for ident, origin, hh, pop, grid, divided in rows:
         kind = None if is_missing(origin) else str(origin).strip()
         how = "" if is_missing(divided) else str(divided)
         suffix = "_buildings" if "buildings" in how else "_paths" if kind == "block" and how else ""
-        props = {
-            "a": fmt_number(ident) or esc(ident),
-            "k": esc(label(f"atom_{kind}{suffix}", lang))
-            if kind in ("compound", "block")
-            else esc(kind),
-            "hh": fmt_count(hh),
-            "pop": fmt_count(pop),
-            "g": _grid_text(grid, codes),
-        }
-        features.append(feature(geometry, props))
-    return collection(features)
+        out.append(
+            {
+                "a": fmt_number(ident) or esc(ident),
+                "k": esc(label(f"atom_{kind}{suffix}", lang))
+                if kind in ("compound", "block")
+                else esc(kind),
+                "hh": fmt_count(hh),
+                "pop": fmt_count(pop),
+                "g": _grid_text(grid, codes),
+            }
+        )
+    return out
 
 
 def home_features(
@@ -725,9 +819,18 @@ def home_features(
     its hollow marker in ``lang``."""
     if homes is None:
         return collection([])
-    features = []
+    pairs = zip(homes.geometry, home_properties(homes, codes, lang), strict=True)
+    return collection(
+        [feature(g, props) for g, props in ((geometry_json(h), p) for h, p in pairs) if g]
+    )
+
+
+def home_properties(
+    homes: gpd.GeoDataFrame, codes: Mapping[Any, str], lang: str
+) -> list[dict[str, Any]]:
+    """Per home, its tooltip's values (HTML-escaped); ``e`` only for an estimated home."""
+    out = []
     rows = zip(
-        homes.geometry,
         column(homes, "home_id"),
         column(homes, "name"),
         column(homes, "households"),
@@ -738,20 +841,18 @@ def home_features(
         strict=True,
     )
     estimated_text = esc(label("estimated_homes", lang))
-    for geom, ident, name, hh, pop, grid_code, grid, origin in rows:
-        geometry = geometry_json(geom)
-        if geometry is None:
-            continue
+    for ident, name, hh, pop, grid_code, grid, origin in rows:
         number = fmt_number(ident)
-        props = {
-            "n": esc(name) or (esc(f"#{number or ident}") if not is_missing(ident) else None),
-            "hh": fmt_count(hh),
-            "pop": fmt_count(pop),
-            "g": esc(grid_code) or _grid_text(grid, codes),
-            "e": estimated_text if is_estimated(origin) else None,
-        }
-        features.append(feature(geometry, props))
-    return collection(features)
+        out.append(
+            {
+                "n": esc(name) or (esc(f"#{number or ident}") if not is_missing(ident) else None),
+                "hh": fmt_count(hh),
+                "pop": fmt_count(pop),
+                "g": esc(grid_code) or _grid_text(grid, codes),
+                "e": estimated_text if is_estimated(origin) else None,
+            }
+        )
+    return out
 
 
 def _move_geometries(moves: pd.DataFrame, atoms: gpd.GeoDataFrame | None) -> list[Any]:
