@@ -8,6 +8,9 @@ community), a permanent label per grid (its short code and households), the main
 and street blocks) and homes, and — for a redraw — the units that moved to another grid. Hover
 shows a grid's code, households and deviation; a click opens all its metrics. Texts are in
 Chinese or English; every text from the data is HTML-escaped (:mod:`shequ.maps.escape`).
+A district's plan (above :data:`PACK_ABOVE` units, homes and border lines) writes those three
+layers packed (:mod:`shequ.maps.packed_overlay`) and the page builds them when first shown:
+the 337k-node mosaic's page fell from 83.6 to 40.3 MB, the same layers and tooltips.
 
 The same page is the grid manager's editing tool (:mod:`shequ.maps.edit_tool`): with the
 Leaflet.draw toolbar (vendored and inlined, so it works offline) they draw a polygon or a
