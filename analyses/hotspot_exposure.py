@@ -20,7 +20,7 @@ import pyproj
 import shapely
 
 from shequ.analyses.hotspot_cells import cell_of
-from shequ.geo.facilities import matches_tags
+from shequ.geo.tag_index import TagIndex
 from shequ.i18n import Note
 
 HOME_COLUMNS = ("households", "population", "elderly")
@@ -174,8 +174,10 @@ def distance_factors(
     cx, cy = to_m.transform(centres[:, 0], centres[:, 1])
     centre_pts = shapely.points(cx, cy)
     out = pd.DataFrame(index=pd.RangeIndex(len(centres)))
+    tags = features["tags"].to_numpy(dtype=object)
+    index = TagIndex(tags)
     for name, alternatives in wanted.items():
-        hit = features["tags"].map(lambda t, a=alternatives: matches_tags(t, a)).to_numpy(bool)
+        hit = index.matching(tags, alternatives)
         if not hit.any():
             if absent_is_far and np.isfinite(cap_m):
                 out[name] = np.full(len(centres), float(cap_m))

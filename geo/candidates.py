@@ -18,10 +18,10 @@ import pyproj
 import shapely
 
 from shequ.geo.cells import cell_text
-from shequ.geo.facilities import matches_tags
 from shequ.geo.network import WalkNetwork
 from shequ.geo.osm_file import OsmData
 from shequ.geo.points_file import PointLayer, no_usable_rows
+from shequ.geo.tag_index import TagIndex
 from shequ.i18n import Note
 from shequ.rejects import Rejects
 
@@ -115,7 +115,8 @@ def candidates_from_osm(
     feats = osm.features
     if not alternatives or feats.empty:
         return empty_candidates(crs)
-    hit = feats["tags"].map(lambda t: matches_tags(t, alternatives)).to_numpy(dtype=bool)
+    tags = feats["tags"].to_numpy(dtype=object)
+    hit = TagIndex(tags).matching(tags, alternatives)
     sub = feats.loc[hit]
     return _frame(
         {
@@ -174,7 +175,8 @@ def exclusion_features(
     feats = osm.features
     parts = []
     if alternatives and not feats.empty:
-        hit = feats["tags"].map(lambda t: matches_tags(t, alternatives)).to_numpy(dtype=bool)
+        all_tags = feats["tags"].to_numpy(dtype=object)
+        hit = TagIndex(all_tags).matching(all_tags, alternatives)
         sub = feats.loc[hit].to_crs(crs)
         labels = [
             _label(tags, name, f"{t}/{i}")

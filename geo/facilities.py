@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from shequ.geo.cells import cell_text
 from shequ.geo.column_names import accepted
 from shequ.geo.osm_file import OsmData
 from shequ.geo.points_file import EXPORT_NAMES, PointLayer, describe_columns, no_usable_rows
+from shequ.geo.tag_index import TagIndex, matches_tags
 from shequ.i18n import Bilingual, Note
 from shequ.profile import FacilityKind, FacilityMatching, Profile
 from shequ.rejects import Rejects
@@ -49,14 +50,6 @@ FACILITY_COLUMNS = [
 ]
 #: How many merged or refused features a note names as examples
 EXAMPLES = 3
-
-
-def matches_tags(tags: dict[str, str], alternatives: list[dict] | tuple[dict, ...]) -> bool:
-    """True when the tags satisfy every condition of at least one alternative."""
-    return any(
-        all(_tag_ok(tags.get(key), want) for key, want in alternative.items())
-        for alternative in alternatives
-    )
 
 
 _PARENTHESISED = re.compile(r"[(（][^)）]*[)）]")
@@ -150,16 +143,6 @@ def matches_kind(tags: dict[str, str], kind: FacilityKind) -> bool:
     return match_kind(tags, kind) is not None
 
 
-def _tag_ok(value: str | None, want: object) -> bool:
-    if value is None:
-        return False
-    if want == "*":
-        return True
-    if isinstance(want, list):
-        return value in [str(w) for w in want]
-    return value == str(want)
-
-
 def facilities_from_osm(
     osm: OsmData,
     crs: pyproj.CRS,
@@ -192,14 +175,19 @@ def facilities_from_osm(
     geoms = feats.geometry.to_crs(crs).to_numpy() if len(feats) else np.array([], dtype=object)
     refs = np.array([f"{t}/{i}" for t, i in zip(feats["osm_type"], feats["osm_id"], strict=True)])
     tags = feats["tags"].to_numpy(dtype=object)
-    excluded_by: dict[int, np.ndarray] = {}  # the exclusions of each rule set, feature by feature
+    index = TagIndex(tags)
+    excluded_by: dict[int, dict[int, Note | None]] = {}  # each rule set's exclusions, as found
     rows, merged, refused, counted = [], [], {}, set()
     for kind in kinds:
         rules = kind.matching
-        if id(rules) not in excluded_by:
-            excluded_by[id(rules)] = np.empty(len(tags), dtype=object)
-            excluded_by[id(rules)][:] = [exclusion(t, rules) for t in tags]
-        why, reasons = _classify(tags, kind, excluded_by[id(rules)])
+        found = excluded_by.setdefault(id(rules), {})
+
+        def excluded(i: int, rules=rules, found=found) -> Note | None:
+            if i not in found:
+                found[i] = exclusion(tags[i], rules)
+            return found[i]
+
+        why, reasons = _classify(tags, kind, index, excluded)
         for i, reason in reasons.items():
             refused.setdefault(refs[i], (feats["name"].iat[i], reason))
         hit = np.flatnonzero(why != "")
@@ -242,18 +230,26 @@ def facilities_from_osm(
 
 
 def _classify(
-    tags: np.ndarray, kind: FacilityKind, excluded: np.ndarray
+    tags: np.ndarray, kind: FacilityKind, index: TagIndex, excluded: Callable[[int], Note | None]
 ) -> tuple[np.ndarray, dict[int, Note]]:
-    """:func:`match_kind` for every feature, with the exclusions already found (they are the
-    same for every kind of a profile, and the slow part): ``"tag"``, ``"name"`` or ``""`` per
-    feature, and why each feature whose tags or name match ``kind`` is not one."""
+    """:func:`match_kind` for every feature: ``"tag"``, ``"name"`` or ``""`` per feature, and
+    why each feature whose tags or name match ``kind`` is not one.
+
+    Only the features the index says may match (:class:`~shequ.geo.tag_index.TagIndex`: those
+    holding a condition's tag, or a name when the kind has a name pattern) are tested; the
+    exclusions (the same for every kind of a profile) come from ``excluded``, found once.
+    """
     why = np.full(len(tags), "", dtype=object)
     reasons: dict[int, Note] = {}
-    for i, t in enumerate(tags):
+    maybe = index.candidates(kind.osm)
+    if kind.name_regex:
+        maybe = np.union1d(maybe, index.named)
+    for i in maybe.tolist():
+        t = tags[i]
         tag_hit = matches_tags(t, kind.osm)
         if not tag_hit and not _name_hit(t, kind.name_regex):
             continue
-        reason = excluded[i]
+        reason = excluded(i)
         if reason is None and not tag_hit:
             reason = contradiction(t, kind)
         if reason is None:
