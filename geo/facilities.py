@@ -236,14 +236,12 @@ def _classify(
     why each feature whose tags or name match ``kind`` is not one.
 
     Only the features the index says may match (:class:`~shequ.geo.tag_index.TagIndex`: those
-    holding a condition's tag, or a name when the kind has a name pattern) are tested; the
+    holding a condition's tag, or a name the kind's pattern finds) are tested; the
     exclusions (the same for every kind of a profile) come from ``excluded``, found once.
     """
     why = np.full(len(tags), "", dtype=object)
     reasons: dict[int, Note] = {}
-    maybe = index.candidates(kind.osm)
-    if kind.name_regex:
-        maybe = np.union1d(maybe, index.named)
+    maybe = np.union1d(index.candidates(kind.osm), index.named_matching(kind.name_regex))
     for i in maybe.tolist():
         t = tags[i]
         tag_hit = matches_tags(t, kind.osm)

@@ -11,6 +11,7 @@ arbitrary keys (no columnar library indexes them); one pass builds the index.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -48,23 +49,43 @@ class TagIndex:
     def __init__(self, tags: Iterable[Mapping[str, str]]) -> None:
         by_key: dict[str, list[int]] = defaultdict(list)
         by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
-        named: list[int] = []
+        name_of: list[int] = []
+        names: list[str] = []
         n = 0
         for i, feature in enumerate(tags):
-            has_name = False
             for key, value in feature.items():
                 by_key[key].append(i)
                 by_pair[(key, value)].append(i)
                 if value and (key == "name" or key.startswith("name:")):
-                    has_name = True
-            if has_name:
-                named.append(i)
+                    name_of.append(i)
+                    names.append(value)
             n = i + 1
         self.n = n
         self._by_key = {k: np.asarray(v, dtype=np.int64) for k, v in by_key.items()}
         self._by_pair = {k: np.asarray(v, dtype=np.int64) for k, v in by_pair.items()}
-        self.named = np.asarray(named, dtype=np.int64)
+        # each distinct name once (a district repeats 1号楼, 幼儿园 …), and who carries it
+        self._names, self._name_inverse = (
+            np.unique(np.asarray(names, dtype=object), return_inverse=True)
+            if names
+            else (np.empty(0, dtype=object), np.empty(0, dtype=np.int64))
+        )
+        self._name_of = np.asarray(name_of, dtype=np.int64)
+        self.named = np.unique(self._name_of)
         """Features with a non-empty ``name`` or ``name:*`` tag."""
+
+    def named_matching(self, regex: str | None) -> np.ndarray:
+        """Sorted positions of the features with a name (``name``, ``name:*``) in which
+        ``regex`` is found (``re.search``); none for no pattern. Each distinct name is searched
+        once."""
+        if not regex or not len(self._names):
+            return np.empty(0, dtype=np.int64)
+        pattern = re.compile(regex)
+        found = np.fromiter(
+            (pattern.search(name) is not None for name in self._names),
+            dtype=bool,
+            count=len(self._names),
+        )
+        return np.unique(self._name_of[found[self._name_inverse]])
 
     def keys(self) -> list[str]:
         """Every key some feature holds."""

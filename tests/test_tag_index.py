@@ -8,6 +8,7 @@ candidates with a brute-force scan of the tags, on each shared extract.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -63,3 +64,21 @@ def test_an_empty_condition_matches_everything_and_no_condition_nothing():
     assert index.candidates([]).tolist() == []
     assert index.candidates([{"a": "*", "b": "2"}]).tolist() in ([0], [2])
     assert index.candidates([{"a": 1}]).tolist() == [0]  # compared as text
+
+
+def test_named_matching_finds_every_name_the_pattern_finds(tags):
+    index = TagIndex(tags)
+    for kind in load_profile().kinds.values():
+        if not kind.name_regex:
+            continue
+        want = [
+            i
+            for i, t in enumerate(tags)
+            if any(
+                re.search(kind.name_regex, v)
+                for k, v in t.items()
+                if v and (k == "name" or k.startswith("name:"))
+            )
+        ]
+        assert index.named_matching(kind.name_regex).tolist() == want, kind.id
+    assert index.named_matching(None).tolist() == []
