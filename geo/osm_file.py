@@ -30,6 +30,7 @@ from shequ.i18n import Note
 
 log = logging.getLogger(__name__)
 
+COORDINATE_PRECISION = 10_000_000  # libosmium stores degrees as integers of 1e-7
 OSM_SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".osm.pbf", ".pbf", ".osm.xml", ".xml")
 
 # Linear barriers a management grid should follow (网格边界: roads, rivers, railways).
@@ -186,7 +187,7 @@ def read_osm(path: str | Path) -> OsmData:
 _Parsed = tuple[
     list[HighwayWay],
     list[HighwayWay],
-    list[tuple[str, int, dict[str, str], bytes]],
+    list[tuple[str, int, dict[str, str], bytes | tuple[float, float]]],
     list[bytes],
     str | None,
     int,
@@ -199,7 +200,7 @@ def _parse(path: Path) -> _Parsed:
     wkb = osmium.geom.WKBFactory()
     highways: list[HighwayWay] = []
     barriers: list[HighwayWay] = []
-    rows: list[tuple[str, int, dict[str, str], bytes]] = []
+    rows: list[tuple[str, int, dict[str, str], bytes | tuple[float, float]]] = []
     water: list[bytes] = []
     latest = None  # the latest edit among the objects read
     ways_cut = ways_dropped = areas_failed = 0
@@ -225,8 +226,7 @@ def _parse(path: Path) -> _Parsed:
             tags = dict(obj.tags)
             if any(k in tags for k in FEATURE_KEYS):
                 loc = obj.location
-                point = shapely.to_wkb(shapely.points(loc.lon, loc.lat))
-                rows.append(("node", obj.id, tags, point))
+                rows.append(("node", obj.id, tags, (loc.lon, loc.lat)))
         elif obj.is_area():
             tags = dict(obj.tags)
             if _is_water(tags):
@@ -312,11 +312,15 @@ def _sorted_copy(path: Path, out: Path) -> Path:
 
 
 def _collect_highway(way: osmium.osm.Way, out: list[HighwayWay]) -> tuple[int, int]:
-    node_ids = np.fromiter((n.ref for n in way.nodes), dtype=np.int64, count=len(way.nodes))
-    lonlat = np.array(
-        [(n.lon, n.lat) if n.location.valid() else (np.nan, np.nan) for n in way.nodes],
-        dtype=np.float64,
-    ).reshape(-1, 2)
+    # one pass over the nodes for ids and fixed-point coordinates (libosmium's 1e-7 degree
+    # integers; a missing location is 2**31 - 1), then degrees as libosmium computes them
+    raw = np.array([(n.ref, n.x, n.y) for n in way.nodes], dtype=np.int64).reshape(-1, 3)
+    node_ids = raw[:, 0]
+    lonlat = raw[:, 1:] / COORDINATE_PRECISION
+    valid = (np.abs(raw[:, 1]) <= 180 * COORDINATE_PRECISION) & (
+        np.abs(raw[:, 2]) <= 90 * COORDINATE_PRECISION
+    )
+    lonlat[~valid] = np.nan
     runs = _split_valid_runs(node_ids, lonlat)
     tags = dict(way.tags)
     for ids, xy in runs:
@@ -325,7 +329,9 @@ def _collect_highway(way: osmium.osm.Way, out: list[HighwayWay]) -> tuple[int, i
     return (0 if complete else 1), (1 if not runs else 0)
 
 
-def _features_frame(rows: list[tuple[str, int, dict[str, str], bytes]]) -> gpd.GeoDataFrame:
+def _features_frame(
+    rows: list[tuple[str, int, dict[str, str], bytes | tuple[float, float]]],
+) -> gpd.GeoDataFrame:
     if not rows:
         return gpd.GeoDataFrame(
             {"osm_type": [], "osm_id": [], "name": [], "tags": []},
@@ -339,6 +345,18 @@ def _features_frame(rows: list[tuple[str, int, dict[str, str], bytes]]) -> gpd.G
             "name": [t.get("name") for t in tags],
             "tags": list(tags),
         },
-        geometry=shapely.from_wkb(list(geoms)),
+        geometry=_geometries(geoms),
         crs="EPSG:4326",
     )
+
+
+def _geometries(items: tuple) -> np.ndarray:
+    """Areas from their WKB, nodes from their (lon, lat), each kind in one vectorised call."""
+    out = np.empty(len(items), dtype=object)
+    is_node = np.array([isinstance(item, tuple) for item in items], dtype=bool)
+    if is_node.any():
+        lonlat = np.array([items[i] for i in np.flatnonzero(is_node)], dtype=np.float64)
+        out[is_node] = shapely.points(lonlat.reshape(-1, 2))
+    if (~is_node).any():
+        out[~is_node] = shapely.from_wkb([items[i] for i in np.flatnonzero(~is_node)])
+    return out
