@@ -389,9 +389,12 @@ def union_by_kind(isochrones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The area served by any facility of a kind, per band (scope ``union``)."""
     if isochrones.empty:
         return isochrones.iloc[0:0].copy()
-    rows = []
-    for (kind, band), group in isochrones.groupby(["kind", "minutes"], sort=True):
-        rows.append((kind, band, shapely.union_all(group.geometry.to_numpy())))
+    groups = list(isochrones.groupby(["kind", "minutes"], sort=True))
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # GEOS frees the GIL
+        unions = pool.map(
+            lambda g: shapely.union_all(g.geometry.to_numpy()), [g for _, g in groups]
+        )
+        rows = [(kind, band, geom) for ((kind, band), _), geom in zip(groups, unions, strict=True)]
     return gpd.GeoDataFrame(
         {
             "kind": [r[0] for r in rows],
@@ -497,13 +500,22 @@ def agree_with_homes(
         return out
     cells, cell_of = home_cells(home_xy, radius_m)
     geoms = out.geometry.to_numpy().copy()
-    for row, (kind, band) in enumerate(zip(out["kind"], out["minutes"], strict=True)):
-        if kind not in minutes:
-            continue
+
+    def decide(row: int, kind: str, band: float) -> None:
         served_home = np.nan_to_num(np.asarray(minutes[kind], float), nan=np.inf) <= band
         served = np.zeros(len(cells), dtype=bool)
         served[cell_of[served_home & (cell_of >= 0)]] = True
         geoms[row] = _decide_cells(geoms[row], cells, served)
+
+    # each kind and band on its own; GEOS releases the GIL, so threads use every core
+    rows = [
+        (row, kind, band)
+        for row, (kind, band) in enumerate(zip(out["kind"], out["minutes"], strict=True))
+        if kind in minutes
+    ]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for done in [pool.submit(decide, *item) for item in rows]:
+            done.result()
     out["geometry"] = gpd.GeoSeries(geoms, index=out.index, crs=out.crs)
     return out
 
