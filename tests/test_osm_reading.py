@@ -14,7 +14,7 @@ import osmium
 import pytest
 import shapely
 
-from shequ.geo.osm_file import read_osm
+from shequ.geo.osm_file import read_osm, tag_dict
 from tests.conftest import OSM_EXTRACTS, shared_file
 
 
@@ -49,3 +49,12 @@ def test_street_and_node_coordinates_equal_pyosmium(relative):
     xy = shapely.get_coordinates(points.geometry.to_numpy())
     for osm_id, (lon, lat) in zip(points["osm_id"], xy, strict=True):
         assert (lon, lat) == nodes[int(osm_id)]
+
+
+@pytest.mark.parametrize("relative", OSM_EXTRACTS, ids=lambda p: Path(p).name.split(".")[0])
+def test_tag_dicts_equal_pyosmium(relative):
+    seen = 0
+    for obj in osmium.FileProcessor(str(shared_file(relative))):
+        assert tag_dict(obj.tags) == dict(obj.tags)
+        seen += len(obj.tags)
+    assert seen > 0
