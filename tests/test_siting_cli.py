@@ -213,3 +213,22 @@ def test_a_chinese_run_keeps_english_words_in_its_files(capsys, tmp_path):
         "no walkable street near the home",
         "no demand of this kind",
     }
+
+
+def test_no_map_draws_no_basemap(tmp_path, monkeypatch):
+    # the basemap is only ever drawn on a map: --no-map does not build it (a district's siting
+    # run spent 5 of its 57 s on it)
+    import shequ.jobs.inputs as inputs
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("basemap built for a run without a map")
+
+    monkeypatch.setattr(inputs, "basemap_from_osm", refuse)
+    code = main(["site", "--quiet", "--no-map", "--osm", str(shared_file(NANJING)),
+                 "--kind", "canteen", "--p", "2", "--out", str(tmp_path / "out")])  # fmt: skip
+    assert code in (0, None)
+    assert (tmp_path / "out" / "shequ.gpkg").exists()
+    assert not (tmp_path / "out" / "map.html").exists()
+    with pytest.raises(AssertionError, match="basemap built"):
+        main(["site", "--quiet", "--osm", str(shared_file(NANJING)), "--kind", "canteen",
+              "--p", "2", "--out", str(tmp_path / "with_map")])  # fmt: skip
