@@ -776,10 +776,7 @@ def atom_features(
     """Unit polygons with id, kind (compound or street block), demand and grid code."""
     if atoms is None:
         return collection([])
-    pairs = zip(atoms.geometry, atom_properties(atoms, codes, lang), strict=True)
-    return collection(
-        [feature(g, props) for g, props in ((geometry_json(a), p) for a, p in pairs) if g]
-    )
+    return _features_of(atoms.geometry, atom_properties(atoms, codes, lang))
 
 
 def atom_properties(
@@ -822,10 +819,13 @@ def home_features(
     its hollow marker in ``lang``."""
     if homes is None:
         return collection([])
-    pairs = zip(homes.geometry, home_properties(homes, codes, lang), strict=True)
-    return collection(
-        [feature(g, props) for g, props in ((geometry_json(h), p) for h, p in pairs) if g]
-    )
+    return _features_of(homes.geometry, home_properties(homes, codes, lang))
+
+
+def _features_of(geoms: Any, props: list[dict[str, Any]]) -> dict[str, Any]:
+    """A FeatureCollection of the rows with a geometry (missing and empty ones left out)."""
+    pairs = ((geometry_json(g), p) for g, p in zip(geoms, props, strict=True))
+    return collection([feature(g, p) for g, p in pairs if g])
 
 
 def home_properties(
