@@ -272,13 +272,14 @@ def walk_across(geoms: np.ndarray, network: WalkNetwork) -> np.ndarray:
     order = np.argsort(g_idx, kind="stable")
     nodes = np.split(n_idx[order], np.searchsorted(g_idx[order], np.arange(1, len(geoms))))
     centre = shapely.point_on_surface(geoms)
-    tree = cKDTree(network.node_xy)
+    # a grid's nodes on another street island than its search's start are not walked to
+    local = {"tree": cKDTree(network.node_xy), "component": network.component}
     for k in np.flatnonzero([len(n) for n in nodes]):
         own = nodes[k]
         start = own[np.argmin(shapely.distance(pts[own], centre[k]))]
-        row = local_distances(network.csr, network.node_xy, start, own, WALK_LIMIT_M, tree=tree)
+        row = local_distances(network.csr, network.node_xy, start, own, WALK_LIMIT_M, **local)
         far = own[np.argmax(np.where(np.isfinite(row), row, -1.0))]
-        row = local_distances(network.csr, network.node_xy, far, own, WALK_LIMIT_M, tree=tree)
+        row = local_distances(network.csr, network.node_xy, far, own, WALK_LIMIT_M, **local)
         reach = row[np.isfinite(row)]
         out[k] = float(reach.max()) if len(reach) else 0.0
     return out

@@ -528,7 +528,7 @@ def _decide_cells(
         area = shapely.Polygon()
     shapely.prepare(area)
     unserved = cells[~served]
-    touched = unserved[shapely.intersects(unserved, area)]
+    touched = unserved[shapely.intersects(area, unserved)]  # the prepared polygon first
     if len(touched):
         area = shapely.difference(area, shapely.union_all(touched))
     if served.any():

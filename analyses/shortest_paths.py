@@ -117,6 +117,7 @@ def local_distances(
     limit_m: float,
     *,
     tree: cKDTree | None = None,
+    component: np.ndarray | None = None,
     slack_m: float = 250.0,
 ) -> np.ndarray:
     """Walking metres from one node to ``targets``, searched only on the streets near them.
@@ -128,13 +129,21 @@ def local_distances(
     every distance up to ``r`` is exact. The disc starts at twice the farthest target's straight
     distance plus ``slack_m`` and doubles while some target is farther (or not reached), up to
     ``limit_m``. Equal to ``dijkstra(csr, indices=source, limit=limit_m)[targets]``: inf beyond
-    the limit.
+    the limit. With ``component`` (each node's street island) a target on another island is
+    inf at once, not searched for up to the limit.
     """
     targets = np.asarray(targets, dtype=np.int64)
     if len(targets) == 0:
         return np.zeros(0)
     tree = cKDTree(node_xy) if tree is None else tree
-    reach = float(np.sqrt(((node_xy[targets] - node_xy[source]) ** 2).sum(axis=1)).max())
+    wanted = (
+        np.ones(len(targets), dtype=bool)
+        if component is None
+        else component[targets] == component[source]
+    )
+    if not wanted.any():
+        return np.full(len(targets), np.inf)
+    reach = float(np.sqrt(((node_xy[targets[wanted]] - node_xy[source]) ** 2).sum(axis=1)).max())
     radius = min(2.0 * reach + slack_m, limit_m)
     while True:
         near = np.asarray(tree.query_ball_point(node_xy[source], radius), dtype=np.int64)
@@ -145,8 +154,9 @@ def local_distances(
             sub, directed=False, indices=np.searchsorted(near, source), limit=radius
         )
         d = np.where(near[at] == targets, row[at], np.inf)  # a target outside the disc: not yet
-        if radius >= limit_m or bool(np.isfinite(d).all()):
-            return np.where(d <= limit_m, d, np.inf)
+        whole = len(near) == csr.shape[0]  # the disc holds the whole graph: nothing more to find
+        if radius >= limit_m or whole or bool(np.isfinite(d[wanted]).all()):
+            return np.where((d <= limit_m) & wanted, d, np.inf)
         radius = min(2.0 * radius, limit_m)
 
 
