@@ -174,10 +174,9 @@ def distance_factors(
     cx, cy = to_m.transform(centres[:, 0], centres[:, 1])
     centre_pts = shapely.points(cx, cy)
     out = pd.DataFrame(index=pd.RangeIndex(len(centres)))
-    tags = features["tags"].to_numpy(dtype=object)
-    index = TagIndex(tags)
+    index = TagIndex(features["tags"].to_numpy(dtype=object))
     for name, alternatives in wanted.items():
-        hit = index.matching(tags, alternatives)
+        hit = index.matching(alternatives)
         if not hit.any():
             if absent_is_far and np.isfinite(cap_m):
                 out[name] = np.full(len(centres), float(cap_m))

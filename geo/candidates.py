@@ -21,7 +21,6 @@ from shequ.geo.cells import cell_text
 from shequ.geo.network import WalkNetwork
 from shequ.geo.osm_file import OsmData
 from shequ.geo.points_file import PointLayer, no_usable_rows
-from shequ.geo.tag_index import TagIndex
 from shequ.i18n import Note
 from shequ.rejects import Rejects
 
@@ -115,8 +114,7 @@ def candidates_from_osm(
     feats = osm.features
     if not alternatives or feats.empty:
         return empty_candidates(crs)
-    tags = feats["tags"].to_numpy(dtype=object)
-    hit = TagIndex(tags).matching(tags, alternatives)
+    hit = osm.tag_index.matching(alternatives)
     sub = feats.loc[hit]
     return _frame(
         {
@@ -175,8 +173,7 @@ def exclusion_features(
     feats = osm.features
     parts = []
     if alternatives and not feats.empty:
-        all_tags = feats["tags"].to_numpy(dtype=object)
-        hit = TagIndex(all_tags).matching(all_tags, alternatives)
+        hit = osm.tag_index.matching(alternatives)
         sub = feats.loc[hit].to_crs(crs)
         labels = [
             _label(tags, name, f"{t}/{i}")

@@ -174,8 +174,8 @@ def facilities_from_osm(
     feats = osm.features
     geoms = feats.geometry.to_crs(crs).to_numpy() if len(feats) else np.array([], dtype=object)
     refs = np.array([f"{t}/{i}" for t, i in zip(feats["osm_type"], feats["osm_id"], strict=True)])
-    tags = feats["tags"].to_numpy(dtype=object)
-    index = TagIndex(tags)
+    index = osm.tag_index
+    tags = index.tags
     excluded_by: dict[int, dict[int, Note | None]] = {}  # each rule set's exclusions, as found
     rows, merged, refused, counted = [], [], {}, set()
     for kind in kinds:

@@ -18,6 +18,7 @@ import logging
 import re
 import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,6 +27,7 @@ import osmium
 import shapely
 
 from shequ.errors import InputError
+from shequ.geo.tag_index import TagIndex
 from shequ.i18n import Note
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,12 @@ class OsmData:
     ways_dropped: int = 0  # highway ways with fewer than two nodes present
     areas_failed: int = 0  # areas libosmium could not assemble (clipped multipolygons)
     notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def tag_index(self) -> TagIndex:
+        """The features' tags indexed (:class:`~shequ.geo.tag_index.TagIndex`), built once for
+        the facility kinds, the siting candidates and their exclusions alike."""
+        return TagIndex(self.features["tags"].to_numpy(dtype=object))
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -184,10 +192,12 @@ def read_osm(path: str | Path) -> OsmData:
     return data
 
 
+_Row = tuple[str, int, dict[str, str], bytes | tuple[float, float]]
+"""A tagged feature: OSM type, id, tags, and its area's WKB or its node's (lon, lat)."""
 _Parsed = tuple[
     list[HighwayWay],
     list[HighwayWay],
-    list[tuple[str, int, dict[str, str], bytes | tuple[float, float]]],
+    list[_Row],
     list[bytes],
     str | None,
     int,
@@ -200,7 +210,7 @@ def _parse(path: Path) -> _Parsed:
     wkb = osmium.geom.WKBFactory()
     highways: list[HighwayWay] = []
     barriers: list[HighwayWay] = []
-    rows: list[tuple[str, int, dict[str, str], bytes | tuple[float, float]]] = []
+    rows: list[_Row] = []
     water: list[bytes] = []
     latest = None  # the latest edit among the objects read
     ways_cut = ways_dropped = areas_failed = 0
@@ -344,9 +354,7 @@ def _collect_highway(way: osmium.osm.Way, out: list[HighwayWay]) -> tuple[int, i
     return (0 if complete else 1), (1 if not runs else 0)
 
 
-def _features_frame(
-    rows: list[tuple[str, int, dict[str, str], bytes | tuple[float, float]]],
-) -> gpd.GeoDataFrame:
+def _features_frame(rows: list[_Row]) -> gpd.GeoDataFrame:
     if not rows:
         return gpd.GeoDataFrame(
             {"osm_type": [], "osm_id": [], "name": [], "tags": []},

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -42,16 +42,16 @@ class TagIndex:
 
     Parameters
     ----------
-    tags : iterable of dict
-        Each feature's tags, in order.
+    tags : sequence of dict
+        Each feature's tags, in order (kept for the exact test of :meth:`matching`).
     """
 
-    def __init__(self, tags: Iterable[Mapping[str, str]]) -> None:
+    def __init__(self, tags: Sequence[Mapping[str, str]]) -> None:
+        self.tags = tags
         by_key: dict[str, list[int]] = defaultdict(list)
         by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
         name_of: list[int] = []
         names: list[str] = []
-        n = 0
         for i, feature in enumerate(tags):
             for key, value in feature.items():
                 by_key[key].append(i)
@@ -59,8 +59,7 @@ class TagIndex:
                 if value and (key == "name" or key.startswith("name:")):
                     name_of.append(i)
                     names.append(value)
-            n = i + 1
-        self.n = n
+        self.n = len(tags)
         self._by_key = {k: np.asarray(v, dtype=np.int64) for k, v in by_key.items()}
         self._by_pair = {k: np.asarray(v, dtype=np.int64) for k, v in by_pair.items()}
         # each distinct name once (a district repeats 1号楼, 幼儿园 …), and who carries it
@@ -70,8 +69,6 @@ class TagIndex:
             else (np.empty(0, dtype=object), np.empty(0, dtype=np.int64))
         )
         self._name_of = np.asarray(name_of, dtype=np.int64)
-        self.named = np.unique(self._name_of)
-        """Features with a non-empty ``name`` or ``name:*`` tag."""
 
     def named_matching(self, regex: str | None) -> np.ndarray:
         """Sorted positions of the features with a name (``name``, ``name:*``) in which
@@ -87,21 +84,13 @@ class TagIndex:
         )
         return np.unique(self._name_of[found[self._name_inverse]])
 
-    def keys(self) -> list[str]:
-        """Every key some feature holds."""
-        return list(self._by_key)
-
-    def with_key(self, key: str) -> np.ndarray:
-        """Features holding ``key`` (any value)."""
-        return self._by_key.get(key, np.empty(0, dtype=np.int64))
-
     def _holding(self, key: str, want: Any) -> np.ndarray:
         """Features whose ``key`` can satisfy ``want`` (``"*"``, a value or a list of values,
-        compared as text, as :func:`shequ.geo.facilities.matches_tags` does)."""
-        if want == "*":
-            return self.with_key(key)
-        values = want if isinstance(want, list) else [want]
+        compared as text, as :func:`matches_tags` does)."""
         empty = np.empty(0, dtype=np.int64)
+        if want == "*":
+            return self._by_key.get(key, empty)
+        values = want if isinstance(want, list) else [want]
         found = [self._by_pair.get((key, str(v)), empty) for v in values]
         return np.unique(np.concatenate(found)) if found else empty
 
@@ -117,11 +106,11 @@ class TagIndex:
             return np.empty(0, dtype=np.int64)
         return np.unique(np.concatenate(parts))
 
-    def matching(self, tags: Any, alternatives: Iterable[Mapping[str, Any]]) -> np.ndarray:
-        """Boolean mask of the features (``tags``, the ones indexed) that satisfy one of
-        ``alternatives``: the exact test run on the candidates only."""
+    def matching(self, alternatives: Iterable[Mapping[str, Any]]) -> np.ndarray:
+        """Boolean mask of the features that satisfy one of ``alternatives``: the exact test
+        run on the candidates only."""
         alternatives = list(alternatives)
         mask = np.zeros(self.n, dtype=bool)
         for i in self.candidates(alternatives).tolist():
-            mask[i] = matches_tags(tags[i], alternatives)
+            mask[i] = matches_tags(self.tags[i], alternatives)
         return mask

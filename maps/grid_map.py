@@ -79,7 +79,7 @@ from shequ.maps.features import (
 from shequ.maps.labels import check_lang, label
 from shequ.maps.overlays import FONT_STACK, HtmlBox, RawHtml, title_box
 from shequ.maps.packed_overlay import PackedOverlay, add_packed_support, packed_spec
-from shequ.maps.page import fit_to_data, label_tooltip, new_map, style_by_id
+from shequ.maps.page import fit_to_data, label_tooltip, new_map, style_by_id, tooltip_rows
 from shequ.maps.style import (
     BORDER_STYLES,
     DEVIATION_CLASSES,
@@ -496,16 +496,10 @@ def _feature_count(*frames: gpd.GeoDataFrame | None) -> int:
 def _packed_borders(m: folium.Map, borders: gpd.GeoDataFrame | None, lang: str) -> None:
     """The streets and borders layers, packed: as :func:`border_features` draws them."""
     geoms = np.empty(0, dtype=object) if borders is None else borders.geometry.to_numpy()
-    kinds = [] if borders is None else borders["border"].tolist()
-    names = [
-        text if text in BORDER_STYLES else "minor"
-        for text in ("" if is_missing(kind) else str(kind).strip() for kind in kinds)
-    ]
-    order = {name: rank for rank, name in enumerate(reversed(MAIN_BORDERS))}
+    names, rank = _border_classes(borders)
     classes = sorted(set(names))
     index = np.array([classes.index(name) for name in names], dtype=np.int64)
-    main = np.array([name in MAIN_BORDERS for name in names], dtype=bool)
-    rank = np.array([order.get(name, 0) for name in names], dtype=np.int64)
+    main = rank >= 0
     styles = [border_style(name) for name in classes]
     for key, chosen, show in (("street_layer", ~main, False), ("border_layer", main, True)):
         rows = np.flatnonzero(chosen)
@@ -529,7 +523,7 @@ def _packed_atoms(
         props=props,
         keys=[key for key, _ in ATOM_TIP],
     )
-    tip = [(key, esc(label(name, lang)) or "") for key, name in ATOM_TIP]
+    tip = tooltip_rows(ATOM_TIP, lang)
     PackedOverlay(spec, name=_name("atom_layer", lang), show=False, tooltip=tip).add_to(m)
 
 
@@ -552,7 +546,7 @@ def _packed_homes(
         props=props,
         keys=[key for key, _ in HOME_TIP],
     )
-    tip = [(key, esc(label(name, lang)) or "") for key, name in HOME_TIP]
+    tip = tooltip_rows(HOME_TIP, lang)
     PackedOverlay(spec, name=_name("home_layer", lang), show=False, tooltip=tip).add_to(m)
     return int(estimated[drawn].sum()) if len(geoms) else 0
 
@@ -745,22 +739,32 @@ def border_features(borders: gpd.GeoDataFrame | None) -> tuple[dict[str, Any], d
     ``MAIN_BORDERS`` reversed so community edges lie on top."""
     if borders is None:
         return collection([]), collection([])
-    order = {name: rank for rank, name in enumerate(reversed(MAIN_BORDERS))}
+    names, rank = _border_classes(borders)
     main: list[tuple[int, dict[str, Any]]] = []
     streets: list[dict[str, Any]] = []
-    for geom, kind in zip(borders.geometry, borders["border"].tolist(), strict=True):
+    for geom, name, r in zip(borders.geometry, names, rank.tolist(), strict=True):
         geometry = geometry_json(geom)
         if geometry is None:
             continue
-        text = "" if is_missing(kind) else str(kind).strip()
-        name = text if text in BORDER_STYLES else "minor"
         item = feature(geometry, {"b": name})
-        if name in MAIN_BORDERS:
-            main.append((order[name], item))
+        if r >= 0:
+            main.append((r, item))
         else:
             streets.append(item)
     main.sort(key=lambda pair: pair[0])
     return collection([item for _, item in main]), collection(streets)
+
+
+def _border_classes(borders: gpd.GeoDataFrame | None) -> tuple[list[str], np.ndarray]:
+    """Each line's style class (unknown classes as minor streets) and its drawing rank among
+    the main borders (``MAIN_BORDERS`` reversed: community edges on top; -1 for a street)."""
+    kinds = [] if borders is None else borders["border"].tolist()
+    names = [
+        text if text in BORDER_STYLES else "minor"
+        for text in ("" if is_missing(kind) else str(kind).strip() for kind in kinds)
+    ]
+    order = {name: rank for rank, name in enumerate(reversed(MAIN_BORDERS))}
+    return names, np.array([order.get(name, -1) for name in names], dtype=np.int64)
 
 
 def _grid_text(ident: Any, codes: Mapping[Any, str]) -> str | None:
@@ -979,11 +983,8 @@ def label_zooms(grids: gpd.GeoDataFrame | None) -> tuple[int, int]:
 
 
 def _grid_js(lang: str) -> folium.JsCode:
-    rows = [
-        [[key, esc(label(name, lang)) or ""] for key, name in table]
-        for table in (GRID_TIP, GRID_POPUP)
-    ]
-    return folium.JsCode(f"shequGridFeature({script_json(rows[0])}, {script_json(rows[1])})")
+    tip, popup = (script_json(tooltip_rows(table, lang)) for table in (GRID_TIP, GRID_POPUP))
+    return folium.JsCode(f"shequGridFeature({tip}, {popup})")
 
 
 # --- legend -----------------------------------------------------------------------------------

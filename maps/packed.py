@@ -149,15 +149,12 @@ def _pack(
 def unpack(layer: dict[str, Any]) -> list[list[np.ndarray]]:
     """The features of a packed layer as lists of (k, 2) lon/lat arrays (for tests; the page
     decodes with :data:`DECODE_JS`)."""
-    raw = np.frombuffer(base64.b64decode(layer["data"]), dtype=np.uint8)
-    values = _read_varints(raw)
+    values = unpack_uints(layer["data"])
     n = layer["n"]
     parts = values[:n]
     n_parts = int(parts.sum())
     counts = values[n : n + n_parts]
-    z = values[n + n_parts :]
-    deltas = (z >> 1) ^ -(z & 1)
-    xy = np.cumsum(deltas.reshape(-1, 2), axis=0) / 10.0 ** layer["digits"]
+    xy = _points(values[n + n_parts :], layer["digits"])
     out, at, p = [], 0, 0
     for k in parts:
         feature = []
@@ -167,6 +164,21 @@ def unpack(layer: dict[str, Any]) -> list[list[np.ndarray]]:
         p += k
         out.append(feature)
     return out
+
+
+def unpack_uints(b64: str) -> np.ndarray:
+    """The integers of :func:`pack_uints` (for tests)."""
+    return _read_varints(np.frombuffer(base64.b64decode(b64), dtype=np.uint8))
+
+
+def unpack_points(b64: str, digits: int) -> np.ndarray:
+    """The (k, 2) lon/lat points of :func:`pack_points` (for tests)."""
+    return _points(unpack_uints(b64), digits)
+
+
+def _points(zigzagged: np.ndarray, digits: int) -> np.ndarray:
+    deltas = (zigzagged >> 1) ^ -(zigzagged & 1)
+    return np.cumsum(deltas.reshape(-1, 2), axis=0) / 10.0**digits
 
 
 def _read_varints(raw: np.ndarray) -> np.ndarray:
@@ -234,6 +246,8 @@ __all__ = [
     "pack_points",
     "pack_uints",
     "unpack",
+    "unpack_points",
+    "unpack_uints",
     "varints",
     "zigzag",
 ]

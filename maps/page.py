@@ -71,9 +71,14 @@ def style_by_id(styles: Sequence[dict[str, Any]]) -> Callable[[dict[str, Any]], 
     return lambda feature: styles[feature["id"]]
 
 
+def tooltip_rows(rows: Sequence[tuple[str, str]], lang: str) -> list[tuple[str, str]]:
+    """(property, label key) rows as (property, escaped label in ``lang``)."""
+    return [(key, esc(label(name, lang)) or "") for key, name in rows]
+
+
 def label_tooltip(rows: Sequence[tuple[str, str]], lang: str) -> folium.JsCode:
     """``onEachFeature`` JS: a tooltip of (GeoJSON property, label key) rows in ``lang``."""
-    return folium.JsCode(tooltip_js([(key, esc(label(name, lang)) or "") for key, name in rows]))
+    return folium.JsCode(tooltip_js(tooltip_rows(rows, lang)))
 
 
 def frames_bounds(frames: Sequence[gpd.GeoDataFrame | None]) -> list[list[float]] | None:

@@ -50,12 +50,13 @@ def test_candidates_hold_every_match(tags):
     for alternatives in conditions:
         hits = {i for i, t in enumerate(tags) if matches_tags(t, alternatives)}
         assert hits <= set(index.candidates(alternatives).tolist())
+        assert np.flatnonzero(index.matching(alternatives)).tolist() == sorted(hits)
     named = {
         i
         for i, t in enumerate(tags)
         if any(v and (k == "name" or k.startswith("name:")) for k, v in t.items())
     }
-    assert set(index.named.tolist()) == named
+    assert set(index.named_matching(r"[\s\S]").tolist()) == named  # any non-empty name
 
 
 def test_an_empty_condition_matches_everything_and_no_condition_nothing():
